@@ -1,0 +1,1 @@
+"""realeflow-import: bulk-import spreadsheets into the Realeflow CRM."""

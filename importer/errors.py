@@ -1,0 +1,93 @@
+"""The one exception tree of realeflow-import.
+
+Row problems (a bad ZIP, a rejected create) are *data*, collected in the
+problems table and the report; these exceptions are for failures that stop a
+run. Third-party errors (httpx, tenacity, pandas, openpyxl, sqlite3) are
+translated where they enter our code, with ``raise ... from exc``.
+
+    ImporterError                 base: catch this to catch everything we raise
+    ├── UsageError                bad options or arguments (CLI exit 2)
+    ├── MappingError              mapping unreadable or wrong for the file (exit 2)
+    ├── LoadError                 input file unreadable: encoding, format, empty (exit 2)
+    ├── ReportError               report cannot be written (exit 2)
+    ├── LedgerError               ledger unusable (exit 2)
+    │   └── LedgerLockedError     another run holds the ledger's lock (exit 2)
+    └── ApiError                  the API could not be used as a whole (exit 2 unless below)
+        ├── AuthError             401: the key was refused (exit 3)
+        ├── AccountInactiveError  account status is not "Active" (exit 3)
+        └── ApiUnavailableError   the API cannot be reached or keeps failing
+
+Every message is one line a person can act on: the file, the column, the row,
+the value, and what to do about it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AccountInactiveError",
+    "ApiError",
+    "ApiUnavailableError",
+    "AuthError",
+    "ImporterError",
+    "LedgerError",
+    "LedgerLockedError",
+    "LoadError",
+    "MappingError",
+    "ReportError",
+    "UsageError",
+]
+
+
+class ImporterError(Exception):
+    """Base of every failure realeflow-import raises on purpose."""
+
+    #: The CLI's exit code for this failure (the library never exits itself).
+    exit_code: int = 2
+
+
+class UsageError(ImporterError):
+    """Options or arguments that cannot work together."""
+
+
+class MappingError(ImporterError):
+    """A mapping that cannot be read, or names columns/fields that do not exist."""
+
+
+class LoadError(ImporterError):
+    """An input file that cannot be read as a table."""
+
+
+class ReportError(ImporterError):
+    """The results report cannot be written."""
+
+
+class LedgerError(ImporterError):
+    """The ledger database cannot be opened or used."""
+
+
+class LedgerLockedError(LedgerError):
+    """Another run is using the same ledger right now."""
+
+
+class ApiError(ImporterError):
+    """The API as a whole refused or failed us (not one row's problem)."""
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class AuthError(ApiError):
+    """HTTP 401: the API key is missing or wrong."""
+
+    exit_code = 3
+
+
+class AccountInactiveError(ApiError):
+    """The account status is something other than "Active"."""
+
+    exit_code = 3
+
+
+class ApiUnavailableError(ApiError):
+    """The API cannot be reached at all (DNS, refused connection, persistent 5xx)."""
