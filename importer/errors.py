@@ -15,7 +15,10 @@ translated where they enter our code, with ``raise ... from exc``.
     └── ApiError                  the API could not be used as a whole (exit 2 unless below)
         ├── AuthError             401: the key was refused (exit 3)
         ├── AccountInactiveError  account status is not "Active" (exit 3)
-        └── ApiUnavailableError   the API cannot be reached or keeps failing
+        ├── ApiUnavailableError   the API cannot be reached or keeps failing
+        └── TransientError        one request failed in a way worth retrying (5xx, 429,
+                                  timeout, dropped connection); push retries it and, when
+                                  retries run out, records it as the row's error
 
 Every message is one line a person can act on: the file, the column, the row,
 the value, and what to do about it.
@@ -34,6 +37,7 @@ __all__ = [
     "LoadError",
     "MappingError",
     "ReportError",
+    "TransientError",
     "UsageError",
 ]
 
@@ -91,3 +95,24 @@ class AccountInactiveError(ApiError):
 
 class ApiUnavailableError(ApiError):
     """The API cannot be reached at all (DNS, refused connection, persistent 5xx)."""
+
+
+class TransientError(ApiError):
+    """One request failed in a way that may pass: 5xx, 429, a timeout, a dropped connection.
+
+    ``ambiguous`` is true when the request may have reached the server and been
+    acted on although no answer came back (read timeout, connection reset after
+    sending): re-sending a create blindly could then make a duplicate.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        ambiguous: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code)
+        self.ambiguous = ambiguous
+        self.retry_after = retry_after

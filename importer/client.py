@@ -1,0 +1,201 @@
+"""The Realeflow REST API over httpx: requests, answers, and error translation.
+
+Everything httpx can raise is translated here, where it enters our code:
+401 becomes :class:`AuthError`; 5xx, 429, timeouts and dropped connections
+become :class:`TransientError` (``ambiguous`` when the server may have acted
+on the request); a ``Successful: false`` body is not an exception at all but
+an :class:`Answer` the push stage records as the row's error.
+
+Throughput: one ``httpx.AsyncClient`` slows down as more requests are in flight
+(httpcore re-checks every pooled connection on each request), so requests are
+spread round-robin over several clients of at most eight connections each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from importer.errors import ApiError, ApiUnavailableError, AuthError, TransientError
+
+__all__ = ["DEFAULT_BASE_URL", "Answer", "RealeflowClient"]
+
+DEFAULT_BASE_URL = "https://api.realeflow.com"
+_CONNECTIONS_PER_CLIENT = 8
+_PATHS = {
+    "status": "/api/account/status",
+    "contact": "/api/contact/create",
+    "property": "/api/property/create",
+    "relation": "/api/contact/propertyrelation",
+    "contact-list": "/api/contact/list",
+    "property-list": "/api/property/list",
+}
+#: Gateway answers that may hide a request the API did carry out.
+_AMBIGUOUS_STATUS = {502, 504}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A create answer: ``Successful``/``Id``/``Error`` of the API's body."""
+
+    successful: bool
+    id: int | None
+    error: str | None
+
+
+class RealeflowClient:
+    """Async client for the Realeflow API. Use as ``async with RealeflowClient(...) as api``."""
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        concurrency: int = 4,
+        timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        if not api_key:
+            raise AuthError("no API key: set REALEFLOW_API_KEY")
+        self.base_url = base_url.rstrip("/")
+        n_clients = max(1, math.ceil(concurrency / _CONNECTIONS_PER_CLIENT))
+        per_client = max(1, math.ceil(concurrency / n_clients))
+        # The key is the Basic-auth user name with a blank password; httpx builds the header,
+        # and our code never formats the key into any message.
+        auth = httpx.BasicAuth(api_key, "")
+        timeouts = httpx.Timeout(timeout, connect=connect_timeout, pool=None)
+        limits = httpx.Limits(max_connections=per_client, max_keepalive_connections=per_client)
+        self._clients = [
+            httpx.AsyncClient(
+                base_url=self.base_url,
+                auth=auth,
+                timeout=timeouts,
+                limits=limits,
+                headers={"Accept": "application/json", "User-Agent": "realeflow-import"},
+            )
+            for _ in range(n_clients)
+        ]
+        self._next = itertools.cycle(self._clients)
+
+    async def __aenter__(self) -> RealeflowClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(c.aclose() for c in self._clients), return_exceptions=True)
+
+    # -- endpoints -------------------------------------------------------------------------------
+
+    async def account_status(self) -> str:
+        body = await self._json("GET", _PATHS["status"])
+        status = body.get("AccountStatus") if isinstance(body, dict) else None
+        if status is None and isinstance(body, dict):
+            status = next((v for k, v in body.items() if k.lower() == "accountstatus"), None)
+        if not isinstance(status, str):
+            raise ApiError(f"{self.base_url}{_PATHS['status']} answered without an AccountStatus: {body!r:.200}")
+        return status
+
+    async def create(self, kind: str, payload: dict[str, Any]) -> Answer:
+        """POST a contact or property; the answer's body decides the row."""
+        return _answer(await self._json("POST", _PATHS[kind], json=payload))
+
+    async def relate(self, payload: dict[str, Any]) -> Answer:
+        return _answer(await self._json("POST", _PATHS["relation"], json=payload))
+
+    async def recent(self, kind: str) -> list[dict[str, Any]]:
+        """The 25 most recent records of ``kind``, newest first, as the list endpoint gives them."""
+        body = await self._json("GET", _PATHS[f"{kind}-list"])
+        if isinstance(body, dict):  # tolerate a wrapped list
+            body = next((v for v in body.values() if isinstance(v, list)), [])
+        if not isinstance(body, list):
+            raise TransientError(f"{_PATHS[f'{kind}-list']} answered with something other than a list")
+        return [r for r in body if isinstance(r, dict)]
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        client = next(self._next)
+        try:
+            response = await client.request(method, path, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # Nothing reached the server: safe to retry; if it persists the API is unreachable.
+            raise TransientError(f"cannot connect to {self.base_url}: {_reason(exc)}") from exc
+        except httpx.WriteTimeout as exc:
+            raise TransientError(f"timed out sending to {path}") from exc
+        except httpx.TimeoutException as exc:
+            raise TransientError(f"no answer from {path} in time", ambiguous=method == "POST") from exc
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.CloseError) as exc:
+            raise TransientError(
+                f"connection to {self.base_url} dropped: {_reason(exc)}", ambiguous=method == "POST"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise ApiUnavailableError(f"{method} {self.base_url}{path} failed: {_reason(exc)}") from exc
+        status = response.status_code
+        if status == 401:
+            raise AuthError(
+                f"{self.base_url} refused the API key (HTTP 401); check REALEFLOW_API_KEY "
+                "(Profile => Company Info in Realeflow)",
+                status_code=401,
+            )
+        if status == 429:
+            raise TransientError("rate limited (HTTP 429)", status_code=429, retry_after=_retry_after(response))
+        if status >= 500:
+            raise TransientError(
+                f"server error HTTP {status} from {path}",
+                status_code=status,
+                ambiguous=method == "POST" and status in _AMBIGUOUS_STATUS,
+                retry_after=_retry_after(response),
+            )
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if status >= 400:
+            text = _error_text(body) or response.text[:200] or response.reason_phrase
+            raise ApiError(f"HTTP {status} from {path}: {text}", status_code=status)
+        if body is None:
+            raise TransientError(f"{path} answered HTTP {status} with a body that is not JSON")
+        return body
+
+
+def _answer(body: Any) -> Answer:
+    if not isinstance(body, dict):
+        return Answer(False, None, f"unexpected answer: {body!r:.200}")
+    lower = {str(k).lower(): v for k, v in body.items()}
+    ok = lower.get("successful")
+    ident = lower.get("id")
+    if isinstance(ident, str) and ident.isdigit():
+        ident = int(ident)
+    if ok is True and isinstance(ident, int) and not isinstance(ident, bool):
+        return Answer(True, ident, None)
+    error = lower.get("error") or ("no Id in a successful answer" if ok else "the API did not accept the record")
+    return Answer(False, None, str(error))
+
+
+def _error_text(body: Any) -> str | None:
+    if isinstance(body, dict):
+        for k, v in body.items():
+            if str(k).lower() in {"error", "message", "title"} and v:
+                return str(v)
+    return None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: rare for APIs; fall back to our own backoff
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,838 @@
+"""Load stage: open a CSV-like file or an Excel workbook and stream it as text chunks.
+
+Every cell comes out as text exactly as a person sees it (ZIP "02134" stays
+"02134", a phone number never becomes 2.16555e9). Each chunk's index is the
+row number Excel shows: the header is row 1, so the first data row is 2, and
+blank rows, which are skipped, still count.
+
+CSV is parsed by pyarrow's streaming reader (about 4x faster than pandas' C
+engine, with bounded memory). Rows with the wrong number of cells are handed
+to pyarrow's ``invalid_row_handler`` (rare, so a Python call each is fine),
+repaired with the ``csv`` module and put back in place by their record number.
+Workbooks are read with python-calamine; cells are converted to text column
+by column with numpy, never row by row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as _dt
+import io
+import os
+import re
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetTypeEnum
+
+from importer.errors import LoadError
+from importer.problems import WARNING, concat_problems, empty_problems, make_problems
+
+__all__ = [
+    "CSV_EXTENSIONS",
+    "EXCEL_EXTENSIONS",
+    "HEADER_ROW",
+    "REPORT_COLUMNS",
+    "Chunk",
+    "Source",
+    "column_letter",
+    "list_sheets",
+    "normalize_header",
+    "open_source",
+]
+
+HEADER_ROW = 1
+REPORT_COLUMNS = ("row", "status", "id", "error", "warnings")
+CSV_EXTENSIONS = (".csv", ".tsv", ".txt")
+EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xls")
+
+#: Workbooks are zip files; refuse ones that would inflate beyond these limits (zip bombs).
+MAX_UNCOMPRESSED = 1 << 30
+MAX_RATIO = 200
+_RATIO_FLOOR = 16 << 20  # a high ratio only matters once the content is big
+
+_DELIMITERS = (",", "\t", ";", "|")
+_DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
+_SNIFF_BYTES = 64 * 1024
+_SCAN_BLOCK = 8 << 20
+_CSV_BLOCK = 4 << 20
+# Bytes that never occur in Windows-1252 text: C0 controls other than tab/LF/CR/VT/FF/EOF,
+# and the five code points cp1252 leaves undefined.
+_NOT_CP1252 = re.compile(rb"[\x00-\x08\x0e-\x19\x1b-\x1f\x81\x8d\x8f\x90\x9d]")
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+_WS = re.compile(r"\s+")
+_EXCEL_EPOCH_MAX_INT = 2**53  # beyond this a float64 no longer holds every whole number
+
+
+def normalize_header(text: str) -> str:
+    """Key for matching a header against a mapping: BOM removed, trimmed, inner white space runs
+    collapsed to one space, casefolded."""
+    return _WS.sub(" ", text.replace("\ufeff", "")).strip().casefold()
+
+
+def column_letter(position: int) -> str:
+    """Excel column letter of a 0-based column position: 0 -> "A", 26 -> "AA"."""
+    letters = ""
+    n = position + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A block of data rows, every cell text; index = Excel row number (name "row")."""
+
+    frame: pd.DataFrame
+    numeric: pd.DataFrame | None
+    problems: pd.DataFrame
+
+
+# --------------------------------------------------------------------------------------------
+# Headers and chunk finishing (shared by CSV and Excel)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Which raw columns become which headers."""
+
+    raw_width: int
+    keep: tuple[int, ...]  # raw positions kept, in order
+    headers: tuple[str, ...]  # their header text
+    unnamed: tuple[int, ...]  # raw positions with an empty header (dropped)
+
+
+def _layout(path: Path, raw: Sequence[str]) -> _Layout:
+    """Decide the kept columns from the raw header cells; raise LoadError for duplicates."""
+    cells = [str(c).replace("\ufeff", "") for c in raw]
+    if not any(c.strip() for c in cells):
+        raise LoadError(
+            f"{path}: row {HEADER_ROW} is empty; the column headers must be in row {HEADER_ROW} "
+            "(delete the empty rows above the header)"
+        )
+    start = _report_prefix(cells)
+    keep = [i for i in range(start, len(cells)) if cells[i].strip()]
+    unnamed = [i for i in range(start, len(cells)) if not cells[i].strip()]
+    seen: dict[str, int] = {}
+    for i in keep:
+        key = normalize_header(cells[i])
+        if key in seen:
+            j = seen[key]
+            raise LoadError(
+                f"{path}: columns {column_letter(j)} ({cells[j]!r}) and {column_letter(i)} "
+                f"({cells[i]!r}) have the same header; rename one of them so each header is unique"
+            )
+        seen[key] = i
+    return _Layout(len(cells), tuple(keep), tuple(cells[i] for i in keep), tuple(unnamed))
+
+
+def _report_prefix(cells: Sequence[str]) -> int:
+    """How many leading columns are our own report columns (row, status, ...), else 0."""
+    i = 0
+    for name in REPORT_COLUMNS:
+        if i < len(cells) and normalize_header(cells[i]) == name:
+            i += 1
+    return i if i >= 2 and normalize_header(cells[1]) == "status" else 0
+
+
+def _unwrap_text_formula(col: pd.Series) -> pd.Series:
+    """Turn Excel's keep-as-text trick ="02134" into 02134 (inner "" -> ")."""
+    hit = col.str.startswith('="') & col.str.endswith('"') & (col.str.len() >= 3)
+    if not hit.any():
+        return col
+    inner = col[hit].str.slice(2, -1).str.replace('""', '"', regex=False)
+    out = col.copy()
+    out[hit] = inner
+    return out
+
+
+def _finish(
+    path: Path,
+    layout: _Layout,
+    raw: pd.DataFrame,
+    numeric: pd.DataFrame | None,
+    problems: pd.DataFrame,
+) -> Chunk:
+    """Drop unnamed/report columns and blank rows, name the columns, unwrap ="..." cells.
+
+    ``raw`` has columns 0..raw_width-1 (str), index = Excel row numbers.
+    """
+    found = [problems]
+    blank = pd.Series(True, index=raw.index)
+    for pos in layout.keep:
+        col = raw[pos]
+        blank &= (col == "") | col.str.isspace()
+    for pos in layout.unnamed:
+        has = (raw[pos] != "") & ~raw[pos].str.isspace() & ~blank
+        if has.any():
+            letter = column_letter(pos)
+            found.append(
+                make_problems(
+                    raw.index[has],
+                    code="row.cell_without_header",
+                    column=letter,
+                    value=raw.loc[has, pos],
+                    message=f"column {letter} has no header, so its value was ignored; "
+                    f"give column {letter} a header in row {HEADER_ROW} to import it",
+                    severity=WARNING,
+                )
+            )
+    keep = list(layout.keep)
+    frame = raw.loc[~blank, keep]
+    frame.columns = list(layout.headers)
+    for name in frame.columns:
+        frame[name] = _unwrap_text_formula(frame[name])
+    frame.index = pd.Index(frame.index.to_numpy(dtype="int64"), name="row")
+    mask = None
+    if numeric is not None:
+        mask = numeric.loc[~blank.to_numpy(), keep]
+        mask.columns = list(layout.headers)
+        mask.index = frame.index
+    probs = concat_problems(found)
+    if len(probs):
+        probs = probs[probs["row"].isin(frame.index)].reset_index(drop=True)
+    return Chunk(frame=frame, numeric=mask, problems=probs)
+
+
+def _ragged_problems(rows: pd.Index, counts: np.ndarray, width: int) -> pd.DataFrame:
+    """Problems for rows with too many / too few cells (counts aligned with rows)."""
+    counts = np.asarray(counts)
+    out = []
+    many = counts > width
+    if many.any():
+        n = pd.Series(counts[many]).astype(str).to_numpy()
+        out.append(
+            make_problems(
+                rows[many],
+                code="row.too_many_cells",
+                message=pd.Series(
+                    "row has " + n + f" cells but the header row has {width} cells; the cells after "
+                    f"column {column_letter(width - 1)} were ignored (quote values that contain the "
+                    "delimiter)"
+                ),
+            )
+        )
+    few = counts < width
+    if few.any():
+        n = pd.Series(counts[few]).astype(str).to_numpy()
+        out.append(
+            make_problems(
+                rows[few],
+                code="row.too_few_cells",
+                message=pd.Series(
+                    "row has only " + n + f" cells but the header row has {width} cells; the missing "
+                    "cells were read as empty",
+                ),
+                severity=WARNING,
+            )
+        )
+    return concat_problems(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Sources
+# --------------------------------------------------------------------------------------------
+
+
+class Source:
+    """An opened, checked input file. Create it with :func:`open_source`."""
+
+    path: Path
+    headers: list[str]
+    kind: str
+    sheet: str | None
+    encoding: str | None
+    delimiter: str | None
+
+    def __init__(self, path: Path, kind: str, layout: _Layout) -> None:
+        self.path = path
+        self.kind = kind
+        self._layout = layout
+        self.headers = list(layout.headers)
+        self._positions = dict(zip(layout.headers, layout.keep, strict=True))
+        self.sheet = None
+        self.encoding = None
+        self.delimiter = None
+
+    def chunks(self, rows: int = 50_000) -> Iterator[Chunk]:
+        """Stream the data rows in chunks of about ``rows`` rows; may be called again.
+
+        Blank rows are left out (a chunk may be shorter); a CSV chunk may also be a little longer,
+        by the ragged rows that were repaired and put back in place.
+        """
+        raise NotImplementedError
+
+    def column_letter(self, header: str) -> str:
+        """The Excel column letter of a header ("A", "B", ..., "AA") for messages."""
+        return column_letter(self._positions[header])
+
+    def _check_has_data(self) -> None:
+        """Raise LoadError when there are no data rows or an unnamed column holds data early on."""
+        for chunk in self._probe():
+            bad = chunk.problems[chunk.problems["code"] == "row.cell_without_header"]
+            if len(bad):
+                first = bad.iloc[0]
+                raise LoadError(
+                    f"{self.path}: column {first['column']} has data (row {first['row']}: "
+                    f"{first['value']!r}) but no header in row {HEADER_ROW}; add a header or delete the column"
+                )
+            if len(chunk.frame):
+                return
+        raise LoadError(f"{self.path}: has a header but no data rows; add rows below the header in row 1")
+
+    def _probe(self) -> Iterator[Chunk]:
+        """Small first chunks for the checks of open_source."""
+        return self.chunks(rows=1000)
+
+
+class _CsvSource(Source):
+    def __init__(self, path: Path, layout: _Layout, encoding: str, delimiter: str) -> None:
+        super().__init__(path, "csv", layout)
+        self.encoding = encoding
+        self.delimiter = delimiter
+
+    def chunks(self, rows: int = 50_000) -> Iterator[Chunk]:
+        return self._chunks(rows, _CSV_BLOCK)
+
+    def _probe(self) -> Iterator[Chunk]:
+        return self._chunks(1000, 64 * 1024)  # small blocks: pyarrow parses (and checks) a block at once
+
+    def _chunks(self, rows: int, block_size: int) -> Iterator[Chunk]:
+        width = self._layout.raw_width
+        names = [str(i) for i in range(width)]
+        invalid: list[tuple[int, str]] = []
+
+        def on_invalid(row: Any) -> str:
+            # Called for each row whose cell count differs from the header's: keep it for repair.
+            if row.number is None:  # pragma: no cover - only with parallel parsing, which we do not use
+                return "error"
+            invalid.append((row.number, row.text))
+            return "skip"
+
+        try:
+            reader = pacsv.open_csv(
+                self.path,
+                read_options=pacsv.ReadOptions(
+                    column_names=names,
+                    encoding=self._arrow_encoding(),
+                    use_threads=False,
+                    block_size=block_size,
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=self.delimiter,
+                    quote_char='"',
+                    double_quote=True,
+                    newlines_in_values=True,
+                    ignore_empty_lines=False,
+                    invalid_row_handler=on_invalid,
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                    null_values=[],
+                ),
+            )
+        except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
+            raise LoadError(f"{self.path}: cannot be read as CSV ({exc}); save it again as CSV UTF-8") from exc
+        next_row = 1  # the header is record 1 and arrives as the first parsed row
+        pending: list[pa.RecordBatch] = []
+        pending_rows = 0
+        try:
+            for batch in reader:
+                pending.append(batch)
+                pending_rows += batch.num_rows
+                while pending_rows >= rows:
+                    table = pa.Table.from_batches(pending)
+                    head, rest = table.slice(0, rows), table.slice(rows)
+                    pending, pending_rows = rest.to_batches(), rest.num_rows
+                    chunk, next_row = self._chunk(head, next_row, invalid, final=False)
+                    if chunk is not None:
+                        yield chunk
+                if len(invalid) >= rows:  # mostly ragged rows: flush so memory and probes stay small
+                    table = pa.Table.from_batches(pending, schema=reader.schema)
+                    pending, pending_rows = [], 0
+                    chunk, next_row = self._chunk(table, next_row, invalid, final=False)
+                    if chunk is not None:
+                        yield chunk
+            table = pa.Table.from_batches(pending, schema=reader.schema)
+            chunk, next_row = self._chunk(table, next_row, invalid, final=True)
+            if chunk is not None:
+                yield chunk
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            raise LoadError(
+                f"{self.path}: cannot be read as CSV near row {next_row} ({exc}); "
+                "check the quoting there or save the file again as CSV UTF-8"
+            ) from exc
+
+    def _arrow_encoding(self) -> str:
+        return "utf8" if self.encoding in ("utf-8", "utf-8-sig") else str(self.encoding)
+
+    def _chunk(
+        self, table: pa.Table, next_row: int, invalid: list[tuple[int, str]], *, final: bool
+    ) -> tuple[Chunk | None, int]:
+        """Number the parsed rows (skipping records pyarrow set aside), splice the repaired ones in."""
+        m = table.num_rows
+        skipped = np.array(sorted(n for n, _ in invalid), dtype=np.int64)
+        span = np.arange(next_row, next_row + m + len(skipped), dtype=np.int64)
+        numbers = span[~np.isin(span, skipped)][:m]
+        last = int(numbers[-1]) if m else next_row - 1
+        if final and invalid:
+            last = max(last, int(skipped.max()))
+        taken = set(skipped.tolist())
+        while last + 1 in taken:  # set-aside rows right after the last parsed one come before any later row
+            last += 1
+        mine = [(n, t) for n, t in invalid if n <= last]
+        invalid[:] = [(n, t) for n, t in invalid if n > last]
+        raw = table.to_pandas()
+        raw.columns = range(self._layout.raw_width)
+        raw.index = pd.Index(numbers)
+        problems = empty_problems()
+        if mine:
+            fixed, problems = self._repair(mine)
+            raw = pd.concat([raw, fixed]).sort_index()
+        if len(raw) and raw.index[0] == HEADER_ROW:
+            raw = raw.iloc[1:]
+        if not len(raw):
+            return None, last + 1
+        return _finish(self.path, self._layout, raw, None, problems), last + 1
+
+    def _repair(self, rows: list[tuple[int, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Parse the set-aside rows with the csv module; pad or cut them to the header's width."""
+        width = self._layout.raw_width
+        # One csv.reader pass over all set-aside rows: each text is one whole record.
+        texts = "\n".join(t.replace("\r\n", "\n") if '"' not in t else t for _, t in rows)
+        parsed = list(csv.reader(io.StringIO(texts), delimiter=str(self.delimiter)))
+        if len(parsed) != len(rows):  # pragma: no cover - defensive: fall back to one at a time
+            parsed = [next(csv.reader(io.StringIO(t), delimiter=str(self.delimiter)), []) for _, t in rows]
+        numbers, cells, counts = [], [], []
+        for (number, _), fields in zip(rows, parsed, strict=True):
+            if not "".join(fields).strip():
+                continue  # a blank or white-space-only line: skipped like any blank row
+            if number == HEADER_ROW:  # pragma: no cover - the header defines the width
+                raise LoadError(f"{self.path}: the header row cannot be parsed; check its quoting")
+            numbers.append(number)
+            counts.append(len(fields))
+            cells.append((fields + [""] * width)[:width])
+        index = pd.Index(numbers, dtype="int64")
+        frame = pd.DataFrame(cells, index=index, columns=range(width), dtype="str")
+        return frame, _ragged_problems(index, np.array(counts), width)
+
+
+class _ExcelSource(Source):
+    def __init__(self, path: Path, kind: str, layout: _Layout, sheet_name: str, sheet: Any) -> None:
+        super().__init__(path, kind, layout)
+        self.sheet = sheet_name
+        self._sheet = sheet
+
+    def chunks(self, rows: int = 50_000) -> Iterator[Chunk]:
+        width = self._layout.raw_width
+        it = self._sheet.iter_rows()
+        offset = _excel_column_offset(self._sheet)
+        number = 1
+        try:
+            next(it)  # the header row, already read by open_source
+            while True:
+                block = list(islice(it, rows))
+                if not block:
+                    return
+                first = number + 1
+                number += len(block)
+                cells = np.full((len(block), width), "", dtype=object)
+                grid = np.array(block, dtype=object).reshape(len(block), -1)[:, : width - offset]
+                cells[:, offset : offset + grid.shape[1]] = grid
+                text, numeric = _cells_to_text(cells)
+                index = pd.RangeIndex(first, first + len(block))
+                raw = pd.DataFrame({j: pd.Series(t, index=index, dtype="str") for j, t in enumerate(text)}, index=index)
+                mask = pd.DataFrame(dict(enumerate(numeric)), index=index)
+                chunk = _finish(self.path, self._layout, raw, mask, empty_problems())
+                if len(chunk.frame):
+                    yield chunk
+        except CalamineError as exc:
+            raise LoadError(f"{self.path}: sheet {self.sheet!r} cannot be read ({exc})") from exc
+
+
+def _excel_column_offset(sheet: Any) -> int:
+    """Columns before the first used one: calamine's iter_rows starts at the first used column."""
+    start = sheet.start
+    return int(start[1]) if start else 0
+
+
+# --------------------------------------------------------------------------------------------
+# Excel cell conversion (column-wise)
+# --------------------------------------------------------------------------------------------
+
+
+def _cells_to_text(cells: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Convert a 2-D object array of calamine values to text columns and a numeric mask."""
+    texts, masks = [], []
+    for j in range(cells.shape[1]):
+        col = cells[:, j]
+        kinds = pd.Series(col).map(type)  # a Cython loop; then hash-based masks per type
+        out = np.empty(len(col), dtype=object)
+        is_str = kinds.isin([str]).to_numpy()
+        out[is_str] = col[is_str]
+        num = kinds.isin([float, int]).to_numpy()
+        if num.any():
+            out[num] = _numbers_to_text(col[num])
+        for kind, fn in _OTHER_KINDS.items():
+            m = kinds.isin([kind]).to_numpy()
+            if m.any():
+                out[m] = fn(col[m])
+        rest = ~(is_str | num | kinds.isin(list(_OTHER_KINDS)).to_numpy())
+        if rest.any():  # anything calamine may add later: its plain text
+            out[rest] = [str(v) for v in col[rest]]
+        texts.append(out)
+        masks.append(num)
+    return texts, masks
+
+
+def _numbers_to_text(values: np.ndarray) -> np.ndarray:
+    """Whole numbers without ".0" or exponent; other floats as their shortest round-trip repr."""
+    v = values.astype(np.float64)
+    out = np.empty(len(v), dtype=object)
+    whole = np.isfinite(v) & (v == np.floor(v))
+    exact = whole & (np.abs(v) < _EXCEL_EPOCH_MAX_INT)
+    out[exact] = v[exact].astype(np.int64).astype(str)
+    big = whole & ~exact
+    if big.any():
+        out[big] = [str(int(x)) for x in v[big]]
+    frac = ~whole
+    if frac.any():
+        out[frac] = [repr(float(x)) for x in v[frac]]
+    return out
+
+
+def _datetimes_to_text(values: np.ndarray) -> np.ndarray:
+    stamps = np.array(values, dtype="datetime64[s]")
+    days = stamps.astype("datetime64[D]")
+    with_time = stamps != days
+    out = np.datetime_as_string(days, unit="D").astype(object)
+    out[with_time] = np.datetime_as_string(stamps[with_time], unit="s")
+    return out
+
+
+def _dates_to_text(values: np.ndarray) -> np.ndarray:
+    return np.datetime_as_string(np.array(values, dtype="datetime64[D]"), unit="D").astype(object)
+
+
+def _bools_to_text(values: np.ndarray) -> np.ndarray:
+    return np.where(values.astype(bool), "TRUE", "FALSE").astype(object)
+
+
+def _times_to_text(values: np.ndarray) -> np.ndarray:
+    return np.array([v.isoformat() for v in values], dtype=object)
+
+
+def _durations_to_text(values: np.ndarray) -> np.ndarray:
+    return np.array([str(v) for v in values], dtype=object)
+
+
+_OTHER_KINDS = {
+    bool: _bools_to_text,
+    _dt.datetime: _datetimes_to_text,
+    _dt.date: _dates_to_text,
+    _dt.time: _times_to_text,
+    _dt.timedelta: _durations_to_text,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Opening
+# --------------------------------------------------------------------------------------------
+
+
+def open_source(path: str | os.PathLike[str], *, sheet: str | int | None = None, encoding: str | None = None) -> Source:
+    """Open and check an input file; raise LoadError with one actionable line if it is unusable.
+
+    ``sheet`` (workbooks) is a name or a 1-based index (int or digit string), default the first
+    worksheet. ``encoding`` (CSV) overrides detection.
+    """
+    p = _check_path(path)
+    ext = p.suffix.lower()
+    source = _open_csv(p, encoding) if ext in CSV_EXTENSIONS else _open_excel(p, sheet)
+    source._check_has_data()
+    return source
+
+
+def list_sheets(path: str | os.PathLike[str]) -> list[tuple[str, int]]:
+    """(sheet name, data row count) for each sheet of a workbook; data rows exclude blank rows."""
+    p = _check_path(path)
+    if p.suffix.lower() not in EXCEL_EXTENSIONS:
+        raise LoadError(f"{p}: is not an Excel workbook; only {', '.join(EXCEL_EXTENSIONS)} files have sheets")
+    wb = _open_workbook(p)
+    out = []
+    for name in wb.sheet_names:
+        try:
+            sh = wb.get_sheet_by_name(name)
+            count = 0
+            it = sh.iter_rows()
+            next(it, None)
+            while block := list(islice(it, 10_000)):
+                grid = np.array(block, dtype=object).reshape(len(block), -1)
+                count += int((grid != "").any(axis=1).sum()) if grid.size else 0
+        except CalamineError:
+            count = 0  # chart sheets and the like hold no rows
+        out.append((name, count))
+    return out
+
+
+def _check_path(path: str | os.PathLike[str]) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise LoadError(f"{p}: file not found; check the path")
+    if p.is_dir():
+        raise LoadError(f"{p}: is a folder, not a file; give the path of a spreadsheet file")
+    ext = p.suffix.lower()
+    if ext not in CSV_EXTENSIONS + EXCEL_EXTENSIONS:
+        raise LoadError(
+            f"{p}: unsupported file type {ext or '(no extension)'!r}; "
+            f"supported: {', '.join(CSV_EXTENSIONS + EXCEL_EXTENSIONS)}"
+        )
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise LoadError(f"{p}: cannot be read ({exc.strerror}); check its permissions") from exc
+    if size == 0:
+        raise LoadError(f"{p}: the file is empty (0 bytes); export the spreadsheet again")
+    return p
+
+
+# ---- CSV ------------------------------------------------------------------------------------
+
+
+def _open_csv(path: Path, encoding: str | None) -> Source:
+    try:
+        with path.open("rb") as f:
+            head = f.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise LoadError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from exc
+    if encoding is None:
+        if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE2_MAGIC):
+            kind = ".xlsx" if head.startswith(_ZIP_MAGIC) else ".xls"
+            raise LoadError(f"{path}: is an Excel workbook, not a text file; rename it to {kind} (or export it as CSV)")
+        encoding = _detect_encoding(path, head)
+    else:
+        try:
+            encoding = codecs.lookup(encoding).name
+        except LookupError as exc:
+            raise LoadError(f"{path}: unknown encoding {encoding!r}; use e.g. utf-8 or cp1252") from exc
+        _check_decodes(path, encoding)
+    text = _decode_head(head, encoding)
+    delimiter = _sniff_delimiter(text, tsv=path.suffix.lower() == ".tsv")
+    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    layout = _layout(path, header)
+    return _CsvSource(path, layout, encoding, delimiter)
+
+
+def _detect_encoding(path: Path, head: bytes) -> str:
+    """UTF-16 by BOM; else strict UTF-8 over the whole file; else cp1252 only if plausible."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        _check_decodes(path, "utf-16")
+        return "utf-16"
+    bad_utf8 = _first_bad_utf8(path)
+    if bad_utf8 is None:
+        return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+    bad_1252 = _first_match(path, _NOT_CP1252)
+    if bad_1252 is None:
+        return "cp1252"
+    offset, byte = bad_1252
+    raise LoadError(
+        f"{path}: cannot be read as text: byte 0x{byte:02X} at offset {offset} is neither UTF-8 nor "
+        f"Windows-1252 (the first invalid UTF-8 byte is at offset {bad_utf8}), so this looks like a "
+        "binary file; export the data as CSV UTF-8, or pass the file's encoding"
+    )
+
+
+def _first_bad_utf8(path: Path) -> int | None:
+    """File offset of the first byte that is not valid UTF-8 (or a NUL), streamed in blocks."""
+    carry, base = b"", 0
+    with path.open("rb") as f:
+        while block := f.read(_SCAN_BLOCK):
+            data = carry + block
+            nul = data.find(b"\x00")
+            try:
+                data.decode("utf-8")
+                carry = b""
+            except UnicodeDecodeError as exc:
+                if exc.reason == "unexpected end of data" and exc.end == len(data) and (nul < 0 or nul > exc.start):
+                    carry = data[exc.start :]  # a character cut by the block boundary
+                    data = data[: exc.start]
+                else:
+                    return base + (min(exc.start, nul) if nul >= 0 else exc.start)
+            if nul >= 0:
+                return base + nul
+            base += len(data)
+    return base if carry else None
+
+
+def _first_match(path: Path, pattern: re.Pattern[bytes]) -> tuple[int, int] | None:
+    base = 0
+    with path.open("rb") as f:
+        while block := f.read(_SCAN_BLOCK):
+            m = pattern.search(block)
+            if m:
+                return base + m.start(), block[m.start()]
+            base += len(block)
+    return None
+
+
+def _check_decodes(path: Path, encoding: str) -> None:
+    """Decode the whole file strictly with ``encoding`` (streamed); LoadError at the first bad byte."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    base = 0
+    with path.open("rb") as f:
+        while True:
+            block = f.read(_SCAN_BLOCK)
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as exc:
+                raise LoadError(
+                    f"{path}: cannot be decoded as {encoding}: bad byte near offset {base + max(exc.start, 0)}; "
+                    "pass the file's real encoding or export it as CSV UTF-8"
+                ) from exc
+            if not block:
+                return
+            base += len(block)
+
+
+def _decode_head(head: bytes, encoding: str) -> str:
+    text = head.decode(encoding, errors="ignore")
+    return text.lstrip("\ufeff")
+
+
+def _sniff_delimiter(text: str, *, tsv: bool) -> str:
+    """Pick the delimiter whose per-record count (quotes respected) is steady and > 0 in the header."""
+    lines = text.splitlines(keepends=True)
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the last line may be cut by the sniff window
+    sample = "".join(lines[:200])
+    best, best_score = ("\t" if tsv else ","), (0.0, 0, 0)
+    for rank, d in enumerate(_DELIMITERS):
+        lens = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=d) if r]
+        if not lens or lens[0] < 2:
+            continue
+        steady = sum(n == lens[0] for n in lens) / len(lens)
+        score = (steady, lens[0], -rank)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+# ---- Excel ----------------------------------------------------------------------------------
+
+
+def _open_workbook(path: Path) -> CalamineWorkbook:
+    try:
+        with path.open("rb") as f:
+            magic = f.read(8)
+    except OSError as exc:
+        raise LoadError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from exc
+    ext = path.suffix.lower()
+    if ext in (".xlsx", ".xlsm"):
+        if magic.startswith(_OLE2_MAGIC):
+            if _is_encrypted_package(path):
+                raise LoadError(
+                    f"{path}: the workbook is password protected; open it in Excel and save a copy "
+                    "without a password (File > Info > Protect Workbook > Encrypt with Password: clear it)"
+                )
+            raise LoadError(f"{path}: is an old Excel 97-2003 workbook; rename it to .xls")
+        if not magic.startswith(_ZIP_MAGIC):
+            raise LoadError(
+                f"{path}: is not an Excel workbook (the file is damaged or of another type); "
+                "open it in Excel and save it again as .xlsx"
+            )
+        _check_zip(path)
+    elif not magic.startswith(_OLE2_MAGIC):
+        hint = "rename it to .xlsx" if magic.startswith(_ZIP_MAGIC) else "save it again from Excel"
+        raise LoadError(f"{path}: is not an Excel 97-2003 (.xls) workbook; {hint}")
+    try:
+        return CalamineWorkbook.from_path(str(path))
+    except PasswordError as exc:
+        raise LoadError(
+            f"{path}: the workbook is password protected; open it in Excel and save a copy without a password"
+        ) from exc
+    except (CalamineError, OSError, ValueError) as exc:
+        raise LoadError(
+            f"{path}: the workbook cannot be read, it may be damaged ({exc}); open it in Excel and save it again"
+        ) from exc
+
+
+def _is_encrypted_package(path: Path) -> bool:
+    """An OLE2 file holding an 'EncryptedPackage' stream is an encrypted OOXML workbook."""
+    needle = "EncryptedPackage".encode("utf-16-le")
+    with path.open("rb") as f:
+        return needle in f.read(64 << 20)
+
+
+def _check_zip(path: Path) -> None:
+    """Refuse corrupt zips and decompression bombs before calamine inflates anything."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise LoadError(
+            f"{path}: the workbook is damaged (not a valid zip: {exc}); open it in Excel and save it again"
+        ) from exc
+    total = sum(i.file_size for i in infos)
+    packed = max(1, sum(i.compress_size for i in infos))
+    if total > MAX_UNCOMPRESSED or (total > _RATIO_FLOOR and total / packed > MAX_RATIO):
+        raise LoadError(
+            f"{path}: refused: the workbook would expand to {total / 2**20:,.0f} MiB "
+            f"({total / packed:,.0f}x its size), which looks like a zip bomb; if it is genuine, "
+            "export the sheet as CSV and import that"
+        )
+
+
+def _pick_sheet(path: Path, wb: CalamineWorkbook, sheet: str | int | None) -> str:
+    names = list(wb.sheet_names)
+    listing = ", ".join(f"{i}: {n!r}" for i, n in enumerate(names, 1))
+    if not names:
+        raise LoadError(f"{path}: the workbook has no sheets")
+    if sheet is None:
+        meta = wb.sheets_metadata
+        work = [m.name for m in meta if m.typ == SheetTypeEnum.WorkSheet]
+        return work[0] if work else names[0]
+    if isinstance(sheet, str) and sheet in names:
+        return sheet
+    if isinstance(sheet, int) or (isinstance(sheet, str) and sheet.strip().isdigit()):
+        i = int(sheet)
+        if 1 <= i <= len(names):
+            return names[i - 1]
+    elif isinstance(sheet, str):
+        folded = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
+        if len(folded) == 1:
+            return folded[0]
+    raise LoadError(f"{path}: no sheet {sheet!r}; the sheets are {listing} (give a name or a number)")
+
+
+def _open_excel(path: Path, sheet: str | int | None) -> Source:
+    wb = _open_workbook(path)
+    name = _pick_sheet(path, wb, sheet)
+    try:
+        sh = wb.get_sheet_by_name(name)
+        first = next(sh.iter_rows(), None)
+    except CalamineError as exc:
+        raise LoadError(f"{path}: sheet {name!r} cannot be read ({exc}); pick a worksheet with --sheet") from exc
+    if first is None:
+        raise LoadError(f"{path}: sheet {name!r} is empty; pick the sheet with the data (--sheet)")
+    offset = _excel_column_offset(sh)
+    text, _ = _cells_to_text(np.array([[""] * offset + list(first)], dtype=object))
+    header = [str(t[0]) for t in text]
+    while header and not header[-1].strip():
+        header.pop()  # trailing empty header cells; data under them is caught per chunk
+    width = max(len(header), offset + sh.width)
+    layout = _layout(path, header + [""] * (width - len(header)))
+    return _ExcelSource(path, path.suffix.lower().lstrip(".").replace("xlsm", "xlsx"), layout, name, sh)

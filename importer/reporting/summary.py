@@ -1,0 +1,131 @@
+"""The run summary: counts accumulated chunk by chunk, and the terminal text.
+
+Adding a chunk costs a few ``value_counts``/``groupby`` calls on that chunk,
+never a loop over its rows, so a million-row run keeps only a handful of small
+dicts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from importer.problems import ERROR, WARNING
+
+__all__ = ["RunSummary", "render_summary"]
+
+
+class RunSummary:
+    """Counts per outcome status and per problem code over all chunks of a run.
+
+    Attributes:
+        total: rows seen (one outcome per input row).
+        counts: rows per status, e.g. ``{"created": 10, "invalid": 2}``.
+        problem_counts: problems per code, e.g. ``{"state.invalid": 2}``; a row
+            with the same problem in two parts counts twice.
+        problem_severity: per code, "error" or "warning" ("error" if a code was
+            ever reported as an error).
+        rows_with_errors / rows_with_warnings: rows with at least one problem of
+            that severity.
+    """
+
+    def __init__(self) -> None:
+        self.total: int = 0
+        self.counts: dict[str, int] = {}
+        self.problem_counts: dict[str, int] = {}
+        self.problem_severity: dict[str, str] = {}
+        self.rows_with_errors: int = 0
+        self.rows_with_warnings: int = 0
+        self._examples: dict[str, tuple[int, str]] = {}
+        self._counts: Counter[str] = Counter()
+        self._problems: Counter[str] = Counter()
+
+    def add(self, outcomes: pd.DataFrame, problems: pd.DataFrame) -> None:
+        """Count one chunk: its outcomes (one per row) and the problems of those rows."""
+        self.total += len(outcomes)
+        if "status" in outcomes.columns and len(outcomes):
+            status = outcomes["status"].astype("str").fillna("")
+            self._counts.update({str(k): int(v) for k, v in status.value_counts(sort=False).items()})
+            self.counts = dict(sorted(self._counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        if not len(problems):
+            return
+
+        # Earliest row first, so the example a person is pointed to is near the top.
+        probs = problems.sort_values("row", kind="stable")
+        self._problems.update({str(k): int(v) for k, v in probs["code"].value_counts(sort=False).items()})
+        self.problem_counts = dict(sorted(self._problems.items(), key=lambda kv: (-kv[1], kv[0])))
+
+        is_error = probs["severity"] == ERROR
+        for code, has_error in is_error.groupby(probs["code"], sort=False).any().items():
+            if has_error or code not in self.problem_severity:
+                self.problem_severity[str(code)] = ERROR if has_error else WARNING
+
+        firsts = probs.drop_duplicates("code")
+        firsts = firsts[~firsts["code"].isin(list(self._examples))]
+        message = firsts["message"].where(firsts["part"] == "", firsts["part"] + ": " + firsts["message"])
+        for code, row, text in zip(firsts["code"], firsts["row"], message, strict=True):
+            self._examples[str(code)] = (int(row), str(text))
+
+        self.rows_with_errors += int(probs.loc[is_error, "row"].nunique())
+        self.rows_with_warnings += int(probs.loc[probs["severity"] == WARNING, "row"].nunique())
+
+    def top_problems(self, n: int = 5, severity: str | None = None) -> list[tuple[str, int, int, str]]:
+        """The ``n`` leading problems as (code, count, example row, example message).
+
+        Errors rank above warnings (they are what kept rows out of the CRM, and a
+        warning on every row must not hide them), then by count, then by code.
+        ``severity`` keeps only codes of that severity.
+        """
+        codes = [c for c in self._problems if severity is None or self.problem_severity.get(c) == severity]
+        codes.sort(key=lambda c: (self.problem_severity.get(c) != ERROR, -self._problems[c], c))
+        return [(c, self._problems[c], *self._examples[c]) for c in codes[:n]]
+
+    def as_dict(self) -> dict:
+        """A JSON-ready summary: total, counts per status and per problem code, details."""
+        return {
+            "total": self.total,
+            "counts": dict(self.counts),
+            "problem_counts": dict(self.problem_counts),
+            "rows_with_errors": self.rows_with_errors,
+            "rows_with_warnings": self.rows_with_warnings,
+            "problems": [
+                {
+                    "code": code,
+                    "severity": self.problem_severity.get(code, ERROR),
+                    "count": count,
+                    "example_row": row,
+                    "example_message": message,
+                }
+                for code, count, row, message in self.top_problems(len(self._problems))
+            ],
+        }
+
+
+def _clip(text: str, width: int = 100) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_summary(summary: RunSummary, report_path: Path | None) -> str:
+    """The end-of-run text for the terminal: counts, the five leading problems, the report."""
+    lines = [f"{summary.total:,} rows"]
+    if summary.counts:
+        width = max(len(s) for s in summary.counts)
+        lines += [f"  {status or '(none)':<{width}}  {n:>12,}" for status, n in summary.counts.items()]
+    top = summary.top_problems(5)
+    if top:
+        lines.append("Most common problems:")
+        count_width = max(len(f"{count:,}") for _, count, _, _ in top)
+        for code, count, row, message in top:
+            tag = "" if summary.problem_severity.get(code) == ERROR else " (warning)"
+            lines.append(f"  {count:>{count_width},}  {code}{tag}: e.g. row {row}: {_clip(message)}")
+        more = len(summary.problem_counts) - len(top)
+        if more > 0:
+            lines.append(f"  … and {more} more kinds of problem (see the report)")
+    else:
+        lines.append("No problems found.")
+    if report_path is not None:
+        lines.append(f"Report: {report_path}")
+    return "\n".join(lines)

@@ -1,0 +1,350 @@
+"""Tests of the load stage on real files in tests/data (made by tests/data/make_binary_fixtures.py)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import xlrd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from importer.errors import LoadError
+from importer.load import (
+    HEADER_ROW,
+    REPORT_COLUMNS,
+    Chunk,
+    column_letter,
+    list_sheets,
+    normalize_header,
+    open_source,
+)
+
+DATA = Path(__file__).parent / "data"
+
+
+def load(name: str | Path, **kw: object) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
+    """Whole file as one frame, numeric mask and problems."""
+    chunks = list(open_source(DATA / name if isinstance(name, str) else name, **kw).chunks())
+    frame = pd.concat([c.frame for c in chunks])
+    masks = [c.numeric for c in chunks if c.numeric is not None]
+    problems = pd.concat([c.problems for c in chunks], ignore_index=True)
+    return frame, (pd.concat(masks) if masks else None), problems
+
+
+def assert_text_frame(frame: pd.DataFrame) -> None:
+    assert frame.index.name == "row" and frame.index.dtype == "int64"
+    assert not frame.isna().any().any()
+    for col in frame.columns:
+        assert all(isinstance(v, str) for v in frame[col])
+
+
+def test_constants() -> None:
+    assert HEADER_ROW == 1
+    assert REPORT_COLUMNS == ("row", "status", "id", "error", "warnings")
+
+
+# ---- CSV ----------------------------------------------------------------------------------------
+
+
+def test_csv_keeps_text_quoting_and_row_numbers() -> None:
+    src = open_source(DATA / "basic.csv")
+    assert (src.kind, src.encoding, src.delimiter, src.sheet) == ("csv", "utf-8", ",", None)
+    assert src.headers == ["Name", "Zip", "Phone", "Note"]
+    frame, numeric, problems = load("basic.csv")
+    assert_text_frame(frame)
+    assert numeric is None and problems.empty
+    assert frame.index.tolist() == [2, 3, 4, 5]
+    assert frame.loc[2, "Zip"] == "02134" and frame.loc[2, "Phone"] == "2165551234"
+    assert frame.loc[3, "Name"] == "Smith, Bob"
+    assert frame.loc[3, "Zip"] == "02134"  # ="02134" unwrapped
+    assert frame.loc[3, "Note"] == 'said "hi"'
+    assert frame.loc[4, "Note"] == "two\r\nlines"
+    assert frame.loc[5, "Name"] == "Dee"  # counted as row 5 despite the line break in row 4
+
+
+def test_blank_rows_skipped_but_counted() -> None:
+    frame, _, problems = load("blank_rows.csv")
+    assert frame.index.tolist() == [2, 4, 6]
+    assert frame.loc[4, "a"] == "x\ny" and frame.loc[6].tolist() == ["4", "5"]
+    assert problems.empty
+
+
+def test_ragged_rows_are_problems_not_failures() -> None:
+    frame, _, problems = load("ragged.csv")
+    assert frame.index.tolist() == [2, 3, 4, 5]
+    assert frame.loc[3].tolist() == ["4", "5", ""]
+    assert frame.loc[4].tolist() == ["6", "7", "8"]
+    by_code = problems.set_index("code")
+    assert by_code.loc["row.too_few_cells", "row"] == 3
+    assert by_code.loc["row.too_few_cells", "severity"] == "warning"
+    assert by_code.loc["row.too_many_cells", "row"] == 4
+    assert by_code.loc["row.too_many_cells", "severity"] == "error"
+    assert "4 cells" in by_code.loc["row.too_many_cells", "message"]
+    assert "3 cells" in by_code.loc["row.too_many_cells", "message"]
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 7])
+def test_chunks_keep_row_numbers_across_boundaries(rows: int) -> None:
+    src = open_source(DATA / "ragged.csv")
+    chunks = list(src.chunks(rows=rows))
+    # at most `rows` parsed rows, plus the ragged rows put back in place
+    assert all(isinstance(c, Chunk) and len(c.frame) <= rows + len(c.problems) for c in chunks)
+    assert [i for c in chunks for i in c.frame.index] == [2, 3, 4, 5]
+    assert sorted(p for c in chunks for p in c.problems["row"]) == [3, 4]
+    for c in chunks:  # a chunk's problems are about its own rows
+        assert set(c.problems["row"]) <= set(c.frame.index)
+    assert [i for c in src.chunks(rows=rows) for i in c.frame.index] == [2, 3, 4, 5]  # repeatable
+
+
+def test_chunking_generated_file_with_blanks_multiline_and_ragged(tmp_path: Path) -> None:
+    lines = ["id,text"]
+    expected = []
+    for r in range(2, 2001):
+        if r % 97 == 0:
+            lines.append("")
+        elif r % 89 == 0:
+            lines.append(f'{r},"multi\nline"')
+            expected.append(r)
+        elif r % 83 == 0:
+            lines.append(f"{r},x,extra")
+            expected.append(r)
+        else:
+            lines.append(f"{r},{r:05d}")
+            expected.append(r)
+    path = tmp_path / "many.csv"
+    path.write_text("\n".join(lines) + "\n")
+    chunks = list(open_source(path).chunks(rows=128))
+    frame = pd.concat([c.frame for c in chunks])
+    assert frame.index.tolist() == expected
+    assert (frame["id"] == frame.index.astype(str)).all()
+    problems = pd.concat([c.problems for c in chunks])
+    assert sorted(problems["row"]) == [r for r in expected if r % 83 == 0 and r % 89 and r % 97]
+
+
+def test_encodings() -> None:
+    src = open_source(DATA / "bom.csv")
+    assert src.headers == ["Name", "Zip"] and src.encoding == "utf-8-sig"
+    assert load("bom.csv")[0].loc[2, "Name"] == "Zoë"
+    src = open_source(DATA / "cp1252.csv")
+    assert (src.encoding, src.delimiter) == ("cp1252", ";")
+    frame = load("cp1252.csv")[0]
+    assert frame["City"].tolist() == ["Málaga", "Köln"]
+    assert frame.loc[3, "Name"] == "“Smart” quotes"
+    src = open_source(DATA / "utf16.txt")
+    assert (src.encoding, src.delimiter) == ("utf-16", "\t")
+    assert load("utf16.txt")[0].loc[2].tolist() == ["René", "02134"]
+
+
+def test_encoding_override(tmp_path: Path) -> None:
+    frame = load("cp1252.csv", encoding="windows-1252")[0]
+    assert frame.loc[2, "Name"] == "José"
+    with pytest.raises(LoadError, match=r"cannot be decoded as utf-8.*offset"):
+        open_source(DATA / "cp1252.csv", encoding="utf-8")
+    with pytest.raises(LoadError, match="unknown encoding"):
+        open_source(DATA / "basic.csv", encoding="klingon")
+
+
+def test_undecodable_names_byte_offset() -> None:
+    with pytest.raises(LoadError, match=r"undecodable\.csv.*0x81 at offset 7"):
+        open_source(DATA / "undecodable.csv")
+
+
+def test_utf8_char_split_across_scan_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importer.load as load_mod
+
+    monkeypatch.setattr(load_mod, "_SCAN_BLOCK", 7)
+    path = tmp_path / "split.csv"
+    path.write_text("Name\nééééé€€\n", encoding="utf-8")
+    assert open_source(path).encoding == "utf-8"
+
+
+@pytest.mark.parametrize(
+    ("name", "delimiter", "first"),
+    [("pipe.txt", "|", ["1,5", "2", "3"]), ("semicolon.csv", ";", ["A", "2,5"])],
+)
+def test_delimiter_sniffing(name: str, delimiter: str, first: list[str]) -> None:
+    assert open_source(DATA / name).delimiter == delimiter
+    assert load(name)[0].iloc[0].tolist() == first
+
+
+def test_report_columns_dropped_and_trailing_empty_headers() -> None:
+    src = open_source(DATA / "report_back.csv")
+    assert src.headers == ["Name", "Zip"]
+    assert src.column_letter("Name") == "F"
+    assert load("report_back.csv")[0].loc[2].tolist() == ["Ann", "02134"]
+    assert open_source(DATA / "trailing_empty_headers.csv").headers == ["Name", "Zip"]
+
+
+# ---- Excel --------------------------------------------------------------------------------------
+
+
+def test_xlsx_cells_as_text() -> None:
+    src = open_source(DATA / "basic.xlsx")
+    assert (src.kind, src.sheet, src.encoding, src.delimiter) == ("xlsx", "Leads", None, None)
+    frame, numeric, problems = load("basic.xlsx")
+    assert_text_frame(frame)
+    assert problems.empty
+    assert frame.index.tolist() == [2, 3, 5]  # row 4 blank
+    ann, bob = frame.loc[2], frame.loc[3]
+    assert ann["Zip"] == "2134" and bob["Zip"] == "02134"
+    assert ann["Phone"] == "12165551234" and bob["Phone"] == "44113"
+    assert ann["Score"] == "2.5" and bob["Score"] == "0.1" and frame.loc[5, "Score"] == "1e-05"
+    assert frame.loc[5, "Phone"] == "-7"
+    assert (ann["Active"], bob["Active"]) == ("TRUE", "FALSE")
+    assert ann["Born"] == "2024-03-05" and bob["Born"] == "2024-03-05"
+    assert ann["Seen"] == "2024-03-05T14:30:00"
+    assert ann["Formula"] == "2"  # the cached value
+    assert ann["Text zip"] == "02134"
+    assert numeric is not None and numeric.shape == frame.shape
+    assert numeric.loc[2, "Zip"] and not numeric.loc[3, "Zip"]
+    assert not numeric.loc[2, "Active"] and not numeric.loc[2, "Born"] and not numeric.loc[2, "Name"]
+
+
+def test_xls_read_and_fixture_is_valid_for_xlrd() -> None:
+    book = xlrd.open_workbook(DATA / "basic.xls")  # a second, independent reader of our fixture
+    assert book.sheet_by_index(0).cell_value(1, 0) == "Ann"
+    src = open_source(DATA / "basic.xls")
+    assert (src.kind, src.sheet) == ("xls", "Leads")
+    frame, numeric, _ = load("basic.xls")
+    assert frame.index.tolist() == [2, 4]
+    assert frame.loc[2].tolist() == ["Ann", "2134", "2.5", "TRUE", "2024-03-05"]
+    assert frame.loc[4].tolist() == ["Bob", "02134", "12165551234", "FALSE", ""]
+    assert numeric is not None and numeric.loc[2, "Zip"] and not numeric.loc[4, "Zip"]
+
+
+def test_xlsx_offset_columns_keep_letters() -> None:
+    src = open_source(DATA / "offset.xlsx")
+    assert src.headers == ["Name", "Zip", "City"]
+    assert [src.column_letter(h) for h in src.headers] == ["B", "C", "D"]
+    frame = load("offset.xlsx")[0]
+    assert frame.index.tolist() == [2, 4] and frame.loc[4, "Zip"] == "07001"
+
+
+@pytest.mark.parametrize("sheet", ["Second", 2, "2", "second"])
+def test_sheet_choice(sheet: str | int) -> None:
+    src = open_source(DATA / "basic.xlsx", sheet=sheet)
+    assert src.sheet == "Second" and src.headers == ["Only", "Header"]
+
+
+def test_sheet_named_like_a_number_and_unknown_sheet() -> None:
+    assert open_source(DATA / "basic.xlsx", sheet="2024").headers == ["Year"]
+    with pytest.raises(LoadError, match=r"no sheet 'Nope'.*'Leads'.*'Second'"):
+        open_source(DATA / "basic.xlsx", sheet="Nope")
+    with pytest.raises(LoadError, match="no sheet 9"):
+        open_source(DATA / "basic.xlsx", sheet=9)
+
+
+def test_list_sheets() -> None:
+    assert list_sheets(DATA / "basic.xlsx") == [("Leads", 3), ("Second", 1), ("2024", 1)]
+    assert list_sheets(DATA / "basic.xls") == [("Leads", 2)]
+    with pytest.raises(LoadError, match="not an Excel workbook"):
+        list_sheets(DATA / "basic.csv")
+
+
+def test_excel_chunks_keep_row_numbers() -> None:
+    src = open_source(DATA / "eleven.xlsx")
+    chunks = list(src.chunks(rows=3))
+    assert [c.frame.index.tolist() for c in chunks] == [[2, 3, 4], [5, 6], [8, 9, 10], [11]]
+    frame = pd.concat([c.frame for c in chunks])
+    assert (frame["Zip"] == frame.index.map(lambda i: f"{i:05d}")).all()
+
+
+# ---- bad files ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "pattern"),
+    [
+        ("missing.csv", "file not found"),
+        ("empty.csv", r"empty \(0 bytes\)"),
+        ("header_only.csv", "has a header but no data rows"),
+        ("header_only.xlsx", "has a header but no data rows"),
+        ("garbage.csv", "binary file"),
+        ("notes.doc", r"unsupported file type '\.doc'.*\.csv.*\.xlsx"),
+        ("corrupt.xlsx", "damaged"),
+        ("text_named.xlsx", "not an Excel workbook"),
+        ("encrypted.xlsx", "password protected.*without a password"),
+        ("bomb.xlsx", "zip bomb"),
+        ("dup_headers.csv", r"columns A \('Name'\) and C \('name '\) have the same header"),
+        ("unnamed_data.csv", "column B has data.*no header"),
+        ("unnamed_data.xlsx", "column B has data.*no header"),
+    ],
+)
+def test_bad_files_raise_one_line_load_error(name: str, pattern: str) -> None:
+    with pytest.raises(LoadError, match=pattern) as info:
+        open_source(DATA / name)
+    message = str(info.value)
+    assert "\n" not in message and name in message
+
+
+def test_directory_and_workbook_renamed_csv(tmp_path: Path) -> None:
+    with pytest.raises(LoadError, match="is a folder"):
+        open_source(DATA)
+    fake = tmp_path / "book.csv"
+    fake.write_bytes((DATA / "basic.xlsx").read_bytes())
+    with pytest.raises(LoadError, match=r"is an Excel workbook.*rename it to \.xlsx"):
+        open_source(fake)
+
+
+def test_bomb_limits_from_declared_sizes(tmp_path: Path) -> None:
+    path = tmp_path / "fine.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a.xml", b"\0" * (1 << 20))  # ratio > 200 but tiny: not refused by the bomb check
+    with pytest.raises(LoadError) as info:
+        open_source(path)
+    assert "zip bomb" not in str(info.value)
+
+
+def test_header_row_empty(tmp_path: Path) -> None:
+    path = tmp_path / "late.csv"
+    path.write_text("\nName,Zip\nA,1\n")
+    with pytest.raises(LoadError, match="row 1 is empty"):
+        open_source(path)
+
+
+def test_unnamed_column_with_late_data_is_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "late_orphan.csv"
+    path.write_text("Name,,Zip\n" + "A,,1\n" * 1500 + "B,oops,2\n")
+    chunks = list(open_source(path).chunks())
+    problems = pd.concat([c.problems for c in chunks])
+    assert problems["code"].tolist() == ["row.cell_without_header"]
+    assert problems["row"].tolist() == [1502] and problems["column"].tolist() == ["B"]
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+def test_column_letter() -> None:
+    assert [column_letter(i) for i in (0, 1, 25, 26, 27, 51, 52, 701, 702)] == [
+        "A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA",
+    ]  # fmt: skip
+
+
+def test_normalize_header_examples() -> None:
+    assert normalize_header("\ufeff  First\t \n Name ") == "first name"
+    assert normalize_header("ZIP Code") == normalize_header("zip  code")
+    assert normalize_header("Straße") == normalize_header("STRASSE")
+
+
+@given(st.text())
+def test_normalize_header_invariants(text: str) -> None:
+    key = normalize_header(text)
+    assert normalize_header(key) == key  # idempotent
+    assert key == key.strip() and "  " not in key and "\ufeff" not in key
+    assert not any(c.isspace() and c != " " for c in key)
+    assert normalize_header("\ufeff " + text.upper() + "\t") == normalize_header(text.upper())
+    assert normalize_header(text.swapcase()) == key or text.swapcase().casefold() != text.casefold()
+
+
+def test_file_of_only_short_rows(tmp_path: Path) -> None:
+    """Exporters that drop trailing empty cells make every row 'too few': still numbered right."""
+    path = tmp_path / "trimmed.csv"
+    path.write_text("a,b,c\n" + "".join(f"{i},x\n" for i in range(2, 52)))
+    chunks = list(open_source(path).chunks(rows=10))
+    frame = pd.concat([c.frame for c in chunks])
+    assert frame.index.tolist() == list(range(2, 52))
+    assert (frame["a"] == frame.index.astype(str)).all() and (frame["c"] == "").all()
+    assert sum(len(c.problems) for c in chunks) == 50
