@@ -20,6 +20,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -27,25 +28,23 @@ from importer.client import DEFAULT_BASE_URL, RealeflowClient
 from importer.errors import AccountInactiveError, ImporterError, UsageError
 from importer.load import Chunk, Source, open_source
 from importer.mapping import BoundMapping, Mapping, load_mapping
-from importer.payload import build_payloads
-from importer.problems import ERROR, WARNING, concat_problems, messages_by_row
-from importer.push import Job, Outcome, Pusher, PushSettings
+from importer.push import Pusher, PushSettings
+from importer.records import RecordPlan
 from importer.report import ReportWriter, RunSummary, default_report_path, open_report
-from importer.validate import validate_fields
 
 __all__ = [
     "API_KEY_ENV",
     "API_URL_ENV",
     "ImportResult",
     "Observer",
-    "check_chunk",
+    "Plan",
+    "make_plan",
     "push_file",
     "validate_file",
 ]
 
 API_KEY_ENV = "REALEFLOW_API_KEY"
 API_URL_ENV = "REALEFLOW_API_URL"
-OUTCOME_COLUMNS = ["status", "id", "error", "warnings"]
 DEFAULT_CHUNK_ROWS = 50_000
 
 
@@ -89,22 +88,34 @@ class ImportResult:
         return 0 if all(status in good for status, n in self.counts.items() if n) else 1
 
 
-@dataclass(frozen=True)
-class ChunkCheck:
-    """A chunk after extract and validate: what to send and what is wrong."""
+class Plan(Protocol):
+    """How the rows of a chunk become records: :class:`importer.records.RecordPlan` for one
+    record per row, :class:`importer.graph.GraphPlan` for a property with its contacts."""
 
-    chunk: Chunk
-    problems: pd.DataFrame  # load problems, transform warnings, validation errors and warnings
-    valid: pd.Series  # bool per row
-    values: pd.DataFrame  # the normalised field frame (single-record mappings)
-    kind: str
+    outcome_columns: list[str]
+    kinds: set[str]  # record kinds it creates (to prime lost-answer reconciliation)
+
+    def check(self, chunk: Chunk) -> Any: ...  # extract + validate; has .chunk and .problems
+
+    def validated(self, check: Any) -> pd.DataFrame: ...  # dry-run outcomes
+
+    async def push(self, check: Any, pusher: Pusher) -> pd.DataFrame: ...  # push outcomes
+
+
+def make_plan(bound: BoundMapping) -> Plan:
+    """The plan for a mapping's kind."""
+    if bound.mapping.kind == "property-with-contacts":
+        from importer.graph import GraphPlan
+
+        return GraphPlan(bound)
+    return RecordPlan(bound)
 
 
 @dataclass
 class _Run:
     command: str
     source: Source
-    bound: BoundMapping
+    plan: Plan
     writer: ReportWriter | None
     summary: RunSummary = field(default_factory=RunSummary)
     outcomes: list[pd.DataFrame] = field(default_factory=list)
@@ -116,46 +127,14 @@ def _open(
     mapping: Mapping | str | os.PathLike[str],
     sheet: str | int | None,
     encoding: str | None,
-) -> tuple[Source, BoundMapping]:
+) -> tuple[Source, Plan]:
     source = open_source(path, sheet=sheet, encoding=encoding)
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
-    if mapping.kind == "property-with-contacts":
-        raise UsageError(f"mapping {mapping.source}: kind property-with-contacts is not supported by this version yet")
-    return source, mapping.bind(source.headers, file=str(source.path))
+    return source, make_plan(mapping.bind(source.headers, file=str(source.path)))
 
 
-def check_chunk(bound: BoundMapping, chunk: Chunk) -> ChunkCheck:
-    """Extract and validate one chunk for a single-record mapping."""
-    (extracted,) = bound.extract(chunk)
-    rec = extracted.record
-    columns = {f: bound.resolved[s.columns[0]] for f, s in rec.specs.items() if s.columns}
-    result = validate_fields(
-        extracted.fields,
-        rec.kind,
-        columns=columns,
-        zip_from_number=extracted.zip_from_number,
-        part=rec.label,
-    )
-    problems = concat_problems([chunk.problems, extracted.problems, result.problems])
-    has_error = problems.loc[problems["severity"] == ERROR, "row"].unique()
-    valid = result.valid & ~chunk.frame.index.isin(has_error)
-    return ChunkCheck(chunk, problems, valid, result.values, rec.kind)
-
-
-def _outcome_frame(check: ChunkCheck, status: pd.Series, ids: pd.Series, extra_errors: pd.Series) -> pd.DataFrame:
-    index = check.chunk.frame.index
-    errors = messages_by_row(check.problems, ERROR).reindex(index).fillna("")
-    extra = extra_errors.reindex(index).fillna("")
-    errors = errors.where(extra == "", errors.where(errors == "", errors + "; ") + extra)
-    warnings = messages_by_row(check.problems, WARNING).reindex(index).fillna("")
-    return pd.DataFrame(
-        {"status": status.reindex(index), "id": ids.reindex(index), "error": errors, "warnings": warnings},
-        index=index,
-    )
-
-
-def _record(run: _Run, check: ChunkCheck, outcomes: pd.DataFrame, observer: Observer) -> None:
+def _record(run: _Run, check: Any, outcomes: pd.DataFrame, observer: Observer) -> None:
     if run.writer is not None:
         run.writer.write(check.chunk.frame, outcomes, check.problems)
     run.summary.add(outcomes, check.problems)
@@ -170,7 +149,7 @@ def _finish(run: _Run, observer: Observer, fatal: ImporterError | None = None) -
     observer.finished()
     outcomes = None
     if run.keep_outcomes:
-        outcomes = pd.concat(run.outcomes) if run.outcomes else pd.DataFrame(columns=OUTCOME_COLUMNS)
+        outcomes = pd.concat(run.outcomes) if run.outcomes else pd.DataFrame(columns=run.plan.outcome_columns)
     return ImportResult(
         run.command,
         run.source.path,
@@ -181,11 +160,13 @@ def _finish(run: _Run, observer: Observer, fatal: ImporterError | None = None) -
     )
 
 
-def _writer(source: Source, command: str, report: str | os.PathLike[str] | bool | None) -> ReportWriter | None:
+def _writer(
+    source: Source, plan: Plan, command: str, report: str | os.PathLike[str] | bool | None
+) -> ReportWriter | None:
     if report is False:
         return None
     path = default_report_path(source.path, command) if report in (None, True) else Path(report)
-    return open_report(path, headers=source.headers, outcome_columns=OUTCOME_COLUMNS)
+    return open_report(path, headers=source.headers, outcome_columns=plan.outcome_columns, input_path=source.path)
 
 
 def _chunks(source: Source, rows: int) -> Iterator[Chunk]:
@@ -209,15 +190,13 @@ def validate_file(
     next to the input, False for no report file.
     """
     observer = observer or Observer()
-    source, bound = _open(path, mapping, sheet, encoding)
-    run = _Run("validate", source, bound, _writer(source, "validate", report), keep_outcomes=keep_outcomes)
+    source, plan = _open(path, mapping, sheet, encoding)
+    run = _Run("validate", source, plan, _writer(source, plan, "validate", report), keep_outcomes=keep_outcomes)
     observer.started("validate", source)
-    empty = pd.Series(dtype="object")
     try:
         for chunk in _chunks(source, chunk_rows):
-            check = check_chunk(bound, chunk)
-            status = pd.Series("invalid", index=chunk.frame.index).where(~check.valid, "valid")
-            _record(run, check, _outcome_frame(check, status, empty, empty), observer)
+            check = plan.check(chunk)
+            _record(run, check, plan.validated(check), observer)
     except BaseException:
         observer.finished()
         raise
@@ -249,15 +228,15 @@ def push_file(
     base_url = base_url or os.environ.get(API_URL_ENV) or DEFAULT_BASE_URL
     settings = settings or PushSettings()
     observer = observer or Observer()
-    source, bound = _open(path, mapping, sheet, encoding)
+    source, plan = _open(path, mapping, sheet, encoding)
     return asyncio.run(
-        _push(source, bound, api_key.strip(), base_url, settings, observer, report, keep_outcomes, chunk_rows)
+        _push(source, plan, api_key.strip(), base_url, settings, observer, report, keep_outcomes, chunk_rows)
     )
 
 
 async def _push(
     source: Source,
-    bound: BoundMapping,
+    plan: Plan,
     api_key: str,
     base_url: str,
     settings: PushSettings,
@@ -266,7 +245,6 @@ async def _push(
     keep_outcomes: bool,
     chunk_rows: int,
 ) -> ImportResult:
-    kind = bound.mapping.records[0].kind
     async with RealeflowClient(
         api_key, base_url, concurrency=settings.concurrency, timeout=settings.request_timeout
     ) as client:
@@ -276,38 +254,15 @@ async def _push(
                 f"the Realeflow account status is '{status}', not 'Active': nothing was sent; "
                 "sort the account out in Realeflow first"
             )
-        run = _Run("push", source, bound, _writer(source, "push", report), keep_outcomes=keep_outcomes)
+        run = _Run("push", source, plan, _writer(source, plan, "push", report), keep_outcomes=keep_outcomes)
         observer.started("push", source)
         pusher = Pusher(client, settings)
         try:
-            await pusher.prime({kind})
+            await pusher.prime(plan.kinds)
             for chunk in _chunks(source, chunk_rows):
-                check = check_chunk(bound, chunk)
-                valid_rows = check.values.index[check.valid.to_numpy()]
-                index = chunk.frame.index
-                status_s = pd.Series("invalid", index=index, dtype="object")
-                ids = pd.Series(pd.NA, index=index, dtype="Int64")
-                extra = pd.Series("", index=index, dtype="object")
-                if len(valid_rows):
-                    if pusher.fatal is None:
-                        payloads = build_payloads(check.values.loc[valid_rows])
-                        jobs = [Job(int(r), kind, p) for r, p in zip(valid_rows, payloads, strict=True)]
-                        outcomes = await pusher.run(jobs)
-                    else:
-                        outcomes = [
-                            Outcome(int(r), "not-sent", error="not sent: the run stopped before this row")
-                            for r in valid_rows
-                        ]
-                    _apply(outcomes, status_s, ids, extra)
-                _record(run, check, _outcome_frame(check, status_s, ids, extra), observer)
+                check = plan.check(chunk)
+                _record(run, check, await plan.push(check, pusher), observer)
         except BaseException:
             observer.finished()
             raise
         return _finish(run, observer, pusher.fatal)
-
-
-def _apply(outcomes: list[Outcome], status: pd.Series, ids: pd.Series, errors: pd.Series) -> None:
-    rows = [o.row for o in outcomes]
-    status.loc[rows] = [o.status for o in outcomes]
-    ids.loc[rows] = pd.array([o.id for o in outcomes], dtype="Int64")
-    errors.loc[rows] = [o.error for o in outcomes]

@@ -179,7 +179,7 @@ class Pusher:
                     job = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                outcome = await self._push_one(job)
+                outcome = await self.send(job)
                 outcomes[job.row] = outcome
                 if self.on_outcome is not None:
                     self.on_outcome(outcome)
@@ -202,7 +202,8 @@ class Pusher:
 
     # -- one row ---------------------------------------------------------------------------------
 
-    async def _push_one(self, job: Job) -> Outcome:
+    async def send(self, job: Job) -> Outcome:
+        """Create one record with retries and lost-answer reconciliation; never raises for the row."""
         s = self.settings
         started = time.monotonic()
         attempts = 0

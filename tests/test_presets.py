@@ -1,0 +1,201 @@
+"""The list-provider samples (samples/make_samples.py) and the preset mappings made for them."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import openpyxl
+import pandas as pd
+import pytest
+import yaml
+import zipcodes
+
+from importer.fields import KIND_FIELDS, MAX_CUSTOM_FIELDS, PHONE_TYPES, RELATION_FLAGS
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+MAPPINGS = ROOT / "mappings"
+PRESETS = ["propstream", "propstream-skiptraced", "batchskiptracing", "propertyradar", "dealmachine", "datatree"]
+NEW_ENGLAND = {"MA", "CT", "RI", "NH", "ME", "VT", "NJ"}
+
+
+def _generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("make_samples", SAMPLES / "make_samples.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_samples"] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+GEN = _generator()
+
+
+def read_sample(name: str) -> pd.DataFrame:
+    return pd.read_csv(SAMPLES / f"{name}.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def read_preset(name: str) -> dict:
+    return yaml.safe_load((MAPPINGS / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def key(header: str) -> str:
+    """Header matching as the pipeline does it: case and white space ignored."""
+    return "".join(str(header).split()).casefold()
+
+
+def spec_columns(spec: object) -> list[str]:
+    if isinstance(spec, str):
+        return [spec]
+    if isinstance(spec, list):
+        return [str(s) for s in spec]
+    if isinstance(spec, dict) and "first" in spec:
+        return [str(s) for s in spec["first"]]
+    return []
+
+
+def records(mapping: dict) -> list[tuple[str, dict]]:
+    if mapping["kind"] == "property-with-contacts":
+        return [("property", mapping["property"]), *(("contact", c) for c in mapping["contacts"])]
+    return [(mapping["kind"], mapping)]
+
+
+# -- samples ---------------------------------------------------------------------------------------
+
+
+def test_generator_reproduces_the_committed_samples(tmp_path: Path) -> None:
+    written = GEN.write_all(tmp_path)
+    assert {p.name for p in written} == {f"{n}.csv" for n in PRESETS} | {"propstream.xlsx"}
+    for path in written:
+        assert path.read_bytes() == (SAMPLES / path.name).read_bytes(), (
+            f"samples/{path.name} differs from what make_samples.py writes: run it again"
+        )
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_sample_shape(name: str) -> None:
+    df = read_sample(name)
+    sample = next(s for s in GEN.SAMPLES if s.name == name)
+    assert list(df.columns) == sample.headers
+    assert 25 <= len(df) <= 40
+    assert len(set(map(key, df.columns))) == len(df.columns), "headers must differ after normalising"
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_sample_carries_the_promised_damage(name: str) -> None:
+    df = read_sample(name)
+    cells = df.stack()
+    assert (cells == "XX").any(), "a bad state"
+    assert (cells == "Ohio").any(), "a state spelled out"
+    assert cells.isin(["4411", "9021"]).any(), "a truncated ZIP"
+    preset = read_preset(name)
+    address = spec_columns(preset["property"]["fields"]["address"])[0]
+    assert (df[address] == "").any(), "a row without its required property address"
+    owners = " ".join(df.filter(regex=r"(?i)owner|name").stack())
+    assert "LLC" in owners, "an entity owner"
+    phones = df.filter(regex=r"(?i)phone\s*\d*$")
+    if not phones.empty:
+        values = phones.stack()
+        values = values[values != ""]
+        assert (values == "555-013").any(), "a phone too short"
+        assert values.str.fullmatch(r"\(\d{3}\) \d{3}-\d{4}").any(), "a phone as (216) 555-0134"
+        digits = values.str.replace(r"\D", "", regex=True).str.removeprefix("1")
+        assert digits.str.contains("55501").all(), "every phone in the fictional 555-01xx range"
+    emails = df.filter(regex=r"(?i)e-?mail").stack()
+    if not emails.empty:
+        emails = emails[emails != ""]
+        assert emails.str.fullmatch(r"[^@\s]+@example\.(com|net)").all()
+
+
+@pytest.mark.parametrize("name", ["propstream", "datatree", "batchskiptracing"])
+def test_new_england_zips_lost_their_leading_zero(name: str) -> None:
+    df = read_sample(name)
+    state = next(c for c in df.columns if re.fullmatch(r"(?i)(site |input property )?state", c))
+    zip_col = next(c for c in df.columns if re.fullmatch(r"(?i)(site |input property )?zip( code)?", c))
+    ne = df[df[state].isin(NEW_ENGLAND)]
+    assert ne[zip_col].str.fullmatch(r"\d{4}").any()
+
+
+@pytest.mark.parametrize("name", ["propstream", "dealmachine", "datatree"])
+def test_zip_city_state_are_real(name: str) -> None:
+    """Good rows hold ZIP/state pairs that exist (a zero-padded New England ZIP included)."""
+    df = read_sample(name)
+    preset = read_preset(name)["property"]["fields"]
+    state, zip_col = preset["state"], preset["zipcode"]
+    good = df[df[state].str.fullmatch(r"[A-Z]{2}") & (df[state] != "XX") & (df[zip_col] != "4411")]
+    assert len(good) >= 25
+    for z, st in zip(good[zip_col].str.zfill(5), good[state], strict=True):
+        assert zipcodes.matching(z)[0]["state"] == st
+
+
+def test_propstream_workbook_has_the_csv_rows_with_excel_damage() -> None:
+    df = read_sample("propstream")
+    ws = openpyxl.load_workbook(SAMPLES / "propstream.xlsx", read_only=True).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert list(rows[0]) == list(df.columns)
+    assert len(rows) - 1 == len(df)
+    col = {h: i for i, h in enumerate(rows[0])}
+    numeric_zips = 0
+    for (_, csv_row), xl in zip(df.iterrows(), rows[1:], strict=True):
+        for name in ("Zip", "APN"):
+            text, cell = csv_row[name], xl[col[name]]
+            if text.isdigit():
+                assert isinstance(cell, int) and cell == int(text)  # "02134" is stored as 2134
+                numeric_zips += name == "Zip" and text.startswith("0")
+            else:
+                assert cell == text
+        assert xl[col["Address"]] == (csv_row["Address"] or None)
+    assert numeric_zips >= 1, "at least one ZIP that lost a leading zero to Excel"
+
+
+# -- presets ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_preset_names_only_columns_of_its_sample(name: str) -> None:
+    headers = {key(h) for h in read_sample(name).columns}
+    mapping = read_preset(name)
+    for kind, block in records(mapping):
+        specs = [*block.get("fields", {}).values(), *block.get("customfields", {}).values()]
+        for spec in specs:
+            for column in spec_columns(spec):
+                assert key(column) in headers, f"{name}: {column!r} is not a column of the sample"
+        assert set(block.get("fields", {})) <= set(KIND_FIELDS[kind])
+        slots = list(block.get("customfields", {}))
+        assert all(isinstance(s, int) and 1 <= s <= MAX_CUSTOM_FIELDS for s in slots)
+        for table in block.get("values", {}).get("phonetype", {}).values():
+            assert table in PHONE_TYPES
+        assert set(block.get("relation", {})) <= set(RELATION_FLAGS)
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_preset_reads_every_column_once(name: str) -> None:
+    used = [
+        key(c)
+        for _, block in records(read_preset(name))
+        for spec in [*block.get("fields", {}).values(), *block.get("customfields", {}).values()]
+        for c in spec_columns(spec)
+    ]
+    assert len(used) == len(set(used))
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_preset_loads_and_binds_with_the_pipelines_reader(name: str) -> None:
+    mapping_module = pytest.importorskip("importer.mapping")
+    mapping = mapping_module.load_mapping(MAPPINGS / f"{name}.yaml")
+    mapping.bind(read_sample(name).columns, file=f"{name}.csv")
+    assert mapping.kind == "property-with-contacts"
+    assert mapping.records[0].label == "Property"
+
+
+def test_presets_share_the_custom_field_numbering() -> None:
+    """The same slot means the same thing in every preset (one Realeflow setup for all providers)."""
+    from importer.suggest import custom_slot
+
+    for name in PRESETS:
+        for slot, column in read_preset(name)["property"].get("customfields", {}).items():
+            assert custom_slot(column) == slot, f"{name}: slot {slot} holds {column!r}"

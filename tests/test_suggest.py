@@ -1,0 +1,297 @@
+"""`mapping suggest`: importer.suggest on the provider samples, on odd headers, and its YAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from importer.suggest import HIGH, LOW, custom_slot, render_yaml, suggest_mapping
+
+ROOT = Path(__file__).resolve().parents[1]
+PRESETS = ["propstream", "propstream-skiptraced", "batchskiptracing", "propertyradar", "dealmachine", "datatree"]
+
+
+def read_csv(name: str) -> pd.DataFrame:
+    return pd.read_csv(ROOT / "samples" / name, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def preset(name: str) -> dict:
+    return yaml.safe_load((ROOT / "mappings" / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def frame(columns: dict[str, list[str]]) -> pd.DataFrame:
+    return pd.DataFrame(columns, dtype="string")
+
+
+def suggest(df: pd.DataFrame, kind: str | None = None):
+    return suggest_mapping(list(df.columns), df, kind)
+
+
+def is_column_spec(spec: object) -> bool:
+    return isinstance(spec, str | list) or (isinstance(spec, dict) and "first" in spec)
+
+
+def column_choices(block: dict) -> dict[str, object]:
+    """The fields and custom fields of a record that read columns (constants left out)."""
+    out = {f: s for f, s in block.get("fields", {}).items() if is_column_spec(s)}
+    out.update({f"customfield_{n}": s for n, s in block.get("customfields", {}).items()})
+    return out
+
+
+def spec_columns(spec: object) -> list[str]:
+    if isinstance(spec, str):
+        return [spec]
+    if isinstance(spec, list):
+        return list(spec)
+    if isinstance(spec, dict) and "first" in spec:
+        return list(spec["first"])
+    return []
+
+
+# -- the presets' samples --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_suggestion_picks_the_presets_columns(name: str) -> None:
+    expected = preset(name)
+    got = suggest(read_csv(f"{name}.csv")).mapping
+    assert got["kind"] == expected["kind"]
+    want_prop, got_prop = column_choices(expected["property"]), column_choices(got["property"])
+    assert {f: got_prop.get(f) for f in want_prop} == want_prop
+    assert [c["label"] for c in got["contacts"]] == [c["label"] for c in expected["contacts"]]
+    for want_c, got_c in zip(expected["contacts"], got["contacts"], strict=True):
+        want, have = column_choices(want_c), column_choices(got_c)
+        assert {f: have.get(f) for f in want} == want, want_c["label"]
+        assert got_c["relation"] == want_c["relation"]
+
+
+@pytest.mark.parametrize("name", [*PRESETS, "contacts"])
+def test_rendered_yaml_parses_back_to_the_mapping(name: str) -> None:
+    s = suggest(read_csv(f"{name}.csv"))
+    text = render_yaml(s)
+    assert yaml.safe_load(text) == s.mapping
+    for column in s.unmatched:
+        assert column in text  # every column left out is named, so the user can add it
+
+
+@pytest.mark.parametrize("name", ["contacts", "properties"])
+def test_suggestion_matches_the_hand_written_mappings(name: str) -> None:
+    """The lead's own samples and mappings: the same columns for every field the mapping names."""
+    if name == "contacts":
+        df = read_csv("contacts.csv")
+    else:
+        df = pd.read_excel(ROOT / "samples" / "properties.xlsx", dtype=str, engine="calamine").fillna("")
+    expected = preset(name)
+    got = suggest(df).mapping
+    assert got["kind"] == expected["kind"]
+    want = {f: s for f, s in expected["fields"].items() if is_column_spec(s)}
+    assert {f: got["fields"].get(f) for f in want} == want
+    if name == "contacts":
+        assert got["values"]["phonetype"] == {"Cell": "Mobile", "Landline": "Home"}
+
+
+def test_propertyradar_gets_a_state_default_from_its_zips() -> None:
+    s = suggest(read_csv("propertyradar.csv"))
+    assert s.mapping["property"]["defaults"] == {"state": "CA"}
+    assert any("ZIP-to-state" in n for n in s.notes)
+    assert s.mapping["contacts"][0]["fields"]["phonetype"] == {"value": "Mobile"}
+
+
+def test_runners_up_are_reported_and_commented() -> None:
+    s = suggest(read_csv("batchskiptracing.csv"))
+    choice = s.choice("Owner 1", "fullname")
+    assert choice is not None
+    assert choice.spec == ["Matched First Name", "Matched Last Name"]
+    assert set(choice.runners_up) == {"Input First Name", "Input Last Name"}
+    assert choice.confidence != HIGH
+    line = next(ln for ln in render_yaml(s).splitlines() if ln.strip().startswith("fullname:"))
+    assert "# check" in line and "Input First Name" in line
+
+
+def test_phone_types_map_onto_the_api_values() -> None:
+    s = suggest(read_csv("propstream-skiptraced.csv"))
+    assert s.mapping["contacts"][0]["values"]["phonetype"] == {
+        "Landline": "Home",
+        "VoIP": "Work",
+        "Wireless": "Mobile",
+    }
+
+
+# -- names and content ------------------------------------------------------------------------------
+
+
+def test_contact_file_with_vendor_prefixes_and_mailing_address() -> None:
+    df = frame(
+        {
+            "Owner First Name": ["Ann"],
+            "Owner Last Name": ["Lee"],
+            "Mailing Street Address": ["1 Main St"],
+            "Mailing City": ["Cleveland"],
+            "Mailing State": ["OH"],
+            "Mailing Zip Code": ["44113"],
+            "Cell Phone": ["2165550101"],
+            "E-mail Address": ["ann@example.com"],
+        }
+    )
+    s = suggest(df)
+    assert s.kind == "contact"
+    fields = s.mapping["fields"]
+    assert fields["fullname"] == ["Owner First Name", "Owner Last Name"]
+    assert fields["address"] == "Mailing Street Address"
+    assert fields["zipcode"] == "Mailing Zip Code"
+    assert fields["email"] == "E-mail Address"
+    assert fields["phonetype"] == {"value": "Mobile"}
+    assert s.unmatched == []
+
+
+def test_property_address_is_told_from_mailing_address() -> None:
+    df = frame(
+        {
+            "Mailing Address": ["PO Box 9"],
+            "Situs Address": ["12 Oak Ave"],
+            "Situs City": ["Akron"],
+            "Mail City": ["Kent"],
+            "Owner 1 Full Name": ["Ann Lee"],
+        }
+    )
+    s = suggest(df)
+    assert s.kind == "property-with-contacts"
+    assert s.mapping["property"]["fields"] == {"address": "Situs Address", "city": "Situs City"}
+    owner = s.mapping["contacts"][0]["fields"]
+    assert owner == {"fullname": "Owner 1 Full Name", "address": "Mailing Address", "city": "Mail City"}
+
+
+def test_kind_can_be_forced() -> None:
+    s = suggest(read_csv("propstream.csv"), kind="contact")
+    assert s.kind == "contact"
+    fields = s.mapping["fields"]
+    assert fields["fullname"] == ["Owner 1 First Name", "Owner 1 Last Name"]
+    assert fields["city"] == "Mailing City"  # a contact lives at the mailing address, not the property
+    p = suggest(read_csv("propstream.csv"), kind="property")
+    assert p.mapping["fields"]["city"] == "City"
+    assert "fullname" not in p.mapping["fields"]
+
+
+def test_content_finds_an_email_column_its_name_hides() -> None:
+    df = frame({"Name": ["Ann Lee", "Bo Chan"], "Contact": ["ann@example.com", "bo@example.com"]})
+    s = suggest(df)
+    assert s.mapping["fields"]["email"] == "Contact"
+    assert s.choice("", "email").confidence == LOW
+    assert "# check (low)" in render_yaml(s)
+
+
+def test_content_contradicting_the_name_lowers_confidence() -> None:
+    df = frame({"Name": ["Ann Lee"] * 4, "Zip": ["Lee", "Chan", "Park", "Kim"], "State": ["OH"] * 4})
+    s = suggest(df)
+    assert s.mapping["fields"]["zipcode"] == "Zip"
+    assert s.choice("", "zipcode").confidence == LOW
+    assert s.choice("", "state").confidence == HIGH
+    assert any("zipcode" in n for n in s.notes)
+    assert "# check (low)" in render_yaml(s)
+
+
+def test_type_column_is_a_contact_type_only_when_it_holds_buyer_or_seller() -> None:
+    buyers = suggest(frame({"Name": ["A", "B"], "Type": ["Buyer", "seller; buyer"]}))
+    assert buyers.mapping["fields"]["type"] == "Type"
+    houses = suggest(frame({"Name": ["A", "B"], "Type": ["SFR", "CND"]}))
+    assert "type" not in houses.mapping["fields"]
+    assert houses.mapping["customfields"] == {3: "Type"}
+
+
+def test_odd_headers_do_not_break_it() -> None:
+    headers = ["", "Phone", "phone ", "Zip4", "Site Zip4", "#", "Notes"]
+    df = pd.DataFrame([["", "216-555-0100", "x", "1234", "1234", "", "hi"]], columns=headers, dtype="string")
+    s = suggest_mapping(headers, df)
+    assert s.mapping["fields"] == {"phone": "Phone"}  # the repeated "phone " cannot be named apart
+    assert "Zip4" in s.unmatched and "Site Zip4" in s.unmatched
+    assert yaml.safe_load(render_yaml(s)) == s.mapping
+
+
+def test_empty_sample_still_suggests_by_name() -> None:
+    headers = ["Property Address", "Property City", "Property State", "Property Zip", "APN"]
+    s = suggest_mapping(headers, pd.DataFrame(columns=headers, dtype="string"))
+    assert s.kind == "property"
+    assert s.mapping["fields"]["zipcode"] == "Property Zip"
+    assert s.mapping["customfields"] == {1: "APN"}
+
+
+@pytest.mark.parametrize(
+    ("header", "slot"),
+    [
+        ("Est. Equity", 11),
+        ("equity_percent", None),
+        ("Total Assessed Value", 9),
+        ("Est. Loan-to-Value", 12),
+        ("Est. Remaining balance of Open Loans", 14),
+        ("Total Open Loans", 13),
+        ("Lot Size Sq Ft", 7),
+        ("building_square_feet", 6),
+        ("property_address_county", 2),
+        ("Mailing County", 2),  # by name alone; suggest_mapping keeps mailing columns off the property
+        ("Phone 1 DNC", None),
+    ],
+)
+def test_custom_slot_table(header: str, slot: int | None) -> None:
+    assert custom_slot(header) == slot
+
+
+# -- invariants --------------------------------------------------------------------------------------
+
+PIECES = [
+    "Owner 1", "Owner 2", "Mailing", "Mail", "Property", "Site", "Input", "Matched", "Primary", "Secondary",
+    "contact_1", "1st Owner's", "",
+]  # fmt: skip
+FIELDS = [
+    "Address", "City", "State", "Zip", "Zip Code", "First Name", "Last Name", "Name", "Phone", "Phone 2",
+    "Phone Type", "Email", "Email1", "Company", "Tags", "APN", "Est. Equity", "Notes", "Unit #", "Type",
+]  # fmt: skip
+header_lists = st.lists(
+    st.tuples(st.sampled_from(PIECES), st.sampled_from(FIELDS)).map(lambda t: f"{t[0]} {t[1]}".strip()),
+    min_size=1,
+    max_size=14,
+    unique_by=lambda h: "".join(h.split()).casefold(),
+)
+
+
+def all_specs(mapping: dict) -> list[object]:
+    blocks = [mapping["property"], *mapping["contacts"]] if mapping["kind"] == "property-with-contacts" else [mapping]
+    return [s for b in blocks for part in ("fields", "customfields") for s in b.get(part, {}).values()]
+
+
+@settings(max_examples=60, deadline=None)
+@given(header_lists, st.sampled_from([None, "contact", "property", "property-with-contacts"]))
+def test_every_named_column_exists_once_and_the_yaml_round_trips(headers: list[str], kind: str | None) -> None:
+    df = pd.DataFrame([["x"] * len(headers)], columns=headers, dtype="string")
+    s = suggest_mapping(headers, df, kind)
+    used = [c for spec in all_specs(s.mapping) for c in spec_columns(spec)]
+    assert set(used) <= set(headers)
+    assert len(used) == len(set(used)), "a column feeds one field only"
+    assert set(s.unmatched) == set(headers) - set(used)
+    assert yaml.safe_load(render_yaml(s)) == s.mapping
+
+
+@settings(max_examples=40, deadline=None)
+@given(header_lists, st.data())
+def test_case_and_spacing_of_headers_do_not_change_the_choice(headers: list[str], data: st.DataObject) -> None:
+    mangled = [data.draw(st.sampled_from([h.upper(), h.lower(), f"  {h} ", h.replace(" ", "  ")])) for h in headers]
+    df = pd.DataFrame([["x"] * len(headers)], columns=headers, dtype="string")
+    plain = suggest_mapping(headers, df)
+    other = suggest_mapping(mangled, df.set_axis(mangled, axis=1))
+    rename = dict(zip(mangled, headers, strict=True))
+
+    def back(spec: object) -> object:
+        if isinstance(spec, str):
+            return rename.get(spec, spec)
+        if isinstance(spec, list):
+            return [rename.get(c, c) for c in spec]
+        if isinstance(spec, dict) and "first" in spec:
+            return {"first": [rename.get(c, c) for c in spec["first"]]}
+        return spec
+
+    assert other.kind == plain.kind
+    assert [back(s) for s in all_specs(other.mapping)] == all_specs(plain.mapping)
