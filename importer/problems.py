@@ -69,10 +69,14 @@ def make_problems(
     if n == 0:
         return empty_problems()
 
+    positions = pd.RangeIndex(n)
+
     def col(v: str | pd.Series) -> pd.Series:
+        # Broadcasting a scalar and re-indexing an Arrow-backed Series stay in Arrow memory:
+        # building a Python list per column cost seconds on a million problems.
         if isinstance(v, pd.Series):
-            return pd.Series(v.to_numpy(dtype=object), dtype="string")
-        return pd.Series([v] * n, dtype="string")
+            return v.reset_index(drop=True).astype("string")
+        return pd.Series(v, index=positions, dtype="string")
 
     return pd.DataFrame(
         {
