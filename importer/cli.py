@@ -3,7 +3,8 @@
 Exit codes (README "Exit codes"):
     0  every row valid (validate) or created/skipped (push)
     1  some rows invalid or failed; the rest went through
-    2  usage, mapping or unreadable-file error: nothing sent
+    2  usage, mapping, unreadable-file or ledger error, another run holds the ledger, or the API
+       could not be reached / kept failing (the report and ledger say what was done)
     3  the API refused the key (401) or the account is not Active
 """
 
@@ -42,10 +43,18 @@ def _observer(quiet: bool):
             if self.enabled:
                 from tqdm import tqdm
 
+                # rows/s, elapsed and (once the row count is known) ETA come from tqdm; counts as postfix.
                 self.bar = tqdm(desc=command, unit=" rows", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+
+        def expected(self, rows: int) -> None:
+            if self.bar is not None:
+                self.bar.total = rows
+                self.bar.refresh()
 
         def advanced(self, rows: int, counts: dict[str, int]) -> None:
             if self.bar is not None:
+                if self.bar.total is not None and self.bar.n + rows > self.bar.total:
+                    self.bar.total = self.bar.n + rows  # the estimate was low (blank rows and the like)
                 self.bar.set_postfix({k: v for k, v in counts.items() if v}, refresh=False)
                 self.bar.update(rows)
 
@@ -70,6 +79,23 @@ def _report_arg(value: str | None) -> Path | None:
     return Path(value) if value else None
 
 
+def _sheet_arg(args: argparse.Namespace) -> str | None:
+    """--sheet as given: load picks a sheet of that name first, else a 1-based number ("2024" stays a name).
+
+    On a delimited file it would be ignored silently, so it is refused instead.
+    """
+    if args.sheet is None:
+        return None
+    from importer.load import CSV_EXTENSIONS
+
+    suffix = Path(args.file).suffix.lower()
+    if suffix in CSV_EXTENSIONS:
+        raise UsageError(
+            f"{args.file}: --sheet only applies to Excel workbooks (.xlsx, .xlsm, .xls); drop it for a {suffix} file"
+        )
+    return args.sheet
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from importer.pipeline import validate_file
     from importer.report import render_summary
@@ -77,7 +103,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     result = validate_file(
         args.file,
         args.mapping,
-        sheet=args.sheet,
+        sheet=_sheet_arg(args),
         encoding=args.encoding,
         report=_report_arg(args.report),
         observer=_observer(args.quiet),
@@ -92,28 +118,76 @@ def cmd_push(args: argparse.Namespace) -> int:
     from importer.push import PushSettings
     from importer.report import render_summary
 
-    if args.concurrency < 1:
-        raise UsageError("--concurrency must be at least 1")
     settings = PushSettings(
         concurrency=args.concurrency,
         max_attempts=args.max_attempts,
         row_timeout=args.row_timeout,
         max_rate=args.max_rate,
+        force=args.force,
+        retry_failed=args.retry_failed,
     )
     result = push_file(
         args.file,
         args.mapping,
-        sheet=args.sheet,
+        sheet=_sheet_arg(args),
         encoding=args.encoding,
         report=_report_arg(args.report),
         settings=settings,
         observer=_observer(args.quiet),
         keep_outcomes=False,
+        ledger=False if args.no_ledger else (Path(args.ledger) if args.ledger else None),
+        log_file=args.log_file,
     )
     print(render_summary(result.summary, result.report_path))
+    if result.run_id is not None:
+        print(f"Ledger: {result.ledger_path} (run {result.run_id})")
     if result.fatal is not None:
         print(f"{PROG}: error: {result.fatal}", file=sys.stderr)
     return result.exit_code
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    import json
+
+    from importer.ledger import Ledger, default_ledger_path
+
+    path = Path(args.ledger) if args.ledger else default_ledger_path()
+    if not path.exists():
+        print(f"no runs yet: {path} does not exist (push creates it)")
+        return 0
+    if args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    with Ledger.open(path, lock=False) as ledger:
+        runs = ledger.runs(args.limit)
+    if args.json:
+        for r in runs:
+            print(json.dumps(r.__dict__, ensure_ascii=False))
+        return 0
+    print(f"Ledger: {path}")
+    if not runs:
+        print("no runs yet")
+        return 0
+    print(f"{'run':>5}  {'started (UTC)':<19}  {'took':>8}  {'state':<11}  {'exit':>4}  file / counts")
+    for r in runs:
+        took = _duration(r.started, r.finished)
+        counts = ", ".join(f"{k} {v:,}" for k, v in r.counts.items() if v) or "-"
+        code = "" if r.exit_code is None else str(r.exit_code)
+        print(f"{r.run_id:>5}  {r.started.replace('T', ' ').rstrip('Z'):<19}  {took:>8}  {r.state:<11}  {code:>4}  "
+              f"{r.file}")  # fmt: skip
+        print(f"{'':>5}  {counts}  [{r.scope}]" + (f"  {r.note}" if r.note else ""))
+    return 0
+
+
+def _duration(started: str, finished: str | None) -> str:
+    from datetime import datetime
+
+    if not finished:
+        return "-"
+    try:
+        seconds = (datetime.fromisoformat(finished.rstrip("Z")) - datetime.fromisoformat(started.rstrip("Z"))).seconds
+    except ValueError:
+        return "?"
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -165,11 +239,64 @@ def cmd_sheets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mapping_suggest(args: argparse.Namespace) -> int:
+    from importer.load import open_source
+    from importer.suggest import render_yaml, suggest_mapping
+
+    if args.rows < 1:
+        raise UsageError("--rows must be at least 1")
+    source = open_source(args.file, sheet=_sheet_arg(args), encoding=args.encoding)
+    first = next(iter(source.chunks(args.rows)), None)
+    sample = first.frame.iloc[: args.rows] if first is not None else None
+    if sample is None:
+        import pandas as pd
+
+        sample = pd.DataFrame(columns=list(source.headers), dtype="string")
+    text = render_yaml(suggest_mapping(list(source.headers), sample, args.kind))
+    if args.output:
+        out = Path(args.output)
+        if out.exists() and not args.force:
+            raise UsageError(f"{out} exists; pick another --output or add --force to overwrite it")
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from exc
+        print(f"{PROG}: wrote {out}; check it with: {PROG} mapping check {out} {args.file}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_mapping_check(args: argparse.Namespace) -> int:
+    from importer.check import check_mapping
+
+    if args.rows < 1:
+        raise UsageError("--rows must be at least 1")
+    result = check_mapping(args.mapping, args.file, sheet=_sheet_arg(args), encoding=args.encoding,
+                           sample_rows=args.rows)  # fmt: skip
+    for f in result.findings:
+        print(f"{f.level}: {f.message}")
+    counts = {lvl: result.count(lvl) for lvl in ("error", "warning", "info")}
+    summary = ", ".join(f"{n} {lvl}{'s' if n != 1 else ''}" for lvl, n in counts.items())
+    verdict = "looks right" if result.ok else "needs a look"
+    print(f"{result.source} on {result.file.name} ({result.sample_rows} rows sampled): {summary}; {verdict}")
+    return result.exit_code
+
+
+def cmd_mapping_presets(args: argparse.Namespace) -> int:
+    from importer.mapping import find_preset, preset_names
+
+    for name in preset_names():
+        path = find_preset(name)
+        first = ""
+        if path is not None:
+            lines = path.read_text(encoding="utf-8").splitlines()
+            first = next((ln.lstrip("# ").strip() for ln in lines if ln.startswith("#")), "")
+        print(f"{name}\t{first}")
+    return 0
+
+
 # -- parser ----------------------------------------------------------------------------------------
-
-
-def _sheet(value: str) -> str | int:
-    return int(value) if value.isdigit() else value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,12 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
     def input_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("file", metavar="FILE", help=".csv, .tsv, .txt, .xlsx, .xlsm or .xls")
         p.add_argument("--mapping", "-m", required=True, help="a mapping YAML file or a preset name")
-        p.add_argument("--sheet", type=_sheet, help="worksheet by name or 1-based number (default: the first)")
+        p.add_argument("--sheet", help="worksheet by name or 1-based number (default: the first)")
         p.add_argument("--encoding", help="force the text encoding of a CSV (default: detected)")
         p.add_argument(
             "--report",
             metavar="PATH",
-            help="results report; .csv, .xlsx or .json (default: FILE.<command>-report.csv next to FILE)",
+            help="results report: .csv, .xlsx or .json (default beside FILE: leads.csv -> leads.<command>-report.csv)",
         )
         p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -200,11 +327,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("push", help="create every valid row in Realeflow and write the report")
     input_args(p)
-    p.add_argument("--concurrency", "-c", type=int, default=4, help="requests in flight (default 4)")
+    p.add_argument("--concurrency", "-c", type=int, default=4, help="requests in flight, 1-20 (default 4)")
     p.add_argument("--max-rate", type=float, metavar="N", help="at most N requests per second")
     p.add_argument("--max-attempts", type=int, default=6, help="tries per row, the first included (default 6)")
     p.add_argument("--row-timeout", type=float, default=120.0, help="seconds per row, retries included")
+    p.add_argument(
+        "--ledger",
+        metavar="PATH",
+        help="the SQLite ledger of what was sent (default: $REALEFLOW_LEDGER, else "
+        "~/.local/state/realeflow-import/ledger.sqlite3); one per Realeflow account",
+    )
+    p.add_argument("--no-ledger", action="store_true", help="keep no ledger: nothing is skipped or remembered")
+    p.add_argument("--force", action="store_true", help="send rows the ledger says were created already")
+    p.add_argument("--retry-failed", action="store_true", help="send only the rows whose last try failed")
+    p.add_argument("--log-file", metavar="PATH", help="append one JSON line per request (never the key)")
     p.set_defaults(func=cmd_push)
+
+    p = sub.add_parser("history", help="list past push runs from the ledger")
+    p.add_argument("--ledger", metavar="PATH", help="the ledger (default as for push)")
+    p.add_argument("--limit", type=int, default=20, help="newest N runs (default 20)")
+    p.add_argument("--json", action="store_true", help="one JSON object per run")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("status", help="print the account status")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -214,6 +358,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_sheets)
+
+    p = sub.add_parser("mapping", help="suggest a mapping for a file, check one, list the presets")
+    msub = p.add_subparsers(dest="mapping_command", metavar="ACTION", required=True)
+    hidden_debug = {"action": "store_true", "default": argparse.SUPPRESS, "help": argparse.SUPPRESS}
+    m = msub.add_parser("suggest", help="print a commented YAML mapping guessed from the file's header and values")
+    m.add_argument("file", metavar="FILE")
+    m.add_argument("--kind", choices=["contact", "property", "property-with-contacts"], help="default: guessed")
+    m.add_argument("--sheet", help="worksheet by name or 1-based number (default: the first)")
+    m.add_argument("--encoding", help="force the text encoding of a CSV (default: detected)")
+    m.add_argument("--rows", type=int, default=200, help="rows sampled to read the values (default 200)")
+    m.add_argument("--output", "-o", metavar="PATH", help="write the YAML there instead of printing it")
+    m.add_argument("--force", action="store_true", help="overwrite --output if it exists")
+    m.add_argument("--debug", **hidden_debug)
+    m.set_defaults(func=cmd_mapping_suggest)
+    m = msub.add_parser("check", help="check a mapping against a file's header and sample rows; sends nothing")
+    m.add_argument("mapping", metavar="MAPPING", help="a mapping YAML file or a preset name")
+    m.add_argument("file", metavar="FILE")
+    m.add_argument("--sheet", help="worksheet by name or 1-based number (default: the first)")
+    m.add_argument("--encoding", help="force the text encoding of a CSV (default: detected)")
+    m.add_argument("--rows", type=int, default=1000, help="rows sampled to check the values (default 1000)")
+    m.add_argument("--debug", **hidden_debug)
+    m.set_defaults(func=cmd_mapping_check)
+    m = msub.add_parser("presets", help="list the preset mappings usable as --mapping NAME")
+    m.add_argument("--debug", **hidden_debug)
+    m.set_defaults(func=cmd_mapping_presets)
 
     from importer.sandbox import add_sandbox_arguments
 

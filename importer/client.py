@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
+import time
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -37,6 +39,8 @@ _PATHS = {
 }
 #: Gateway answers that may hide a request the API did carry out.
 _AMBIGUOUS_STATUS = {502, 504}
+#: Answers to a create that are about that one body (the API would not take it), not the whole run.
+_ROW_STATUS = {400, 409, 422}
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,9 @@ class RealeflowClient:
         concurrency: int = 4,
         timeout: float = 30.0,
         connect_timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """``transport`` replaces the network (tests pass an ``httpx.MockTransport``)."""
         if not api_key:
             raise AuthError("no API key: set REALEFLOW_API_KEY")
         self.base_url = base_url.rstrip("/")
@@ -68,6 +74,7 @@ class RealeflowClient:
         # The key is the Basic-auth user name with a blank password; httpx builds the header,
         # and our code never formats the key into any message.
         auth = httpx.BasicAuth(api_key, "")
+        self._secret = api_key  # only to scrub it from texts the server sends back
         timeouts = httpx.Timeout(timeout, connect=connect_timeout, pool=None)
         limits = httpx.Limits(max_connections=per_client, max_keepalive_connections=per_client)
         self._clients = [
@@ -77,6 +84,7 @@ class RealeflowClient:
                 timeout=timeouts,
                 limits=limits,
                 headers={"Accept": "application/json", "User-Agent": "realeflow-import"},
+                transport=transport,
             )
             for _ in range(n_clients)
         ]
@@ -103,11 +111,29 @@ class RealeflowClient:
         return status
 
     async def create(self, kind: str, payload: dict[str, Any]) -> Answer:
-        """POST a contact or property; the answer's body decides the row."""
-        return _answer(await self._json("POST", _PATHS[kind], json=payload))
+        """POST a contact or property; the answer's body decides the row.
+
+        A 400/409/422 refuses this one body: a failed row with the API's text, not a stopped run.
+        """
+        return await self._post(_PATHS[kind], payload)
 
     async def relate(self, payload: dict[str, Any]) -> Answer:
-        return _answer(await self._json("POST", _PATHS["relation"], json=payload))
+        return await self._post(_PATHS["relation"], payload)
+
+    async def _post(self, path: str, payload: dict[str, Any]) -> Answer:
+        try:
+            result = _answer(await self._json("POST", path, json=payload))
+        except ApiError as exc:
+            if type(exc) is ApiError and exc.status_code in _ROW_STATUS:
+                return Answer(False, None, str(exc))
+            raise
+        if result.error:
+            result = Answer(result.successful, result.id, self._scrub(result.error))
+        return result
+
+    def _scrub(self, text: str) -> str:
+        """Server text for a message, with the key blotted out should the server echo it."""
+        return text.replace(self._secret, "***") if self._secret and self._secret in text else text
 
     async def recent(self, kind: str) -> list[dict[str, Any]]:
         """The 25 most recent records of ``kind``, newest first, as the list endpoint gives them."""
@@ -126,7 +152,9 @@ class RealeflowClient:
             response = await client.request(method, path, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # Nothing reached the server: safe to retry; if it persists the API is unreachable.
-            raise TransientError(f"cannot connect to {self.base_url}: {_reason(exc)}") from exc
+            raise TransientError(
+                f"cannot connect to {self.base_url} ({_reason(exc)}); check REALEFLOW_API_URL and the network"
+            ) from exc
         except httpx.WriteTimeout as exc:
             raise TransientError(f"timed out sending to {path}") from exc
         except httpx.TimeoutException as exc:
@@ -158,10 +186,15 @@ class RealeflowClient:
         except ValueError:
             body = None
         if status >= 400:
-            text = _error_text(body) or response.text[:200] or response.reason_phrase
+            text = self._scrub(_error_text(body) or response.text[:200] or response.reason_phrase)
             raise ApiError(f"HTTP {status} from {path}: {text}", status_code=status)
         if body is None:
-            raise TransientError(f"{path} answered HTTP {status} with a body that is not JSON")
+            # A create answered 200 may have been carried out although its body is garbled.
+            raise TransientError(
+                f"{path} answered HTTP {status} with a body that is not JSON: {self._scrub(response.text[:80])!r}",
+                status_code=status,
+                ambiguous=method == "POST",
+            )
         return body
 
 
@@ -194,7 +227,11 @@ def _retry_after(response: httpx.Response) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        return None  # an HTTP date: rare for APIs; fall back to our own backoff
+        pass
+    try:  # the other form HTTP allows: a date
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None  # unreadable: fall back to our own backoff
 
 
 def _reason(exc: BaseException) -> str:

@@ -17,6 +17,9 @@ from importer.sandbox import SandboxServer
 DEMOS = [
     ("samples/contacts.csv", "mappings/contacts.yaml", "out/contacts.push-report.xlsx"),
     ("samples/properties.xlsx", "mappings/properties.yaml", "out/properties.push-report.csv"),
+    # Properties with their owners (kind: property-with-contacts): PropStream's export layout.
+    ("samples/propstream.csv", "mappings/propstream.yaml", "out/propstream.push-report.csv"),
+    ("samples/propstream-owners.csv", "mappings/propstream.yaml", "out/propstream-owners.push-report.csv"),
 ]
 
 
@@ -27,6 +30,13 @@ def main() -> int:
         print(f"demo: run from the repository's top folder (missing {', '.join(missing)})", file=sys.stderr)
         return 2
     (root / "out").mkdir(exist_ok=True)
+    # The demo's pushes go to a throw-away sandbox: keep their ledger in out/ and start it afresh,
+    # so the user's own ledger never records sandbox runs and a reused port finds nothing stale.
+    if not os.environ.get("REALEFLOW_LEDGER"):
+        ledger = root / "out" / "demo-ledger.sqlite3"
+        for stale in (ledger, ledger.with_name(ledger.name + "-wal"), ledger.with_name(ledger.name + "-shm")):
+            stale.unlink(missing_ok=True)
+        os.environ["REALEFLOW_LEDGER"] = str(ledger)
     worst = 0
     with SandboxServer() as sandbox:
         os.environ["REALEFLOW_API_URL"] = sandbox.url
@@ -39,7 +49,11 @@ def main() -> int:
             print(f"   exit code {code}\n")
             worst = max(worst, code)
         contacts, properties = sandbox.store.contacts(), sandbox.store.properties()
-        print(f"== the sandbox now holds {len(contacts)} contacts and {len(properties)} properties, e.g.:")
+        relations = sandbox.store.count("relations")
+        print(
+            f"== the sandbox now holds {len(contacts)} contacts, {len(properties)} properties and "
+            f"{relations} contact-property relations, e.g.:"
+        )
         for record in contacts[:1] + properties[:1]:
             print("  ", {k: v for k, v in record.items() if v not in (None, "", [])})
     print("\nOpen the reports in out/ to see what became of every row (invalid rows carry their reasons).")

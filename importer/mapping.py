@@ -15,6 +15,7 @@ what the validate stage checks.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from collections.abc import Iterable
@@ -29,13 +30,45 @@ from importer.errors import MappingError
 from importer.fields import (
     KIND_FIELDS,
     KINDS,
+    LIST_FIELDS,
     MAX_CUSTOM_FIELDS,
     RELATION_FLAGS,
+    REQUIRED_FIELDS,
     custom_field,
 )
 from importer.load import Chunk, normalize_header
 from importer.problems import concat_problems
-from importer.transforms import FieldSpec, parse_spec
+from importer.transforms import FieldSpec, SkipRule, link_specs, parse_skip, parse_spec, skip_reasons
+
+#: Cells of list fields (type, tags) hold several items separated by either.
+LIST_SEPARATORS = r"[,;]"
+#: Names people write for API fields, for the "did you mean" hint of an unknown field.
+_FIELD_ALIASES: dict[str, str] = {
+    "name": "fullname",
+    "full name": "fullname",
+    "full_name": "fullname",
+    "contact name": "fullname",
+    "company": "companyname",
+    "company name": "companyname",
+    "e-mail": "email",
+    "mail": "email",
+    "phone number": "phone",
+    "mobile": "phone",
+    "cell": "phone",
+    "phone type": "phonetype",
+    "street": "address",
+    "street address": "address",
+    "zip": "zipcode",
+    "zip code": "zipcode",
+    "postal code": "zipcode",
+    "postcode": "zipcode",
+    "lead source": "source",
+    "contact type": "type",
+    "types": "type",
+    "tag": "tags",
+    "custom": "customfields",
+    "custom fields": "customfields",
+}
 
 __all__ = [
     "BoundMapping",
@@ -63,6 +96,7 @@ class RecordMapping:
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> casefolded cell -> value
     relation: dict[str, bool] = field(default_factory=dict)  # contact-property role flags
     optional: bool = False  # skipped on rows where all its cells are empty
+    skip: tuple[SkipRule, ...] = ()  # a contact block's ``skip:``: leave this record out where one holds
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -87,12 +121,15 @@ class Mapping:
     kind: str
     records: tuple[RecordMapping, ...]
     source: str = "<mapping>"
+    skip: tuple[SkipRule, ...] = ()  # the mapping's top-level ``skip:``: leave the whole row out
 
     @property
     def columns(self) -> tuple[str, ...]:
         seen: dict[str, None] = {}
         for rec in self.records:
             seen.update(dict.fromkeys(rec.columns))
+        for rule in (*self.skip, *(r for rec in self.records for r in rec.skip)):
+            seen.update(dict.fromkeys(rule.when.columns))
         return tuple(seen)
 
     def bind(self, headers: Iterable[str], *, file: str = "the file") -> BoundMapping:
@@ -132,6 +169,9 @@ class Extracted:
     zip_from_number: pd.Series | None  # the ZIP cell was a number in a workbook (pad back leading zeros)
     present: pd.Series  # bool per row: the record has any mapped cell filled (optional records)
     problems: pd.DataFrame  # warnings from transforms
+    #: Why a skip rule leaves this record out, per row ("" = it does not). The first record's
+    #: (the property's, or the one record's) holds the top-level rules: the whole row is skipped.
+    skip: pd.Series | None = None
 
 
 @dataclass(frozen=True)
@@ -145,11 +185,29 @@ class BoundMapping:
         """The field frames of every record of the mapping for one chunk."""
         frame = chunk.frame
         cells = {col: frame[actual] for col, actual in self.resolved.items()}
-        return [self._extract_record(rec, chunk, cells) for rec in self.mapping.records]
+        row_skip = skip_reasons(self.mapping.skip, cells, frame.index) if self.mapping.skip else None
+        out = [self._extract_record(rec, chunk, cells) for rec in self.mapping.records]
+        if row_skip is not None:
+            first = out[0]
+            own = first.skip if first.skip is not None else row_skip
+            out[0] = dataclasses.replace(first, skip=row_skip.where(row_skip != "", own))
+        return out
+
+    def own_columns(self, rec: RecordMapping) -> tuple[str, ...]:
+        """The columns that decide whether an optional record is on a row.
+
+        Its own columns, not those it shares with another record of the mapping:
+        Owner 2 with the owners' common mailing address is on a row when an Owner 2
+        name cell is filled, not whenever the mailing address is. All its columns
+        when it has no own one.
+        """
+        others = {c for r in self.mapping.records if r is not rec for c in r.columns}
+        return tuple(c for c in rec.columns if c not in others) or rec.columns
 
     def _extract_record(self, rec: RecordMapping, chunk: Chunk, cells: dict[str, pd.Series]) -> Extracted:
         index = chunk.frame.index
         data: dict[str, pd.Series] = {}
+        made: dict[str, pd.Series] = {}  # what each spec made, before values: and defaults:
         problems = []
         for name in rec.fields:
             spec = rec.specs.get(name)
@@ -157,25 +215,52 @@ class BoundMapping:
                 value = pd.Series("", index=index, dtype="string")
             else:
                 value, warn = spec.apply(cells, index)
+                made[name] = value
+                if len(warn):  # transform warnings name the field they changed
+                    warn = warn.assign(field=name, message=name + ": " + warn["message"])
                 problems.append(warn)
             if name in rec.values:
-                table = rec.values[name]
-                key = value.str.strip().str.casefold()
-                value = key.map(table).fillna(value).astype("string")
+                value = _map_values(value, rec.values[name], list_field=name in LIST_FIELDS)
             if name in rec.defaults:
                 value = value.where(value.str.strip() != "", rec.defaults[name])
             data[name] = value
         fields = pd.DataFrame(data, index=index)
-        if rec.columns:
-            present = pd.concat([cells[c].str.strip() != "" for c in rec.columns], axis=1).any(axis=1)
-        else:
-            present = pd.Series(True, index=index)
+        # Present where a field read from its own columns comes out non-empty: a transform may
+        # leave a field empty although its cells are not (the second of "JOHN & MARY SMITH" on
+        # a row with one name; a phone passed over for its DNC flag).
+        own = set(self.own_columns(rec))
+        counted = [made[n].fillna("").str.strip() != "" for n, s in rec.specs.items() if own.intersection(s.columns)]
+        present = pd.concat(counted, axis=1).any(axis=1) if counted else pd.Series(True, index=index)
+        skip = skip_reasons(rec.skip, cells, index) if rec.skip else None
         zip_spec = rec.specs.get("zipcode")
         zip_from_number = None
         if chunk.numeric is not None and zip_spec is not None and zip_spec.columns:
             zip_from_number = chunk.numeric[self.resolved[zip_spec.columns[0]]].astype(bool)
         columns = {name: spec.describe() for name, spec in rec.specs.items()}
-        return Extracted(rec, fields, columns, zip_from_number, present, concat_problems(problems))
+        return Extracted(rec, fields, columns, zip_from_number, present, concat_problems(problems), skip)
+
+
+def _map_values(value: pd.Series, table: dict[str, str], *, list_field: bool) -> pd.Series:
+    """Apply a ``values:`` map (keys casefolded) to a field's cells.
+
+    A whole cell that matches a key is replaced. In a list field (type, tags) the
+    items of other cells are mapped one by one, so ``{Investor: Buyer}`` turns
+    "Investor; Seller" into "Buyer;Seller"; items without a key stay as typed.
+    """
+    key = value.str.strip().str.casefold()
+    whole = key.map(table)
+    out = whole.fillna(value).astype("string")
+    if not list_field:
+        return out
+    rest = whole.isna() & key.str.contains(LIST_SEPARATORS, regex=True).fillna(False)
+    if not rest.any():
+        return out
+    items = value[rest].str.split(LIST_SEPARATORS, regex=True).explode().str.strip()
+    mapped = items.str.casefold().map(table).fillna(items).astype("string")
+    mapped = mapped[mapped != ""]  # a key mapped to nothing drops the item
+    joined = mapped.groupby(level=0, sort=False).agg(";".join)
+    out.loc[rest] = joined.reindex(out.index[rest]).fillna("").astype("string")
+    return out
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -221,11 +306,16 @@ def parse_mapping(data: Any, source: str = "<mapping>") -> Mapping:
     """Check a mapping's own consistency: kinds, fields, slots, flags. Raises MappingError."""
     if not isinstance(data, dict):
         raise MappingError(f"mapping {source}: expected a YAML mapping with 'kind' and 'fields'")
+    if "kind" not in data:
+        raise MappingError(f"mapping {source}: 'kind' is missing; start it with 'kind: contact' or 'kind: property'")
     kind = data.get("kind")
     if kind not in KINDS:
-        raise MappingError(f"mapping {source}: kind {kind!r} is not one of {', '.join(KINDS)}")
+        text = str(kind).strip().lower()
+        hint = text if text in KINDS else _close(text, KINDS)
+        why = f" (did you mean '{hint}'?)" if hint else ""
+        raise MappingError(f"mapping {source}: kind '{kind}' is not one of {', '.join(KINDS)}{why}")
     if kind == "property-with-contacts":
-        _only(data, {"kind", "property", "contacts"}, source, "")
+        _only(data, {"kind", "property", "contacts", "skip"}, source, "")
         prop = _record(data.get("property"), "property", "Property", source, "property")
         contacts_data = data.get("contacts") or []
         if not isinstance(contacts_data, list):
@@ -237,9 +327,10 @@ def parse_mapping(data: Any, source: str = "<mapping>") -> Mapping:
         labels = [c.label for c in contacts]
         if len(set(labels)) != len(labels):
             raise MappingError(f"mapping {source}: contact labels must differ, got {labels}")
-        return Mapping(kind, (prop, *contacts), source)
-    _only(data, {"kind", "fields", "customfields", "defaults", "values"}, source, "")
-    return Mapping(kind, (_record(data, kind, "", source, ""),), source)
+        return Mapping(kind, (prop, *contacts), source, parse_skip(data.get("skip"), f"mapping {source}: skip"))
+    _only(data, {"kind", "fields", "customfields", "defaults", "values", "skip"}, source, "")
+    rules = parse_skip(data.get("skip"), f"mapping {source}: skip")
+    return Mapping(kind, (_record(data, kind, "", source, ""),), source, rules)
 
 
 def _only(block: dict, allowed: set[str], source: str, where: str) -> None:
@@ -256,7 +347,7 @@ def _record(block: Any, kind: str, label: str, source: str, where: str, *, multi
         raise MappingError(f"mapping {source}: {where or 'the mapping'} must be a block with 'fields'")
     allowed = {"fields", "customfields", "defaults", "values"}
     if multi:
-        allowed |= {"label", "relation"}
+        allowed |= {"label", "relation", "skip"}
     if where:
         _only(block, allowed, source, where)
     prefix = f"{where}." if where else ""
@@ -269,42 +360,74 @@ def _record(block: Any, kind: str, label: str, source: str, where: str, *, multi
             raise MappingError(f"mapping {source}: {prefix}{section}: put custom fields under 'customfields:'")
         if name not in known:
             other = [k for k, fs in KIND_FIELDS.items() if name in fs and k != kind]
-            why = f" (only a {other[0]} has it)" if other else ""
+            if other:
+                why = f" (only a {other[0]} has it)"
+            else:
+                custom = "customfields" if name.startswith("custom") else None
+                hint = _FIELD_ALIASES.get(name) or custom or _close(name, known)
+                if hint == "customfields":
+                    why = " (custom fields go under 'customfields:' by slot number 1..28)"
+                elif hint in known:
+                    why = f" (did you mean '{hint}'?)"
+                else:
+                    why = ""
             raise MappingError(
                 f"mapping {source}: {prefix}{section}: unknown field '{name}' for a {kind}{why}; "
                 f"fields: {', '.join(known)}"
             )
         return name
 
+    def check_unique(name: str, given: Any, seen: dict[str, Any], section: str) -> None:
+        if name in seen:
+            raise MappingError(
+                f"mapping {source}: {prefix}{section}: '{seen[name]}' and '{given}' are the same "
+                f"{'custom-field slot' if name.startswith('customfield_') else 'field'}; keep one of them"
+            )
+        seen[name] = given
+
     fields = block.get("fields") or {}
     if not isinstance(fields, dict):
         raise MappingError(f"mapping {source}: {prefix}fields must map API fields to columns")
+    seen: dict[str, Any] = {}
     for name, spec in fields.items():
         key = check_field(name, "fields")
-        specs[key] = parse_spec(spec, f"{prefix}fields.{key}")
+        check_unique(key, name, seen, "fields")
+        specs[key] = parse_spec(spec, f"mapping {source}: {prefix}fields.{key}")
 
     custom = block.get("customfields") or {}
     if not isinstance(custom, dict):
         raise MappingError(f"mapping {source}: {prefix}customfields must map slot numbers 1..28 to columns")
+    seen = {}
     for slot, spec in custom.items():
-        try:
-            n = int(str(slot).strip())
-        except ValueError:
-            n = -1
-        if not 1 <= n <= MAX_CUSTOM_FIELDS:
-            raise MappingError(
-                f"mapping {source}: {prefix}customfields: slot {slot!r} is outside 1..{MAX_CUSTOM_FIELDS}"
-            )
-        specs[custom_field(n)] = parse_spec(spec, f"{prefix}customfields.{n}")
+        n = _slot(slot, source, f"{prefix}customfields")
+        check_unique(custom_field(n), slot, seen, "customfields")
+        specs[custom_field(n)] = parse_spec(spec, f"mapping {source}: {prefix}customfields.{n}")
+
+    def slot_or_field(name: Any, section: str) -> str:
+        if isinstance(name, int) or str(name).strip().isdigit():
+            return custom_field(_slot(name, source, f"{prefix}{section}"))
+        return check_field(name, section)
 
     defaults: dict[str, str] = {}
-    for name, value in (block.get("defaults") or {}).items():
-        key = _slot_or_field(name, check_field, "defaults")
+    raw_defaults = block.get("defaults") or {}
+    if not isinstance(raw_defaults, dict):
+        raise MappingError(f"mapping {source}: {prefix}defaults must map API fields to values")
+    seen = {}
+    for name, value in raw_defaults.items():
+        key = slot_or_field(name, "defaults")
+        check_unique(key, name, seen, "defaults")
+        if isinstance(value, dict | list):
+            raise MappingError(f"mapping {source}: {prefix}defaults.{key} must be one value, got {value!r}")
         defaults[key] = _scalar_text(value)
 
     values: dict[str, dict[str, str]] = {}
-    for name, table in (block.get("values") or {}).items():
-        key = _slot_or_field(name, check_field, "values")
+    raw_values = block.get("values") or {}
+    if not isinstance(raw_values, dict):
+        raise MappingError(f"mapping {source}: {prefix}values must map API fields to value maps")
+    seen = {}
+    for name, table in raw_values.items():
+        key = slot_or_field(name, "values")
+        check_unique(key, name, seen, "values")
         if not isinstance(table, dict):
             raise MappingError(f"mapping {source}: {prefix}values.{key} must map cell values to API values")
         values[key] = {_scalar_text(k).strip().casefold(): _scalar_text(v) for k, v in table.items()}
@@ -323,14 +446,42 @@ def _record(block: Any, kind: str, label: str, source: str, where: str, *, multi
             relation[name] = value
     if not specs and not defaults:
         raise MappingError(f"mapping {source}: {where or 'the mapping'} maps no fields")
-    return RecordMapping(kind, label, specs, defaults, values, relation, optional=multi)
+    for name in REQUIRED_FIELDS[kind]:
+        if name not in specs and name not in defaults:
+            raise MappingError(
+                f"mapping {source}: {prefix}fields: every {kind} needs '{name}'; "
+                f"map a column to it, e.g. '{name}: {_EXAMPLE_COLUMN[name]}'"
+            )
+    specs = link_specs(specs, f"mapping {source}: {prefix}")
+    skip = parse_skip(block.get("skip"), f"mapping {source}: {prefix}skip") if multi else ()
+    return RecordMapping(kind, label, specs, defaults, values, relation, optional=multi, skip=skip)
 
 
-def _slot_or_field(name: Any, check_field: Any, section: str) -> str:
-    text = str(name).strip()
-    if text.isdigit():
-        return custom_field(int(text))
-    return check_field(text, section)
+_EXAMPLE_COLUMN = {"fullname": "[First Name, Last Name]", "address": "Property Address"}
+
+
+def _slot(slot: Any, source: str, where: str) -> int:
+    """A custom-field label number 1..28, or MappingError naming it."""
+    try:
+        n = int(str(slot).strip()) if not isinstance(slot, bool) else -1
+    except ValueError:
+        n = -1
+    if not 1 <= n <= MAX_CUSTOM_FIELDS:
+        raise MappingError(
+            f"mapping {source}: {where}: slot {slot!r} is outside 1..{MAX_CUSTOM_FIELDS}; "
+            f"Realeflow has custom-field labels 1 to {MAX_CUSTOM_FIELDS}"
+        )
+    return n
+
+
+def _close(text: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to ``text`` (ignoring spaces, "_" and "-"), if any is close enough."""
+    squash = {c.replace("_", "").replace("-", "").replace(" ", ""): c for c in choices}
+    key = text.replace("_", "").replace("-", "").replace(" ", "")
+    if key in squash:
+        return squash[key]
+    hit = difflib.get_close_matches(key, list(squash), n=1, cutoff=0.75)
+    return squash[hit[0]] if hit else None
 
 
 def _scalar_text(value: Any) -> str:

@@ -21,9 +21,13 @@ Columns (all present in every problems frame, in this order):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
     "ERROR",
@@ -40,11 +44,18 @@ WARNING = "warning"
 PROBLEM_COLUMNS = ["row", "part", "field", "column", "value", "code", "message", "severity"]
 
 
-def empty_problems() -> pd.DataFrame:
-    """A problems frame with no rows and the right columns and dtypes."""
+@functools.cache
+def _empty_template() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype="string") for c in PROBLEM_COLUMNS})
     frame["row"] = frame["row"].astype("int64")
     return frame
+
+
+def empty_problems() -> pd.DataFrame:
+    """A problems frame with no rows and the right columns and dtypes."""
+    # A copy of a cached template: building it costs ~2.5 ms, and the validate stage asks
+    # for dozens per chunk (measured 0.3 s per 5 chunks of a 15-column file).
+    return _empty_template().copy()
 
 
 def make_problems(
@@ -88,7 +99,8 @@ def make_problems(
             "code": col(code),
             "message": col(message),
             "severity": col(severity),
-        }
+        },
+        copy=False,  # the columns are fresh: copying them again cost ~1 ms a call
     )
 
 
@@ -109,4 +121,18 @@ def messages_by_row(problems: pd.DataFrame, severity: str = ERROR, sep: str = ";
     if sel.empty:
         return pd.Series(dtype="string", index=pd.Index([], dtype="int64", name="row"))
     text = sel["message"].where(sel["part"] == "", sel["part"] + ": " + sel["message"])
-    return text.groupby(sel["row"], sort=False).agg(sep.join).astype("string")
+    # Arrow's list aggregation + binary_join: a pandas groupby(...).agg(sep.join) runs Python per
+    # row (2.3 s per 100k rows with problems); this is ~20x faster. Arrow keeps each group's
+    # values in input order (single-threaded) but not the groups' order: restore first appearance.
+    table = pa.table(
+        {
+            "row": pa.array(sel["row"].to_numpy(dtype="int64")),
+            "text": pa.array(text.array).cast(pa.large_string()),
+            "pos": pa.array(np.arange(len(sel), dtype=np.int64)),
+        }
+    )
+    grouped = table.group_by("row", use_threads=False).aggregate([("text", "list"), ("pos", "min")])
+    order = np.argsort(grouped["pos_min"].to_numpy(), kind="stable")
+    joined = pc.binary_join(grouped["text_list"], pa.scalar(sep, pa.large_string())).take(pa.array(order))
+    index = pd.Index(grouped["row"].to_numpy()[order], dtype="int64", name="row")
+    return pd.Series(pd.array(joined.to_numpy(zero_copy_only=False), dtype="string"), index=index)

@@ -1,61 +1,124 @@
-"""The push stage: send create requests with bounded concurrency, retries and no duplicates.
+"""The push stage: create records concurrently, retry what is worth it, never create one twice.
 
-``Pusher.run`` takes the jobs of one chunk (row number, kind, payload) and
-returns one :class:`Outcome` per job. Inside:
+``Pusher.run`` takes the jobs of one chunk (row number, kind, payload, ledger
+key) and returns one :class:`Outcome` per job; ``Pusher.send`` does one job.
 
-- ``concurrency`` workers share one :class:`RealeflowClient`;
-- tenacity retries :class:`TransientError` (5xx, 429 honouring Retry-After,
-  timeouts, dropped connections) with full-jitter exponential backoff, bounded
-  by attempts and by seconds per row; a row that runs out is ``failed`` with
-  the last error, and the run goes on;
-- ``Successful: false`` is a ``failed`` row with the API's Error text, never retried;
-- a 401 stops every worker at once: rows not yet sent become ``not-sent`` and
-  the :class:`AuthError` is kept in ``Pusher.fatal`` for the caller;
-- an *ambiguous* failure (the create may have been committed but its answer was
-  lost) is reconciled before any re-send: new creates are held back, and the
-  kind's 25 most recent records are searched for the row's payload. Found: the
-  row is created with that id. Not found while the list reaches back past the
-  request: safe to re-send. Otherwise the row fails with a message saying it
-  may exist, rather than risking a duplicate.
+- ``concurrency`` workers share one :class:`RealeflowClient` (a few httpx
+  clients of at most eight connections underneath).
+- tenacity retries :class:`TransientError` (5xx, 429, timeouts, dropped
+  connections) with full-jitter exponential backoff; a 429's Retry-After is
+  honoured. A row has ``max_attempts`` tries and ``row_timeout`` seconds
+  (time the whole run spent paused does not count). A row that runs out is
+  ``failed`` with the last error; the run goes on.
+- ``Successful: false`` and other 4xx answers fail the row at once.
+- A 401 stops every worker at once: nothing new starts, retry waits end, and
+  every row not created is ``not-sent`` (``Pusher.fatal`` holds the error).
+- **Lost answers.** When a create may have been carried out but its answer
+  was lost (connection dropped after sending, read timeout, 502/504), no new
+  create starts; once those in flight have answered, the kind's 25 most
+  recent records are searched for the row's payload. Found: the row is
+  created with that id. Not found while the list provably covers the time the
+  request was sent: it is sent again. Otherwise it fails as ``uncertain``
+  rather than risk a duplicate. "Covers" means the list reaches back past the
+  highest id known when the request went out, or fewer than 22 creates could
+  have come after it (what was in flight plus what started since).
+- **Ledger.** With a :class:`importer.ledger.Journal`, a job with a ``key`` is
+  recorded ``pending`` (with the payload) *before* each request and settled
+  after it; :meth:`Pusher.recover` settles what a killed run left pending.
+- **Sustained failure.** When most recent requests fail, all workers pause
+  (5 s, then 10, 20 ... up to 5 min), then one probe request decides whether
+  to go on; after ``outage_limit`` seconds of pauses the run stops
+  (:class:`ApiUnavailableError`, rows left ``not-sent``).
+- ``max_rate`` caps requests per second across all workers.
+- ``log`` (a :class:`RequestLog`) gets one JSON line per request outcome.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_after_delay,
-)
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
-from importer.client import Answer, RealeflowClient
-from importer.errors import AuthError, TransientError
+from importer.client import RealeflowClient
+from importer.errors import ApiError, ApiUnavailableError, AuthError, ImporterError, TransientError, UsageError
 
-__all__ = ["CREATED", "FAILED", "NOT_SENT", "Job", "Outcome", "PushSettings", "Pusher", "RateLimiter"]
+if TYPE_CHECKING:
+    from importer.ledger import Entry, Journal
+
+__all__ = [
+    "CREATED",
+    "FAILED",
+    "LIST_SIZE",
+    "MAX_CONCURRENCY",
+    "NOT_SENT",
+    "SKIPPED",
+    "Job",
+    "Outcome",
+    "PushSettings",
+    "Pusher",
+    "RateLimiter",
+    "RequestLog",
+    "matches",
+]
 
 CREATED = "created"
 FAILED = "failed"
 NOT_SENT = "not-sent"
+SKIPPED = "skipped"
+#: What the list endpoints show: the 25 most recent records of a kind.
+LIST_SIZE = 25
+#: Records someone else may create while we are not looking (kept free in the 25).
+OUTSIDE_MARGIN = 3
+#: Rows in flight at once, at most: after a crash every one of them must still be among the 25.
+MAX_CONCURRENCY = 20
+_CLAIMED_MEMORY = 4096  # recent ids given to rows; older ones are below every mark anyway
 
 
 @dataclass(frozen=True)
 class PushSettings:
+    """How a push behaves; the CLI's options map onto these."""
+
     concurrency: int = 4
     max_attempts: int = 6  # per row, the first try included
-    row_timeout: float = 120.0  # seconds per row, retries and waits included
+    row_timeout: float = 120.0  # seconds per row, retries and waits included, run-wide pauses not
     backoff_base: float = 0.5  # seconds; full jitter: a wait is uniform in [0, base * 2**n]
     backoff_max: float = 30.0
     request_timeout: float = 30.0
     max_rate: float | None = None  # requests per second across all workers
+    retry_after_max: float = 120.0  # the longest Retry-After honoured as given
+    pause_base: float = 5.0  # first pause when most recent requests fail
+    pause_max: float = 300.0
+    outage_limit: float = 900.0  # total pause after which the run stops
+    failure_window: int = 20  # recent requests judged
+    failure_share: float = 0.8  # share of them failing that pauses the run
+    force: bool = False  # send rows the ledger says were created already
+    retry_failed: bool = False  # send only rows whose last try failed
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
+            raise UsageError(
+                f"--concurrency must be between 1 and {MAX_CONCURRENCY}, got {self.concurrency}: the API lists only "
+                f"its {LIST_SIZE} most recent records, and every row in flight must be findable there after a crash"
+            )
+        if self.max_attempts < 1:
+            raise UsageError(f"--max-attempts must be at least 1, got {self.max_attempts}")
+        if self.row_timeout <= 0:
+            raise UsageError(f"--row-timeout must be more than 0 seconds, got {self.row_timeout}")
+        if self.max_rate is not None and self.max_rate <= 0:
+            raise UsageError(f"--max-rate must be more than 0 requests per second, got {self.max_rate}")
+        if self.force and self.retry_failed:
+            raise UsageError("--force and --retry-failed cannot be used together: --force sends every row again")
 
 
 @dataclass(frozen=True)
@@ -63,17 +126,27 @@ class Job:
     row: int
     kind: str  # "contact" | "property"
     payload: dict[str, Any]
+    key: str | None = None  # ledger key (fingerprint); None: not recorded
 
 
 @dataclass
 class Outcome:
     row: int
-    status: str  # created | failed | not-sent
+    status: str  # created | failed | not-sent | skipped
     id: int | None = None
     error: str = ""
     attempts: int = 0
     latency: float = 0.0
-    note: str = ""  # e.g. "found after a lost answer"
+    note: str = ""  # e.g. "found after a lost answer"; goes to the report's warnings
+    guid: str | None = None
+
+
+class _Stopped(Exception):
+    """The run is stopping (401, outage): the row is not sent."""
+
+
+class _RowFailed(Exception):
+    """A non-retryable refusal of one row (4xx other than 401/429)."""
 
 
 class RateLimiter:
@@ -82,62 +155,209 @@ class RateLimiter:
     def __init__(self, rate: float) -> None:
         self.interval = 1.0 / rate
         self._next = 0.0
-        self._lock = asyncio.Lock()
 
     async def wait(self) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            delay = self._next - now
-            self._next = max(now, self._next) + self.interval
+        # No lock needed: the event loop is single-threaded and this reserves a slot before awaiting.
+        now = time.monotonic()
+        delay = self._next - now
+        self._next = max(now, self._next) + self.interval
         if delay > 0:
             await asyncio.sleep(delay)
 
 
-class _CreateGate:
-    """Lets creates run side by side, but lets a reconciliation run alone.
+class RequestLog:
+    """``--log-file``: one JSON object per line per request outcome; never the key or headers."""
 
-    While one row looks for its lost create among the 25 most recent records,
-    no new creates start and in-flight ones finish, so the record cannot be
-    pushed out of the list by our own traffic.
-    """
+    def __init__(self, path: str | Path, run_id: int | None = None) -> None:
+        self.path = Path(path)
+        self.run_id = run_id
+        try:
+            self._fh: IO[str] = open(self.path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError(f"cannot write the log file {self.path}: {exc.strerror or exc}") from exc
+
+    def write(self, **fields: Any) -> None:
+        record = {"at": datetime.now(UTC).isoformat(timespec="milliseconds"), "run": self.run_id, **fields}
+        self._fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+async def _wait_event(event: asyncio.Event, stop: asyncio.Event, timeout: float | None = None) -> bool:
+    """Wait for ``event`` (True), ``stop`` or the timeout (False)."""
+    if event.is_set():
+        return True
+    waits = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(stop.wait())]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()
+    return event.is_set()
+
+
+class _Gate:
+    """Creates run side by side; while a lost answer is being looked for, no new create starts."""
 
     def __init__(self) -> None:
-        self._active = 0
-        self._exclusive = False
-        self._cond = asyncio.Condition()
+        self.inflight = 0
+        self.holds = 0
+        self._open = asyncio.Event()
+        self._open.set()
+        self._idle = asyncio.Event()
+        self._idle.set()
 
-    async def enter(self) -> None:
-        async with self._cond:
-            await self._cond.wait_for(lambda: not self._exclusive)
-            self._active += 1
+    async def enter(self, stop: asyncio.Event) -> None:
+        while self.holds:
+            await _wait_event(self._open, stop)
+            if stop.is_set():
+                raise _Stopped
+        self.inflight += 1
+        self._idle.clear()
 
-    async def leave(self) -> None:
-        async with self._cond:
-            self._active -= 1
-            self._cond.notify_all()
+    def leave(self) -> None:
+        self.inflight -= 1
+        if self.inflight == 0:
+            self._idle.set()
 
-    async def exclusive_begin(self, holding: bool) -> None:
-        async with self._cond:
-            await self._cond.wait_for(lambda: not self._exclusive)
-            self._exclusive = True
-            mine = 1 if holding else 0
-            await self._cond.wait_for(lambda: self._active <= mine)
+    def hold(self) -> None:
+        self.holds += 1
+        self._open.clear()
 
-    async def exclusive_end(self) -> None:
-        async with self._cond:
-            self._exclusive = False
-            self._cond.notify_all()
+    def release(self) -> None:
+        self.holds -= 1
+        if self.holds == 0:
+            self._open.set()
+
+    async def drain(self, stop: asyncio.Event) -> None:
+        """Until the creates in flight have answered (and been recorded)."""
+        await _wait_event(self._idle, stop)
+        if stop.is_set():
+            raise _Stopped
+
+
+class _Breaker:
+    """Pauses every worker while most recent requests fail; one probe request decides when to go on."""
+
+    def __init__(self, settings: PushSettings, notice: Callable[[str], None]) -> None:
+        self.s = settings
+        self.notice = notice
+        self.results: deque[bool] = deque(maxlen=settings.failure_window)  # True: failed
+        self.generation = 0
+        self.level = 0
+        self.state = "closed"  # closed | open | probing
+        self.paused_total = 0.0
+        self.outage_started: float | None = None
+        self.gave_up: str | None = None
+        self._resume = asyncio.Event()
+        self._resume.set()
+        self._probe_free = True
+        self.pauses = 0
+
+    async def admit(self, stop: asyncio.Event) -> tuple[int, bool]:
+        """Wait while paused; returns (generation, is_probe)."""
+        while True:
+            if stop.is_set():
+                raise _Stopped
+            if self.state == "closed":
+                return self.generation, False
+            if self.state == "probing" and self._probe_free:
+                self._probe_free = False
+                return self.generation, True
+            await _wait_event(self._resume, stop, timeout=1.0)
+
+    def record(self, failed: bool, token: tuple[int, bool]) -> None:
+        generation, probe = token
+        if probe:
+            self._probe_free = True
+            if failed:
+                self._trip()
+            else:
+                self._close()
+            return
+        if generation != self.generation or self.state != "closed":
+            return  # an answer to a request sent before the pause
+        self.results.append(failed)
+        n = len(self.results)
+        if failed and n >= max(5, self.s.failure_window // 2) and sum(self.results) >= self.s.failure_share * n:
+            self._trip(f"{sum(self.results)} of the last {n} requests failed")
+
+    def abandon(self, token: tuple[int, bool]) -> None:
+        if token[1]:
+            self._probe_free = True
+            self._resume.set()
+
+    def _trip(self, why: str = "the probe request failed too") -> None:
+        now = time.monotonic()
+        if self.outage_started is None:
+            self.outage_started = now
+        pause = min(self.s.pause_base * 2**self.level, self.s.pause_max)
+        if self.paused_total + pause > self.s.outage_limit:
+            self.gave_up = (
+                f"the API kept failing for {now - self.outage_started:.0f} s ({why}); the run stopped: "
+                "rows not sent are 'not-sent' and a re-run sends them"
+            )
+            self.state = "closed"
+            self._resume.set()
+            return
+        self.level += 1
+        self.pauses += 1
+        self.generation += 1
+        self.results.clear()
+        self.paused_total += pause
+        self.state = "open"
+        self._resume.clear()
+        self.notice(f"{why}: pausing all requests for {pause:g} s, then trying one (pause {self.level})")
+        asyncio.get_running_loop().call_later(pause, self._half_open, self.generation)
+
+    def _half_open(self, generation: int) -> None:
+        if generation == self.generation and self.state == "open":
+            self.state = "probing"
+            self._probe_free = True
+            self._resume.set()
+
+    def _close(self) -> None:
+        if self.state != "closed":
+            self.notice("the API answers again: resuming")
+        self.state = "closed"
+        self.level = 0
+        self.outage_started = None
+        self.results.clear()
+        self._resume.set()
 
 
 @dataclass
-class _Watermark:
-    """Highest id per kind known to exist: a record with a higher id came later."""
+class _Sent:
+    """A create whose answer was lost: what is needed to look for it."""
 
-    ids: dict[str, int] = field(default_factory=dict)
+    seq: int
+    inflight: int
+    mark: int | None
+    error: TransientError
+    timed_out: bool
 
-    def see(self, kind: str, ident: int | None) -> None:
-        if ident is not None and ident > self.ids.get(kind, -1):
-            self.ids[kind] = ident
+
+@dataclass
+class _Row:
+    job: Job
+    started: float
+    paused_at_start: float
+    attempts: int = 0
+    sent: _Sent | None = None
+    holding: bool = False
+
+
+@dataclass
+class PushStats:
+    """Counters for the benchmark and the log."""
+
+    requests: int = 0
+    retries: int = 0
+    lookups: int = 0
+    found: int = 0
+    recovered: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 class Pusher:
@@ -148,170 +368,425 @@ class Pusher:
         client: RealeflowClient,
         settings: PushSettings,
         *,
+        journal: Journal | None = None,
+        log: RequestLog | None = None,
+        on_notice: Callable[[str], None] | None = None,
+        on_row: Callable[[str], None] | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
+        self.journal = journal
+        self.log = log
+        self.on_notice = on_notice or (lambda message: None)
+        self.on_row = on_row
         self.on_outcome = on_outcome
-        self.fatal: AuthError | None = None
+        self._fatal: ImporterError | None = None
+        self.stats = PushStats()
+        self._stop = asyncio.Event()
         self._limiter = RateLimiter(settings.max_rate) if settings.max_rate else None
-        self._gate = _CreateGate()
-        self._marks = _Watermark()
-        self._claimed: set[tuple[str, int]] = set()  # ids already given to a row
-        self._recent_errors: deque[bool] = deque(maxlen=50)
+        self._gate = _Gate()
+        self._breaker = _Breaker(settings, self.on_notice)
+        self._marks: dict[str, int] = {}  # highest id known per kind
+        self._claimed: set[tuple[str, int]] = set()
+        self._claimed_order: deque[tuple[str, int]] = deque()
+        self._seq = 0  # creates started, all kinds
+
+    # -- run-level --------------------------------------------------------------------------------
+
+    @property
+    def fatal(self) -> ImporterError | None:
+        """What stopped the run (AuthError, ApiUnavailableError), or None."""
+        return self._fatal
+
+    @fatal.setter
+    def fatal(self, error: ImporterError | None) -> None:
+        # Plans that send requests themselves set this on a 401: it stops every worker too.
+        self._fatal = error
+        if error is not None:
+            self._stop.set()
+
+    def stop(self, error: ImporterError) -> None:
+        """Stop every worker at once; rows not created become not-sent."""
+        if self._fatal is None:
+            self._fatal = error
+        self._stop.set()
+
+    def report_row(self, status: str) -> None:
+        """Live progress: one row got its final status (plans that call ``send`` directly call this)."""
+        if self.on_row is not None:
+            self.on_row(status)
 
     async def prime(self, kinds: set[str]) -> None:
-        """Learn the newest existing id of each kind, so lost answers can be reconciled from the start."""
-        for kind in kinds:
-            records = await self.client.recent(kind)
-            for r in records:
-                self._marks.see(kind, _record_int_id(kind, r))
+        """Learn the newest existing id of each kind, so lost answers can be looked for from the start."""
+        for kind in sorted(kinds):
+            for r in await self._recent_retrying(kind):
+                self._see(kind, _record_int_id(kind, r), claim=False)
+
+    async def recover(self) -> str | None:
+        """Settle what a killed run left ``pending``: found in the list, proven absent, or uncertain.
+
+        Runs before any create of this run. Returns a notice for the person, or None.
+        """
+        if self.journal is None:
+            return None
+        j = self.journal
+        entries = j.ledger.pending(j.scope)
+        if not entries:
+            return None
+        found = absent = unsure = 0
+        by_kind: dict[str, list[Entry]] = {}
+        for e in entries:
+            by_kind.setdefault(e.kind, []).append(e)
+        for kind, items in by_kind.items():
+            records = await self._recent_retrying(kind)
+            ids = [i for r in records if (i := _record_int_id(kind, r)) is not None]
+            taken = j.ledger.known_ids(j.scope, kind, ids)
+            for e in items:
+                assert e.payload is not None
+                hit = self._match(kind, e.payload, records, e.mark, taken)
+                if hit is not None:
+                    taken.add(hit[0])
+                    self._see(kind, hit[0])
+                    j.recovered(e, hit[0], hit[1])
+                    found += 1
+                    continue
+                run = j.run(e.run_id) if e.run_id is not None else None
+                newer = (run.max_seq - e.seq) if run is not None and e.seq is not None else LIST_SIZE
+                if _covered(records, e.mark, e.inflight, newer):
+                    j.settle_many([(e.key, kind, e.row or 0)], NOT_SENT, "in flight when its run stopped; not created")
+                    absent += 1
+                else:
+                    j.settle_many(
+                        [(e.key, kind, e.row or 0)],
+                        "uncertain",
+                        f"in flight when run {e.run_id} stopped and no longer among the {LIST_SIZE} most recent "
+                        f"{kind}s: it may or may not have been created; check Realeflow, then re-run with "
+                        "--retry-failed to send it",
+                    )
+                    unsure += 1
+        self.stats.recovered = found
+        runs = sorted({e.run_id for e in entries if e.run_id is not None})
+        return (
+            f"run {', '.join(map(str, runs))} stopped with {len(entries)} create(s) in flight: {found} found in "
+            f"Realeflow and recorded, {absent} not created (will be sent), {unsure} uncertain (reported failed)"
+        )
 
     async def run(self, jobs: list[Job]) -> list[Outcome]:
+        """Send one chunk's jobs with ``concurrency`` workers; one outcome per job, in job order."""
         outcomes: dict[int, Outcome] = {}
-        queue: asyncio.Queue[Job] = asyncio.Queue()
-        for job in jobs:
-            queue.put_nowait(job)
+        queue: deque[Job] = deque(jobs)
 
         async def worker() -> None:
-            while self.fatal is None:
-                try:
-                    job = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
+            while queue and not self._stop.is_set():
+                job = queue.popleft()
                 outcome = await self.send(job)
-                outcomes[job.row] = outcome
-                if self.on_outcome is not None:
-                    self.on_outcome(outcome)
+                outcomes[id(job)] = outcome
+                self._finished(outcome)
 
-        workers = [asyncio.create_task(worker()) for _ in range(max(1, self.settings.concurrency))]
+        workers = [asyncio.create_task(worker()) for _ in range(min(self.settings.concurrency, max(1, len(jobs))))]
         try:
             await asyncio.gather(*workers)
         finally:
             for w in workers:
                 w.cancel()
         result = []
+        never: list[tuple[str, str, int]] = []
         for job in jobs:
-            outcome = outcomes.get(job.row)
+            outcome = outcomes.get(id(job))
             if outcome is None:
-                outcome = Outcome(job.row, NOT_SENT, error="not sent: the run stopped before this row")
-                if self.on_outcome is not None:
-                    self.on_outcome(outcome)
+                outcome = Outcome(job.row, NOT_SENT, error=self._not_sent_reason())
+                self._finished(outcome)
+                if job.key is not None:
+                    never.append((job.key, job.kind, job.row))
             result.append(outcome)
+        if never and self.journal is not None:
+            self.journal.settle_many(never, NOT_SENT, self._not_sent_reason())
         return result
+
+    def _finished(self, outcome: Outcome) -> None:
+        self.stats.counts[outcome.status] = self.stats.counts.get(outcome.status, 0) + 1
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+        self.report_row(outcome.status)
+
+    def _not_sent_reason(self) -> str:
+        return f"not sent: the run stopped before this row ({self.fatal})" if self.fatal else "not sent"
 
     # -- one row ---------------------------------------------------------------------------------
 
     async def send(self, job: Job) -> Outcome:
         """Create one record with retries and lost-answer reconciliation; never raises for the row."""
         s = self.settings
-        started = time.monotonic()
-        attempts = 0
-        ambiguous_mark: int | None = None  # watermark when the ambiguous request was sent
-        last: BaseException | None = None
+        row = _Row(job, time.monotonic(), self._breaker.paused_total)
+        outcome: Outcome | None = None
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(s.max_attempts) | stop_after_delay(s.row_timeout),
+            stop=stop_after_attempt(s.max_attempts) | self._stop_rule(row),
             wait=self._wait,
             retry=retry_if_exception_type(TransientError),
+            sleep=self._sleep,
             reraise=True,
         )
         try:
             async for attempt in retrying:
                 with attempt:
-                    attempts += 1
-                    if ambiguous_mark is not None:
-                        found, covered = await self._reconcile(job, ambiguous_mark)
-                        if found is not None:
-                            return self._done(
-                                job, Answer(True, found, None), attempts, started, "found after a lost answer"
-                            )
-                        if not covered:
-                            return Outcome(
-                                job.row,
-                                FAILED,
-                                error=(
-                                    f"{last}; the record may have been created but could not be found among "
-                                    f"the 25 most recent {job.kind}s: check Realeflow before sending it again"
-                                ),
-                                attempts=attempts,
-                                latency=time.monotonic() - started,
-                            )
-                        ambiguous_mark = None
-                    mark = self._marks.ids.get(job.kind, -1)
-                    try:
-                        answer = await self._create(job)
-                    except TransientError as exc:
-                        last = exc
-                        if exc.ambiguous:
-                            ambiguous_mark = mark
-                        raise
-        except AuthError as exc:
-            self.fatal = self.fatal or exc
-            return Outcome(job.row, NOT_SENT, error=f"not sent: {exc}", attempts=attempts)
+                    outcome = await self._try(job, row)
+        except (_Stopped, AuthError) as exc:
+            if isinstance(exc, AuthError):
+                self.stop(exc)
+            note = ""
+            if row.sent is not None:
+                note = "its last create's answer was lost; the next run checks whether it went through"
+            return self._outcome(row, NOT_SENT, error=self._not_sent_reason(), note=note)
+        except _RowFailed as exc:
+            return self._outcome(row, FAILED, error=str(exc))
         except TransientError as exc:
-            return Outcome(
-                job.row,
-                FAILED,
-                error=f"{exc} (gave up after {attempts} attempts)",
-                attempts=attempts,
-                latency=time.monotonic() - started,
-            )
-        return self._done(job, answer, attempts, started)
-
-    def _done(self, job: Job, answer: Answer, attempts: int, started: float, note: str = "") -> Outcome:
-        latency = time.monotonic() - started
-        if answer.successful:
-            self._marks.see(job.kind, answer.id)
-            if answer.id is not None:
-                self._claimed.add((job.kind, answer.id))
-            return Outcome(job.row, CREATED, answer.id, attempts=attempts, latency=latency, note=note)
-        return Outcome(
-            job.row, FAILED, error=f"rejected by the API: {answer.error}", attempts=attempts, latency=latency
-        )
-
-    async def _create(self, job: Job) -> Answer:
-        await self._gate.enter()
-        try:
-            if self._limiter is not None:
-                await self._limiter.wait()
-            return await self.client.create(job.kind, job.payload)
+            if self._stop.is_set():
+                return self._outcome(row, NOT_SENT, error=self._not_sent_reason())
+            if row.sent is not None:
+                return await self._uncertain(row, f"{exc}; the answer to an earlier try was lost")
+            return self._outcome(row, FAILED, error=f"{exc} (gave up after {row.attempts} attempt(s))")
         finally:
-            await self._gate.leave()
+            if row.holding:
+                row.holding = False
+                self._gate.release()
+        assert outcome is not None
+        return outcome
+
+    def _outcome(self, row: _Row, status: str, **kw: Any) -> Outcome:
+        return Outcome(row.job.row, status, attempts=row.attempts, latency=time.monotonic() - row.started, **kw)
+
+    def _stop_rule(self, row: _Row) -> Callable[[RetryCallState], bool]:
+        def stop(state: RetryCallState) -> bool:
+            if self._stop.is_set():
+                return True
+            active = time.monotonic() - row.started - (self._breaker.paused_total - row.paused_at_start)
+            return active >= self.settings.row_timeout
+
+        return stop
 
     def _wait(self, state: RetryCallState) -> float:
+        self.stats.retries += 1
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, TransientError) and exc.retry_after is not None:
-            return min(exc.retry_after, self.settings.backoff_max)
+        if isinstance(exc, TransientError):
+            if exc.ambiguous and not _timed_out(exc):
+                return 0.0  # look for it at once: no create starts meanwhile
+            if exc.retry_after is not None:
+                return min(exc.retry_after, self.settings.retry_after_max)
         return wait_random_exponential(multiplier=self.settings.backoff_base, max=self.settings.backoff_max)(state)
 
-    async def _reconcile(self, job: Job, mark: int) -> tuple[int | None, bool]:
-        """Look for ``job``'s record among the newest 25. Returns (id if found, window covered)."""
-        await self._gate.exclusive_begin(holding=False)
+    async def _sleep(self, seconds: float) -> None:
+        if seconds > 0 and not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), seconds)
+
+    async def _try(self, job: Job, row: _Row) -> Outcome:
+        if self._stop.is_set() or self._fatal is not None:
+            raise _Stopped
+        if row.sent is not None:
+            outcome = await self._resolve(job, row)
+            if outcome is not None:
+                return outcome
+        return await self._create(job, row)
+
+    async def _create(self, job: Job, row: _Row) -> Outcome:
+        token = await self._breaker.admit(self._stop)
+        recorded = False
+        try:
+            await self._gate.enter(self._stop)
+        except BaseException:
+            self._breaker.abandon(token)
+            raise
         try:
             if self._limiter is not None:
                 await self._limiter.wait()
-            records = await self.client.recent(job.kind)
+            kind, key, journal = job.kind, job.key, self.journal if job.key is not None else None
+            seq, self._seq = self._seq, self._seq + 1
+            inflight = self._gate.inflight - 1
+            mark = self._marks.get(kind)
+            if journal is not None:
+                assert key is not None
+                await journal.pending(key, kind, job.row, seq, inflight, mark, job.payload)
+                if self._stop.is_set():
+                    await journal.settled(key, kind, job.row, NOT_SENT, self._not_sent_reason())
+                    raise _Stopped
+            row.attempts += 1
+            self.stats.requests += 1
+            started = time.monotonic()
+            try:
+                answer = await self.client.create(kind, job.payload)
+            except TransientError as exc:
+                self._breaker.record(True, token)
+                recorded = True
+                self._log(row, "lost" if exc.ambiguous else "error", started, http=exc.status_code, error=str(exc))
+                if exc.ambiguous:
+                    row.sent = _Sent(seq, inflight, mark, exc, _timed_out(exc))
+                    if not row.holding:
+                        row.holding = True
+                        self._gate.hold()
+                elif journal is not None:
+                    await journal.settled(key, kind, job.row, FAILED, str(exc))  # type: ignore[arg-type]
+                if self._breaker.gave_up:
+                    self.stop(ApiUnavailableError(self._breaker.gave_up))
+                raise
+            except AuthError as exc:
+                self._log(row, "unauthorized", started, http=401, error=str(exc))
+                if journal is not None:
+                    await journal.settled(key, kind, job.row, NOT_SENT, str(exc))  # type: ignore[arg-type]
+                raise
+            except ApiError as exc:  # any other 4xx: this request is refused as such
+                self._breaker.record(False, token)
+                recorded = True
+                self._log(row, "refused", started, http=exc.status_code, error=str(exc))
+                if journal is not None:
+                    await journal.settled(key, kind, job.row, FAILED, str(exc))  # type: ignore[arg-type]
+                raise _RowFailed(f"refused by the API: {exc}") from exc
+            self._breaker.record(False, token)
+            recorded = True
+            if answer.successful and answer.id is not None:
+                self._see(kind, answer.id)
+                if journal is not None:
+                    await journal.created(key, kind, job.row, answer.id)  # type: ignore[arg-type]
+                self._log(row, CREATED, started, http=200, id=answer.id)
+                return self._outcome(row, CREATED, id=answer.id)
+            error = f"rejected by the API: {answer.error}"
+            if journal is not None:
+                await journal.settled(key, kind, job.row, FAILED, error)  # type: ignore[arg-type]
+            self._log(row, "rejected", started, http=200, error=answer.error)
+            return self._outcome(row, FAILED, error=error)
         finally:
-            await self._gate.exclusive_end()
-        ids = [i for r in records if (i := _record_int_id(job.kind, r)) is not None]
-        for r in records:
-            ident = _record_int_id(job.kind, r)
-            if ident is None or ident <= mark or (job.kind, ident) in self._claimed:
+            self._gate.leave()
+            if not recorded:
+                self._breaker.abandon(token)
+
+    async def _resolve(self, job: Job, row: _Row) -> Outcome | None:
+        """After a lost answer: the row's outcome if settled (found / uncertain), None to send again."""
+        sent = row.sent
+        assert sent is not None
+        await self._gate.drain(self._stop)  # every other answer is in and recorded: their ids are claimed
+        started = time.monotonic()
+        records = await self._recent(job.kind)
+        self.stats.lookups += 1
+        hit = self._match(job.kind, job.payload, records, sent.mark, set())
+        if hit is not None:
+            ident, guid = hit
+            self._see(job.kind, ident)
+            if self.journal is not None and job.key is not None:
+                await self.journal.created(job.key, job.kind, job.row, ident, guid)
+            self._log(row, "found", started, id=ident)
+            self.stats.found += 1
+            self._unhold(row)
+            return self._outcome(
+                row, CREATED, id=ident, guid=guid, note=f"its answer was lost; found among the recent {job.kind}s"
+            )
+        newer = self._seq - sent.seq - 1
+        if _covered(records, sent.mark, sent.inflight, newer):
+            self._log(row, "absent", started)
+            self._unhold(row)
+            return None  # provably not created: send again
+        self._log(row, "uncertain", started)
+        return await self._uncertain(row, str(sent.error))
+
+    async def _uncertain(self, row: _Row, reason: str) -> Outcome:
+        job = row.job
+        error = (
+            f"{reason}; the record may have been created but is not among the {LIST_SIZE} most recent "
+            f"{job.kind}s: check Realeflow, then re-run with --retry-failed to send it if it is not there"
+        )
+        if self.journal is not None and job.key is not None:
+            await self.journal.settled(job.key, job.kind, job.row, "uncertain", error)
+        self._unhold(row)
+        return self._outcome(row, FAILED, error=error)
+
+    def _unhold(self, row: _Row) -> None:
+        row.sent = None
+        if row.holding:
+            row.holding = False
+            self._gate.release()
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    async def _recent(self, kind: str) -> list[dict[str, Any]]:
+        if self._limiter is not None:
+            await self._limiter.wait()
+        return await self.client.recent(kind)
+
+    async def _recent_retrying(self, kind: str) -> list[dict[str, Any]]:
+        """The list, with the rows' retry rules (for the start of a run, when nothing else is going on)."""
+        s = self.settings
+        async for attempt in AsyncRetrying(
+            stop=stop_after_attempt(s.max_attempts),
+            wait=wait_random_exponential(multiplier=s.backoff_base, max=s.backoff_max),
+            retry=retry_if_exception_type(TransientError),
+            reraise=True,
+        ):
+            with attempt:
+                records = await self._recent(kind)
+        return records
+
+    def _see(self, kind: str, ident: int | None, *, claim: bool = True) -> None:
+        if ident is None:
+            return
+        if ident > self._marks.get(kind, -1):
+            self._marks[kind] = ident
+        if claim and (kind, ident) not in self._claimed:
+            self._claimed.add((kind, ident))
+            self._claimed_order.append((kind, ident))
+            if len(self._claimed_order) > _CLAIMED_MEMORY:
+                self._claimed.discard(self._claimed_order.popleft())
+
+    def _match(
+        self, kind: str, payload: dict[str, Any], records: list[dict[str, Any]], mark: int | None, taken: set[int]
+    ) -> tuple[int, str | None] | None:
+        """The oldest unclaimed record newer than ``mark`` that holds ``payload``."""
+        for r in reversed(records):  # newest first from the API: the oldest match is the earliest send
+            ident = _record_int_id(kind, r)
+            if ident is None or (mark is not None and ident <= mark):
                 continue
-            if matches(job.kind, job.payload, r):
-                return ident, True
-        covered = len(records) < 25 or (bool(ids) and min(ids) <= mark)
-        return None, covered
+            if ident in taken or (kind, ident) in self._claimed:
+                continue
+            if matches(kind, payload, r):
+                guid = r.get("id")
+                return ident, guid if isinstance(guid, str) else None
+        return None
+
+    def _log(self, row: _Row, status: str, started: float, **fields: Any) -> None:
+        if self.log is not None:
+            latency = round((time.monotonic() - started) * 1000, 1)
+            self.log.write(
+                row=row.job.row, kind=row.job.kind, status=status, attempt=row.attempts, latency_ms=latency, **fields
+            )
+
+
+def _timed_out(exc: TransientError) -> bool:
+    """A read timeout or gateway error: the server may still be working on it, so look later."""
+    return isinstance(exc.__cause__, httpx.TimeoutException) or exc.status_code in (502, 504)
+
+
+def _covered(records: list[dict[str, Any]], mark: int | None, inflight: int | None, newer: int) -> bool:
+    """Would the record of a request be in this list if the request had created it?"""
+    if len(records) < LIST_SIZE:
+        return True  # the whole account is listed
+    ids = [i for r in records for k, v in r.items() if k.lower() in ("contactid", "propertyid") and (i := _int(v))]
+    if mark is not None and ids and min(ids) <= mark:
+        return True  # the list reaches back past the newest record known before the request
+    # Fewer of our creates could have come after it than the list holds (with room for others').
+    return inflight is not None and inflight + newer + 1 <= LIST_SIZE - OUTSIDE_MARGIN
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
 
 
 def _record_int_id(kind: str, record: dict[str, Any]) -> int | None:
     key = "contactid" if kind == "contact" else "propertyid"
     for k, v in record.items():
         if k.lower() == key:
-            if isinstance(v, int) and not isinstance(v, bool):
-                return v
-            if isinstance(v, str) and v.isdigit():
-                return int(v)
+            return _int(v)
     return None
 
 
@@ -319,24 +794,50 @@ def _canon(value: Any) -> str:
     return " ".join(str(value).split()).casefold() if value is not None else ""
 
 
+def _name_words(value: Any) -> list[str]:
+    """A name's words in order-free form: the reference's list shows "John, Smith" for "John Smith"."""
+    return sorted(_canon(str(value or "").replace(",", " ")).split())
+
+
 def _digits(value: Any) -> str:
     return "".join(ch for ch in str(value or "") if ch.isdigit())[-10:]
 
 
 _COMPARED = {
-    "contact": ("fullname", "email", "companyname", "address", "city", "state", "zipcode"),
-    "property": ("address", "city", "state", "zipcode"),
+    "contact": ("fullname", "email", "companyname", "address", "city", "state", "zipcode", "source"),
+    "property": ("address", "city", "state", "zipcode", "source"),
 }
 
 
 def matches(kind: str, payload: dict[str, Any], record: dict[str, Any]) -> bool:
-    """Does a list-endpoint record hold what ``payload`` created? Compares the fields the list shows."""
+    """Does a list-endpoint record hold what ``payload`` created? Compares every field the list shows.
+
+    Text is compared with white space collapsed and case folded; phones by their
+    last ten digits; tags as sets; custom fields slot by slot.
+    """
     lower = {k.lower(): v for k, v in record.items()}
     for f in _COMPARED[kind]:
-        if f in payload and _canon(payload[f]) != _canon(lower.get(f)):
+        same = f not in payload or _canon(payload[f]) == _canon(lower.get(f))
+        if not same and (f != "fullname" or _name_words(payload[f]) != _name_words(lower.get(f))):
             return False
     if kind == "contact" and payload.get("phone"):
         shown = lower.get("phone") or lower.get("mobilephonedigits")
         if shown and _digits(shown) != _digits(payload["phone"]):
+            return False
+    tags = lower.get("tags")
+    if (
+        tags
+        and isinstance(tags, list)
+        and payload.get("tags") is not None
+        and {_canon(t) for t in tags} != {_canon(t) for t in payload["tags"]}
+    ):
+        return False
+    custom = lower.get("customfields")
+    if isinstance(custom, list) and custom:
+        mine = list(payload.get("customfields") or [])
+        width = max(len(mine), len(custom))
+        if [_canon(v) for v in mine + [None] * (width - len(mine))] != [
+            _canon(v) for v in custom + [None] * (width - len(custom))
+        ]:
             return False
     return True

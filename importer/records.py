@@ -9,14 +9,17 @@ several records and relations, have their own plan in :mod:`importer.graph`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
+from importer.ledger import CREATED, FAILED, NOT_SENT, UNCERTAIN, Entry, Journal, fingerprint
 from importer.load import Chunk
 from importer.mapping import BoundMapping
 from importer.payload import build_payloads
 from importer.problems import ERROR, WARNING, concat_problems, messages_by_row
-from importer.push import NOT_SENT, Job, Outcome, Pusher
+from importer.push import SKIPPED, Job, Outcome, Pusher
+from importer.transforms import skip_problems
 from importer.validate import validate_fields
 
 __all__ = ["ChunkCheck", "RecordPlan", "outcome_frame"]
@@ -30,6 +33,7 @@ class ChunkCheck:
     problems: pd.DataFrame  # load problems, transform warnings, validation errors and warnings
     valid: pd.Series  # bool per row: the row can be sent
     values: pd.DataFrame  # the normalised field frame
+    skipped: pd.Series | None = None  # bool per row: a skip rule of the mapping leaves the row out
 
 
 def outcome_frame(
@@ -38,18 +42,23 @@ def outcome_frame(
     status: pd.Series,
     ids: dict[str, pd.Series],
     extra_errors: pd.Series | None = None,
+    notes: pd.Series | None = None,
 ) -> pd.DataFrame:
     """The report's outcome columns for a chunk: status, id column(s), error, warnings.
 
     ``error`` joins the row's validation errors and then ``extra_errors`` (what
-    the API or the push said), all with "; ".
+    the API or the push said), all with "; "; ``warnings`` joins the validation
+    warnings and then ``notes`` (e.g. "already created (335012) by run 3 ...").
     """
     index = chunk.frame.index
     errors = messages_by_row(problems, ERROR).reindex(index).fillna("").astype(object)
     if extra_errors is not None:
         extra = extra_errors.reindex(index).fillna("").astype(object)
         errors = errors.where(extra == "", errors.where(errors == "", errors + "; ") + extra)
-    warnings = messages_by_row(problems, WARNING).reindex(index).fillna("")
+    warnings = messages_by_row(problems, WARNING).reindex(index).fillna("").astype(object)
+    if notes is not None:
+        note = notes.reindex(index).fillna("").astype(object)
+        warnings = warnings.where(note == "", warnings.where(warnings == "", warnings + "; ") + note)
     data: dict[str, pd.Series] = {"status": status.reindex(index)}
     data.update({name: s.reindex(index) for name, s in ids.items()})
     data["error"] = errors
@@ -82,36 +91,150 @@ class RecordPlan:
         problems = concat_problems([chunk.problems, extracted.problems, result.problems])
         has_error = problems.loc[problems["severity"] == ERROR, "row"].unique()
         valid = result.valid & ~pd.Series(chunk.frame.index.isin(has_error), index=chunk.frame.index)
-        return ChunkCheck(chunk, problems, valid, result.values)
+        skipped = None
+        if extracted.skip is not None and (extracted.skip != "").any():
+            # A skipped row is not sent and has nothing to fix: its errors go, the reason is a warning.
+            skipped = (extracted.skip != "").reindex(chunk.frame.index, fill_value=False)
+            problems = problems[~(problems["row"].isin(chunk.frame.index[skipped]) & (problems["severity"] == ERROR))]
+            problems = concat_problems([problems, skip_problems(extracted.skip, rec.label)])
+            valid = valid & ~skipped
+        return ChunkCheck(chunk, problems, valid, result.values, skipped)
 
     def validated(self, check: ChunkCheck) -> pd.DataFrame:
         """Outcomes of a dry run."""
         status = pd.Series("invalid", index=check.chunk.frame.index).where(~check.valid, "valid")
+        if check.skipped is not None:
+            status = status.where(~check.skipped, "skipped")
         return outcome_frame(check.chunk, check.problems, status, {"id": pd.Series(dtype="Int64")})
 
-    def jobs(self, check: ChunkCheck) -> list[Job]:
-        """The create requests of a chunk's valid rows, in row order."""
+    def jobs(self, check: ChunkCheck, *, keyed: bool = False) -> list[Job]:
+        """The create requests of a chunk's valid rows, in row order (with ledger keys if ``keyed``)."""
         rows = check.values.index[check.valid.to_numpy()]
         payloads = build_payloads(check.values.loc[rows])
-        return [Job(int(r), self.kind, p) for r, p in zip(rows, payloads, strict=True)]
+        kind = self.kind
+        if keyed:
+            return [Job(int(r), kind, p, fingerprint(kind, p)) for r, p in zip(rows, payloads, strict=True)]
+        return [Job(int(r), kind, p) for r, p in zip(rows, payloads, strict=True)]
 
     async def push(self, check: ChunkCheck, pusher: Pusher) -> pd.DataFrame:
-        """Send a chunk's valid rows; outcomes of every row of the chunk."""
-        jobs = self.jobs(check)
+        """Send a chunk's valid rows that need sending; outcomes of every row of the chunk.
+
+        Before sending, each row is looked up in the ledger (when the run has one)
+        and among the rows before it: a record created by an earlier run is
+        ``skipped`` with its id (unless ``force``), and so is the second of two
+        identical rows, with a note naming the first.
+        """
+        journal = pusher.journal
+        jobs = self.jobs(check, keyed=True)
+        decided, send, twins = self._triage(jobs, pusher)
         if pusher.fatal is None:
-            outcomes = await pusher.run(jobs)
+            sent = await pusher.run(send)
         else:
-            outcomes = [Outcome(j.row, NOT_SENT, error="not sent: the run stopped before this row") for j in jobs]
+            reason = f"not sent: the run stopped before this row ({pusher.fatal})"
+            sent = [Outcome(j.row, NOT_SENT, error=reason) for j in send]
+            if journal is not None:
+                journal.settle_many([(j.key, j.kind, j.row) for j in send if j.key], NOT_SENT, reason)
+            for o in sent:
+                pusher.report_row(o.status)
+        outcomes = decided + sent
+        by_row = {o.row: o for o in outcomes}
+        for row, first in twins:
+            outcome = _twin(row, by_row[first])
+            outcomes.append(outcome)
+            pusher.report_row(outcome.status)
         return self.pushed(check, outcomes)
+
+    def _triage(self, jobs: list[Job], pusher: Pusher) -> tuple[list[Outcome], list[Job], list[tuple[int, int]]]:
+        """Split jobs into outcomes known without a request, jobs to send, and (row, first row) twins."""
+        journal = pusher.journal
+        settings = pusher.settings
+        entries = journal.lookup(j.key for j in jobs if j.key) if journal is not None else {}
+        first_of: dict[str | None, int] = {}
+        decided: list[Outcome] = []
+        send: list[Job] = []
+        twins: list[tuple[int, int]] = []
+        seen: list[tuple[str, int]] = []
+        for job in jobs:
+            key = job.key
+            if key in first_of:
+                twins.append((job.row, first_of[key]))
+                continue
+            first_of[key] = job.row
+            entry = entries.get(key) if key is not None else None
+            if entry is None:
+                if settings.retry_failed:
+                    decided.append(Outcome(job.row, SKIPPED, note=_NOT_RETRIED))
+                else:
+                    send.append(job)
+                continue
+            assert key is not None and journal is not None
+            if entry.last_run == journal.run_id and entry.last_row is not None and entry.last_row != job.row:
+                # Met in an earlier chunk of this run: a twin of that row.
+                decided.append(_twin(job.row, _entry_outcome(entry)))
+                continue
+            if entry.state == CREATED and not settings.force:
+                decided.append(Outcome(job.row, SKIPPED, id=entry.id, note=self._earlier(entry, journal)))
+                seen.append((key, job.row))
+            elif settings.retry_failed and entry.state not in (FAILED, NOT_SENT, UNCERTAIN):
+                decided.append(Outcome(job.row, SKIPPED, note=_NOT_RETRIED))
+                seen.append((key, job.row))
+            elif entry.state == UNCERTAIN and not (settings.force or settings.retry_failed):
+                error = entry.error or "an earlier run could not tell whether this record was created"
+                decided.append(Outcome(job.row, FAILED, error=error))
+                seen.append((key, job.row))
+            else:
+                send.append(job)
+        if journal is not None:
+            journal.seen(seen)
+        for outcome in decided:
+            pusher.report_row(outcome.status)
+        return decided, send, twins
+
+    @staticmethod
+    def _earlier(entry: Entry, journal: Journal) -> str:
+        run = journal.run(entry.run_id) if entry.run_id is not None else None
+        if run is None:
+            return f"already created ({entry.id}) by an earlier run; not sent again"
+        when = run.started.replace("T", " ").rstrip("Z")
+        where = f"row {entry.row} of {Path(run.file).name}" if entry.row is not None else Path(run.file).name
+        return f"already created ({entry.id}) by run {run.run_id} on {when} UTC ({where}); not sent again"
 
     def pushed(self, check: ChunkCheck, outcomes: list[Outcome]) -> pd.DataFrame:
         index = check.chunk.frame.index
         status = pd.Series("invalid", index=index, dtype=object)
+        if check.skipped is not None:  # a skip rule of the mapping left these rows out
+            status = status.where(~check.skipped.reindex(index, fill_value=False).astype(bool), SKIPPED)
         ids = pd.Series(pd.NA, index=index, dtype="Int64")
         extra = pd.Series("", index=index, dtype=object)
+        notes = pd.Series("", index=index, dtype=object)
         if outcomes:
             rows = [o.row for o in outcomes]
             status.loc[rows] = [o.status for o in outcomes]
             ids.loc[rows] = pd.array([o.id for o in outcomes], dtype="Int64")
             extra.loc[rows] = [o.error for o in outcomes]
-        return outcome_frame(check.chunk, check.problems, status, {"id": ids}, extra)
+            notes.loc[rows] = [o.note for o in outcomes]
+        return outcome_frame(check.chunk, check.problems, status, {"id": ids}, extra, notes)
+
+
+_NOT_RETRIED = "not sent: --retry-failed sends only rows whose last try failed or was not sent"
+
+
+def _entry_outcome(entry: Entry) -> Outcome:
+    """How a ledger entry met earlier in this run ended, as the outcome of its first row."""
+    row = entry.last_row or 0
+    if entry.state == CREATED:
+        return Outcome(row, CREATED, id=entry.id)
+    if entry.state == NOT_SENT:
+        return Outcome(row, NOT_SENT, error=entry.error or "not sent")
+    return Outcome(row, FAILED, error=entry.error or "failed")
+
+
+def _twin(row: int, first: Outcome) -> Outcome:
+    """The outcome of a row that repeats an earlier row's record: sent once, for the first."""
+    if first.status in (CREATED, SKIPPED) and first.id is not None:
+        return Outcome(row, SKIPPED, id=first.id, note=f"same record as row {first.row}; sent once")
+    if first.status == NOT_SENT:
+        return Outcome(row, NOT_SENT, error=first.error, note=f"same record as row {first.row}")
+    if first.status == SKIPPED:
+        return Outcome(row, SKIPPED, note=f"same record as row {first.row} ({first.note})")
+    return Outcome(row, SKIPPED, note=f"same record as row {first.row}, which failed: see that row")

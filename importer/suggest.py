@@ -35,6 +35,7 @@ import pandas as pd
 import yaml
 
 from importer.fields import MAX_CUSTOM_FIELDS, PHONE_TYPES
+from importer.transforms import COMPANY_PATTERN
 
 __all__ = ["CUSTOM_SLOTS", "FieldChoice", "Suggestion", "custom_slot", "render_yaml", "suggest_mapping"]
 
@@ -120,6 +121,10 @@ _PHONE_TYPE_WORDS = {"mobile": "Mobile", "cell": "Mobile", "cellular": "Mobile",
                      "voip": "Work", "business": "Work", "work": "Work", "office": "Work"}  # fmt: skip
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
+_COMPANY = COMPANY_PATTERN
+#: Row-level flags that mean "leave this row out" (a skip rule), after block/role prefixes.
+_SKIP_FLAGS = r"(do not mail|dnm|do not call|dnc|litigator|known litigator|tcpa|tcpa litigator|deceased|opt(ed)? out)"
+_FLAG_WORDS = frozenset({"yes", "no", "y", "n", "true", "false", "t", "f", "1", "0", "x"})
 
 
 @dataclass(frozen=True)
@@ -270,9 +275,13 @@ def _order(c: _Col) -> tuple[int, int, int, int]:
 
 
 class _Builder:
-    def __init__(self, cols: list[_Col], shares: dict[int, dict[str, float]]) -> None:
+    def __init__(
+        self, cols: list[_Col], shares: dict[int, dict[str, float]], sample: pd.DataFrame, positional: bool
+    ) -> None:
         self.cols = cols
         self.shares = shares
+        self.sample = sample
+        self.positional = positional
         self.used: set[int] = set()
         self.choices: list[FieldChoice] = []
         self.notes: list[str] = []
@@ -286,6 +295,9 @@ class _Builder:
         if fld in _MULTI and len(best) > 1:
             chosen, spare = best, []
             spec: Any = {"first": [c.name for c in best]}
+        elif fld == "tags" and len(best) > 1:  # every list column's items become tags
+            chosen, spare = best, []
+            spec = {"columns": [c.name for c in best]}
         else:
             chosen, spare = best[:1], best[1:]
             spec = best[0].name
@@ -325,13 +337,23 @@ class _Builder:
             first = next(t for t in tiers_of["address"] if t)[0]
             same = [u for u in units if (u.role, u.block, u.source) == (first.role, first.block, first.source)]
             if same:
-                rec.fields["address"] = [addr, same[0].name]
+                rec.fields["address"] = {"street": addr, "unit": same[0].name}  # a bare "4B" gets a "#"
                 self.used.add(same[0].pos)
-                self.notes.append(
-                    f"{rec.key or 'the record'}.address: '{same[0].name}' is joined to '{addr}'; a bare unit "
-                    "number ('4B') reads better with a '#': TODO transform"
-                )
                 self._replace_choice(rec, "address", rec.fields["address"])
+        street = rec.fields.get("address")
+        if isinstance(street, dict) and "first" in street:
+            # Several sources of one address (confirmed, input): the parts follow the street's choice,
+            # so a row never mixes the city of one address with the street of another.
+            sources = [self._col(n).source for n in street["first"]]
+            for fld in ("city", "state", "zipcode"):
+                spec = rec.fields.get(fld)
+                if (
+                    isinstance(spec, dict)
+                    and "first" in spec
+                    and [self._col(n).source for n in spec["first"]] == sources
+                ):
+                    rec.fields[fld] = {"first": spec["first"], "follow": "address"}
+                    self._replace_choice(rec, fld, rec.fields[fld])
 
     def person(self, rec: _Record, cands: dict[str, list[list[_Col]]]) -> None:
         """fullname (a join of first/middle/last, or a full-name column), company, phones, e-mails."""
@@ -361,6 +383,126 @@ class _Builder:
                 rec.fields["phonetype"] = {"value": "Mobile"}
                 self.choices.append(FieldChoice(rec.key, "phonetype", {"value": "Mobile"}, MEDIUM, (),
                                                 "the phone columns say mobile"))  # fmt: skip
+        self.phones(rec)
+
+    def phones(self, rec: _Record) -> None:
+        """Phone N DNC columns pass a number over; Phone N Type follows the Phone N taken."""
+        phone = rec.fields.get("phone")
+        if not (isinstance(phone, dict) and "first" in phone):
+            return
+        phones = [self._col(n) for n in phone["first"]]
+        flags: list[_Col | None] = []
+        for p in phones:
+            want = {f"{p.norm} dnc", f"{p.norm} do not call", f"{p.norm} dnc flag", f"{p.norm} is dnc"}
+            flags.append(next((c for c in self.cols if c.norm in want and c.pos not in self.used), None))
+        if any(flags):
+            rec.fields["phone"] = {"first": phone["first"], "unless": [f.name if f else None for f in flags]}
+            self.used.update(f.pos for f in flags if f)
+            self._replace_choice(rec, "phone", rec.fields["phone"])
+        kinds = rec.fields.get("phonetype")
+        if isinstance(kinds, dict) and "first" in kinds and len(kinds["first"]) == len(phones):
+            types = [self._col(n) for n in kinds["first"]]
+            if all(t.norm.startswith(p.norm + " ") for t, p in zip(types, phones, strict=True)):
+                rec.fields["phonetype"] = {"first": kinds["first"], "follow": "phone"}
+                self._replace_choice(rec, "phonetype", rec.fields["phonetype"])
+
+    def _values(self, names: list[str]) -> pd.Series:
+        """The sample's cells of one column, or of several joined with a space."""
+        parts = [_cells(self.sample, self.positional, self._col(n)).str.strip() for n in names]
+        if not parts:
+            return pd.Series([], dtype="string")
+        out = parts[0]
+        for p in parts[1:]:
+            out = (out + " " + p).str.strip()
+        return out
+
+    def _capitals(self, names: list[str]) -> bool:
+        """Most of the sampled names are in capitals ("KIMBERLY SMITH")."""
+        v = self._values(names)
+        v = v[v.str.contains(r"[A-Za-z]", regex=True)]
+        return bool(len(v)) and float((~v.str.contains(r"[a-z]", regex=True)).mean()) >= 0.8
+
+    def _last_first(self, name: str, reference: Any) -> bool:
+        """The column writes names "LAST FIRST": its first word is the reference name's last word."""
+        ref_cols = spec_columns(reference)
+        if not ref_cols or name in ref_cols:
+            return False
+        mine, ref = self._values([name]), self._values(ref_cols)
+        both = (mine != "") & (ref != "") & ~mine.str.contains(_COMPANY, regex=True)
+        if not both.any():
+            return False
+        first = mine[both].str.split(" ").str[0].str.casefold()
+        last = ref[both].str.split(" ").str[-1].str.casefold()
+        return float((first == last).mean()) >= 0.5
+
+    def _pairs(self, name: str) -> bool:
+        """Some sampled cells hold two people ("JOHN & MARY SMITH")."""
+        return bool(self._values([name]).str.contains(r"&|\band\b", regex=True, case=False).any())
+
+    def names(self, rec: _Record, pool: list[_Col], n: int, whole: list[_Col], reference: Any) -> None:
+        """Refine fullname: fall back on the other name columns of the block (another source, another
+        family), read "LAST FIRST" and two-person cells, title-case capitals, use a care-of name; and
+        find companies among the names (companyname)."""
+        spec = rec.fields.get("fullname")
+        if spec is None:
+            return
+        chosen = spec_columns(spec)
+        groups: dict[tuple[str | None, str | None], list[_Col]] = {}
+        for c in pool:
+            if c.field in {"first", "middle", "last", "fullname"} and c.name not in chosen:
+                groups.setdefault((c.family, c.source), []).append(c)
+        lead = self._col(chosen[0]).family
+        items: list[Any] = [spec]
+        read: list[list[str]] = [chosen]
+        ranked = sorted(groups.items(), key=lambda kv: (_SOURCE_RANK[kv[0][1]], kv[0][0] != lead))
+        for _, cs in ranked:
+            parts = {c.field: c for c in sorted(cs, key=_order, reverse=True)}
+            if "first" in parts and "last" in parts:
+                alt: Any = [parts[p].name for p in ("first", "middle", "last") if p in parts]
+            elif "fullname" in parts:
+                alt = parts["fullname"].name
+            else:
+                continue
+            items.append(alt)
+            read.append(spec_columns(alt))
+        own_read = list(read)  # where this block's companies can be
+        if n > 1:  # the owner of record's whole name ("LOPEZ JOHN & ASHLEY"): its second person
+            items += [c.name for c in whole if self._pairs(c.name) and c.name not in chosen]
+            read += [[c.name] for c in whole if self._pairs(c.name) and c.name not in chosen]
+        care = [c for c in self.cols if re.search(r"\b(care of|c o|in care of|attn|attention)\b", c.norm)]
+        out: list[Any] = []
+        for i, (item, cols) in enumerate(zip(items, read, strict=True)):
+            opts: dict[str, Any] = {}
+            if len(cols) == 1 and self._last_first(cols[0], reference):
+                opts["order"] = "last-first"
+            if len(cols) == 1 and self._col(cols[0]) in whole and self._pairs(cols[0]):
+                opts["person"] = n if n <= 2 else 2
+            if i == 0 and n == 1 and care:
+                opts["care_of"] = care[0].name
+                self.used.add(care[0].pos)
+            if opts or self._capitals(cols):
+                item = {"name": item, **opts}
+            out.append(item)
+            self.used.update(self._col(c).pos for c in cols)
+        new = out[0] if len(out) == 1 else {"first": out}
+        if new != spec:
+            rec.fields["fullname"] = new
+            taken = {c for cols in read for c in cols}
+            for k, ch in enumerate(self.choices):
+                if ch.record == rec.key and ch.field == "fullname":
+                    spare = tuple(r for r in ch.runners_up if r not in taken)
+                    self.choices[k] = FieldChoice(ch.record, ch.field, new, MEDIUM if spare else ch.confidence,
+                                                  spare, ch.reason)  # fmt: skip
+        if "companyname" not in rec.fields:
+            hits = {c: int(self._values([c]).str.contains(_COMPANY, regex=True).sum()) for cs in own_read for c in cs}
+            best = max(hits, key=lambda c: (hits[c], -self._col(c).pos), default=None)
+            if best is not None and hits[best]:
+                rec.fields["companyname"] = {"company": best}
+                self.choices.append(FieldChoice(rec.key, "companyname", rec.fields["companyname"], MEDIUM, (),
+                                                f"{hits[best]} sampled names in '{best}' are companies"))  # fmt: skip
+
+    def _col(self, name: str) -> _Col:
+        return next(c for c in self.cols if c.name == name)
 
     def _replace_choice(self, rec: _Record, fld: str, spec: Any) -> None:
         for i, c in enumerate(self.choices):
@@ -445,7 +587,7 @@ def suggest_mapping(headers: list[str], sample: pd.DataFrame, kind: str | None =
             kind = "contact"
         else:
             kind = "property"
-    b = _Builder(cols, shares)
+    b = _Builder(cols, shares, sample, positional)
     records: list[_Record] = []
     unblocked = [c for c in cols if c.block is None]
 
@@ -476,12 +618,17 @@ def suggest_mapping(headers: list[str], sample: pd.DataFrame, kind: str | None =
                          [c for c in other if c.field == f]] for f in _PERSON}  # fmt: skip
             used_before = set(b.used)
             b.person(rec, cands)
+            whole = [c for c in blocked if c.block == numbers[0] and c.family == "owner" and c.field == "fullname"]
+            pool = [*mine, *shared]
+            if n == numbers[0]:
+                reference = rec.fields.get("fullname")
+            b.names(rec, pool, n, whole, reference)
             if "fullname" not in rec.fields and "companyname" not in rec.fields:
                 b.notes.append(f"{label} has no name column: it is left out (a contact needs a fullname)")
                 b.choices = [c for c in b.choices if c.record != label]
                 b.used = used_before
                 continue
-            if n == numbers[0]:
+            if n == numbers[0] or lead == "owner":  # owners of record share the mailing address
                 block_place = _by_field(c for c in mine if c.field in _PLACE)
                 mail = _by_field(c for c in unblocked if c.field in _PLACE and c.role == "mailing")
                 b.place(rec, {f: [block_place.get(f, []), mail.get(f, [])] for f in _PLACE})
@@ -493,6 +640,7 @@ def suggest_mapping(headers: list[str], sample: pd.DataFrame, kind: str | None =
         place = _by_field(c for c in pool if c.field in _PLACE)
         if kind == "contact":
             b.person(rec, {f: [[c for c in pool if c.field == f]] for f in _PERSON})
+            b.names(rec, [c for c in pool if c.field in _PERSON], 1, [], rec.fields.get("fullname"))
             b.place(rec, _tiers(place, ["mailing"], [None], ["property"]))  # a person gets mail there
         else:
             b.place(rec, _tiers(place, ["property"], [None]))
@@ -517,7 +665,8 @@ def suggest_mapping(headers: list[str], sample: pd.DataFrame, kind: str | None =
         _state_default(rec, cols, shares, sample, positional, b)
         _phone_type_values(rec, cols, sample, positional)
 
-    mapping = _as_mapping(kind, records)
+    skip = _skip_rules(cols, b)
+    mapping = _as_mapping(kind, records, skip)
     unmatched = [c.name for c in cols if c.pos not in b.used]
     return Suggestion(kind, mapping, b.choices, unmatched, b.notes)
 
@@ -551,31 +700,26 @@ def _state_default(
     positional: bool,
     b: _Builder,
 ) -> None:
-    """No state column but ZIPs: suggest the state most of the sample's ZIPs lie in as a default."""
-    if "state" in rec.fields or "zipcode" not in rec.fields:
+    """No state column but a ZIP column: the state looked up from each row's ZIP (``{zip_state: ZIP}``)."""
+    if "state" in rec.fields or "state" in rec.defaults or not isinstance(rec.fields.get("zipcode"), str):
         return
-    zip_cols = [c for c in cols if c.name in spec_columns(rec.fields["zipcode"])]
+    zip_cols = [c for c in cols if c.name == rec.fields["zipcode"]]
     if not zip_cols:
         return
-    cells = _cells(sample, positional, zip_cols[0]).str.strip().str.extract(r"^(\d{3,5})", expand=False)
-    zips = cells.dropna().str.zfill(5).drop_duplicates()
-    if zips.empty:
-        return
-    import zipcodes  # imported here: its table takes a moment to load
+    from importer.normalize import zip_to_state
 
-    states = pd.Series([(zipcodes.matching(z) or [{"state": ""}])[0]["state"] for z in zips.head(200)])
-    states = states[states != ""]
-    if states.empty:
-        return
-    top = states.value_counts()
-    if top.iloc[0] / len(states) >= 0.8:
-        rec.defaults["state"] = str(top.index[0])
-        b.choices.append(FieldChoice(rec.key, "state", None, MEDIUM, (),
-                                     "most sample ZIPs are in this state"))  # fmt: skip
-        b.notes.append(
-            f"{rec.key or 'the record'}.state: no state column; {top.iloc[0]} of {len(states)} sample ZIPs "
-            f"are in {top.index[0]}, used as the default (TODO transform: ZIP-to-state lookup)"
-        )
+    cells = _cells(sample, positional, zip_cols[0]).str.strip().str.extract(r"^(\d{5})", expand=False).dropna()
+    known = cells.map(zip_to_state()).dropna()
+    if len(cells) and known.empty:
+        return  # the column's values are not ZIPs the offline data knows
+    spec = {"zip_state": zip_cols[0].name}
+    order = ["address", "city", "state", "zipcode"]
+    fields = dict(rec.fields, state=spec)
+    rec.fields = {k: fields[k] for k in sorted(fields, key=lambda k: order.index(k) if k in order else len(order))}
+    b.choices.append(FieldChoice(rec.key, "state", spec, MEDIUM, (), "no state column: looked up from the ZIP"))
+    top = known.value_counts()
+    seen = f" ({top.iloc[0]} of {len(known)} sampled ZIPs are in {top.index[0]})" if len(known) else ""
+    b.notes.append(f"{rec.key or 'the record'}.state: no state column; the state comes from the ZIP code{seen}")
 
 
 def _phone_type_values(rec: _Record, cols: list[_Col], sample: pd.DataFrame, positional: bool) -> None:
@@ -595,7 +739,25 @@ def _phone_type_values(rec: _Record, cols: list[_Col], sample: pd.DataFrame, pos
         rec.values["phonetype"] = dict(sorted(table.items()))
 
 
-def _as_mapping(kind: str, records: list[_Record]) -> dict[str, Any]:
+def _skip_rules(cols: list[_Col], b: _Builder) -> list[dict[str, Any]]:
+    """Yes/no columns such as Do Not Mail or Litigator: rows where they are set are left out."""
+    rules = []
+    for c in cols:
+        if c.block is not None or not re.fullmatch(_SKIP_FLAGS + r"( flag)?", c.rest or c.norm):
+            continue
+        values = _cells(b.sample, b.positional, c).str.strip().str.casefold()
+        values = values[values != ""]
+        if len(values) and float(values.isin(_FLAG_WORDS).mean()) < 0.9:
+            continue
+        rules.append({"column": c.name, "is": True})
+        b.used.add(c.pos)
+        b.choices.append(
+            FieldChoice("", "skip", rules[-1], MEDIUM, (), "a yes/no flag: rows where it is set are skipped")
+        )
+    return rules
+
+
+def _as_mapping(kind: str, records: list[_Record], skip: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     def block(rec: _Record, *, contact: bool) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if contact:
@@ -608,13 +770,16 @@ def _as_mapping(kind: str, records: list[_Record]) -> dict[str, Any]:
             out["relation"] = dict(rec.relation)
         return out
 
+    head: dict[str, Any] = {"kind": kind}
+    if skip:
+        head["skip"] = skip
     if kind == "property-with-contacts":
         return {
-            "kind": kind,
+            **head,
             "property": block(records[0], contact=False),
             "contacts": [block(r, contact=True) for r in records[1:]],
         }
-    return {"kind": kind, **block(records[0], contact=False)}
+    return {**head, **block(records[0], contact=False)}
 
 
 # -- YAML ------------------------------------------------------------------------------------------
@@ -635,6 +800,9 @@ def render_yaml(s: Suggestion) -> str:
         "# Forms: Column | [First, Last] (joined with a space) | {first: [A, B]} | {value: constant}",
         f"kind: {s.kind}",
     ]
+    if s.mapping.get("skip"):
+        lines.append("skip:   # rows where one of these yes/no columns is set are left out (reported as skipped)")
+        lines.extend(f"  - {_flow(rule)}" for rule in s.mapping["skip"])
     used_slots: set[int] = set()
     for rec in [s.mapping["property"], *s.mapping["contacts"]] if s.kind == "property-with-contacts" else []:
         used_slots.update(rec.get("customfields", {}))

@@ -20,6 +20,7 @@ The status cell is coloured by status (:data:`STATUS_COLOURS`).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import IO
 
@@ -80,6 +81,7 @@ STATUS_COLOURS: dict[str, str] = {
 }
 
 _ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+_ILLEGAL_RE = re.compile(_ILLEGAL)
 _BOLD = Font(bold=True)
 
 
@@ -174,6 +176,8 @@ class XlsxReportWriter(BaseReportWriter):
         if fill is not None:
             cell.fill = fill
         if comment:
+            # The comment quotes the original value, which may hold characters XML cannot.
+            comment = _ILLEGAL_RE.sub("", comment)
             if self._comments < MAX_COMMENTS:
                 lines = comment.count("\n") + 1
                 cell.comment = Comment(comment, COMMENT_AUTHOR, height=min(40 + 18 * lines, 400), width=320)

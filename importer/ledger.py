@@ -1,0 +1,636 @@
+"""The ledger: an embedded SQLite record of what every push sent, so re-runs never create twice.
+
+Each record a push sends is kept under a *key*: for one-record rows the
+fingerprint of its kind and normalised payload (:func:`fingerprint`); the
+property-with-contacts plan keys its parts by their identity keys. Per key the
+ledger holds a state, the API's integer id (and GUID once known), the run and
+row that made it, and the last run and row that met it.
+
+States::
+
+    pending    a create request may be on its way (written and committed BEFORE it is sent,
+               with the payload, so a kill -9 leaves a trace the next run settles)
+    created    the API answered with an id (or the record was found in the list)
+    failed     the last try failed and nothing was created
+    not-sent   the run stopped (401, outage) before the row was sent
+    uncertain  the record may exist but could not be found: a person has to look
+
+Durability: WAL journal with ``synchronous=NORMAL``. A commit is a write to
+the WAL, not a disk flush, so committing often costs microseconds, and a
+committed transaction survives the process being killed (kill -9, OOM); only
+a power cut may lose the last ones. Writes from the push workers go through
+:class:`Journal`, which commits everything queued in one event-loop pass as
+one transaction (small groups: no transaction per row, and no request is
+sent before its ``pending`` line is committed).
+
+Scope: entries are kept per API base URL (a sandbox and production never see
+each other's records). Use a separate ``--ledger`` per Realeflow account.
+
+Overlapping runs: :meth:`Ledger.open` takes an exclusive lock on
+``<ledger>.lock`` (``flock``; the kernel releases it when the process dies,
+however it dies) and raises :class:`LedgerLockedError` while another run holds it.
+
+Default location: ``$REALEFLOW_LEDGER`` if set, else
+``$XDG_STATE_HOME/realeflow-import/ledger.sqlite3`` (``~/.local/state/...``),
+on macOS ``~/Library/Application Support/realeflow-import/ledger.sqlite3``,
+on Windows ``%LOCALAPPDATA%\\realeflow-import\\ledger.sqlite3``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import socket
+import sqlite3
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from importer.errors import LedgerError, LedgerLockedError
+
+__all__ = [
+    "CREATED",
+    "FAILED",
+    "LEDGER_ENV",
+    "NOT_SENT",
+    "PENDING",
+    "UNCERTAIN",
+    "Entry",
+    "Journal",
+    "Ledger",
+    "LedgerGraphState",
+    "RunRecord",
+    "default_ledger_path",
+    "fingerprint",
+    "scope_of",
+]
+
+LEDGER_ENV = "REALEFLOW_LEDGER"
+PENDING = "pending"
+CREATED = "created"
+FAILED = "failed"
+NOT_SENT = "not-sent"
+UNCERTAIN = "uncertain"
+_SCHEMA_VERSION = "1"
+_LOOKUP_BATCH = 900  # keys per IN (...) query
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY, scope TEXT NOT NULL, command TEXT NOT NULL, file TEXT NOT NULL,
+    mapping TEXT, started TEXT NOT NULL, finished TEXT, state TEXT NOT NULL, counts TEXT,
+    exit_code INTEGER, pid INTEGER, host TEXT, max_seq INTEGER NOT NULL DEFAULT -1, note TEXT);
+CREATE TABLE IF NOT EXISTS records (
+    scope TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL,
+    api_id INTEGER, guid TEXT, run_id INTEGER, row INTEGER,
+    seq INTEGER, inflight INTEGER, mark INTEGER, payload TEXT, error TEXT,
+    last_run INTEGER, last_row INTEGER, updated TEXT NOT NULL,
+    PRIMARY KEY (scope, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_pending ON records (scope) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS records_api_id ON records (scope, kind, api_id) WHERE api_id IS NOT NULL;
+"""
+
+# Before a request: the row, its place in the run's sequence of creates, how many creates were
+# in flight and the highest id known (what recovery needs), and the payload to match it by.
+_PENDING_SQL = """
+INSERT INTO records (scope, key, kind, state, run_id, row, seq, inflight, mark, payload, last_run, last_row,
+                     updated)
+VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (scope, key) DO UPDATE SET
+    kind = excluded.kind, state = 'pending', run_id = excluded.run_id, row = excluded.row,
+    seq = excluded.seq, inflight = excluded.inflight, mark = excluded.mark, payload = excluded.payload,
+    error = NULL, last_run = excluded.last_run, last_row = excluded.last_row, updated = excluded.updated
+"""
+_CREATED_SQL = """
+INSERT INTO records (scope, key, kind, state, api_id, guid, run_id, row, last_run, last_row, updated)
+VALUES (?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (scope, key) DO UPDATE SET
+    kind = excluded.kind, state = 'created',
+    guid = COALESCE(excluded.guid, CASE WHEN records.api_id = excluded.api_id THEN records.guid END),
+    api_id = excluded.api_id, run_id = excluded.run_id, row = excluded.row, payload = NULL, error = NULL,
+    last_run = excluded.last_run, last_row = excluded.last_row, updated = excluded.updated
+"""
+# A failure never hides a record an earlier run created (a --force re-send that failed).
+_SETTLED_SQL = """
+INSERT INTO records (scope, key, kind, state, error, run_id, row, last_run, last_row, updated)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (scope, key) DO UPDATE SET
+    state = CASE WHEN records.api_id IS NOT NULL THEN 'created' ELSE excluded.state END,
+    error = CASE WHEN records.api_id IS NOT NULL THEN NULL ELSE excluded.error END,
+    run_id = CASE WHEN records.api_id IS NOT NULL THEN records.run_id ELSE excluded.run_id END,
+    row = CASE WHEN records.api_id IS NOT NULL THEN records.row ELSE excluded.row END,
+    payload = NULL, last_run = excluded.last_run, last_row = excluded.last_row, updated = excluded.updated
+"""
+_SEEN_SQL = "UPDATE records SET last_run = ?, last_row = ? WHERE scope = ? AND key = ?"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def default_ledger_path() -> Path:
+    """Where the ledger lives unless ``--ledger`` says otherwise (see the module doc)."""
+    env = os.environ.get(LEDGER_ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return base / "realeflow-import" / "ledger.sqlite3"
+
+
+def scope_of(base_url: str) -> str:
+    """The ledger scope of an API base URL: scheme, host and port, lower case, no trailing slash."""
+    return base_url.strip().rstrip("/").lower()
+
+
+def _canon(value: Any) -> Any:
+    if isinstance(value, str):
+        return " ".join(value.split()).casefold()
+    if isinstance(value, list):
+        return [_canon(v) for v in value]
+    return value
+
+
+_UNORDERED = {"type", "tags"}
+
+
+def fingerprint(kind: str, payload: dict[str, Any]) -> str:
+    """A stable 128-bit key for a record: its kind and payload, normalised.
+
+    Normalised means: keys lower case, text trimmed with inner white space
+    collapsed and case-folded, ``type``/``tags`` as sorted sets; custom fields
+    keep their order (their position is their label). The payload is already
+    the validated, normalised one ("Ohio" became "OH" before this).
+    """
+    canon: dict[str, Any] = {}
+    for key, value in payload.items():
+        k = str(key).lower()
+        v = _canon(value)
+        if k in _UNORDERED and isinstance(v, list):
+            v = sorted({str(x) for x in v if x not in (None, "")})
+        if v in (None, "", []):
+            continue
+        canon[k] = v
+    text = kind + "\x1f" + json.dumps(canon, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the ledger knows about one key."""
+
+    key: str
+    kind: str
+    state: str
+    id: int | None
+    guid: str | None
+    run_id: int | None
+    row: int | None
+    seq: int | None
+    inflight: int | None
+    mark: int | None
+    payload: dict[str, Any] | None
+    error: str | None
+    last_run: int | None
+    last_row: int | None
+    updated: str
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run in the ledger's history."""
+
+    run_id: int
+    scope: str
+    command: str
+    file: str
+    mapping: str | None
+    started: str
+    finished: str | None
+    state: str  # running | finished | stopped | interrupted
+    counts: dict[str, int]
+    exit_code: int | None
+    pid: int | None
+    host: str | None
+    max_seq: int
+    note: str | None
+
+
+_ENTRY_COLUMNS = (
+    "key, kind, state, api_id, guid, run_id, row, seq, inflight, mark, payload, error, last_run, last_row, updated"
+)
+
+
+def _entry(row: Sequence[Any]) -> Entry:
+    payload = json.loads(row[10]) if row[10] else None
+    return Entry(*row[:10], payload, *row[11:])
+
+
+def _run(row: Sequence[Any]) -> RunRecord:
+    values = list(row)
+    values[8] = json.loads(values[8]) if values[8] else {}
+    return RunRecord(*values)
+
+
+class _Lock:
+    """An exclusive, non-blocking lock on a file, released by the kernel when the process dies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh: IO[str] | None = None
+
+    def acquire(self, what: str) -> None:
+        try:
+            fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot create the ledger lock {self.path}: {exc.strerror or exc}; "
+                "check the folder's permissions or choose another --ledger"
+            ) from exc
+        try:
+            _lock_file(fh)
+        except OSError as exc:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise LedgerLockedError(
+                f"the ledger {self.path.with_suffix('')} is in use by another realeflow-import run ({holder}); "
+                "wait for it to finish (a scheduled run may still be going), or use another --ledger"
+            ) from exc
+        fh.seek(0)
+        fh.truncate()
+        fh.write(what)
+        fh.flush()
+        self._fh = fh
+
+    def release(self) -> None:
+        if self._fh is not None:
+            with contextlib.suppress(OSError):
+                self._fh.seek(0)
+                self._fh.truncate()
+                _unlock_file(self._fh)
+            self._fh.close()
+            self._fh = None
+
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _lock_file(fh: IO[str]) -> None:
+        fh.seek(0)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+
+    def _unlock_file(fh: IO[str]) -> None:
+        fh.seek(0)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock_file(fh: IO[str]) -> None:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock_file(fh: IO[str]) -> None:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+class Ledger:
+    """The ledger database. ``Ledger.open(path)`` for a run (locked), ``lock=False`` to read history."""
+
+    def __init__(self, path: Path, db: sqlite3.Connection, lock: _Lock | None) -> None:
+        self.path = path
+        self._db = db
+        self._lock = lock
+        self._runs: dict[int, RunRecord] = {}
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None, *, lock: bool = True) -> Ledger:
+        """Open (creating it if needed) the ledger at ``path`` (default: :func:`default_ledger_path`).
+
+        With ``lock`` (the default, for runs that write) an overlapping run is
+        refused with :class:`LedgerLockedError`.
+        """
+        path = Path(path) if path is not None else default_ledger_path()
+        if path.is_dir():
+            raise LedgerError(
+                f"the ledger {path} is a folder; give --ledger a file name, e.g. {path / 'ledger.sqlite3'}"
+            )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LedgerError(f"cannot create the folder of the ledger {path}: {exc.strerror or exc}") from exc
+        held = None
+        if lock:
+            held = _Lock(path.with_name(path.name + ".lock"))
+            held.acquire(f"pid {os.getpid()} on {socket.gethostname()}, since {_now()}")
+        try:
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=5000")
+            db.executescript(_SCHEMA)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
+            version = db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            if held is not None:
+                held.release()
+            raise LedgerError(
+                f"cannot use the ledger {path}: {exc}; if it is damaged, move it aside (a new one is created, "
+                "but rows already created will then be sent again) or point --ledger elsewhere"
+            ) from exc
+        if version != _SCHEMA_VERSION:
+            db.close()
+            if held is not None:
+                held.release()
+            raise LedgerError(
+                f"the ledger {path} has format {version}; this version of realeflow-import reads {_SCHEMA_VERSION}"
+            )
+        return cls(path, db, held)
+
+    def close(self) -> None:
+        """Close the database and release the lock."""
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- runs -------------------------------------------------------------------------------------
+
+    def start_run(self, scope: str, command: str, file: str, mapping: str | None = None) -> int:
+        """Record a new run; runs left 'running' by a process that died become 'interrupted'."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE runs SET state = 'interrupted', note = 'the process ended without finishing the run' "
+                "WHERE state = 'running'"
+            )
+            cur = db.execute(
+                "INSERT INTO runs (scope, command, file, mapping, started, state, pid, host) "
+                "VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
+                (scope, command, file, mapping, _now(), os.getpid(), socket.gethostname()),
+            )
+            assert cur.lastrowid is not None
+            return int(cur.lastrowid)
+
+    def finish_run(
+        self, run_id: int, state: str, counts: dict[str, int], exit_code: int | None, note: str | None = None
+    ) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE runs SET finished = ?, state = ?, counts = ?, exit_code = ?, note = ? WHERE run_id = ?",
+                (_now(), state, json.dumps(counts), exit_code, note, run_id),
+            )
+        self._runs.pop(run_id, None)
+
+    def runs(self, limit: int | None = 20) -> list[RunRecord]:
+        """Past runs, newest first."""
+        sql = "SELECT * FROM runs ORDER BY run_id DESC"
+        args: tuple[Any, ...] = ()
+        if limit is not None:
+            sql += " LIMIT ?"
+            args = (limit,)
+        return [_run(r) for r in self._read(sql, args)]
+
+    def run(self, run_id: int) -> RunRecord | None:
+        if run_id not in self._runs:
+            rows = self._read("SELECT * FROM runs WHERE run_id = ?", (run_id,))
+            if not rows:
+                return None
+            self._runs[run_id] = _run(rows[0])
+        return self._runs[run_id]
+
+    # -- records ----------------------------------------------------------------------------------
+
+    def lookup(self, scope: str, keys: Iterable[str]) -> dict[str, Entry]:
+        """The entries of ``keys`` that exist (batched queries; any number of keys)."""
+        keys = list(dict.fromkeys(keys))
+        found: dict[str, Entry] = {}
+        for i in range(0, len(keys), _LOOKUP_BATCH):
+            batch = keys[i : i + _LOOKUP_BATCH]
+            sql = f"SELECT {_ENTRY_COLUMNS} FROM records WHERE scope = ? AND key IN ({','.join('?' * len(batch))})"
+            for row in self._read(sql, (scope, *batch)):
+                entry = _entry(row)
+                found[entry.key] = entry
+        return found
+
+    def pending(self, scope: str) -> list[Entry]:
+        """Entries left ``pending`` with a payload (sent by a run that died), oldest first."""
+        sql = (
+            f"SELECT {_ENTRY_COLUMNS} FROM records WHERE scope = ? AND state = 'pending' "
+            "AND payload IS NOT NULL ORDER BY run_id, seq"
+        )
+        return [_entry(r) for r in self._read(sql, (scope,))]
+
+    def known_ids(self, scope: str, kind: str, ids: Iterable[int]) -> set[int]:
+        """Which of ``ids`` the ledger has already given to some key."""
+        ids = list(ids)
+        if not ids:
+            return set()
+        sql = f"SELECT api_id FROM records WHERE scope = ? AND kind = ? AND api_id IN ({','.join('?' * len(ids))})"
+        return {int(r[0]) for r in self._read(sql, (scope, kind, *ids))}
+
+    def counts(self, scope: str | None = None) -> dict[str, int]:
+        """Entries per state (all scopes unless ``scope``)."""
+        sql = "SELECT state, COUNT(*) FROM records"
+        args: tuple[Any, ...] = ()
+        if scope is not None:
+            sql += " WHERE scope = ?"
+            args = (scope,)
+        return {str(s): int(n) for s, n in self._read(sql + " GROUP BY state", args)}
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def write(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
+        """Run ``(sql, rows)`` pairs with executemany, all in one committed transaction."""
+        with self._write() as db:
+            for sql, rows in statements:
+                db.executemany(sql, rows)
+
+    @contextlib.contextmanager
+    def _write(self) -> Any:
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise LedgerError(
+                f"cannot write to the ledger {self.path}: {exc}; check free disk space and permissions "
+                "(the run stopped so that nothing is sent without being recorded)"
+            ) from exc
+
+    def _read(self, sql: str, args: Sequence[Any]) -> list[Sequence[Any]]:
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise LedgerError(f"cannot read the ledger {self.path}: {exc}") from exc
+
+
+class Journal:
+    """One run's view of the ledger: reads, and writes committed in groups for async workers.
+
+    Workers ``await`` a write; everything queued during one pass of the event
+    loop is committed as one transaction, then all of them resume. ``pending``
+    is awaited before a request is sent; ``created``/``settled`` after it.
+    """
+
+    def __init__(self, ledger: Ledger, scope: str, run_id: int) -> None:
+        self.ledger = ledger
+        self.scope = scope
+        self.run_id = run_id
+        self._queue: dict[str, list[Sequence[Any]]] = {}
+        self._waiters: list[asyncio.Future[None]] = []
+        self._scheduled = False
+        self._max_seq = -1
+        self.commits = 0  # transactions so far (for the benchmark's figures)
+
+    # -- reads --------------------------------------------------------------------------------------
+
+    def lookup(self, keys: Iterable[str]) -> dict[str, Entry]:
+        return self.ledger.lookup(self.scope, keys)
+
+    def run(self, run_id: int) -> RunRecord | None:
+        return self.ledger.run(run_id)
+
+    # -- writes (async, grouped) ----------------------------------------------------------------------
+
+    async def pending(
+        self, key: str, kind: str, row: int, seq: int, inflight: int, mark: int | None, payload: dict[str, Any]
+    ) -> None:
+        self._max_seq = max(self._max_seq, seq)
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        params = (self.scope, key, kind, self.run_id, row, seq, inflight, mark, body, self.run_id, row, _now())
+        await self._enqueue(_PENDING_SQL, params)
+
+    async def created(self, key: str, kind: str, row: int, ident: int, guid: str | None = None) -> None:
+        params = (self.scope, key, kind, ident, guid, self.run_id, row, self.run_id, row, _now())
+        await self._enqueue(_CREATED_SQL, params)
+
+    async def settled(self, key: str, kind: str, row: int, state: str, error: str = "") -> None:
+        """A key whose request ended without a record: failed, not-sent or uncertain."""
+        params = (self.scope, key, kind, state, error, self.run_id, row, self.run_id, row, _now())
+        await self._enqueue(_SETTLED_SQL, params)
+
+    # -- writes (sync, whole chunks) ------------------------------------------------------------------
+
+    def seen(self, rows: Sequence[tuple[str, int]]) -> None:
+        """Note the rows that met an existing key this run (skipped ones), so a later duplicate names them."""
+        if rows:
+            self.ledger.write([(_SEEN_SQL, [(self.run_id, row, self.scope, key) for key, row in rows])])
+
+    def settle_many(self, rows: Sequence[tuple[str, str, int]], state: str, error: str) -> None:
+        """(key, kind, row) triples that end in ``state`` without a request (e.g. not-sent)."""
+        if rows:
+            now = _now()
+            params = [(self.scope, k, kind, state, error, self.run_id, r, self.run_id, r, now) for k, kind, r in rows]
+            self.ledger.write([(_SETTLED_SQL, params)])
+
+    def recovered(self, entry: Entry, ident: int, guid: str | None) -> None:
+        """A killed run's pending entry found in the list: recorded as that run's creation."""
+        run, row = entry.run_id, entry.row
+        params = (self.scope, entry.key, entry.kind, ident, guid, run, row, run, row, _now())
+        self.ledger.write([(_CREATED_SQL, [params])])
+
+    def flush_now(self) -> None:
+        """Commit whatever is queued (also called by the event loop on its own)."""
+        self._flush()
+
+    # -- group commit -----------------------------------------------------------------------------------
+
+    async def _enqueue(self, sql: str, params: Sequence[Any]) -> None:
+        loop = asyncio.get_running_loop()
+        self._queue.setdefault(sql, []).append(params)
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(waiter)
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        await waiter
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        queue, waiters = self._queue, self._waiters
+        self._queue, self._waiters = {}, []
+        if not queue:
+            return
+        statements: list[tuple[str, Sequence[Sequence[Any]]]] = list(queue.items())
+        statements.append(
+            ("UPDATE runs SET max_seq = MAX(max_seq, ?) WHERE run_id = ?", [(self._max_seq, self.run_id)])
+        )
+        try:
+            self.ledger.write(statements)
+            self.commits += 1
+        except LedgerError as exc:
+            for w in waiters:
+                if not w.done():
+                    w.set_exception(exc)
+            return
+        for w in waiters:
+            if not w.done():
+                w.set_result(None)
+
+
+class LedgerGraphState:
+    """:class:`importer.graph.GraphState` backed by the ledger: the property-with-contacts plan's memory.
+
+    Every method commits at once (the plan calls them around single requests).
+    ``find`` answers with the first of a part's identity keys the ledger knows.
+    """
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+
+    def find(self, keys: Sequence[str]) -> Any:
+        from importer.graph import StoredPart
+
+        found = self.journal.lookup(keys)
+        for key in keys:
+            entry = found.get(key)
+            if entry is None or entry.state in (FAILED, NOT_SENT):
+                continue
+            return StoredPart(entry.kind, entry.state, entry.id, entry.guid, entry.row)
+        return None
+
+    def sending(self, keys: Sequence[str], kind: str, row: int) -> None:
+        j = self.journal
+        now = _now()
+        rows = [(j.scope, k, kind, j.run_id, row, None, None, None, None, j.run_id, row, now) for k in keys]
+        j.ledger.write([(_PENDING_SQL, rows)])
+
+    def created(self, keys: Sequence[str], kind: str, row: int, ident: int | None, guid: str | None) -> None:
+        j = self.journal
+        now = _now()
+        if ident is None:
+            self._settle(keys, kind, row, UNCERTAIN, "created, but the API gave no id")
+            return
+        rows = [(j.scope, k, kind, ident, guid, j.run_id, row, j.run_id, row, now) for k in keys]
+        j.ledger.write([(_CREATED_SQL, rows)])
+
+    def uncertain(self, keys: Sequence[str], kind: str, row: int, error: str) -> None:
+        self._settle(keys, kind, row, UNCERTAIN, error)
+
+    def failed(self, keys: Sequence[str], kind: str, row: int, error: str) -> None:
+        self._settle(keys, kind, row, FAILED, error)
+
+    def _settle(self, keys: Sequence[str], kind: str, row: int, state: str, error: str) -> None:
+        self.journal.settle_many([(k, kind, row) for k in keys], state, error)
