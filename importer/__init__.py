@@ -27,6 +27,9 @@ _EXPORTS = {
     "ImportResult": "importer.pipeline",
     "Observer": "importer.pipeline",
     "PushSettings": "importer.push",
+    "Ledger": "importer.ledger",
+    "check_mapping": "importer.check",
+    "suggest_mapping": "importer.suggest",
     # the stages
     "open_source": "importer.load",
     "list_sheets": "importer.load",
@@ -60,6 +63,7 @@ __all__ = [
     "AuthError",
     "ImportResult",
     "ImporterError",
+    "Ledger",
     "LedgerError",
     "LedgerLockedError",
     "LoadError",
@@ -74,11 +78,13 @@ __all__ = [
     "TransientError",
     "UsageError",
     "build_payloads",
+    "check_mapping",
     "list_sheets",
     "load_mapping",
     "open_report",
     "open_source",
     "push_file",
+    "suggest_mapping",
     "validate_fields",
     "validate_file",
 ]
@@ -113,6 +119,8 @@ if TYPE_CHECKING:  # pragma: no cover
         TransientError,
         UsageError,
     )
+    from importer.check import check_mapping
+    from importer.ledger import Ledger
     from importer.load import list_sheets, open_source
     from importer.mapping import Mapping, load_mapping
     from importer.payload import build_payloads
@@ -120,4 +128,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from importer.push import PushSettings
     from importer.report import RunSummary, open_report
     from importer.sandbox import SandboxServer
+    from importer.suggest import suggest_mapping
     from importer.validate import validate_fields

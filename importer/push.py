@@ -264,8 +264,10 @@ class _Breaker:
                 return self.generation, False
             if self.state == "probing" and self._probe_free:
                 self._probe_free = False
+                self._resume.clear()  # the others wait for the probe's answer
                 return self.generation, True
             await _wait_event(self._resume, stop, timeout=1.0)
+            await asyncio.sleep(0)  # never spin without letting the loop run
 
     def record(self, failed: bool, token: tuple[int, bool]) -> None:
         generation, probe = token
@@ -442,18 +444,22 @@ class Pusher:
             records = await self._recent_retrying(kind)
             ids = [i for r in records if (i := _record_int_id(kind, r)) is not None]
             taken = j.ledger.known_ids(j.scope, kind, ids)
-            for e in items:
+            unmatched: list[Entry] = []
+            for e in items:  # first every entry that can be found, so what is left over is someone else's
                 assert e.payload is not None
                 hit = self._match(kind, e.payload, records, e.mark, taken)
-                if hit is not None:
-                    taken.add(hit[0])
-                    self._see(kind, hit[0])
-                    j.recovered(e, hit[0], hit[1])
-                    found += 1
+                if hit is None:
+                    unmatched.append(e)
                     continue
+                taken.add(hit[0])
+                self._see(kind, hit[0])
+                j.recovered(e, hit[0], hit[1])
+                found += 1
+            for e in unmatched:
                 run = j.run(e.run_id) if e.run_id is not None else None
                 newer = (run.max_seq - e.seq) if run is not None and e.seq is not None else LIST_SIZE
-                if _covered(records, e.mark, e.inflight, newer):
+                foreign = any(i not in taken and (e.mark is None or i > e.mark) for i in ids)
+                if _covered(records, e.mark, e.inflight, newer, foreign):
                     j.settle_many([(e.key, kind, e.row or 0)], NOT_SENT, "in flight when its run stopped; not created")
                     absent += 1
                 else:
@@ -634,6 +640,12 @@ class Pusher:
                 if journal is not None:
                     await journal.settled(key, kind, job.row, NOT_SENT, str(exc))  # type: ignore[arg-type]
                 raise
+            except ApiUnavailableError as exc:  # the API cannot be used at all (bad URL, protocol)
+                self._log(row, "unavailable", started, error=str(exc))
+                if journal is not None:
+                    await journal.settled(key, kind, job.row, NOT_SENT, str(exc))  # type: ignore[arg-type]
+                self.stop(exc)
+                raise _Stopped from exc
             except ApiError as exc:  # any other 4xx: this request is refused as such
                 self._breaker.record(False, token)
                 recorded = True
@@ -680,7 +692,13 @@ class Pusher:
                 row, CREATED, id=ident, guid=guid, note=f"its answer was lost; found among the recent {job.kind}s"
             )
         newer = self._seq - sent.seq - 1
-        if _covered(records, sent.mark, sent.inflight, newer):
+        foreign = any(
+            (i := _record_int_id(job.kind, r)) is not None
+            and (sent.mark is None or i > sent.mark)
+            and (job.kind, i) not in self._claimed
+            for r in records
+        )
+        if _covered(records, sent.mark, sent.inflight, newer, foreign):
             self._log(row, "absent", started)
             self._unhold(row)
             return None  # provably not created: send again
@@ -763,15 +781,19 @@ def _timed_out(exc: TransientError) -> bool:
     return isinstance(exc.__cause__, httpx.TimeoutException) or exc.status_code in (502, 504)
 
 
-def _covered(records: list[dict[str, Any]], mark: int | None, inflight: int | None, newer: int) -> bool:
-    """Would the record of a request be in this list if the request had created it?"""
+def _covered(records: list[dict[str, Any]], mark: int | None, inflight: int | None, newer: int, foreign: bool) -> bool:
+    """Would the record of a request be in this list if the request had created it?
+
+    ``foreign``: the list shows records newer than ``mark`` that are none of ours, so
+    someone else is creating records too and counting our own creates proves nothing.
+    """
     if len(records) < LIST_SIZE:
         return True  # the whole account is listed
     ids = [i for r in records for k, v in r.items() if k.lower() in ("contactid", "propertyid") and (i := _int(v))]
     if mark is not None and ids and min(ids) <= mark:
         return True  # the list reaches back past the newest record known before the request
     # Fewer of our creates could have come after it than the list holds (with room for others').
-    return inflight is not None and inflight + newer + 1 <= LIST_SIZE - OUTSIDE_MARGIN
+    return not foreign and inflight is not None and inflight + newer + 1 <= LIST_SIZE - OUTSIDE_MARGIN
 
 
 def _int(value: Any) -> int | None:
