@@ -104,6 +104,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from importer.check import check_mapping
     from importer.client import RealeflowClient
     from importer.errors import (
         AccountInactiveError,
@@ -119,7 +120,6 @@ if TYPE_CHECKING:  # pragma: no cover
         TransientError,
         UsageError,
     )
-    from importer.check import check_mapping
     from importer.ledger import Ledger
     from importer.load import list_sheets, open_source
     from importer.mapping import Mapping, load_mapping
