@@ -677,7 +677,9 @@ class GraphPlan:
         return made
 
     async def _create(self, kind: str, keys: list[str], row: int, label: str, job: Job, pusher: Pusher) -> _Made:
-        stored = self.state.find(keys) if keys else None
+        # --force: what earlier runs created is sent again (this run's own duplicates are still
+        # merged by the entity registry before we get here).
+        stored = self.state.find(keys) if keys and not pusher.settings.force else None
         resolver = self._resolver
         assert resolver is not None
         if stored is not None and stored.state == "created" and stored.id is not None:
@@ -761,10 +763,11 @@ class GraphPlan:
     async def _relate(
         self, keys: list[str], prop: _Made, contact: _Made, c: _ContactJob, row: int, pusher: Pusher
     ) -> _Made:
-        stored = self.state.find(keys)
+        stored = None if pusher.settings.force else self.state.find(keys)
         if stored is not None and stored.state == "created":
             return _Made(stored.id, row=stored.row or row, prior=True)
-        if stored is not None and stored.state in ("uncertain", "pending"):
+        # A relation whose answer was lost may exist: only --retry-failed sends it again.
+        if stored is not None and stored.state in ("uncertain", "pending") and not pusher.settings.retry_failed:
             return _Made(error=_maybe_related(), row=row)
         if pusher.fatal is not None:
             return _Made(error="not sent: the run stopped before this relation", row=row)

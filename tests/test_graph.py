@@ -489,3 +489,27 @@ def test_a_run_stopped_halfway_is_completed_by_a_rerun_without_duplicates(tmp_pa
         assert set(second["status"]) <= {"created", "skipped"}
         check_server_matches_report(sb, rows, rep.replace({"skipped": "created"}))
         assert sb.store.count("properties") == len({r["Property Address"] for r in rows})
+
+
+def test_force_sends_again_what_an_earlier_run_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the CLI with a ledger: a re-run skips every part; --force creates the graph once more."""
+    from importer.cli import main
+
+    rows = generated_rows(12, seed=9)
+    data, mapping, ledger = write_csv(tmp_path / "list.csv", rows), write_mapping(tmp_path), tmp_path / "l.sqlite3"
+    with SandboxServer() as sb:
+        monkeypatch.setenv("REALEFLOW_API_URL", sb.url)
+        monkeypatch.setenv("REALEFLOW_API_KEY", sb.api_key)
+        base = ["push", str(data), "-m", str(mapping), "--ledger", str(ledger), "-q"]
+        assert main([*base, "--report", str(tmp_path / "r1.csv")]) == 0
+        counts = (sb.store.count("properties"), sb.store.count("contacts"), len(sb.store.relations()))
+        assert main([*base, "--report", str(tmp_path / "r2.csv")]) == 0
+        again = pd.read_csv(tmp_path / "r2.csv", dtype=str, keep_default_na=False)
+        assert set(again["status"]) == {"skipped"}
+        assert (sb.store.count("properties"), sb.store.count("contacts"), len(sb.store.relations())) == counts
+        assert main([*base, "--force", "--report", str(tmp_path / "r3.csv")]) == 0
+        forced = pd.read_csv(tmp_path / "r3.csv", dtype=str, keep_default_na=False)
+        assert set(forced["status"]) == {"created"}
+        assert sb.store.count("properties") == 2 * counts[0]
+        assert sb.store.count("contacts") == 2 * counts[1]
+        assert len(sb.store.relations()) == 2 * counts[2]
