@@ -54,6 +54,7 @@ _EXPORTS = {
     "AccountInactiveError": "importer.errors",
     "ApiUnavailableError": "importer.errors",
     "TransientError": "importer.errors",
+    "WorkerError": "importer.errors",
 }
 
 __all__ = [
@@ -77,6 +78,7 @@ __all__ = [
     "SandboxServer",
     "TransientError",
     "UsageError",
+    "WorkerError",
     "build_payloads",
     "check_mapping",
     "list_sheets",
@@ -119,6 +121,7 @@ if TYPE_CHECKING:  # pragma: no cover
         ReportError,
         TransientError,
         UsageError,
+        WorkerError,
     )
     from importer.ledger import Ledger
     from importer.load import list_sheets, open_source

@@ -86,7 +86,7 @@ def _sheet_arg(args: argparse.Namespace) -> str | None:
     """
     if args.sheet is None:
         return None
-    from importer.load import CSV_EXTENSIONS
+    from importer.workbook import CSV_EXTENSIONS
 
     suffix = Path(args.file).suffix.lower()
     if suffix in CSV_EXTENSIONS:
@@ -96,7 +96,15 @@ def _sheet_arg(args: argparse.Namespace) -> str | None:
     return args.sheet
 
 
+def _read_ahead(args: argparse.Namespace) -> None:
+    """Start reading a workbook while the heavy modules import (see importer.workbook)."""
+    from importer.workbook import prefetch
+
+    prefetch(args.file, _sheet_arg(args))
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
+    _read_ahead(args)
     from importer.pipeline import validate_file
     from importer.report import render_summary
 
@@ -114,6 +122,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
+    _read_ahead(args)
     from importer.pipeline import push_file
     from importer.push import PushSettings
     from importer.report import render_summary

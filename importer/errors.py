@@ -12,6 +12,7 @@ translated where they enter our code, with ``raise ... from exc``.
     ├── ReportError               report cannot be written (exit 2)
     ├── LedgerError               ledger unusable (exit 2)
     │   └── LedgerLockedError     another run holds the ledger's lock (exit 2)
+    ├── WorkerError               a worker process of a dry run died (exit 2)
     └── ApiError                  the API could not be used as a whole (exit 2 unless below)
         ├── AuthError             401: the key was refused (exit 3)
         ├── AccountInactiveError  account status is not "Active" (exit 3)
@@ -39,6 +40,7 @@ __all__ = [
     "ReportError",
     "TransientError",
     "UsageError",
+    "WorkerError",
 ]
 
 
@@ -71,6 +73,10 @@ class LedgerError(ImporterError):
 
 class LedgerLockedError(LedgerError):
     """Another run is using the same ledger right now."""
+
+
+class WorkerError(ImporterError):
+    """A process checking chunks of a dry run died (killed, out of memory)."""
 
 
 class ApiError(ImporterError):

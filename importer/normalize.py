@@ -51,6 +51,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from importer.arrowtext import arrow_strings, buffers
 from importer.fields import CONTACT_TYPES, PHONE_TYPES
 
 __all__ = [
@@ -254,28 +255,8 @@ def _quoted(v: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------------- text
 
 
-def _arrow(s: pd.Series) -> pa.Array | None:
-    """The column as one Arrow (large) string array without nulls, or None if it is not one."""
-    if not isinstance(s.dtype, pd.StringDtype) or s.dtype.storage != "pyarrow":
-        return None
-    arr = pa.array(s.array)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        return None
-    return arr
-
-
-def _buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets relative to the first cell, the UTF-8 bytes) of a string array, zero-copy."""
-    n = len(arr)
-    odt = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    offsets = np.frombuffer(arr.buffers()[1], dtype=odt)[arr.offset : arr.offset + n + 1].astype(np.int64)
-    buf = arr.buffers()[2]
-    if not n or buf is None:
-        return offsets - (offsets[0] if n else 0), np.empty(0, np.uint8)
-    data = np.frombuffer(buf, dtype=np.uint8)[offsets[0] : offsets[-1]]
-    return offsets - offsets[0], data
+_arrow = arrow_strings
+_buffers = buffers
 
 
 def _suspect_mask(s: pd.Series) -> np.ndarray:

@@ -36,6 +36,7 @@ from importer.errors import AccountInactiveError, ImporterError, UsageError
 from importer.ledger import Journal, Ledger, LedgerGraphState, default_ledger_path, scope_of
 from importer.load import Chunk, Source, open_source
 from importer.mapping import BoundMapping, Mapping, load_mapping
+from importer.parallel import Checked, CheckPool, plan_workers
 from importer.push import Pusher, PushSettings, RequestLog
 from importer.records import RecordPlan
 from importer.report import ReportWriter, RunSummary, default_report_path, open_report
@@ -215,14 +216,39 @@ def _open(
     return source, make_plan(mapping.bind(source.headers, file=str(source.path)))
 
 
-def _record(run: _Run, check: Any, outcomes: pd.DataFrame, observer: Observer) -> None:
+def _record(
+    run: _Run,
+    chunk: Chunk,
+    problems: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    observer: Observer,
+    summary: RunSummary | None = None,
+) -> None:
+    summary = summary or RunSummary.of(outcomes, problems)
     if run.writer is not None:
-        run.writer.write(check.chunk.frame, outcomes, check.problems)
-    run.summary.add(outcomes, check.problems)
-    if run.keep_outcomes:
+        run.writer.write(chunk.frame, outcomes, problems, summary=summary)
+    _counted(run, summary, outcomes, observer)
+
+
+def _counted(run: _Run, summary: RunSummary, outcomes: pd.DataFrame | None, observer: Observer) -> None:
+    run.summary.merge(summary)
+    if run.keep_outcomes and outcomes is not None:
         run.outcomes.append(outcomes)
     done = run.live.chunk_done() if run.live is not None else 0
-    observer.advanced(max(0, len(outcomes) - done), dict(run.summary.counts))
+    observer.advanced(max(0, summary.total - done), dict(run.summary.counts))
+
+
+def _record_checked(run: _Run, checked: Checked, observer: Observer) -> None:
+    """Report and count a dry-run chunk: its encoded lines if a worker made them."""
+    if checked.encoded is None:
+        if checked.chunk is None and checked.summary.total == 0:
+            return  # a workbook slice of blank rows
+        assert checked.chunk is not None and checked.problems is not None and checked.outcomes is not None
+        _record(run, checked.chunk, checked.problems, checked.outcomes, observer, checked.summary)
+        return
+    if run.writer is not None:
+        run.writer.write_encoded(checked.encoded, checked.summary)
+    _counted(run, checked.summary, checked.outcomes, observer)
 
 
 def _finish(run: _Run, observer: Observer, fatal: ImporterError | None = None) -> ImportResult:
@@ -244,26 +270,32 @@ def _finish(run: _Run, observer: Observer, fatal: ImporterError | None = None) -
 
 
 def estimate_rows(source: Source) -> int | None:
-    """About how many data rows a file has, cheaply (for the progress bar's ETA), or None.
+    """About how many data rows a file has, cheaply (for the ETA and the number of workers), or None.
 
-    A CSV's line breaks are counted in big blocks (~0.1 s per 100 MB; quoted line
-    breaks and blank lines make it a little high); a sheet knows its height.
+    A CSV's line breaks are counted (quoted line breaks and blank lines make it a little
+    high); past 32 MiB, in the first 8 MiB only and scaled by the file's size (a 150 MiB
+    file: 5 ms instead of 0.15 s). A sheet knows its height.
     """
     try:
         if source.kind == "csv":
-            lines = 0
-            last = b"\n"
+            size = source.path.stat().st_size
             with open(source.path, "rb") as fh:
-                while block := fh.read(8 << 20):
-                    lines += block.count(b"\n")
-                    last = block[-1:]
-            lines += last != b"\n"
+                block = fh.read(size if size <= _COUNT_WHOLE else _COUNT_SAMPLE)
+            if not block:
+                return 0
+            lines = block.count(b"\n") + (block[-1:] != b"\n")
+            if len(block) < size:
+                lines = round(lines * size / len(block))
             return max(0, lines - 1)
         sheet = getattr(source, "_sheet", None)
         height = getattr(sheet, "height", None)
         return max(0, int(height) - 1) if height is not None else None
     except (OSError, TypeError, ValueError):
         return None
+
+
+_COUNT_WHOLE = 32 << 20
+_COUNT_SAMPLE = 8 << 20
 
 
 def _writer(
@@ -289,21 +321,30 @@ def validate_file(
     observer: Observer | None = None,
     keep_outcomes: bool = True,
     chunk_rows: int | None = None,
+    workers: int | None = None,
 ) -> ImportResult:
     """Dry run: load, validate and report every row; nothing is sent.
 
     ``report``: a path (format from its extension), None for the default path
     next to the input, False for no report file. ``chunk_rows`` None: sized
-    by :func:`validate_chunk_rows`.
+    by :func:`validate_chunk_rows`. ``workers``: processes checking chunks
+    (:mod:`importer.parallel`); None for one per core when the file is big
+    enough to share, 1 to check in this process.
     """
     observer = observer or Observer()
     source, plan = _open(path, mapping, sheet, encoding)
+    total = estimate_rows(source)
+    workers, rows = plan_workers(workers, total, chunk_rows or validate_chunk_rows(len(source.headers)))
     run = _Run("validate", source, plan, _writer(source, plan, "validate", report), keep_outcomes=keep_outcomes)
-    observer.started("validate", source)
     try:
-        for chunk in _chunks(source, chunk_rows or validate_chunk_rows(len(source.headers))):
-            check = plan.check(chunk)
-            _record(run, check, plan.validated(check), observer)
+        encoder = run.writer.encoder() if run.writer is not None else None
+        # Before the observer starts: workers are forked before any thread of ours exists.
+        with CheckPool(plan, workers, source=source, encoder=encoder, keep_outcomes=keep_outcomes) as pool:
+            observer.started("validate", source)
+            if total is not None:
+                observer.expected(total)
+            for checked in pool.run(source, rows):
+                _record_checked(run, checked, observer)
     except BaseException:
         observer.finished()
         raise
@@ -419,7 +460,7 @@ async def _push(
                 observer.notice(recovered)
             for chunk in _chunks(source, chunk_rows):
                 check = plan.check(chunk)
-                _record(run, check, await plan.push(check, pusher), observer)
+                _record(run, check.chunk, check.problems, await plan.push(check, pusher), observer)
             result = _finish(run, observer, pusher.fatal)
         except BaseException:
             observer.finished()

@@ -51,19 +51,25 @@ def outcome_frame(
     warnings and then ``notes`` (e.g. "already created (335012) by run 3 ...").
     """
     index = chunk.frame.index
-    errors = messages_by_row(problems, ERROR).reindex(index).fillna("").astype(object)
+    # Arrow-backed text all the way: no Python string per row (the report and a worker's
+    # pickle take these columns as they are).
+    errors = _text(messages_by_row(problems, ERROR), index)
     if extra_errors is not None:
-        extra = extra_errors.reindex(index).fillna("").astype(object)
+        extra = _text(extra_errors, index)
         errors = errors.where(extra == "", errors.where(errors == "", errors + "; ") + extra)
-    warnings = messages_by_row(problems, WARNING).reindex(index).fillna("").astype(object)
+    warnings = _text(messages_by_row(problems, WARNING), index)
     if notes is not None:
-        note = notes.reindex(index).fillna("").astype(object)
+        note = _text(notes, index)
         warnings = warnings.where(note == "", warnings.where(warnings == "", warnings + "; ") + note)
     data: dict[str, pd.Series] = {"status": status.reindex(index)}
     data.update({name: s.reindex(index) for name, s in ids.items()})
     data["error"] = errors
     data["warnings"] = warnings
     return pd.DataFrame(data, index=index)
+
+
+def _text(values: pd.Series, index: pd.Index) -> pd.Series:
+    return values.reindex(index).astype("str").fillna("")
 
 
 class RecordPlan:

@@ -36,7 +36,7 @@ from typing import Protocol
 import pandas as pd
 
 from importer.errors import ReportError
-from importer.reporting.base import write_error
+from importer.reporting.base import ChunkEncoder, write_error
 from importer.reporting.cells import DANGEROUS_PREFIXES, neutralise, restore_neutralised
 from importer.reporting.csv_json import CsvReportWriter, JsonReportWriter
 from importer.reporting.summary import RunSummary, render_summary
@@ -66,8 +66,21 @@ class ReportWriter(Protocol):
 
     path: Path
 
-    def write(self, inputs: pd.DataFrame, outcomes: pd.DataFrame, problems: pd.DataFrame) -> None:
+    def write(
+        self,
+        inputs: pd.DataFrame,
+        outcomes: pd.DataFrame,
+        problems: pd.DataFrame,
+        *,
+        summary: RunSummary | None = None,
+    ) -> None:
         """Append one chunk: the input rows (index = row number), their outcomes and problems."""
+
+    def encoder(self) -> ChunkEncoder | None:
+        """A picklable renderer of chunks into this report's bytes, or None (the format needs the writer)."""
+
+    def write_encoded(self, data: bytes, summary: RunSummary) -> None:
+        """Append one chunk rendered by :meth:`encoder` (in a worker process)."""
 
     def close(self, summary: RunSummary | None = None) -> None:
         """Finish the file with the run's summary."""

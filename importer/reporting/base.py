@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 import pandas as pd
 
@@ -12,7 +13,13 @@ from importer.errors import ReportError
 from importer.reporting.cells import ReportChunk, prepare_chunk
 from importer.reporting.summary import RunSummary
 
-__all__ = ["BaseReportWriter", "write_error"]
+__all__ = ["BaseReportWriter", "ChunkEncoder", "write_error"]
+
+
+class ChunkEncoder(Protocol):
+    """Renders one chunk as a report's bytes; picklable, so a worker process can run it."""
+
+    def encode(self, inputs: pd.DataFrame, outcomes: pd.DataFrame, problems: pd.DataFrame) -> bytes: ...
 
 
 def write_error(path: Path, exc: OSError) -> ReportError:
@@ -42,20 +49,53 @@ class BaseReportWriter:
         self._closed = False
 
     # -- public -------------------------------------------------------------
-    def write(self, inputs: pd.DataFrame, outcomes: pd.DataFrame, problems: pd.DataFrame) -> None:
-        """Append one chunk: every row of ``inputs``, in its order, with its outcome."""
-        if self._closed:
-            raise ValueError(f"report {self.path} is already closed")
+    def write(
+        self,
+        inputs: pd.DataFrame,
+        outcomes: pd.DataFrame,
+        problems: pd.DataFrame,
+        *,
+        summary: RunSummary | None = None,
+    ) -> None:
+        """Append one chunk: every row of ``inputs``, in its order, with its outcome.
+
+        ``summary``: the chunk's counts when the caller has them (saves counting twice).
+        """
+        self._check_open()
         chunk = prepare_chunk(inputs, outcomes, problems, headers=self.headers, outcome_columns=self.outcome_columns)
-        status = {}
-        if "status" in self.outcome_columns:
-            status["status"] = chunk.outcomes[self.outcome_columns.index("status")].to_numpy()
-        self._own_summary.add(pd.DataFrame(status, index=range(len(chunk))), chunk.problems)
+        if summary is None:
+            status = {}
+            if "status" in self.outcome_columns:
+                status["status"] = chunk.outcomes[self.outcome_columns.index("status")].to_numpy()
+            summary = RunSummary.of(pd.DataFrame(status, index=range(len(chunk))), chunk.problems)
         try:
             self._write_chunk(chunk)
         except OSError as exc:
             raise write_error(self.path, exc) from exc
+        self._own_summary.merge(summary)
         self.rows_written += len(chunk)
+
+    def encoder(self) -> ChunkEncoder | None:
+        """What turns a chunk into this report's bytes anywhere (a worker process), or None.
+
+        Formats whose chunks are independent lines (CSV, JSON) have one; their
+        :meth:`write_encoded` appends what it made.
+        """
+        return None
+
+    def write_encoded(self, data: bytes, summary: RunSummary) -> None:
+        """Append one chunk made by :meth:`encoder` elsewhere; ``summary`` holds its counts."""
+        self._check_open()
+        try:
+            self._write_encoded(data)
+        except OSError as exc:
+            raise write_error(self.path, exc) from exc
+        self._own_summary.merge(summary)
+        self.rows_written += summary.total
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError(f"report {self.path} is already closed")
 
     def close(self, summary: RunSummary | None = None) -> None:
         """Finish the file; ``summary`` is the run's (the writer's own count if None)."""
@@ -93,6 +133,9 @@ class BaseReportWriter:
 
     def _finish(self, summary: RunSummary, *, complete: bool) -> None:
         raise NotImplementedError
+
+    def _write_encoded(self, data: bytes) -> None:
+        raise NotImplementedError(f"{type(self).__name__} has no encoder")
 
     def _output_names(self) -> list[str]:
         return ["row", *self.outcome_columns, *self.headers]

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from importer.arrowtext import first_byte_in
+
 __all__ = [
     "DANGEROUS_PREFIXES",
     "MISSING_OUTCOME_ERROR",
@@ -37,6 +39,7 @@ __all__ = [
 #: First characters that make a spreadsheet treat a cell as a formula (OWASP).
 DANGEROUS_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 _NEUTRALISED = r"'[=+\-@\t\r]"
+_DANGEROUS_BYTES = "".join(DANGEROUS_PREFIXES).encode()
 
 #: What a row without an outcome is reported as (a pipeline bug, but the report
 #: must still line up with the input, and say so rather than leave a blank).
@@ -53,7 +56,7 @@ def neutralise(values: pd.Series) -> pd.Series:
     ``values`` must be text without missing values. Returns ``values`` itself
     when nothing needs changing, so clean columns cost one scan and no copy.
     """
-    mask = values.str.startswith(DANGEROUS_PREFIXES)
+    mask = first_byte_in(values, _DANGEROUS_BYTES)
     if not mask.any():
         return values
     out = values.copy()
@@ -69,6 +72,8 @@ def restore_neutralised(values: pd.Series) -> pd.Series:
     quote; that is the price of neutralising and is accepted.
     """
     text = values.fillna("").astype("str")
+    if not first_byte_in(text, b"'").any():
+        return text
     mask = text.str.match(_NEUTRALISED)
     if not mask.any():
         return text

@@ -30,10 +30,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from importer.reporting.base import BaseReportWriter
-from importer.reporting.cells import ReportChunk, neutralise
+from importer.reporting.cells import ReportChunk, neutralise, prepare_chunk
 from importer.reporting.summary import RunSummary
 
-__all__ = ["CsvReportWriter", "JsonReportWriter", "is_id_column"]
+__all__ = ["CsvChunkEncoder", "CsvReportWriter", "JsonChunkEncoder", "JsonReportWriter", "is_id_column"]
 
 _BOM = "\ufeff".encode()
 _CSV_OPTIONS = {"eol": "\r\n", "quoting_style": "needed"}
@@ -44,12 +44,34 @@ def is_id_column(name: str) -> bool:
     return name == "id" or name.endswith("_id")
 
 
+class CsvChunkEncoder:
+    """A chunk as CSV report lines (no header): ``row``, outcome columns, the input's columns."""
+
+    def __init__(self, headers: list[str], outcome_columns: list[str]) -> None:
+        self.headers = list(headers)
+        self.outcome_columns = list(outcome_columns)
+
+    def encode(self, inputs: pd.DataFrame, outcomes: pd.DataFrame, problems: pd.DataFrame) -> bytes:
+        return self.encode_prepared(
+            prepare_chunk(inputs, outcomes, problems, headers=self.headers, outcome_columns=self.outcome_columns)
+        )
+
+    def encode_prepared(self, chunk: ReportChunk) -> bytes:
+        columns = [pa.array(chunk.rows, pa.int64())]
+        columns += [pa.array(neutralise(s), pa.large_string()) for s in (*chunk.outcomes, *chunk.inputs)]
+        table = pa.Table.from_arrays(columns, names=[f"c{i}" for i in range(len(columns))])
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False, **_CSV_OPTIONS))
+        return sink.getvalue().to_pybytes()
+
+
 class CsvReportWriter(BaseReportWriter):
     """CSV report: ``row``, outcome columns, the input's columns; see the module doc."""
 
     def __init__(self, path: Path, fh: IO[bytes], *, headers: list[str], outcome_columns: list[str]) -> None:
         super().__init__(path, headers=headers, outcome_columns=outcome_columns)
         self._fh = fh
+        self._encoder = CsvChunkEncoder(self.headers, self.outcome_columns)
         names = neutralise(pd.Series(self._output_names(), dtype="str")).tolist()
         empty = pa.table({f"c{i}": pa.array([], pa.string()) for i in range(len(names))})
         self._fh.write(_BOM)
@@ -60,11 +82,14 @@ class CsvReportWriter(BaseReportWriter):
         )
         self._fh.flush()
 
+    def encoder(self) -> CsvChunkEncoder:
+        return self._encoder
+
     def _write_chunk(self, chunk: ReportChunk) -> None:
-        columns = [pa.array(chunk.rows, pa.int64())]
-        columns += [pa.array(neutralise(s), pa.large_string()) for s in (*chunk.outcomes, *chunk.inputs)]
-        table = pa.Table.from_arrays(columns, names=[f"c{i}" for i in range(len(columns))])
-        pacsv.write_csv(table, self._fh, pacsv.WriteOptions(include_header=False, **_CSV_OPTIONS))
+        self._write_encoded(self._encoder.encode_prepared(chunk))
+
+    def _write_encoded(self, data: bytes) -> None:
+        self._fh.write(data)
         self._fh.flush()
 
     def _finish(self, summary: RunSummary, *, complete: bool) -> None:
@@ -84,45 +109,32 @@ def _json_ids(text: pd.Series) -> list[object]:
     return values.tolist()
 
 
-class JsonReportWriter(BaseReportWriter):
-    """JSON report: summary, then one object per input row; see the module doc."""
+class JsonChunkEncoder:
+    """A chunk as JSON report row objects, one per line, joined by ",\n" (UTF-8)."""
 
-    def __init__(self, path: Path, fh: IO[str], *, headers: list[str], outcome_columns: list[str]) -> None:
-        super().__init__(path, headers=headers, outcome_columns=outcome_columns)
-        self._fh = fh
-        self._rows = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives until close()
-            "w+", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".rows", delete=False
-        )
-        self._first = True
+    def __init__(self, headers: list[str], outcome_columns: list[str]) -> None:
+        self.headers = list(headers)
+        self.outcome_columns = list(outcome_columns)
         # A JSON object cannot repeat a key: a repeated header gets " (2)", " (3)".
         seen: dict[str, int] = {}
-        self._data_keys: list[str] = []
+        self.data_keys: list[str] = []
         for header in self.headers:
             seen[header] = seen.get(header, 0) + 1
-            self._data_keys.append(header if seen[header] == 1 else f"{header} ({seen[header]})")
+            self.data_keys.append(header if seen[header] == 1 else f"{header} ({seen[header]})")
 
-    def _problem_lists(self, chunk: ReportChunk) -> dict[int, list[dict[str, str]]]:
-        probs = chunk.problems
-        by_row: dict[int, list[dict[str, str]]] = {}
-        if not len(probs):
-            return by_row
-        # Loops over problems only (usually far fewer than rows), in the order found.
-        cols = {
-            c: neutralise(probs[c].astype("str").fillna("")).tolist()
-            for c in ("part", "field", "column", "value", "code", "message", "severity")
-        }
-        for row, *vals in zip(probs["row"].tolist(), *cols.values(), strict=True):
-            by_row.setdefault(row, []).append(dict(zip(cols, vals, strict=True)))
-        return by_row
+    def encode(self, inputs: pd.DataFrame, outcomes: pd.DataFrame, problems: pd.DataFrame) -> bytes:
+        return self.encode_prepared(
+            prepare_chunk(inputs, outcomes, problems, headers=self.headers, outcome_columns=self.outcome_columns)
+        )
 
-    def _write_chunk(self, chunk: ReportChunk) -> None:
+    def encode_prepared(self, chunk: ReportChunk) -> bytes:
         outcome_lists = [
             _json_ids(s) if is_id_column(name) else neutralise(s).tolist()
             for name, s in zip(chunk.outcome_columns, chunk.outcomes, strict=True)
         ]
         input_lists = [neutralise(s).tolist() for s in chunk.inputs]
-        problems = self._problem_lists(chunk)
-        names, keys = chunk.outcome_columns, self._data_keys
+        problems = _problem_lists(chunk)
+        names, keys = chunk.outcome_columns, self.data_keys
         lines = []
         for row, *values in zip(chunk.rows.tolist(), *outcome_lists, *input_lists, strict=True):
             record: dict[str, object] = {"row": row}
@@ -130,9 +142,46 @@ class JsonReportWriter(BaseReportWriter):
             record["problems"] = problems.get(row, [])
             record["data"] = dict(zip(keys, values[len(names) :], strict=True))
             lines.append(json.dumps(record, ensure_ascii=False))
-        if not lines:
+        return ",\n".join(lines).encode()
+
+
+def _problem_lists(chunk: ReportChunk) -> dict[int, list[dict[str, str]]]:
+    probs = chunk.problems
+    by_row: dict[int, list[dict[str, str]]] = {}
+    if not len(probs):
+        return by_row
+    # Loops over problems only (usually far fewer than rows), in the order found.
+    cols = {
+        c: neutralise(probs[c].astype("str").fillna("")).tolist()
+        for c in ("part", "field", "column", "value", "code", "message", "severity")
+    }
+    for row, *vals in zip(probs["row"].tolist(), *cols.values(), strict=True):
+        by_row.setdefault(row, []).append(dict(zip(cols, vals, strict=True)))
+    return by_row
+
+
+class JsonReportWriter(BaseReportWriter):
+    """JSON report: summary, then one object per input row; see the module doc."""
+
+    def __init__(self, path: Path, fh: IO[str], *, headers: list[str], outcome_columns: list[str]) -> None:
+        super().__init__(path, headers=headers, outcome_columns=outcome_columns)
+        self._fh = fh
+        self._rows = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives until close()
+            "w+b", dir=path.parent, prefix=f".{path.name}.", suffix=".rows", delete=False
+        )
+        self._first = True
+        self._encoder = JsonChunkEncoder(self.headers, self.outcome_columns)
+
+    def encoder(self) -> JsonChunkEncoder:
+        return self._encoder
+
+    def _write_chunk(self, chunk: ReportChunk) -> None:
+        self._write_encoded(self._encoder.encode_prepared(chunk))
+
+    def _write_encoded(self, data: bytes) -> None:
+        if not data:
             return
-        self._rows.write(("" if self._first else ",\n") + ",\n".join(lines))
+        self._rows.write(data if self._first else b",\n" + data)
         self._first = False
 
     def _finish(self, summary: RunSummary, *, complete: bool) -> None:
@@ -141,7 +190,8 @@ class JsonReportWriter(BaseReportWriter):
             self._fh.write('{"summary": ' + json.dumps(head, ensure_ascii=False) + ',\n"rows": [\n')
             self._rows.flush()
             self._rows.seek(0)
-            shutil.copyfileobj(self._rows, self._fh, 1 << 20)
+            self._fh.flush()
+            shutil.copyfileobj(self._rows, self._fh.buffer, 1 << 20)
             self._fh.write("\n]}\n")
         finally:
             self._fh.close()

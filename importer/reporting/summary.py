@@ -71,6 +71,30 @@ class RunSummary:
         self.rows_with_errors += int(probs.loc[is_error, "row"].nunique())
         self.rows_with_warnings += int(probs.loc[probs["severity"] == WARNING, "row"].nunique())
 
+    def merge(self, other: RunSummary) -> None:
+        """Add the counts of ``other``, a summary of later rows (a chunk counted elsewhere)."""
+        self.total += other.total
+        if other._counts:
+            self._counts.update(other._counts)
+            self.counts = dict(sorted(self._counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        if other._problems:
+            self._problems.update(other._problems)
+            self.problem_counts = dict(sorted(self._problems.items(), key=lambda kv: (-kv[1], kv[0])))
+        for code, severity in other.problem_severity.items():
+            if severity == ERROR or code not in self.problem_severity:
+                self.problem_severity[code] = severity
+        for code, example in other._examples.items():
+            self._examples.setdefault(code, example)
+        self.rows_with_errors += other.rows_with_errors
+        self.rows_with_warnings += other.rows_with_warnings
+
+    @classmethod
+    def of(cls, outcomes: pd.DataFrame, problems: pd.DataFrame) -> RunSummary:
+        """The summary of one chunk."""
+        summary = cls()
+        summary.add(outcomes, problems)
+        return summary
+
     def top_problems(self, n: int = 5, severity: str | None = None) -> list[tuple[str, int, int, str]]:
         """The ``n`` leading problems as (code, count, example row, example message).
 
