@@ -108,6 +108,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from importer.pipeline import validate_file
     from importer.report import render_summary
 
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be 1 or more, not {args.workers}")
     result = validate_file(
         args.file,
         args.mapping,
@@ -116,6 +118,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         report=_report_arg(args.report),
         observer=_observer(args.quiet),
         keep_outcomes=False,
+        workers=args.workers,
     )
     print(render_summary(result.summary, result.report_path))
     return result.exit_code
@@ -332,6 +335,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="dry run: check every row and write the report; sends nothing")
     input_args(p)
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="processes checking a big file's chunks (default: one per core; 1: check in this process)",
+    )
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("push", help="create every valid row in Realeflow and write the report")

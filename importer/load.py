@@ -293,8 +293,10 @@ class Source:
         self.encoding = None
         self.delimiter = None
 
-    def chunks(self, rows: int = 50_000) -> Iterator[Chunk]:
-        """Stream the data rows in chunks of about ``rows`` rows; may be called again.
+    def chunks(self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True) -> Iterator[Chunk]:
+        """Stream the data rows in chunks of about ``rows`` rows (the first of ``first_rows``); may be called again.
+
+        ``read_ahead``: a CSV's next chunk is parsed on a thread meanwhile (one more chunk in memory).
 
         Blank rows are left out (a chunk may be shorter); a CSV chunk may also be a little longer,
         by the ragged rows that were repaired and put back in place.
@@ -330,13 +332,14 @@ class _CsvSource(Source):
         self.encoding = encoding
         self.delimiter = delimiter
 
-    def chunks(self, rows: int = 50_000) -> Iterator[Chunk]:
-        return _read_ahead(self._chunks(rows, _CSV_BLOCK))
+    def chunks(self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True) -> Iterator[Chunk]:
+        chunks = self._chunks(rows, _CSV_BLOCK, first_rows)
+        return _read_ahead(chunks) if read_ahead else chunks
 
     def _probe(self) -> Iterator[Chunk]:
         return self._chunks(1000, 64 * 1024)  # small blocks: pyarrow parses (and checks) a block at once
 
-    def _chunks(self, rows: int, block_size: int) -> Iterator[Chunk]:
+    def _chunks(self, rows: int, block_size: int, first_rows: int | None = None) -> Iterator[Chunk]:
         width = self._layout.raw_width
         names = [str(i) for i in range(width)]
         invalid: list[tuple[int, str]] = []
@@ -375,16 +378,18 @@ class _CsvSource(Source):
         except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
             raise LoadError(f"{self.path}: cannot be read as CSV ({exc}); save it again as CSV UTF-8") from exc
         next_row = 1  # the header is record 1 and arrives as the first parsed row
+        limit = first_rows or rows
         pending: list[pa.RecordBatch] = []
         pending_rows = 0
         try:
             for batch in reader:
                 pending.append(batch)
                 pending_rows += batch.num_rows
-                while pending_rows >= rows:
+                while pending_rows >= limit:
                     table = pa.Table.from_batches(pending)
-                    head, rest = table.slice(0, rows), table.slice(rows)
+                    head, rest = table.slice(0, limit), table.slice(limit)
                     pending, pending_rows = rest.to_batches(), rest.num_rows
+                    limit = rows
                     chunk, next_row = self._chunk(head, next_row, invalid, final=False)
                     if chunk is not None:
                         yield chunk
@@ -465,13 +470,14 @@ class _ExcelSource(Source):
         self._sheet = sheet
         self._cursor: tuple[Iterator[Any], int] | None = None  # (rows iterator, number of its next row)
 
-    def chunks(self, rows: int = 50_000) -> Iterator[Chunk]:
+    def chunks(self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True) -> Iterator[Chunk]:
         first = HEADER_ROW + 1
+        count = first_rows or rows
         while True:
-            chunk, read = self.read_rows(first, rows)
+            chunk, read = self.read_rows(first, count)
             if not read:
                 return
-            first += read
+            first, count = first + read, rows
             if chunk is not None:
                 yield chunk
 
