@@ -96,7 +96,7 @@ def _sheet_arg(args: argparse.Namespace) -> str | None:
     return args.sheet
 
 
-def _read_ahead(args: argparse.Namespace) -> None:
+def _start_reading_workbook(args: argparse.Namespace) -> None:
     """Start reading a workbook while the heavy modules import (see importer.workbook)."""
     from importer.workbook import prefetch
 
@@ -104,7 +104,7 @@ def _read_ahead(args: argparse.Namespace) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    _read_ahead(args)
+    _start_reading_workbook(args)
     from importer.pipeline import validate_file
     from importer.report import render_summary
 
@@ -125,7 +125,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    _read_ahead(args)
+    _start_reading_workbook(args)
     from importer.pipeline import push_file
     from importer.push import PushSettings
     from importer.report import render_summary

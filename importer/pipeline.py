@@ -241,8 +241,6 @@ def _counted(run: _Run, summary: RunSummary, outcomes: pd.DataFrame | None, obse
 def _record_checked(run: _Run, checked: Checked, observer: Observer) -> None:
     """Report and count a dry-run chunk: its encoded lines if a worker made them."""
     if checked.encoded is None:
-        if checked.chunk is None and checked.summary.total == 0:
-            return  # a workbook slice of blank rows
         assert checked.chunk is not None and checked.problems is not None and checked.outcomes is not None
         _record(run, checked.chunk, checked.problems, checked.outcomes, observer, checked.summary)
         return

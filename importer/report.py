@@ -30,13 +30,9 @@ import contextlib
 import os
 import re
 from pathlib import Path
-from types import TracebackType
-from typing import Protocol
-
-import pandas as pd
 
 from importer.errors import ReportError
-from importer.reporting.base import ChunkEncoder, write_error
+from importer.reporting.base import BaseReportWriter, write_error
 from importer.reporting.cells import DANGEROUS_PREFIXES, neutralise, restore_neutralised
 from importer.reporting.csv_json import CsvReportWriter, JsonReportWriter
 from importer.reporting.summary import RunSummary, render_summary
@@ -61,38 +57,9 @@ __all__ = [
 REPORT_FORMATS: tuple[str, ...] = ("csv", "xlsx", "json")
 
 
-class ReportWriter(Protocol):
-    """What :func:`open_report` returns; a context manager that closes itself."""
-
-    path: Path
-
-    def write(
-        self,
-        inputs: pd.DataFrame,
-        outcomes: pd.DataFrame,
-        problems: pd.DataFrame,
-        *,
-        summary: RunSummary | None = None,
-    ) -> None:
-        """Append one chunk: the input rows (index = row number), their outcomes and problems."""
-
-    def encoder(self) -> ChunkEncoder | None:
-        """A picklable renderer of chunks into this report's bytes, or None (the format needs the writer)."""
-
-    def write_encoded(self, data: bytes, summary: RunSummary) -> None:
-        """Append one chunk rendered by :meth:`encoder` (in a worker process)."""
-
-    def close(self, summary: RunSummary | None = None) -> None:
-        """Finish the file with the run's summary."""
-
-    def __enter__(self) -> ReportWriter: ...
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
+#: What :func:`open_report` returns: every format's writer shares this base (write a chunk,
+#: or a chunk a worker encoded; close with the run's summary; a context manager).
+ReportWriter = BaseReportWriter
 
 
 def default_report_path(input_path: Path, command: str, fmt: str = "csv") -> Path:
