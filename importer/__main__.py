@@ -1,7 +1,5 @@
 """``python -m importer`` runs the command line."""
 
-import sys
+from importer.cli import run
 
-from importer.cli import main
-
-sys.exit(main())
+run()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import sys
 import traceback
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from importer.errors import ImporterError, UsageError
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 PROG = "realeflow-import"
 
@@ -434,5 +435,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def run() -> None:
+    """The ``realeflow-import`` program: :func:`main`, then exit with its code."""
+    code = main()
+    # Everything is closed by now. Frozen, the heap is not walked once more by the interpreter's
+    # last garbage collection: ~0.15-0.25 s at exit once pandas and pandera are loaded.
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

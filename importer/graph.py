@@ -51,7 +51,7 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import pandas as pd
@@ -341,6 +341,7 @@ class GraphCheck:
     valid: list[pd.Series]  # bool per row: the part can be sent
     skip: list[pd.Series]  # text per row: why a transform says skip this part ("" = don't)
     blocked: pd.Series  # bool per row: the row cannot be sent at all (invalid property, broken row)
+    jobs: list[_RowJob] | None = None  # the rows to send, once :meth:`GraphPlan.prepare` built them
 
 
 def _skip_reasons(extracted: Extracted, index: pd.Index) -> pd.Series:
@@ -507,6 +508,10 @@ class GraphPlan:
 
     # -- push ------------------------------------------------------------------------------------
 
+    def prepare(self, check: GraphCheck) -> GraphCheck:
+        """Build the chunk's payloads and keys ahead of :meth:`push` (the pipeline does it on its check thread)."""
+        return replace(check, jobs=self.jobs(check))
+
     def jobs(self, check: GraphCheck) -> list[_RowJob]:
         """The rows of a chunk that can be sent, in row order, with each part's payload and keys."""
         index = check.chunk.frame.index
@@ -548,7 +553,7 @@ class GraphPlan:
         """Send a chunk's rows (``concurrency`` rows at once); outcomes of every row of the chunk."""
         if self._resolver is None or self._resolver_pusher is not pusher:
             self._resolver, self._resolver_pusher = GuidResolver(pusher), pusher
-        jobs = self.jobs(check)
+        jobs = check.jobs if check.jobs is not None else self.jobs(check)
         results: dict[int, _RowResult] = {}
         queue: asyncio.Queue[_RowJob] = asyncio.Queue()
         for job in jobs:

@@ -9,6 +9,8 @@ CSV is parsed by pyarrow's streaming reader (about 4x faster than pandas' C
 engine, with bounded memory). Rows with the wrong number of cells are handed
 to pyarrow's ``invalid_row_handler`` (rare, so a Python call each is fine),
 repaired with the ``csv`` module and put back in place by their record number.
+For parallel dry runs a CSV is also handed out as byte pieces cut at record ends
+(:meth:`_CsvSource.slices`, :mod:`importer.csvcut`) that workers parse themselves.
 Workbooks are read with python-calamine; cells are converted to text column
 by column with numpy, never row by row.
 """
@@ -22,6 +24,7 @@ import io
 import os
 import queue
 import re
+import sys
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -37,6 +40,7 @@ import pyarrow.csv as pacsv
 from python_calamine import CalamineError
 
 from importer.arrowtext import first_byte_in
+from importer.csvcut import CUTTABLE_ENCODINGS, CsvPiece, cut_csv
 from importer.errors import LoadError
 from importer.problems import WARNING, concat_problems, empty_problems, make_problems
 from importer.reporting.cells import restore_neutralised
@@ -339,7 +343,39 @@ class _CsvSource(Source):
     def _probe(self) -> Iterator[Chunk]:
         return self._chunks(1000, 64 * 1024)  # small blocks: pyarrow parses (and checks) a block at once
 
-    def _chunks(self, rows: int, block_size: int, first_rows: int | None = None) -> Iterator[Chunk]:
+    def slices(self, rows: int) -> Iterator[CsvPiece | Chunk]:
+        """The data rows as pieces of ``rows`` records that workers parse themselves (:meth:`read_slice`).
+
+        The file is cut at record ends found from its bytes (:mod:`importer.csvcut`); where it
+        cannot be (UTF-16, a stray quote, a bare CR), the rest comes as chunks parsed here.
+        """
+        if self.encoding not in CUTTABLE_ENCODINGS:
+            yield from self._chunks(rows, _CSV_BLOCK)
+            return
+        for piece in cut_csv(self.path, str(self.delimiter), rows):
+            if piece.cut:
+                yield piece
+            else:
+                yield from self._chunks(rows, _CSV_BLOCK, start=piece.start, first_record=piece.first_record)
+
+    def read_slice(self, piece: CsvPiece) -> Chunk | None:
+        """Parse one piece of :meth:`slices` (None when its rows are all blank)."""
+        return next(
+            self._chunks(sys.maxsize, _CSV_BLOCK, start=piece.start, end=piece.end, first_record=piece.first_record),
+            None,
+        )
+
+    def _chunks(
+        self,
+        rows: int,
+        block_size: int,
+        first_rows: int | None = None,
+        *,
+        start: int = 0,
+        end: int | None = None,
+        first_record: int = 1,
+    ) -> Iterator[Chunk]:
+        """Parse records from byte ``start`` (record ``first_record``) to ``end`` in chunks of ``rows``."""
         width = self._layout.raw_width
         names = [str(i) for i in range(width)]
         invalid: list[tuple[int, str]] = []
@@ -348,12 +384,12 @@ class _CsvSource(Source):
             # Called for each row whose cell count differs from the header's: keep it for repair.
             if row.number is None:  # pragma: no cover - only with parallel parsing, which we do not use
                 return "error"
-            invalid.append((row.number, row.text))
+            invalid.append((row.number + first_record - 1, row.text))
             return "skip"
 
         try:
             reader = pacsv.open_csv(
-                self.path,
+                self._input(start, end),
                 read_options=pacsv.ReadOptions(
                     column_names=names,
                     encoding=self._arrow_encoding(),
@@ -377,7 +413,7 @@ class _CsvSource(Source):
             )
         except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
             raise LoadError(f"{self.path}: cannot be read as CSV ({exc}); save it again as CSV UTF-8") from exc
-        next_row = 1  # the header is record 1 and arrives as the first parsed row
+        next_row = first_record  # from the start of the file, the header is record 1, parsed like any row
         limit = first_rows or rows
         pending: list[pa.RecordBatch] = []
         pending_rows = 0
@@ -408,6 +444,18 @@ class _CsvSource(Source):
                 f"{self.path}: cannot be read as CSV near row {next_row} ({exc}); "
                 "check the quoting there or save the file again as CSV UTF-8"
             ) from exc
+
+    def _input(self, start: int, end: int | None) -> Any:
+        """What pyarrow reads: the file, or its bytes from ``start`` (to ``end``)."""
+        if not start and end is None:
+            return self.path
+        with open(self.path, "rb") as fh:
+            fh.seek(start)
+            if end is not None:
+                return pa.BufferReader(fh.read(end - start))
+        stream = pa.OSFile(str(self.path))
+        stream.seek(start)
+        return stream
 
     def _arrow_encoding(self) -> str:
         return "utf8" if self.encoding in ("utf-8", "utf-8-sig") else str(self.encoding)
@@ -484,11 +532,15 @@ class _ExcelSource(Source):
     def slices(self, rows: int) -> list[tuple[int, int | None]]:
         """(first row number, row count) of each chunk; the last has None: up to the end.
 
-        For workers that read their own chunks (:meth:`read_rows`) from the parsed sheet.
+        For workers that read their own chunks (:meth:`read_slice`) from the parsed sheet.
         """
         last = int(self._sheet.height)  # rows of the sheet, the header included
         starts = list(range(HEADER_ROW + 1, last + 1, rows)) or [HEADER_ROW + 1]
         return [(start, rows) for start in starts[:-1]] + [(starts[-1], None)]
+
+    def read_slice(self, piece: tuple[int, int | None]) -> Chunk | None:
+        """The rows of one piece of :meth:`slices` (None when they are all blank)."""
+        return self.read_rows(*piece)[0]
 
     def read_rows(self, first: int, count: int | None) -> tuple[Chunk | None, int]:
         """(chunk of rows ``first`` .. ``first + count - 1``, rows read); the chunk is None when all are blank.

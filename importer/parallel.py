@@ -2,19 +2,23 @@
 
 Checking a chunk (extract, normalise, validate, build the outcome columns) is CPU-bound
 pandas and Python that the GIL serialises (two threads gained 7 % on 1M rows), so
-``validate_file`` hands the chunks of a big file to worker processes while the main
-process reads the next chunk and writes the report. Results come back in input order
-and at most one chunk per worker waits (plus the one the executor queues), so memory
-stays bounded::
+``validate_file`` hands the chunks of a big file to worker processes, which read them
+too: a CSV is cut into pieces at record ends (:mod:`importer.csvcut`, a scan of its
+bytes) that each worker parses itself, and a workbook's rows come from the sheet the
+workers inherited, parsed before the fork. The main process only cuts, collects and
+writes the report. Results come back in input order and at most one piece per worker
+waits (plus the one the executor queues), so memory stays bounded::
 
-    main      read 1 | read 2 | read 3 | write 1, read 4 | write 2, read 5 | ...
-    worker 1           check 1 ........ | check 3 ......... |
-    worker 2                    check 2 ........ | check 4 ........ |
+    main      cut 1, 2, 3 | ....... write 1, cut 4 | write 2, cut 5 | ...
+    worker 1  read + check 1 ..... | read + check 3 ..... |
+    worker 2  read + check 2 ..... | read + check 4 ..... |
 
-Workers are forked (on Linux, while the process has no other thread), so they start at
-once with the modules and the plan already in memory; otherwise they come from a fork
-server (the plan is pickled; ~1 s to start). A file of one chunk, a machine with one
-core or ``workers=1`` checks in process, exactly as before.
+What cannot be cut from bytes (UTF-16, the rest of a file after a stray quote) is
+parsed by the main process and sent as chunks, as is everything when the workers
+come from a fork server (on Linux, workers are forked while the process has no other
+thread, so they start at once with the modules, plan and source in memory; else the
+plan is pickled, ~1 s to start). A file of one chunk, a machine with one core or
+``workers=1`` checks in process, exactly as before.
 """
 
 from __future__ import annotations
@@ -96,8 +100,10 @@ def plan_workers(requested: int | None, rows: int | None, chunk_rows: int) -> tu
     workers = available_cores() if requested is None else max(1, requested)
     if workers <= 1 or rows is None or rows < 2 * MIN_PARALLEL_CHUNK_ROWS:
         return 1, chunk_rows
-    # Every worker holds a chunk in the making and the main process the ones in flight: half-size
-    # chunks keep a 1M x 15 run under 1 GiB in all (measured 970 MiB; 1.3 GiB at full size).
+    # Every worker holds a chunk in the making (~350 MiB at 100k x 15), and the main process the
+    # chunks it had to parse itself (a fork server, UTF-16): half-size chunks keep a 1M x 15 run
+    # well under 1 GiB in all (measured 700 MiB; when the main process parsed every chunk, 970 MiB
+    # at half size and 1.3 GiB at full size).
     chunk_rows = max(MIN_PARALLEL_CHUNK_ROWS, chunk_rows // 2)
     if rows < 2 * workers * chunk_rows:
         chunk_rows = max(MIN_PARALLEL_CHUNK_ROWS, math.ceil(rows / (2 * workers)))
@@ -173,10 +179,9 @@ class CheckPool:
     """Checks a source's chunks (:func:`check_chunk`) on ``workers`` processes; results in input order.
 
     Create it before anything starts a thread (the CSV reader's read-ahead, a progress
-    bar's monitor): the workers are forked at once. Forked workers read a workbook's
-    chunks themselves from the sheet parsed before the fork (turning cells into text is
-    a third of a workbook's time); CSV chunks are parsed here and sent. Use it as a
-    context manager.
+    bar's monitor): the workers are forked at once. Forked workers read their own
+    pieces of the source (``source.slices`` / ``source.read_slice``): a CSV's bytes, a
+    workbook's rows from the sheet parsed before the fork. Use it as a context manager.
     """
 
     def __init__(

@@ -8,7 +8,7 @@ several records and relations, have their own plan in :mod:`importer.graph`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -34,6 +34,7 @@ class ChunkCheck:
     valid: pd.Series  # bool per row: the row can be sent
     values: pd.DataFrame  # the normalised field frame
     skipped: pd.Series | None = None  # bool per row: a skip rule of the mapping leaves the row out
+    jobs: list[Job] | None = None  # the create requests, once :meth:`RecordPlan.prepare` built them
 
 
 def outcome_frame(
@@ -113,6 +114,10 @@ class RecordPlan:
             status = status.where(~check.skipped, "skipped")
         return outcome_frame(check.chunk, check.problems, status, {"id": pd.Series(dtype="Int64")})
 
+    def prepare(self, check: ChunkCheck) -> ChunkCheck:
+        """Build the chunk's create requests ahead of :meth:`push` (the pipeline does it on its check thread)."""
+        return replace(check, jobs=self.jobs(check, keyed=True))
+
     def jobs(self, check: ChunkCheck, *, keyed: bool = False) -> list[Job]:
         """The create requests of a chunk's valid rows, in row order (with ledger keys if ``keyed``)."""
         rows = check.values.index[check.valid.to_numpy()]
@@ -131,7 +136,7 @@ class RecordPlan:
         identical rows, with a note naming the first.
         """
         journal = pusher.journal
-        jobs = self.jobs(check, keyed=True)
+        jobs = check.jobs if check.jobs is not None else self.jobs(check, keyed=True)
         decided, send, twins = self._triage(jobs, pusher)
         if pusher.fatal is None:
             sent = await pusher.run(send)

@@ -30,13 +30,16 @@ import contextlib
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from importer.errors import ReportError
 from importer.reporting.base import BaseReportWriter, write_error
 from importer.reporting.cells import DANGEROUS_PREFIXES, neutralise, restore_neutralised
 from importer.reporting.csv_json import CsvReportWriter, JsonReportWriter
 from importer.reporting.summary import RunSummary, render_summary
-from importer.reporting.xlsx import EXCEL_MAX_ROWS, STATUS_COLOURS, XlsxReportWriter
+
+if TYPE_CHECKING:  # loaded on first use by __getattr__ below
+    from importer.reporting.xlsx import EXCEL_MAX_ROWS, STATUS_COLOURS
 
 __all__ = [
     "DANGEROUS_PREFIXES",
@@ -52,6 +55,18 @@ __all__ = [
     "report_front_columns",
     "restore_neutralised",
 ]
+
+_FROM_XLSX = ("EXCEL_MAX_ROWS", "STATUS_COLOURS", "XlsxReportWriter")
+
+
+def __getattr__(name: str) -> object:
+    # openpyxl (~0.1 s to import) is loaded only when an .xlsx report is written or these are asked for.
+    if name in _FROM_XLSX:
+        from importer.reporting import xlsx
+
+        return getattr(xlsx, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Supported report formats (file extensions without the dot).
 REPORT_FORMATS: tuple[str, ...] = ("csv", "xlsx", "json")
@@ -115,6 +130,8 @@ def open_report(
         )
     if input_path is not None and (Path(input_path).resolve() == path.resolve() or _same_file(Path(input_path), path)):
         raise ReportError(f"the report {path} would overwrite the input file; choose another report path")
+    if fmt == "xlsx":
+        from importer.reporting.xlsx import EXCEL_MAX_ROWS
     if fmt == "xlsx" and expected_rows is not None and expected_rows > EXCEL_MAX_ROWS - 1:
         raise ReportError(
             f"{path}: {expected_rows:,} rows do not fit in an Excel sheet (limit {EXCEL_MAX_ROWS - 1:,} "
@@ -131,6 +148,8 @@ def open_report(
             return CsvReportWriter(path, fh, headers=headers, outcome_columns=outcome_columns)
         if fmt == "json":
             return JsonReportWriter(path, fh, headers=headers, outcome_columns=outcome_columns)
+        from importer.reporting.xlsx import XlsxReportWriter
+
         return XlsxReportWriter(path, fh, headers=headers, outcome_columns=outcome_columns, expected_rows=expected_rows)
     except BaseException as exc:
         # Leave no empty or half-made report behind when the writer cannot start.

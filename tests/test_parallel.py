@@ -132,6 +132,26 @@ def test_csv_input_on_two_workers_reports_exactly_as_in_process(big_csv: Path, t
         assert two_report.read_bytes() == one_report.read_bytes()
 
 
+@pytest.mark.parametrize("variant", ["stray quote", "utf-16"])
+def test_csv_the_workers_cannot_cut_is_parsed_here_with_the_same_report(
+    big_csv: Path, tmp_path: Path, variant: str
+) -> None:
+    """Workers parse pieces of a CSV cut at record ends; past a stray quote, or in UTF-16, the main
+    process parses and sends the chunks instead (importer.csvcut): the report is the same."""
+    text = big_csv.read_text("utf-8")
+    path = tmp_path / "uncuttable.csv"
+    if variant == "stray quote":
+        at = text.index("\n", len(text) // 2) + 1  # a row of its own halfway down
+        path.write_text(text[:at] + "Tall,Guy,,,,,,,,,,,5'10\"\r\n" + text[at:], encoding="utf-8")
+    else:
+        path.write_text(text, encoding="utf-16")
+    one, one_report = _validate(path, tmp_path, 1)
+    two, two_report = _validate(path, tmp_path, 2)
+    assert two_report.read_bytes() == one_report.read_bytes()
+    assert two.summary.as_dict() == one.summary.as_dict()
+    assert one.summary.total == _data_rows() + 1 + (variant == "stray quote")
+
+
 def test_report_lines_up_with_the_input_rows(big_csv: Path, tmp_path: Path) -> None:
     _, report = _validate(big_csv, tmp_path, 2)
     with report.open(encoding="utf-8-sig", newline="") as fh:

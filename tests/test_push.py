@@ -355,3 +355,41 @@ def test_report_rows_line_up_when_some_rows_are_invalid(tmp_path: Path, mapping:
     assert rep["status"].tolist() == ["created", "invalid"]
     assert pd.isna(result.outcomes.loc[3, "id"])  # type: ignore[union-attr]
     assert result.exit_code == 1
+
+
+def test_chunks_are_checked_on_a_thread_one_ahead_of_the_push_the_first_small(
+    tmp_path: Path, mapping: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers never wait for pandas: the next chunk is checked while this one is sent."""
+    from importer import pipeline
+    from importer.records import RecordPlan
+
+    monkeypatch.setattr(pipeline, "FIRST_PUSH_CHUNK_ROWS", 3)
+    events: list[tuple[str, int, bool]] = []  # (what, first row, on the event loop's thread)
+    check, push_chunk = RecordPlan.check, RecordPlan.push
+
+    def spy_check(self: RecordPlan, chunk: pipeline.Chunk) -> object:
+        events.append(("check", int(chunk.frame.index[0]), threading.current_thread() is threading.main_thread()))
+        return check(self, chunk)
+
+    async def spy_push(self: RecordPlan, checked: object, pusher: Pusher) -> pd.DataFrame:
+        first = int(checked.chunk.frame.index[0])  # type: ignore[attr-defined]
+        events.append(("push", first, True))
+        try:
+            return await push_chunk(self, checked, pusher)  # type: ignore[arg-type]
+        finally:
+            events.append(("pushed", first, True))
+
+    monkeypatch.setattr(RecordPlan, "check", spy_check)
+    monkeypatch.setattr(RecordPlan, "push", spy_push)
+    sandbox.faults.latency_ms = 30  # a chunk's requests take long enough to see the overlap
+    data = write_contacts(tmp_path / "list.csv", 14)
+    result = push(sandbox, data, mapping, tmp_path, chunk_rows=5)
+
+    assert result.counts == {"created": 14} and sandbox.store.count("contacts") == 14
+    assert result.outcomes["id"].notna().all() and list(result.outcomes.index) == list(range(2, 16))  # type: ignore[index]
+    checks = [(first, on_loop) for what, first, on_loop in events if what == "check"]
+    # 3 records (the header's among them), then 5 a chunk; all checked off the event loop.
+    assert checks == [(2, False), (4, False), (9, False), (14, False)]
+    for first, following in [(2, 4), (4, 9), (9, 14)]:  # each next chunk checked before this one was sent
+        assert events.index(("check", following, False)) < events.index(("pushed", first, True))
