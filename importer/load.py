@@ -343,20 +343,22 @@ class _CsvSource(Source):
     def _probe(self) -> Iterator[Chunk]:
         return self._chunks(1000, 64 * 1024)  # small blocks: pyarrow parses (and checks) a block at once
 
-    def slices(self, rows: int) -> Iterator[CsvPiece | Chunk]:
+    def slices(self, rows: int, *, parsed_rows: int | None = None) -> Iterator[CsvPiece | Chunk]:
         """The data rows as pieces of ``rows`` records that workers parse themselves (:meth:`read_slice`).
 
         The file is cut at record ends found from its bytes (:mod:`importer.csvcut`); where it
-        cannot be (UTF-16, a stray quote, a bare CR), the rest comes as chunks parsed here.
+        cannot be (UTF-16, a stray quote, a bare CR), the rest comes as chunks of ``parsed_rows``
+        (default ``rows``) parsed here.
         """
+        parsed_rows = parsed_rows or rows
         if self.encoding not in CUTTABLE_ENCODINGS:
-            yield from self._chunks(rows, _CSV_BLOCK)
+            yield from self._chunks(parsed_rows, _CSV_BLOCK)
             return
         for piece in cut_csv(self.path, str(self.delimiter), rows):
             if piece.cut:
                 yield piece
             else:
-                yield from self._chunks(rows, _CSV_BLOCK, start=piece.start, first_record=piece.first_record)
+                yield from self._chunks(parsed_rows, _CSV_BLOCK, start=piece.start, first_record=piece.first_record)
 
     def read_slice(self, piece: CsvPiece) -> Chunk | None:
         """Parse one piece of :meth:`slices` (None when its rows are all blank)."""
@@ -529,10 +531,11 @@ class _ExcelSource(Source):
             if chunk is not None:
                 yield chunk
 
-    def slices(self, rows: int) -> list[tuple[int, int | None]]:
+    def slices(self, rows: int, *, parsed_rows: int | None = None) -> list[tuple[int, int | None]]:
         """(first row number, row count) of each chunk; the last has None: up to the end.
 
-        For workers that read their own chunks (:meth:`read_slice`) from the parsed sheet.
+        For workers that read their own chunks (:meth:`read_slice`) from the parsed sheet
+        (``parsed_rows``: unused, nothing is parsed here).
         """
         last = int(self._sheet.height)  # rows of the sheet, the header included
         starts = list(range(HEADER_ROW + 1, last + 1, rows)) or [HEADER_ROW + 1]

@@ -46,7 +46,7 @@ from importer.load import Chunk, Source
 from importer.reporting.base import ChunkEncoder
 from importer.reporting.summary import RunSummary
 
-__all__ = ["CheckPool", "Checked", "available_cores", "check_chunk", "plan_workers"]
+__all__ = ["CheckPool", "Checked", "available_cores", "check_chunk", "plan_workers", "sent_rows"]
 
 #: Below this many rows a chunk's fixed costs (~0.1 s of pandas set-up, the trip to a
 #: worker and back) outweigh what a second core gains.
@@ -90,24 +90,33 @@ def available_cores() -> int:
 
 
 def plan_workers(requested: int | None, rows: int | None, chunk_rows: int) -> tuple[int, int]:
-    """(worker processes, rows per chunk) for a dry run of about ``rows`` rows.
+    """(worker processes, rows per piece) for a dry run of about ``rows`` rows.
 
     ``requested`` None: one worker per core; 1 (or one core, or a file of under 20,000
-    rows): check in process. Chunks are half the size given (memory: see below); a file
-    of few chunks gets smaller ones, two per worker (not below 10,000 rows), so that the
+    rows): check in process. Pieces are 3/4 of the chunk size given, and chunks this
+    process parses itself 1/2 (:func:`sent_rows`; memory: see below); a file of few
+    pieces gets smaller ones, two per worker (not below 10,000 rows), so that the
     workers start early and finish together (a 100k-row workbook: 0.3 s faster).
     """
     workers = available_cores() if requested is None else max(1, requested)
     if workers <= 1 or rows is None or rows < 2 * MIN_PARALLEL_CHUNK_ROWS:
         return 1, chunk_rows
-    # Every worker holds a chunk in the making (~350 MiB at 100k x 15), and the main process the
-    # chunks it had to parse itself (a fork server, UTF-16): half-size chunks keep a 1M x 15 run
-    # well under 1 GiB in all (measured 700 MiB; when the main process parsed every chunk, 970 MiB
-    # at half size and 1.3 GiB at full size).
-    chunk_rows = max(MIN_PARALLEL_CHUNK_ROWS, chunk_rows // 2)
+    # A worker holds the piece it checks (~3.4 KiB a row at its peak, 15 columns), so smaller pieces
+    # save memory, but each costs ~0.15 s of fixed pandas work (10k-row pieces: 24 us a row, 50k:
+    # 10, 100k: 8). A 1M x 15 CSV peaked at 923 MiB in all with 100k-row pieces, 823 MiB with 75k.
+    chunk_rows = max(MIN_PARALLEL_CHUNK_ROWS, chunk_rows * 3 // 4)
     if rows < 2 * workers * chunk_rows:
         chunk_rows = max(MIN_PARALLEL_CHUNK_ROWS, math.ceil(rows / (2 * workers)))
     return min(workers, math.ceil(rows / chunk_rows)), chunk_rows
+
+
+def sent_rows(piece_rows: int) -> int:
+    """Rows per chunk that this process parses and sends (UTF-16, a fork server, past a stray quote).
+
+    It holds those while they are in flight too: two thirds of a piece (the UTF-16 copy of the
+    1M-row CSV peaked at 915 MiB in all so; 1.09 GiB at a piece's size).
+    """
+    return max(MIN_PARALLEL_CHUNK_ROWS, piece_rows * 2 // 3)
 
 
 # -- the worker side ---------------------------------------------------------------------------
@@ -151,11 +160,14 @@ def _check(chunk: Chunk) -> Checked:
     return check_chunk(plan, chunk, encoder, keep_outcomes)
 
 
-def _check_slice(first: int, count: int | None) -> Checked:
-    """Read rows of the (inherited, already parsed) sheet, then check them."""
+def _check_slice(piece: Any) -> Checked:
+    """Read a piece of the source (a CSV's bytes, rows of the inherited parsed sheet), then check it.
+
+    A piece the main process had to parse itself (see ``importer.csvcut``) arrives as a Chunk.
+    """
     assert _job is not None
     plan, source, encoder, keep_outcomes = _job
-    chunk, _ = source.read_rows(first, count)
+    chunk = piece if isinstance(piece, Chunk) else source.read_slice(piece)
     if chunk is None:  # only blank rows
         return Checked(None, RunSummary(), None, None, None)
     checked = check_chunk(plan, chunk, encoder, keep_outcomes)
@@ -202,7 +214,7 @@ class CheckPool:
         if self.workers > 1:
             ctx = _context()
             forked = ctx.get_start_method() == "fork"
-            self._source_in_workers = forked and hasattr(source, "read_rows")
+            self._source_in_workers = forked and hasattr(source, "read_slice")
             self._pool = ProcessPoolExecutor(
                 self.workers,
                 mp_context=ctx,
@@ -229,12 +241,14 @@ class CheckPool:
         pool = self._pool
         if self._source_in_workers:
             tasks: Iterable[tuple[Chunk | None, Callable[[], Future[Checked]]]] = (
-                (None, partial(pool.submit, _check_slice, first, count)) for first, count in source.slices(rows)
+                (None, partial(pool.submit, _check_slice, piece))
+                for piece in source.slices(rows, parsed_rows=sent_rows(rows))  # type: ignore[attr-defined]
             )
         else:
             # A small first chunk: a worker starts while the rest of the next one is parsed.
             # No read-ahead thread: the workers are the bottleneck, and it would hold one more chunk.
-            chunks = source.chunks(rows, first_rows=max(MIN_PARALLEL_CHUNK_ROWS, rows // 4), read_ahead=False)
+            sent = sent_rows(rows)
+            chunks = source.chunks(sent, first_rows=max(MIN_PARALLEL_CHUNK_ROWS, sent // 4), read_ahead=False)
             # With an encoder the result comes back as report lines: the chunk need not wait here.
             keep = self.encoder is None
             tasks = ((chunk if keep else None, partial(pool.submit, _check, chunk)) for chunk in chunks)
