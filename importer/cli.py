@@ -403,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--debug", **hidden_debug)
     m.set_defaults(func=cmd_mapping_presets)
 
-    from importer.sandbox import add_sandbox_arguments
+    from importer.sandbox.options import add_sandbox_arguments
 
     p = sub.add_parser("sandbox", help="run the local stand-in Realeflow API on 127.0.0.1")
     add_sandbox_arguments(p)

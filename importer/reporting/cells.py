@@ -60,7 +60,7 @@ def neutralise(values: pd.Series) -> pd.Series:
     if not mask.any():
         return values
     out = values.copy()
-    out[mask] = "'" + values[mask]
+    out.loc[mask] = "'" + values[mask]  # .loc: a plain out[mask] first tries the mask as a label
     return out
 
 

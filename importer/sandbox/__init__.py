@@ -11,18 +11,23 @@ process).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .faults import FAULT_KINDS, Faults
-from .server import (
-    DEFAULT_PORT,
-    KEY_ENV,
-    SandboxServer,
-    add_sandbox_arguments,
-    export_lines,
-    faults_from_args,
-    is_loopback,
-    serve,
-)
+from .options import DEFAULT_PORT, KEY_ENV, add_sandbox_arguments, export_lines, faults_from_args, is_loopback
 from .store import FIRST_IDS, SandboxStore
+
+if TYPE_CHECKING:  # loaded on first use by __getattr__ below: uvicorn and starlette cost ~80 ms
+    from .server import SandboxServer, serve
+
+
+def __getattr__(name: str) -> object:
+    if name in ("SandboxServer", "serve"):
+        from . import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_PORT",
