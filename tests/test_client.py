@@ -259,3 +259,37 @@ def test_against_the_sandbox_over_a_socket() -> None:
         assert [r["propertyId"] for r in recent] == [ok.id]
         with pytest.raises(AuthError):
             asyncio.run(session(str(sb.url), "wrong-key"))
+
+
+def test_each_request_goes_to_the_least_busy_client() -> None:
+    """16 in flight over 2 clients of 8 connections: when one client's requests finish first, the next
+    requests go to it; handed out in turn, some would queue for a connection of the busy one."""
+    gates: dict[int, asyncio.Event] = {}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        n = json.loads(request.content)["n"]
+        gates[n] = asyncio.Event()
+        await gates[n].wait()
+        return httpx.Response(200, json={"Successful": True, "Id": n})
+
+    async def go() -> list[int]:
+        async with RealeflowClient(
+            "k", "http://api.test", concurrency=16, transport=httpx.MockTransport(handler)
+        ) as api:
+            calls = [asyncio.create_task(api.create("contact", {"n": n})) for n in range(16)]
+            while len(gates) < 16:
+                await asyncio.sleep(0)
+            assert sorted(api._busy) == [8, 8]
+            for n in range(0, 16, 2):  # the even ones went to the first client: they finish
+                gates[n].set()
+            await asyncio.gather(*calls[::2])
+            more = [asyncio.create_task(api.create("contact", {"n": n})) for n in range(16, 20)]
+            while len(gates) < 20:
+                await asyncio.sleep(0)
+            busy = list(api._busy)
+            for gate in gates.values():
+                gate.set()
+            await asyncio.gather(*calls, *more)
+            return busy
+
+    assert asyncio.run(go()) == [4, 8]
