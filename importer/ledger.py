@@ -491,7 +491,12 @@ class Journal:
 
     Workers ``await`` a write; everything queued during one pass of the event
     loop is committed as one transaction, then all of them resume. ``pending``
-    is awaited before a request is sent; ``created``/``settled`` after it.
+    is awaited before a request is sent; ``settled`` after it. ``created``
+    returns at once: it is committed with the next transaction, at the latest
+    with the worker's next ``pending`` (so a worker never has a new request in
+    flight before its last create is on disk; killed in between, the row is
+    still ``pending`` and a re-run finds it in the list), and a row costs one
+    wait for a commit instead of two (~3 % of a push's time at 50 ms latency).
     """
 
     def __init__(self, ledger: Ledger, scope: str, run_id: int) -> None:
@@ -502,6 +507,7 @@ class Journal:
         self._waiters: list[asyncio.Future[None]] = []
         self._scheduled = False
         self._max_seq = -1
+        self._failure: LedgerError | None = None  # a failed commit nobody waited for: raised at the next write
         self.commits = 0  # transactions so far (for the benchmark's figures)
 
     # -- reads --------------------------------------------------------------------------------------
@@ -523,8 +529,9 @@ class Journal:
         await self._enqueue(_PENDING_SQL, params)
 
     async def created(self, key: str, kind: str, row: int, ident: int, guid: str | None = None) -> None:
+        """A key's record was created (committed with the next transaction: see the class docstring)."""
         params = (self.scope, key, kind, ident, guid, self.run_id, row, self.run_id, row, _now())
-        await self._enqueue(_CREATED_SQL, params)
+        self._queue_write(_CREATED_SQL, params)
 
     async def settled(self, key: str, kind: str, row: int, state: str, error: str = "") -> None:
         """A key whose request ended without a record: failed, not-sent or uncertain."""
@@ -552,20 +559,28 @@ class Journal:
         self.ledger.write([(_CREATED_SQL, [params])])
 
     def flush_now(self) -> None:
-        """Commit whatever is queued (also called by the event loop on its own)."""
+        """Commit whatever is queued (also called by the event loop on its own); LedgerError if that fails."""
         self._flush()
+        self._raise_failure()
 
     # -- group commit -----------------------------------------------------------------------------------
 
     async def _enqueue(self, sql: str, params: Sequence[Any]) -> None:
-        loop = asyncio.get_running_loop()
-        self._queue.setdefault(sql, []).append(params)
-        waiter: asyncio.Future[None] = loop.create_future()
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
+        self._queue_write(sql, params)
+        await waiter
+
+    def _queue_write(self, sql: str, params: Sequence[Any]) -> None:
+        self._raise_failure()
+        self._queue.setdefault(sql, []).append(params)
         if not self._scheduled:
             self._scheduled = True
-            loop.call_soon(self._flush)
-        await waiter
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
 
     def _flush(self) -> None:
         self._scheduled = False
@@ -581,6 +596,7 @@ class Journal:
             self.ledger.write(statements)
             self.commits += 1
         except LedgerError as exc:
+            self._failure = exc  # the writes nobody waits for are lost: every later write fails with it
             for w in waiters:
                 if not w.done():
                     w.set_exception(exc)

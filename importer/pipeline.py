@@ -505,11 +505,12 @@ async def _push(
                 if log is not None:
                     log.close()
                 if journal is not None:
-                    journal.flush_now()
                     if result is None:
                         with contextlib.suppress(ImporterError):  # never hide what stopped the run
+                            journal.flush_now()
                             ledger.finish_run(journal.run_id, "interrupted", dict(run.summary.counts), None)  # type: ignore[union-attr]
                     else:
+                        journal.flush_now()  # LedgerError if a create could not be recorded
                         state = "stopped" if result.fatal else "finished"
                         note = str(result.fatal) if result.fatal else None
                         ledger.finish_run(journal.run_id, state, result.counts, result.exit_code, note)  # type: ignore[union-attr]

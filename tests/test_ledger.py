@@ -129,6 +129,35 @@ def test_writes_queued_together_are_committed_together(tmp_path: Path) -> None:
     ledger.close()
 
 
+def test_a_create_is_committed_with_the_workers_next_write_and_a_failed_commit_is_not_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger, j = _journal(tmp_path / "l.sqlite3")
+    ann, bo = {"fullname": "Ann"}, {"fullname": "Bo"}
+    a, b = fingerprint("contact", ann), fingerprint("contact", bo)
+
+    def broken(statements: object) -> None:
+        raise LedgerError("disk full")
+
+    async def go() -> None:
+        await j.pending(a, "contact", 2, 0, 0, None, ann)
+        commits = j.commits
+        await j.created(a, "contact", 2, 335001)  # returns at once: no commit waited for
+        assert j.commits == commits and j.lookup([a])[a].state == "pending"
+        await j.pending(b, "contact", 3, 1, 0, 335001, bo)  # the worker's next request waits for both
+        assert j.commits == commits + 1 and j.lookup([a])[a].state == CREATED
+        monkeypatch.setattr(ledger, "write", broken)
+        await j.created(b, "contact", 3, 335002)
+        await asyncio.sleep(0)  # its commit runs, fails, and nobody waits for it...
+        with pytest.raises(LedgerError, match="disk full"):  # ...so the next write says so
+            await j.pending(a, "contact", 2, 2, 0, 335002, ann)
+
+    asyncio.run(go())
+    with pytest.raises(LedgerError, match="disk full"):
+        j.flush_now()
+    ledger.close()
+
+
 def test_bulk_lookup_handles_more_keys_than_one_query_takes(tmp_path: Path) -> None:
     ledger, j = _journal(tmp_path / "l.sqlite3")
     j.settle_many([(f"k{i}", "contact", i) for i in range(2500)], NOT_SENT, "stopped")
