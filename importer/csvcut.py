@@ -8,9 +8,11 @@ record. That holds only while every quote is where RFC 4180 puts it: a stray
 quote in an unquoted field (``5'10"``) is a literal to the parser but would
 flip the count. Each quote that the count says opens a field is therefore
 checked to start one (right after a delimiter, a line break, or the quote
-before it); at the first that does not, and at a bare CR (a line break to the
-parser, not to the count), cutting stops and the caller parses the rest in
-order.
+before it); at the first that does not, at a bare CR (a line break to the
+parser, not to the count), and at a UTF-8 BOM past the file's start (files
+joined with ``cat``: pyarrow drops a BOM that starts its input, so a piece
+starting there would lose it), cutting stops and the caller parses the rest
+in order.
 
 Only for encodings in which these bytes never occur inside another character
 (UTF-8, Windows-1252, Latin-1, ASCII): not UTF-16. numpy does the counting: one
@@ -62,11 +64,15 @@ def cut_csv(path: str | Path, delimiter: str, rows: int, *, block_size: int = _B
         start: int | None = None  # where the piece being cut starts (None: still in the header)
         record = 1
         need = 1  # record ends still wanted for the current piece (the header: one)
+        tail = b""  # the last bytes of the block before (a BOM cut in two)
         while block := fh.read(block_size):
             if block[-1] == _CR:  # keep a CR LF pair together
                 block += fh.read(1)
             if block.count(b"\r") != block.count(b"\r\n"):
                 break  # a bare CR: a line break to the parser, which the count below does not see
+            if codecs.BOM_UTF8 in tail + block:
+                break  # a BOM inside (files joined with cat): the parser would drop it at a piece's start
+            tail = block[-2:]
             data = np.frombuffer(block, dtype=np.uint8)
             breaks = np.flatnonzero(data == _LF)
             if b'"' in block:

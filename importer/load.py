@@ -389,9 +389,10 @@ class _CsvSource(Source):
             invalid.append((row.number + first_record - 1, row.text))
             return "skip"
 
+        source = self._input(start, end)
         try:
             reader = pacsv.open_csv(
-                self._input(start, end),
+                source,
                 read_options=pacsv.ReadOptions(
                     column_names=names,
                     encoding=self._arrow_encoding(),
@@ -414,6 +415,8 @@ class _CsvSource(Source):
                 ),
             )
         except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
+            if not isinstance(source, Path):
+                source.close()
             raise LoadError(f"{self.path}: cannot be read as CSV ({exc}); save it again as CSV UTF-8") from exc
         next_row = first_record  # from the start of the file, the header is record 1, parsed like any row
         limit = first_rows or rows

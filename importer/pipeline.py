@@ -322,7 +322,12 @@ class _Prepared:
     def __init__(self, source: Source, plan: Plan, rows: int) -> None:
         self._plan = plan
         self._chunks = source.chunks(rows, first_rows=min(rows, FIRST_PUSH_CHUNK_ROWS), read_ahead=False)
-        self._next: asyncio.Future[Any] = asyncio.ensure_future(asyncio.to_thread(self._step))
+        self._next = self._start()
+
+    def _start(self) -> asyncio.Future[Any]:
+        # Not asyncio.to_thread: cancelling a task that awaits it would not stop the thread, so the
+        # future is kept whole (awaited through shield) and aclose can wait for the thread to end.
+        return asyncio.get_running_loop().run_in_executor(None, self._step)
 
     def _step(self) -> Any:
         chunk = next(self._chunks, None)
@@ -332,16 +337,25 @@ class _Prepared:
         return self
 
     async def __anext__(self) -> Any:
-        check = await self._next
+        check = await asyncio.shield(self._next)
         if check is None:
             raise StopAsyncIteration
-        self._next = asyncio.ensure_future(asyncio.to_thread(self._step))
+        self._next = self._start()
         return check
 
     async def aclose(self) -> None:
-        """Wait for the thread's chunk (the source must not be read after the run ends); drop it."""
-        with contextlib.suppress(BaseException):
-            await self._next
+        """Wait for the thread (the source must not be read after the run ends), then close the reader."""
+        cancelled = False
+        while not self._next.done():
+            try:
+                await asyncio.wait({self._next})  # a cancel ends this wait, not the thread's future
+            except asyncio.CancelledError:
+                cancelled = True
+        if not self._next.cancelled():
+            self._next.exception()  # retrieved: a chunk that failed after the run ended is not news
+        self._chunks.close()  # type: ignore[attr-defined]  # the file, now, not when collected
+        if cancelled:
+            raise asyncio.CancelledError
 
 
 def validate_file(

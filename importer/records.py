@@ -82,6 +82,10 @@ class RecordPlan:
         self.record = bound.mapping.records[0]
         self.kind = self.record.kind
         self.kinds = {self.kind}
+        # Without a ledger, what each record key became in earlier chunks of this run, so that a
+        # repeat in a later chunk is skipped as a twin too (with a ledger, the ledger knows).
+        # Grows with the file (~200 bytes a distinct row): the price of --no-ledger.
+        self._made: dict[str, Outcome] = {}
 
     def check(self, chunk: Chunk) -> ChunkCheck:
         """Extract and validate one chunk."""
@@ -148,6 +152,8 @@ class RecordPlan:
             for o in sent:
                 pusher.report_row(o.status)
         outcomes = decided + sent
+        if journal is None:
+            self._made.update((j.key, o) for j, o in zip(send, sent, strict=True) if j.key is not None)
         by_row = {o.row: o for o in outcomes}
         for row, first in twins:
             outcome = _twin(row, by_row[first])
@@ -171,6 +177,10 @@ class RecordPlan:
                 twins.append((job.row, first_of[key]))
                 continue
             first_of[key] = job.row
+            earlier = self._made.get(key) if key is not None and journal is None else None
+            if earlier is not None:  # met in an earlier chunk of this run (no ledger to tell)
+                decided.append(_twin(job.row, earlier))
+                continue
             entry = entries.get(key) if key is not None else None
             if entry is None:
                 if settings.retry_failed:

@@ -96,6 +96,16 @@ def test_a_bare_cr_stops_cutting(tmp_path: Path) -> None:
     assert list(cut_csv(path, ",", 1, block_size=1 << 20)) == [CsvPiece(0, None, 1, cut=False)]
 
 
+def test_a_bom_inside_the_file_stops_cutting(tmp_path: Path) -> None:
+    """Two exports joined with cat: the second's BOM stays in its cell, as when parsed in order."""
+    path = tmp_path / "joined.csv"
+    path.write_bytes(b"First,Last\r\nAnn,Lee\r\n\xef\xbb\xbfBob,Ray\r\nCy,Moe\r\n")
+    pieces = list(cut_csv(path, ",", 1, block_size=4))
+    assert not pieces[-1].cut and pieces[-1].start <= path.read_bytes().index(b"\xef\xbb\xbf")
+    frame, _, _ = _in_pieces(path, 1)
+    assert frame["First"].tolist() == ["Ann", "\ufeffBob", "Cy"] == _in_one_go(path, 1)[0]["First"].tolist()
+
+
 def test_a_header_with_a_stray_quote_leaves_the_whole_file_in_order(tmp_path: Path) -> None:
     path = tmp_path / "h.csv"
     path.write_bytes(b'a,b"c\r\n1,2\r\n')

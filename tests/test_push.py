@@ -85,9 +85,11 @@ def test_force_sends_again_and_the_ledger_keeps_the_new_ids(
     assert again.outcomes["id"].tolist() == forced.outcomes["id"].tolist() != first.outcomes["id"].tolist()  # type: ignore[index]
 
 
+@pytest.mark.parametrize("ledger", [True, False], ids=["ledger", "no ledger"])
 def test_the_same_record_twice_in_a_file_is_sent_once_even_across_chunks(
-    tmp_path: Path, mapping: Path, sandbox: SandboxServer
+    tmp_path: Path, mapping: Path, sandbox: SandboxServer, ledger: bool
 ) -> None:
+    """With a ledger it tells what a key became in an earlier chunk; without one, the plan remembers."""
     data = tmp_path / "dups.csv"
     data.write_text(
         "Name,Email,City,State,Zip,Tags\n"
@@ -99,7 +101,7 @@ def test_the_same_record_twice_in_a_file_is_sent_once_even_across_chunks(
         "Ann Lee,ann@example.com,Akron,OH,44301,x\n",  # row 7
         encoding="utf-8",
     )
-    result = push(sandbox, data, mapping, tmp_path, chunk_rows=2)
+    result = push(sandbox, data, mapping, tmp_path, chunk_rows=2, **({} if ledger else {"ledger": False}))
     out = result.outcomes
     assert out is not None
     assert out["status"].tolist() == ["created", "created", "skipped", "created", "skipped", "skipped"]
@@ -393,3 +395,47 @@ def test_chunks_are_checked_on_a_thread_one_ahead_of_the_push_the_first_small(
     assert checks == [(2, False), (4, False), (9, False), (14, False)]
     for first, following in [(2, 4), (4, 9), (9, 14)]:  # each next chunk checked before this one was sent
         assert events.index(("check", following, False)) < events.index(("pushed", first, True))
+
+
+def test_a_cancelled_push_waits_for_the_chunk_being_read_then_closes_the_reader() -> None:
+    """Ctrl-C while the next chunk is read on its thread: the run ends after the read, the file closed."""
+    from importer.pipeline import _Prepared
+
+    events: list[str] = []
+
+    class SlowSource:
+        def chunks(self, rows: int, *, first_rows: int | None = None, read_ahead: bool = True) -> object:
+            try:
+                for i in range(3):
+                    time.sleep(0.3)
+                    events.append(f"read {i}")
+                    yield i
+            finally:
+                events.append("closed")
+
+    class Plan:
+        def check(self, chunk: object) -> object:
+            return chunk
+
+        def prepare(self, check: object) -> object:
+            return check
+
+    async def go() -> None:
+        prepared = _Prepared(SlowSource(), Plan(), 10)  # type: ignore[arg-type]
+
+        async def consume() -> None:
+            try:
+                async for _ in prepared:
+                    await asyncio.sleep(10)
+            finally:
+                await prepared.aclose()
+
+        task = asyncio.create_task(consume())
+        await asyncio.sleep(0.1)  # the first chunk is being read
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        events.append("run ended")
+
+    asyncio.run(go())
+    assert events == ["read 0", "closed", "run ended"]
