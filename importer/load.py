@@ -452,12 +452,12 @@ class _CsvSource(Source):
 
     def _input(self, start: int, end: int | None) -> Any:
         """What pyarrow reads: the file, or its bytes from ``start`` (to ``end``)."""
-        if not start and end is None:
-            return self.path
-        with open(self.path, "rb") as fh:
-            fh.seek(start)
-            if end is not None:
+        if end is not None:  # a worker's piece: read whole, parsed from memory
+            with open(self.path, "rb") as fh:
+                fh.seek(start)
                 return pa.BufferReader(fh.read(end - start))
+        if not start:
+            return self.path
         stream = pa.OSFile(str(self.path))
         stream.seek(start)
         return stream

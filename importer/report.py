@@ -130,13 +130,14 @@ def open_report(
         )
     if input_path is not None and (Path(input_path).resolve() == path.resolve() or _same_file(Path(input_path), path)):
         raise ReportError(f"the report {path} would overwrite the input file; choose another report path")
-    if fmt == "xlsx":
-        from importer.reporting.xlsx import EXCEL_MAX_ROWS
-    if fmt == "xlsx" and expected_rows is not None and expected_rows > EXCEL_MAX_ROWS - 1:
-        raise ReportError(
-            f"{path}: {expected_rows:,} rows do not fit in an Excel sheet (limit {EXCEL_MAX_ROWS - 1:,} "
-            f"rows under the header); write the report as .csv instead, e.g. {path.with_suffix('.csv')}"
-        )
+    if fmt == "xlsx" and expected_rows is not None:
+        from importer.reporting.xlsx import EXCEL_MAX_ROWS  # openpyxl is imported for .xlsx reports only
+
+        if expected_rows > EXCEL_MAX_ROWS - 1:
+            raise ReportError(
+                f"{path}: {expected_rows:,} rows do not fit in an Excel sheet (limit {EXCEL_MAX_ROWS - 1:,} "
+                f"rows under the header); write the report as .csv instead, e.g. {path.with_suffix('.csv')}"
+            )
     if path.is_dir():
         raise ReportError(f"cannot write the report {path}: it is a folder; give a file name")
     try:

@@ -47,22 +47,20 @@ def _loopback_host(text: str) -> str:
 
 
 def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a share between 0 and 1 (e.g. 0.05)")
-    return value
+    return _number(text, 1.0, "a share between 0 and 1 (e.g. 0.05)")
 
 
 def _non_negative(text: str) -> float:
+    return _number(text, float("inf"), "a number >= 0")
+
+
+def _number(text: str, most: float, what: str) -> float:
     try:
         value = float(text)
     except ValueError:
         value = -1.0
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number >= 0")
+    if not 0.0 <= value <= most:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
     return value
 
 
