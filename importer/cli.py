@@ -34,7 +34,7 @@ def _observer(quiet: bool):
     from importer.pipeline import Observer
 
     class TerminalObserver(Observer):
-        """A tqdm bar on stderr when it is a terminal; silent otherwise or with --quiet."""
+        """A tqdm bar on stderr when it is a terminal (not with --quiet); notices on stderr always."""
 
         def __init__(self) -> None:
             self.bar = None
@@ -60,9 +60,10 @@ def _observer(quiet: bool):
                 self.bar.update(rows)
 
         def notice(self, message: str) -> None:
+            # Even with --quiet: a pause or a recovery is what a cron mail should show.
             if self.bar is not None:
                 self.bar.write(f"{PROG}: {message}", file=sys.stderr)
-            elif not quiet:
+            else:
                 print(f"{PROG}: {message}", file=sys.stderr)
 
         def finished(self) -> None:
@@ -331,7 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="PATH",
             help="results report: .csv, .xlsx or .json (default beside FILE: leads.csv -> leads.<command>-report.csv)",
         )
-        p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+        p.add_argument(
+            "--quiet", "-q", action="store_true", help="no progress bar (notices such as pauses still go to stderr)"
+        )
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     p = sub.add_parser("validate", help="dry run: check every row and write the report; sends nothing")

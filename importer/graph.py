@@ -704,6 +704,9 @@ class GraphPlan:
             return made
         if pusher.fatal is not None:
             return _Made(error="not sent: the run stopped before this part", row=row, label=label)
+        if stored is not None and stored.state == "uncertain" and not pusher.settings.retry_failed:
+            # An earlier run lost this create's answer and could not find it: only --retry-failed resends.
+            return _Made(error=_maybe_created(kind), row=row, label=label)
         async with resolver.open(kind):
             if stored is not None and stored.state == "pending":
                 found = await self._reconcile(kind, job, resolver)
@@ -714,6 +717,13 @@ class GraphPlan:
             self.state.sending(keys, kind, row)
             outcome = await pusher.send(job)
             if outcome.status != CREATED or outcome.id is None:
+                if outcome.maybe_created:
+                    # Its answer was lost and it was not found: it may exist, so it must not be sent
+                    # again blindly. Failed: uncertain (--retry-failed resends it). Not sent (the run
+                    # stopped meanwhile): left pending, for the next run to look for in the list.
+                    if outcome.status != NOT_SENT:
+                        self.state.uncertain(keys, kind, row, outcome.error)
+                    return _Made(error=outcome.error, row=row, label=label, sent=outcome.status != NOT_SENT)
                 if outcome.status == NOT_SENT:  # refused (401) before anything was created
                     self.state.failed(keys, kind, row, outcome.error)
                     return _Made(error=outcome.error or "not sent", row=row, label=label)
@@ -839,6 +849,13 @@ def _elsewhere(made: _Made, row: int) -> str:
 
 def _relation_key(pair: tuple[int, int]) -> str:
     return f"relation|{pair[0]}|{pair[1]}"
+
+
+def _maybe_created(kind: str) -> str:
+    return (
+        f"an earlier run lost the answer to this {kind}'s create and could not find it among the recent "
+        f"{kind}s: it may have been created; check Realeflow, then re-run with --retry-failed to send it"
+    )
 
 
 def _maybe_related() -> str:

@@ -38,7 +38,7 @@ from importer.ledger import Journal, Ledger, LedgerGraphState, default_ledger_pa
 from importer.load import Chunk, Source, open_source
 from importer.mapping import BoundMapping, Mapping, load_mapping
 from importer.parallel import Checked, CheckPool, plan_workers
-from importer.push import Pusher, PushSettings, RequestLog
+from importer.push import Pusher, PushSettings, RequestLog, start_retrying
 from importer.records import RecordPlan
 from importer.report import ReportWriter, RunSummary, default_report_path, open_report
 
@@ -480,29 +480,37 @@ async def _push(
         async with RealeflowClient(
             api_key, base_url, concurrency=settings.concurrency, timeout=settings.request_timeout
         ) as client:
-            status = await client.account_status()
+            async for attempt in start_retrying(settings, lambda m: observer.notice(f"account check: {m}")):
+                with attempt:
+                    status = await client.account_status()
             if status != "Active":
                 raise AccountInactiveError(
                     f"the Realeflow account status is '{status}', not 'Active': nothing was sent; "
                     "sort the account out in Realeflow first"
                 )
-            writer = _writer(source, plan, "push", report)
-            run = _Run("push", source, plan, writer, keep_outcomes=keep_outcomes)
-            journal = None
-            if ledger is not None:
-                scope = scope_of(base_url)
-                journal = Journal(ledger, scope, ledger.start_run(scope, "push", str(source.path), mapping_name))
-                if hasattr(plan, "state"):  # the property-with-contacts plan keeps its parts in the ledger too
-                    plan.state = LedgerGraphState(journal)
-            log = RequestLog(log_path, journal.run_id if journal else None) if log_path is not None else None
-            observer.started("push", source)
-            total = estimate_rows(source)
-            if total is not None:
-                observer.expected(total)
-            run.live = _Live(observer, run.summary)
-            pusher = Pusher(client, settings, journal=journal, log=log, on_notice=observer.notice, on_row=run.live.row)
+            # The log first: a log file that cannot be opened stops the run before the report is
+            # replaced or the ledger records a run.
+            log = RequestLog(log_path) if log_path is not None else None
+            writer = journal = None
             result: ImportResult | None = None
             try:
+                writer = _writer(source, plan, "push", report)
+                run = _Run("push", source, plan, writer, keep_outcomes=keep_outcomes)
+                if ledger is not None:
+                    scope = scope_of(base_url)
+                    journal = Journal(ledger, scope, ledger.start_run(scope, "push", str(source.path), mapping_name))
+                    if hasattr(plan, "state"):  # the property-with-contacts plan keeps its parts in the ledger too
+                        plan.state = LedgerGraphState(journal)
+                if log is not None and journal is not None:
+                    log.run_id = journal.run_id
+                observer.started("push", source)
+                total = estimate_rows(source)
+                if total is not None:
+                    observer.expected(total)
+                run.live = _Live(observer, run.summary)
+                pusher = Pusher(
+                    client, settings, journal=journal, log=log, on_notice=observer.notice, on_row=run.live.row
+                )
                 await pusher.prime(plan.kinds)
                 recovered = await pusher.recover()
                 if recovered:

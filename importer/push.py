@@ -7,7 +7,8 @@ key) and returns one :class:`Outcome` per job; ``Pusher.send`` does one job.
   clients of at most eight connections underneath).
 - tenacity retries :class:`TransientError` (5xx, 429, timeouts, dropped
   connections) with full-jitter exponential backoff; a 429's Retry-After is
-  honoured. A row has ``max_attempts`` tries and ``row_timeout`` seconds
+  honoured. A row has ``max_attempts`` tries, and no try starts (nor wait
+  begins) that would end more than ``row_timeout`` seconds after its first
   (time the whole run spent paused does not count). A row that runs out is
   ``failed`` with the last error; the run goes on.
 - ``Successful: false`` and other 4xx answers fail the row at once.
@@ -21,7 +22,13 @@ key) and returns one :class:`Outcome` per job; ``Pusher.send`` does one job.
   request was sent: it is sent again. Otherwise it fails as ``uncertain``
   rather than risk a duplicate. "Covers" means the list reaches back past the
   highest id known when the request went out, or fewer than 22 creates could
-  have come after it (what was in flight plus what started since).
+  have come after it (what was in flight plus what started since). After a
+  read timeout or a 502/504 the server may still be working on the request,
+  so absence proves nothing until ``settle_seconds`` have passed: until then
+  the list is read again (creates still held). A row whose tries run out
+  right after a lost answer is looked for once more, never sent again:
+  found, absent (``failed``) or ``uncertain``. Outcomes that may stand for a
+  record that exists carry ``maybe_created``.
 - **Ledger.** With a :class:`importer.ledger.Journal`, a job with a ``key`` is
   recorded ``pending`` (with the payload) *before* each request and settled
   after it; :meth:`Pusher.recover` settles what a killed run left pending.
@@ -70,6 +77,7 @@ __all__ = [
     "RateLimiter",
     "RequestLog",
     "matches",
+    "start_retrying",
 ]
 
 CREATED = "created"
@@ -95,6 +103,7 @@ class PushSettings:
     backoff_base: float = 0.5  # seconds; full jitter: a wait is uniform in [0, base * 2**n]
     backoff_max: float = 30.0
     request_timeout: float = 30.0
+    settle_seconds: float = 15.0  # after a read timeout or 502/504: the time the server may still commit it
     max_rate: float | None = None  # requests per second across all workers
     retry_after_max: float = 120.0  # the longest Retry-After honoured as given
     pause_base: float = 5.0  # first pause when most recent requests fail
@@ -139,6 +148,7 @@ class Outcome:
     latency: float = 0.0
     note: str = ""  # e.g. "found after a lost answer"; goes to the report's warnings
     guid: str | None = None
+    maybe_created: bool = False  # a create's answer was lost and the record was not found: it may exist
 
 
 class _Stopped(Exception):
@@ -338,6 +348,7 @@ class _Sent:
     mark: int | None
     error: TransientError
     timed_out: bool
+    at: float  # time.monotonic() when the answer was lost
 
 
 @dataclass
@@ -540,17 +551,14 @@ class Pusher:
         except (_Stopped, AuthError) as exc:
             if isinstance(exc, AuthError):
                 self.stop(exc)
-            note = ""
-            if row.sent is not None:
-                note = "its last create's answer was lost; the next run checks whether it went through"
-            return self._outcome(row, NOT_SENT, error=self._not_sent_reason(), note=note)
+            return self._not_sent(row)
         except _RowFailed as exc:
             return self._outcome(row, FAILED, error=str(exc))
         except TransientError as exc:
             if self._stop.is_set():
-                return self._outcome(row, NOT_SENT, error=self._not_sent_reason())
+                return self._not_sent(row)
             if row.sent is not None:
-                return await self._uncertain(row, f"{exc}; the answer to an earlier try was lost")
+                return await self._last_look(row)
             return self._outcome(row, FAILED, error=f"{exc} (gave up after {row.attempts} attempt(s))")
         finally:
             if row.holding:
@@ -562,17 +570,38 @@ class Pusher:
     def _outcome(self, row: _Row, status: str, **kw: Any) -> Outcome:
         return Outcome(row.job.row, status, attempts=row.attempts, latency=time.monotonic() - row.started, **kw)
 
+    def _not_sent(self, row: _Row) -> Outcome:
+        """The run stopped before this row was done; if a create's answer was lost, it may exist."""
+        if row.sent is None:
+            return self._outcome(row, NOT_SENT, error=self._not_sent_reason())
+        # Its ledger line stays pending: the next run looks for it before sending.
+        note = "its last create's answer was lost; the next run checks whether it went through"
+        return self._outcome(row, NOT_SENT, error=self._not_sent_reason(), note=note, maybe_created=True)
+
+    async def _last_look(self, row: _Row) -> Outcome:
+        """Out of tries just after a lost answer: look for the record once more, never send it again."""
+        sent = row.sent
+        assert sent is not None
+        try:
+            outcome = await self._resolve(row.job, row, final=True)
+        except _Stopped:
+            return self._not_sent(row)
+        except (TransientError, ApiError) as exc:
+            return await self._uncertain(row, f"{sent.error}; the list to look for it in could not be read ({exc})")
+        assert outcome is not None
+        return outcome
+
     def _stop_rule(self, row: _Row) -> Callable[[RetryCallState], bool]:
         def stop(state: RetryCallState) -> bool:
             if self._stop.is_set():
                 return True
             active = time.monotonic() - row.started - (self._breaker.paused_total - row.paused_at_start)
-            return active >= self.settings.row_timeout
+            # tenacity has worked out the wait before asking: no wait may run past the row's time.
+            return active + state.upcoming_sleep >= self.settings.row_timeout
 
         return stop
 
     def _wait(self, state: RetryCallState) -> float:
-        self.stats.retries += 1
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, TransientError):
             if exc.ambiguous and not _timed_out(exc):
@@ -582,6 +611,11 @@ class Pusher:
         return wait_random_exponential(multiplier=self.settings.backoff_base, max=self.settings.backoff_max)(state)
 
     async def _sleep(self, seconds: float) -> None:
+        self.stats.retries += 1  # tenacity sleeps (0 s included) once before every retry
+        await self._pause(seconds)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, cut short when the run stops."""
         if seconds > 0 and not self._stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), seconds)
@@ -626,7 +660,7 @@ class Pusher:
                 recorded = True
                 self._log(row, "lost" if exc.ambiguous else "error", started, http=exc.status_code, error=str(exc))
                 if exc.ambiguous:
-                    row.sent = _Sent(seq, inflight, mark, exc, _timed_out(exc))
+                    row.sent = _Sent(seq, inflight, mark, exc, _timed_out(exc), time.monotonic())
                     if not row.holding:
                         row.holding = True
                         self._gate.hold()
@@ -671,39 +705,62 @@ class Pusher:
             if not recorded:
                 self._breaker.abandon(token)
 
-    async def _resolve(self, job: Job, row: _Row) -> Outcome | None:
-        """After a lost answer: the row's outcome if settled (found / uncertain), None to send again."""
+    async def _resolve(self, job: Job, row: _Row, *, final: bool = False) -> Outcome | None:
+        """After a lost answer: the row's outcome if settled (found / uncertain), None to send again.
+
+        ``final``: the row has no tries left, so absence makes it ``failed`` instead of sent again.
+        """
         sent = row.sent
         assert sent is not None
         await self._gate.drain(self._stop)  # every other answer is in and recorded: their ids are claimed
-        started = time.monotonic()
-        records = await self._recent(job.kind)
-        self.stats.lookups += 1
-        hit = self._match(job.kind, job.payload, records, sent.mark, set())
-        if hit is not None:
-            ident, guid = hit
-            self._see(job.kind, ident)
-            if self.journal is not None and job.key is not None:
-                await self.journal.created(job.key, job.kind, job.row, ident, guid)
-            self._log(row, "found", started, id=ident)
-            self.stats.found += 1
-            self._unhold(row)
-            return self._outcome(
-                row, CREATED, id=ident, guid=guid, note=f"its answer was lost; found among the recent {job.kind}s"
+        pause = 0.5
+        while True:
+            started = time.monotonic()
+            records = await self._recent(job.kind)
+            self.stats.lookups += 1
+            hit = self._match(job.kind, job.payload, records, sent.mark, set())
+            if hit is not None:
+                ident, guid = hit
+                self._see(job.kind, ident)
+                if self.journal is not None and job.key is not None:
+                    await self.journal.created(job.key, job.kind, job.row, ident, guid)
+                self._log(row, "found", started, id=ident)
+                self.stats.found += 1
+                self._unhold(row)
+                return self._outcome(
+                    row, CREATED, id=ident, guid=guid, note=f"its answer was lost; found among the recent {job.kind}s"
+                )
+            newer = self._seq - sent.seq - 1
+            foreign = any(
+                (i := _record_int_id(job.kind, r)) is not None
+                and (sent.mark is None or i > sent.mark)
+                and (job.kind, i) not in self._claimed
+                for r in records
             )
-        newer = self._seq - sent.seq - 1
-        foreign = any(
-            (i := _record_int_id(job.kind, r)) is not None
-            and (sent.mark is None or i > sent.mark)
-            and (job.kind, i) not in self._claimed
-            for r in records
-        )
-        if _covered(records, sent.mark, sent.inflight, newer, foreign):
-            self._log(row, "absent", started)
-            self._unhold(row)
+            if not _covered(records, sent.mark, sent.inflight, newer, foreign):
+                self._log(row, "uncertain", started)
+                return await self._uncertain(row, str(sent.error))
+            # A request that timed out may still be carried out: its absence proves nothing until the
+            # server has had settle_seconds more (no create starts meanwhile, so it stays in the list).
+            left = sent.at + self.settings.settle_seconds - time.monotonic() if sent.timed_out else 0.0
+            if left <= 0:
+                break
+            self._log(row, "not-yet", started)
+            await self._pause(min(pause, left))
+            if self._stop.is_set():
+                raise _Stopped
+            pause *= 2
+        self._log(row, "absent", started)
+        self._unhold(row)
+        if not final:
             return None  # provably not created: send again
-        self._log(row, "uncertain", started)
-        return await self._uncertain(row, str(sent.error))
+        error = (
+            f"{sent.error} (gave up after {row.attempts} attempt(s)); it is not among the "
+            f"{LIST_SIZE} most recent {job.kind}s, so it was not created"
+        )
+        if self.journal is not None and job.key is not None:
+            await self.journal.settled(job.key, job.kind, job.row, FAILED, error)
+        return self._outcome(row, FAILED, error=error)
 
     async def _uncertain(self, row: _Row, reason: str) -> Outcome:
         job = row.job
@@ -714,7 +771,7 @@ class Pusher:
         if self.journal is not None and job.key is not None:
             await self.journal.settled(job.key, job.kind, job.row, "uncertain", error)
         self._unhold(row)
-        return self._outcome(row, FAILED, error=error)
+        return self._outcome(row, FAILED, error=error, maybe_created=True)
 
     def _unhold(self, row: _Row) -> None:
         row.sent = None
@@ -731,13 +788,7 @@ class Pusher:
 
     async def _recent_retrying(self, kind: str) -> list[dict[str, Any]]:
         """The list, with the rows' retry rules (for the start of a run, when nothing else is going on)."""
-        s = self.settings
-        async for attempt in AsyncRetrying(
-            stop=stop_after_attempt(s.max_attempts),
-            wait=wait_random_exponential(multiplier=s.backoff_base, max=s.backoff_max),
-            retry=retry_if_exception_type(TransientError),
-            reraise=True,
-        ):
+        async for attempt in start_retrying(self.settings):
             with attempt:
                 records = await self._recent(kind)
         return records
@@ -774,6 +825,33 @@ class Pusher:
             self.log.write(
                 row=row.job.row, kind=row.job.kind, status=status, attempt=row.attempts, latency_ms=latency, **fields
             )
+
+
+def start_retrying(settings: PushSettings, on_retry: Callable[[str], None] | None = None) -> AsyncRetrying:
+    """Retries for the requests that start a run (account check, list priming): the rows' rules.
+
+    A 5xx, 429 or timeout at the start of a scheduled run is retried like a row's, not fatal.
+    ``on_retry`` is told, in words, what failed and how long the wait is.
+    """
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, TransientError) and exc.retry_after is not None:
+            return min(exc.retry_after, settings.retry_after_max)
+        return wait_random_exponential(multiplier=settings.backoff_base, max=settings.backoff_max)(state)
+
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        if on_retry is not None:
+            on_retry(f"{exc}; trying again in {state.upcoming_sleep:.1f} s")
+
+    return AsyncRetrying(
+        stop=stop_after_attempt(settings.max_attempts),
+        wait=wait,
+        retry=retry_if_exception_type(TransientError),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
 
 
 def _timed_out(exc: TransientError) -> bool:

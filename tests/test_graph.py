@@ -513,3 +513,32 @@ def test_force_sends_again_what_an_earlier_run_created(tmp_path: Path, monkeypat
         assert sb.store.count("properties") == 2 * counts[0]
         assert sb.store.count("contacts") == 2 * counts[1]
         assert len(sb.store.relations()) == 2 * counts[2]
+
+
+def test_a_part_whose_answer_was_lost_and_not_found_is_not_sent_again_by_a_rerun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A create reported "may have been created" is left alone by later runs (--retry-failed resends it)."""
+    from importer.push import Outcome
+
+    rows = generated_rows(12, seed=6)
+    data, mapping, ledger = write_csv(tmp_path / "list.csv", rows), write_mapping(tmp_path), tmp_path / "l.sqlite3"
+    real_send = Pusher.send
+    lost: list[int] = []
+
+    async def send(self: Pusher, job: Job) -> Outcome:
+        outcome = await real_send(self, job)
+        if job.kind == "property" and not lost and outcome.status == "created":
+            lost.append(job.row)  # created on the server, but as if its answer was lost and never found
+            return Outcome(job.row, "failed", error="connection dropped; it may have been created", maybe_created=True)
+        return outcome
+
+    with SandboxServer() as sb:
+        monkeypatch.setattr(Pusher, "send", send)
+        first = run_with_ledger(data, mapping, sb, ledger, sb.api_key)
+        monkeypatch.undo()
+        assert lost and first.loc[lost[0], "status"] == "failed"
+        made = sb.store.count("properties")
+        second = run_with_ledger(data, mapping, sb, ledger, sb.api_key)
+        assert sb.store.count("properties") == made, "a property that may exist was sent again"
+        assert "--retry-failed" in second.loc[lost[0], "error"]

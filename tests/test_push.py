@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from importer.errors import ApiUnavailableError
+from importer.client import RealeflowClient
+from importer.errors import ApiUnavailableError, TransientError
 from importer.ledger import Journal, Ledger, fingerprint, scope_of
 from importer.pipeline import ImportResult, Observer, push_file
 from importer.push import LIST_SIZE, Job, Pusher, PushSettings, matches
@@ -181,12 +182,73 @@ def test_retry_after_is_honoured(tmp_path: Path, mapping: Path, sandbox: Sandbox
     data = write_contacts(tmp_path / "list.csv", 3)
     sandbox.faults.rate_limit_rate = 0.5
     sandbox.faults.retry_after = 1
-    started = time.monotonic()
     result = push(sandbox, data, mapping, tmp_path, settings=PushSettings(concurrency=3, **FAST))
     assert result.counts == {"created": 3}
-    limited = [r for r in sandbox.store.requests("/api/contact/create") if r["status"] == 429]
+    requests = sandbox.store.requests("/api/contact/create")
+    limited = [r for r in requests if r["status"] == 429]
     assert limited  # seed 0 draws at least one 429 among the first requests
-    assert time.monotonic() - started >= 1.0  # our own backoff (<= 0.05 s) would not wait this long
+    for r in limited:  # the same body is sent again no sooner than Retry-After says (our backoff: <= 0.05 s)
+        again = next(q for q in requests if q["request_id"] > r["request_id"] and q["body"] == r["body"])
+        gap = (pd.Timestamp(again["at"]) - pd.Timestamp(r["at"])).total_seconds()
+        assert gap >= 0.95, gap
+
+
+def test_the_account_check_at_the_start_is_retried_like_a_row(
+    tmp_path: Path, mapping: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One 503 or timeout on the first request must not end a scheduled run."""
+    real = RealeflowClient.account_status
+    calls: list[int] = []
+
+    async def flaky(self: RealeflowClient) -> str:
+        calls.append(1)
+        if len(calls) <= 2:
+            raise TransientError("server error HTTP 503 from /api/account/status", status_code=503)
+        return await real(self)
+
+    monkeypatch.setattr(RealeflowClient, "account_status", flaky)
+    notes = Notes()
+    result = push(sandbox, write_contacts(tmp_path / "list.csv", 3), mapping, tmp_path, observer=notes)
+    assert result.counts == {"created": 3} and len(calls) == 3
+    assert sum("account check: server error HTTP 503" in n and "trying again" in n for n in notes.notices) == 2
+
+
+def test_no_retry_waits_past_the_row_timeout(tmp_path: Path, mapping: Path, sandbox: SandboxServer) -> None:
+    data = write_contacts(tmp_path / "list.csv", 1)
+    sandbox.faults.rate_limit_rate = 1.0
+    sandbox.faults.retry_after = 3
+    started = time.monotonic()
+    settings = PushSettings(concurrency=1, **{**FAST, "row_timeout": 1.0})
+    result = push(sandbox, data, mapping, tmp_path, settings=settings)
+    assert time.monotonic() - started < 2.5  # not the 3 s the Retry-After asks for
+    assert result.counts == {"failed": 1}
+    assert "429" in result.outcomes.loc[2, "error"]  # type: ignore[union-attr]
+    assert len(sandbox.store.requests("/api/contact/create")) == 1
+
+
+def test_a_log_file_that_cannot_be_written_stops_the_run_before_anything_changes(
+    tmp_path: Path, mapping: Path, env: SandboxServer, run_cli
+) -> None:
+    data = write_contacts(tmp_path / "list.csv", 3)
+    report, ledger = tmp_path / "report.csv", tmp_path / "ledger.sqlite3"
+    report.write_text("an earlier report\n", encoding="utf-8")
+    args = ["push", data, "-m", mapping, "--report", report, "--ledger", ledger]
+    code, _, err = run_cli(*args, "--log-file", tmp_path / "no" / "such" / "dir.log")
+    assert code == 2 and "cannot write the log file" in err
+    assert report.read_text(encoding="utf-8") == "an earlier report\n"
+    assert env.store.requests("/api/contact/create") == []
+    code, out, _ = run_cli("history", "--ledger", ledger)
+    assert code == 0 and "running" not in out
+
+
+def test_notices_reach_stderr_with_quiet(tmp_path: Path, mapping: Path, env: SandboxServer, run_cli) -> None:
+    """--quiet drops the progress bar, not what a cron mail should show (a crashed run's rows settled)."""
+    data = write_contacts(tmp_path / "list.csv", 2)
+    ledger = tmp_path / "ledger.sqlite3"
+    _pending(ledger, str(env.url), [(2, _payload(0), 0, 0, None)])  # a run died with row 2 in flight
+    code, _, err = run_cli("push", data, "-m", mapping, "--ledger", ledger, "--report", tmp_path / "r.csv", "-q")
+    assert code == 0
+    assert "stopped with 1 create(s) in flight" in err
 
 
 def test_max_rate_caps_requests_per_second(tmp_path: Path, mapping: Path, sandbox: SandboxServer) -> None:

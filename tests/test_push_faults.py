@@ -236,3 +236,51 @@ def test_two_runs_on_one_ledger_are_refused_with_exit_2(
     rc, _, _ = run_cli("push", data, "-m", mapping, "--ledger", ledger, "--report", tmp_path / "r.csv")
     assert rc == 0
     assert env.store.count("contacts") == 5
+
+
+def _slow_commit_run(tmp_path: Path, mapping: Path, settle: float, name: str) -> tuple[SandboxServer, Path]:
+    """40 rows against a sandbox that stores a tenth of the creates 0.35 s after the client timed out."""
+    data = write_contacts(tmp_path / f"{name}.csv", 40)
+    report = tmp_path / f"{name}-report.csv"
+    sb = SandboxServer(faults=Faults(slow_commit_rate=0.1, hang_seconds=0.6, seed=2))
+    sb.start()
+    settings = PushSettings(concurrency=4, **{**FAST, "request_timeout": 0.25}, settle_seconds=settle)
+    push_file(data, mapping, report=report, api_key=sb.api_key, base_url=sb.url, settings=settings, ledger=False)
+    time.sleep(0.5)  # let the last slow commits land
+    return sb, report
+
+
+def test_a_read_timeout_whose_create_lands_later_is_found_not_sent_again(tmp_path: Path, mapping: Path) -> None:
+    sb, report = _slow_commit_run(tmp_path, mapping, settle=2.0, name="settled")
+    try:
+        slow = [r for r in sb.store.requests("/api/contact/create") if r["fault"] == "slow_commit"]
+        assert slow  # seed 2 draws some
+        rep = assert_each_row_once(sb, report, 40)
+        assert rep["warnings"].str.contains("found among the recent contacts").sum() >= 1
+    finally:
+        sb.stop()
+    # The same run taking absence at once as proof re-sends them: the fault is real.
+    sb, _ = _slow_commit_run(tmp_path, mapping, settle=0.0, name="hasty")
+    try:
+        names = [c["fullname"] for c in sb.store.contacts()]
+        assert len(names) > len(set(names))
+    finally:
+        sb.stop()
+
+
+def test_a_lost_answer_on_the_last_try_is_looked_for_and_never_sent_again(tmp_path: Path, mapping: Path) -> None:
+    n = 120
+    data = write_contacts(tmp_path / "list.csv", n)
+    report, ledger = tmp_path / "report.csv", tmp_path / "ledger.sqlite3"
+    with SandboxServer(faults=Faults(lost_answer_rate=0.1, seed=3)) as sb:
+        settings = PushSettings(concurrency=4, **{**FAST, "max_attempts": 1})
+        kw = {"report": report, "api_key": sb.api_key, "base_url": sb.url, "ledger": ledger}
+        result = push_file(data, mapping, settings=settings, **kw)
+        rep = assert_each_row_once(sb, report, n)  # every row created, lost answers included
+        found = rep["warnings"].str.contains("its answer was lost; found")
+        assert found.sum() >= 5 and result.counts == {"created": n}
+        # Nothing is left for --retry-failed to send twice.
+        sb.faults.lost_answer_rate = 0.0
+        again = push_file(data, mapping, settings=PushSettings(concurrency=4, retry_failed=True, **FAST), **kw)
+        assert again.counts == {"skipped": n}
+        assert sb.store.count("contacts") == n

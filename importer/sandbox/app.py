@@ -15,10 +15,12 @@ Choices where the reference is silent (so clients and tests can rely on them):
 * While ``account_status`` is not "Active", creates are 200 ``Successful: false``.
 * Faults hit POST endpoints after authentication and before the body is
   checked: 429 ``{"Message": ...}`` with ``Retry-After``; 500
-  ``{"Message": "An error has occurred."}`` (.NET's text); a hang then 500; or a
+  ``{"Message": "An error has occurred."}`` (.NET's text); a hang then 500; a
   lost answer: the request is processed and committed, the status line and
-  headers go out, and the connection is closed before the body. Latency is
-  added to every answer, 401s included.
+  headers go out, and the connection is closed before the body; or a slow
+  commit: a hang, then the request is processed and committed as usual,
+  whether or not the client is still waiting. Latency is added to every
+  answer, 401s included.
 """
 
 from __future__ import annotations
@@ -33,12 +35,12 @@ import logging
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .faults import ERROR, LOST_ANSWER, RATE_LIMIT, TIMEOUT, Faults
+from .faults import ERROR, LOST_ANSWER, RATE_LIMIT, SLOW_COMMIT, TIMEOUT, Faults
 from .rules import Checked, check_record, check_relation, json_type
 from .store import SandboxStore
 
@@ -52,11 +54,12 @@ class AnswerLost(Exception):
 
 
 class _DropLostAnswerLogs(logging.Filter):
-    """Keep uvicorn from logging our deliberate AnswerLost as an application error."""
+    """Keep uvicorn from logging as application errors our deliberate AnswerLost and a client
+    that gave up before its body was read (a timeout of its own: not the server's fault)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, AnswerLost)
+        return not isinstance(exc, AnswerLost | ClientDisconnect)
 
 
 _LOG_FILTER = _DropLostAnswerLogs()
@@ -250,6 +253,8 @@ def create_app(state: SandboxState) -> ASGIApp:
             state.store.log_request({**log, "status": 500, "outcome": "fault"})
             return _json({"Message": "An error has occurred."}, 500)
 
+        if fault == SLOW_COMMIT:
+            await state.hang(state.faults.hang_seconds)  # the client may be gone: the record is stored anyway
         response = process(request, body, kind, log)
         if fault == LOST_ANSWER:
             return _LostAnswerResponse(response.body, response.status_code, media_type="application/json")

@@ -20,6 +20,7 @@ __all__ = [
     "FAULT_KINDS",
     "LOST_ANSWER",
     "RATE_LIMIT",
+    "SLOW_COMMIT",
     "TIMEOUT",
     "Faults",
 ]
@@ -28,10 +29,12 @@ RATE_LIMIT = "rate_limit"
 ERROR = "error"
 TIMEOUT = "timeout"
 LOST_ANSWER = "lost_answer"
-#: The per-request faults, in the order their shares are laid out on [0, 1).
-FAULT_KINDS: tuple[str, ...] = (RATE_LIMIT, ERROR, TIMEOUT, LOST_ANSWER)
+SLOW_COMMIT = "slow_commit"
+#: The per-request faults, in the order their shares are laid out on [0, 1) (new kinds go last,
+#: so a seed keeps drawing the same faults of the older kinds).
+FAULT_KINDS: tuple[str, ...] = (RATE_LIMIT, ERROR, TIMEOUT, LOST_ANSWER, SLOW_COMMIT)
 
-_RATES = ("rate_limit_rate", "error_rate", "timeout_rate", "lost_answer_rate")
+_RATES = ("rate_limit_rate", "error_rate", "timeout_rate", "lost_answer_rate", "slow_commit_rate")
 _NON_NEGATIVE = ("latency_ms", "jitter_ms", "retry_after", "hang_seconds")
 
 
@@ -39,7 +42,7 @@ _NON_NEGATIVE = ("latency_ms", "jitter_ms", "retry_after", "hang_seconds")
 class Faults:
     """What goes wrong, and how often, on the sandbox.
 
-    The four rates are shares of POST create/relation requests; one uniform
+    The five rates are shares of POST create/relation requests; one uniform
     draw per request picks at most one of them, so they must sum to at most 1
     (checked at construction; if live edits push the sum above 1, the later
     kinds in ``FAULT_KINDS`` get only what is left).
@@ -58,6 +61,9 @@ class Faults:
     hang_seconds: float = 30.0
     #: Share whose record IS committed but whose answer is cut off after the status line.
     lost_answer_rate: float = 0.0
+    #: Share that hangs ``hang_seconds`` and THEN is stored and answered as usual: a slow backend
+    #: that carries out a request its client has given up on (a read timeout that still creates).
+    slow_commit_rate: float = 0.0
     #: After this many stored creates (contacts, properties, relations) every request gets 401.
     revoke_after: int | None = None
     #: What GET /api/account/status answers; creates are refused unless "Active".
@@ -72,7 +78,7 @@ class Faults:
         total = sum(getattr(self, name) for name in _RATES)
         if total > 1.0 + 1e-9:
             raise UsageError(
-                f"fault rates add up to {total:g} (error, rate-limit, timeout, lost-answer); "
+                f"fault rates add up to {total:g} (error, rate-limit, timeout, lost-answer, slow-commit); "
                 "each request meets at most one fault, so keep the sum at or below 1"
             )
         self.reseed(self.seed)

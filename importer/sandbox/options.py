@@ -90,8 +90,16 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     faults.add_argument(
         "--timeout-rate", type=_share, default=0.0, help="share that hang --hang-seconds, then answer 500"
     )
-    faults.add_argument("--hang-seconds", type=_non_negative, default=30.0, help="how long a timeout hangs")
+    faults.add_argument(
+        "--hang-seconds", type=_non_negative, default=30.0, help="how long a timeout or a slow commit hangs"
+    )
     faults.add_argument("--lost-answer-rate", type=_share, default=0.0, help="share stored but whose answer is cut off")
+    faults.add_argument(
+        "--slow-commit-rate",
+        type=_share,
+        default=0.0,
+        help="share that hang --hang-seconds, then are stored and answered (even if the client gave up)",
+    )
     faults.add_argument(
         "--revoke-after", type=_count, default=None, metavar="N", help="answer 401 to everything after N stored creates"
     )
@@ -110,6 +118,7 @@ def faults_from_args(args: argparse.Namespace) -> Faults:
         timeout_rate=args.timeout_rate,
         hang_seconds=args.hang_seconds,
         lost_answer_rate=args.lost_answer_rate,
+        slow_commit_rate=args.slow_commit_rate,
         revoke_after=args.revoke_after,
         account_status=args.account_status,
         seed=args.seed,
