@@ -124,6 +124,8 @@ class PushSettings:
             raise UsageError(f"--max-attempts must be at least 1, got {self.max_attempts}")
         if self.row_timeout <= 0:
             raise UsageError(f"--row-timeout must be more than 0 seconds, got {self.row_timeout}")
+        if self.settle_seconds < 0:
+            raise UsageError(f"settle_seconds must be 0 or more, got {self.settle_seconds}")
         if self.max_rate is not None and self.max_rate <= 0:
             raise UsageError(f"--max-rate must be more than 0 requests per second, got {self.max_rate}")
         if self.force and self.retry_failed:
