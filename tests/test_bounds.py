@@ -1,0 +1,26 @@
+"""The test helper that bounds hangs and memory really kills and really measures."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from tests.bounds import run_bounded
+
+
+def test_a_process_past_its_deadline_is_killed_and_fails_the_test() -> None:
+    with pytest.raises(pytest.fail.Exception, match="still running after 1"):
+        run_bounded([sys.executable, "-c", "import time; time.sleep(60)"], timeout=1, rss_mib=500)
+
+
+def test_a_process_past_its_memory_cap_is_killed_and_fails_the_test() -> None:
+    hog = "import time; b = bytearray(400 * 2**20); b[::4096] = b'x' * len(b[::4096]); time.sleep(30)"
+    with pytest.raises(pytest.fail.Exception, match="passed the cap of 200"):
+        run_bounded([sys.executable, "-c", hog], timeout=20, rss_mib=200)
+
+
+def test_output_exit_code_and_peak_memory_are_reported() -> None:
+    r = run_bounded([sys.executable, "-c", "import sys; print('hi'); sys.exit(3)"], timeout=20, rss_mib=200)
+    assert (r.returncode, r.stdout.strip()) == (3, "hi")
+    assert 1 < r.peak_rss_mib < 200
