@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean wheel wheel-check
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=python3.11)")'
@@ -24,9 +24,16 @@ test: $(STAMP)
 	$(BIN)/ruff check importer tests bench
 	$(BIN)/python -m pytest -q
 
+wheel: $(STAMP)
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+
+# The wheel, installed (not editable) into a clean venv outside the repo, runs --version, mapping presets, validate.
+wheel-check: $(STAMP)
+	PYTHON=$(PYTHON) scripts/wheel-check
+
 bench: $(STAMP)
 	$(BIN)/python -m compileall -q importer
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache
+	rm -rf $(VENV) out dist build .pytest_cache .ruff_cache

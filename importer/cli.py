@@ -320,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="The API key comes from REALEFLOW_API_KEY, the base URL from REALEFLOW_API_URL.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    from importer import __version__
+
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def input_args(p: argparse.ArgumentParser) -> None:
