@@ -6,7 +6,8 @@
 
 The child is killed (with its process group) when it runs past ``timeout`` seconds or its
 resident memory, polled every 20 ms, passes ``rss_mib``; the test then fails with what was seen.
-Peak memory is the kernel's figure for that child (``wait4``), not a sample.
+Peak memory is the kernel's high-water mark of the child's own memory (``VmHWM``), read every poll;
+``wait4``'s ``ru_maxrss`` is no use here, as it counts the parent's memory at the fork.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -24,9 +24,6 @@ from pathlib import Path
 import pytest
 
 __all__ = ["Bounded", "rss_mib_of", "run_bounded"]
-
-_PAGE = os.sysconf("SC_PAGE_SIZE")
-
 
 @dataclass(frozen=True)
 class Bounded:
@@ -38,12 +35,15 @@ class Bounded:
 
 
 def rss_mib_of(pid: int) -> float:
-    """Resident memory of ``pid`` now, in MiB (0 when it has gone)."""
+    """The most resident memory ``pid`` has had since its exec, in MiB (0 when it has gone)."""
     try:
-        with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * _PAGE / 2**20
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
     except (OSError, IndexError, ValueError):
-        return 0.0
+        pass
+    return 0.0
 
 
 def run_bounded(
@@ -74,20 +74,21 @@ def run_bounded(
         start = time.monotonic()
         why = ""
         status = 0
-        usage = None
+        peak = 0.0
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            rss = rss_mib_of(proc.pid)  # before the wait: after it the process is gone
+            peak = max(peak, rss)
+            pid, status = os.waitpid(proc.pid, os.WNOHANG)
             if pid:
                 break
             elapsed = time.monotonic() - start
-            rss = rss_mib_of(proc.pid)
             if elapsed > timeout:
                 why = f"still running after {timeout} s"
             elif rss > rss_mib:
                 why = f"resident memory {rss:.0f} MiB passed the cap of {rss_mib} MiB"
             if why:
                 os.killpg(proc.pid, signal.SIGKILL)
-                _, status, usage = os.wait4(proc.pid, 0)
+                _, status = os.waitpid(proc.pid, 0)
                 break
             time.sleep(0.02)
         proc.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait for it again
@@ -96,8 +97,6 @@ def run_bounded(
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
         stderr = err.read().decode("utf-8", "replace")
-        # ru_maxrss is KiB on Linux, bytes on macOS
-        peak = (usage.ru_maxrss / 2**20 if sys.platform == "darwin" else usage.ru_maxrss / 1024) if usage else 0.0
         if why:
             pytest.fail(f"{' '.join(map(str, argv))}: {why}\nstdout: {stdout[-2000:]}\nstderr: {stderr[-2000:]}")
         assert peak <= rss_mib, f"peak memory {peak:.0f} MiB over the cap of {rss_mib} MiB"
