@@ -89,8 +89,6 @@ def _split(raw: str) -> _Parts:
     except ValueError as exc:
         raise ValueError(str(exc).replace(text, redact_url(text))) from None
     host = (parts.hostname or "").rstrip(".")
-    if not host:
-        raise ValueError("it has no host name")
     if port is not None and port == _DEFAULT_PORTS.get(parts.scheme.lower()):
         port = None
     userinfo = "@" in parts.netloc
@@ -129,9 +127,12 @@ def _scope(p: _Parts) -> str:
 def scope_of(base_url: str) -> str:
     """The ledger scope of a base URL (see the module doc); lenient: never refuses, never keeps user info."""
     try:
-        return _scope(_split(base_url))
+        parts = _split(base_url)
     except ValueError:
+        parts = None
+    if parts is None or not parts.host:
         return redact_url(base_url.strip().rstrip("/").lower())
+    return _scope(parts)
 
 
 def insecure_allowed() -> bool:
@@ -154,6 +155,8 @@ def parse_endpoint(raw: str, *, insecure: bool = False, source: str = API_URL_EN
         ) from None
     if p.scheme not in _DEFAULT_PORTS:
         raise UsageError(f"{source} {shown!r} must start with https:// (or http:// for this computer)")
+    if not p.host:
+        raise UsageError(f"{source} {shown!r} has no host name; write it like {DEFAULT_BASE_URL}")
     if p.userinfo:
         raise UsageError(
             f"{source} {shown!r} holds a user name or password before '@': take it out; "

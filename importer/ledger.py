@@ -136,7 +136,9 @@ _SEEN_SQL = "UPDATE records SET last_run = ?, last_row = ? WHERE scope = ? AND k
 
 # Format 1 -> 2: a key met under two spellings of one URL keeps the entry that says most: one with
 # an id, then one a killed run left pending (to be looked for), then the newer.
-_RANK = "CASE WHEN {t}.api_id IS NOT NULL THEN 2 WHEN {t}.state = 'pending' AND {t}.payload IS NOT NULL THEN 1 ELSE 0 END"
+_RANK = (
+    "CASE WHEN {t}.api_id IS NOT NULL THEN 2 WHEN {t}.state = 'pending' AND {t}.payload IS NOT NULL THEN 1 ELSE 0 END"
+)
 _MERGE_SCOPE_SQL = f"""
 INSERT INTO records (scope, key, kind, state, api_id, guid, run_id, row, seq, inflight, mark, payload, error,
                      last_run, last_row, updated)
