@@ -284,13 +284,20 @@ def test_a_url_with_user_info_is_refused_and_the_key_never_shown(
 def test_an_unusable_or_cleartext_url_is_one_line_before_anything_is_sent(
     workdir: Path, run_cli, monkeypatch: pytest.MonkeyPatch, url: str, says: str
 ) -> None:
-    monkeypatch.setenv("REALEFLOW_API_KEY", "k3y-abc")
-    monkeypatch.setenv("REALEFLOW_API_URL", url)
-    for argv in (["status"], ["push", workdir / "list.csv", "-m", workdir / "map.yaml"]):
-        code, _, err = run_cli(*argv)
-        assert code == 2
-        line = one_line_error(err)
-        assert says in line and "REALEFLOW_API_URL" in line
+    with HostileServer() as trap:
+        # Should the check ever fail, a request goes to this loopback proxy, never off the machine.
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+            monkeypatch.setenv(name, trap.url)
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("REALEFLOW_API_KEY", "k3y-abc")
+        monkeypatch.setenv("REALEFLOW_API_URL", url)
+        for argv in (["status"], ["push", workdir / "list.csv", "-m", workdir / "map.yaml"]):
+            code, _, err = run_cli(*argv)
+            assert code == 2
+            line = one_line_error(err)
+            assert says in line and "REALEFLOW_API_URL" in line
+        assert trap.requests == []
 
 
 def test_the_same_api_under_another_spelling_shares_the_ledger(
