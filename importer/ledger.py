@@ -264,20 +264,11 @@ def _run(row: Sequence[Any]) -> RunRecord:
     return RunRecord(*values)
 
 
-def _migrate_scopes(db: sqlite3.Connection, *, must: bool) -> str:
-    """Format 1 -> 2: every scope normalised (spellings of one URL merged), user info erased.
-
-    Returns the format the ledger now has. ``must`` False (reading history): a ledger that cannot be
-    written stays at format 1 and is read as it is.
-    """
+def _migrate_scopes(db: sqlite3.Connection) -> str:
+    """Format 1 -> 2: every scope normalised (spellings of one URL merged), user info erased; returns "2"."""
     # Erased text (a key in a URL's user info) is overwritten with zeros, not left in free pages.
     db.execute("PRAGMA secure_delete=ON")
-    try:
-        db.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError:
-        if must:
-            raise
-        return "1"
+    db.execute("BEGIN IMMEDIATE")
     try:
         scopes = [s for (s,) in db.execute("SELECT scope FROM records UNION SELECT scope FROM runs")]
         for old in scopes:
@@ -399,7 +390,12 @@ class Ledger:
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
             version = db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()[0]
             if version == "1":
-                version = _migrate_scopes(db, must=lock)
+                try:
+                    version = _migrate_scopes(db)
+                except sqlite3.OperationalError:
+                    if lock:
+                        raise  # a run must not write under scopes of the old kind
+                    # history from a ledger it cannot write (read-only, busy): read as it is
         except sqlite3.DatabaseError as exc:
             if held is not None:
                 held.release()
