@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import gc
 import os
+import select
 import sys
 import traceback
 from collections.abc import Sequence
@@ -151,6 +152,7 @@ def cmd_push(args: argparse.Namespace) -> int:
         keep_outcomes=False,
         ledger=False if args.no_ledger else (Path(args.ledger) if args.ledger else None),
         log_file=args.log_file,
+        insecure=args.insecure,
     )
     print(render_summary(result.summary, result.report_path))
     if result.run_id is not None:
@@ -205,21 +207,22 @@ def _duration(started: str, finished: str | None) -> str:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from importer.client import DEFAULT_BASE_URL, RealeflowClient
+    from importer.client import RealeflowClient
+    from importer.endpoint import endpoint_from_env
     from importer.errors import AccountInactiveError
-    from importer.pipeline import API_KEY_ENV, API_URL_ENV
+    from importer.pipeline import API_KEY_ENV
 
     key = os.environ.get(API_KEY_ENV, "").strip()
     if not key:
         raise UsageError(f"no API key: set the environment variable {API_KEY_ENV}")
-    url = os.environ.get(API_URL_ENV) or DEFAULT_BASE_URL
+    endpoint = endpoint_from_env(insecure=args.insecure)
 
     async def status() -> str:
-        async with RealeflowClient(key, url, concurrency=1) as client:
+        async with RealeflowClient(key, endpoint, concurrency=1) as client:
             return await client.account_status()
 
     value = asyncio.run(status())
-    print(f"{url}: account status {value}")
+    print(f"{endpoint.url}: account status {value}")
     if value != "Active":
         raise AccountInactiveError(f"the account status is '{value}', not 'Active'; imports will be refused")
     return 0
@@ -312,6 +315,11 @@ def cmd_mapping_presets(args: argparse.Namespace) -> int:
 
 # -- parser ----------------------------------------------------------------------------------------
 
+_INSECURE_HELP = (
+    "allow an http:// REALEFLOW_API_URL to another computer (the key then crosses the network "
+    "unencrypted; also REALEFLOW_ALLOW_INSECURE=1)"
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -366,6 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="send rows the ledger says were created already")
     p.add_argument("--retry-failed", action="store_true", help="send only the rows whose last try failed")
     p.add_argument("--log-file", metavar="PATH", help="append one JSON line per request (never the key)")
+    p.add_argument("--insecure", action="store_true", help=_INSECURE_HELP)
     p.set_defaults(func=cmd_push)
 
     p = sub.add_parser("history", help="list past push runs from the ledger")
@@ -376,6 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("status", help="print the account status")
+    p.add_argument("--insecure", action="store_true", help=_INSECURE_HELP)
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_status)
 
@@ -421,24 +431,72 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    code: int | None = None
+    try:
+        code = _command(args)
+        sys.stdout.flush()  # a reader that went away shows here, while it can still be handled
+    except BrokenPipeError as exc:
+        if not _stdout_closed():
+            return _internal_error(exc, args.debug)
+        # `realeflow-import history | head -3`: stop quietly as a Unix tool does. The command's
+        # own code if it had finished (a push's summary is printed after its work), else 141,
+        # what a shell shows for a tool ended by a closed pipe.
+        _discard_stdout()
+        return 141 if code is None else code
+    return code
+
+
+def _command(args: argparse.Namespace) -> int:
+    from importer.endpoint import redact_url
+
     try:
         return args.func(args)
     except ImporterError as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {redact_url(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        raise
     except Exception as exc:  # a bug: say so in one line unless --debug
-        if args.debug:
-            traceback.print_exc()
-        print(
-            f"{PROG}: internal error: {type(exc).__name__}: {exc} (run again with --debug for details)",
-            file=sys.stderr,
-        )
-        return 2
+        return _internal_error(exc, args.debug)
+
+
+def _internal_error(exc: BaseException, debug: bool) -> int:
+    from importer.endpoint import redact_url
+
+    if debug:
+        traceback.print_exc()
+    print(
+        f"{PROG}: internal error: {type(exc).__name__}: {redact_url(str(exc))[:500]} "
+        "(run again with --debug for details)",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe or socket whose reader has gone."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    if not hasattr(select, "poll"):  # pragma: no cover - Windows: a broken pipe there is stdout's
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device: what is still buffered, and the flush at exit, go nowhere."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def run() -> None:

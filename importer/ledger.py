@@ -24,7 +24,11 @@ one transaction (small groups: no transaction per row, and no request is
 sent before its ``pending`` line is committed).
 
 Scope: entries are kept per API base URL (a sandbox and production never see
-each other's records). Use a separate ``--ledger`` per Realeflow account.
+each other's records), normalised by :func:`importer.endpoint.scope_of` so that
+spellings of one URL (``localhost`` or ``127.0.0.1``, ``:443`` or none, a trailing
+slash) share one scope. Ledgers of format 1 kept the URL as typed: they are
+migrated when opened (their scopes merged, user info and the key it held erased).
+Use a separate ``--ledger`` per Realeflow account.
 
 Overlapping runs: :meth:`Ledger.open` takes an exclusive lock on
 ``<ledger>.lock`` (``flock``; the kernel releases it when the process dies,
@@ -52,6 +56,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from importer.endpoint import redact_url, scope_of
 from importer.errors import LedgerError, LedgerLockedError
 
 __all__ = [
@@ -77,7 +82,7 @@ CREATED = "created"
 FAILED = "failed"
 NOT_SENT = "not-sent"
 UNCERTAIN = "uncertain"
-_SCHEMA_VERSION = "1"
+_SCHEMA_VERSION = "2"  # 2: scopes normalised (1: the URL as typed, user info included)
 _LOOKUP_BATCH = 900  # keys per IN (...) query
 
 _SCHEMA = """
@@ -129,6 +134,25 @@ ON CONFLICT (scope, key) DO UPDATE SET
 """
 _SEEN_SQL = "UPDATE records SET last_run = ?, last_row = ? WHERE scope = ? AND key = ?"
 
+# Format 1 -> 2: a key met under two spellings of one URL keeps the entry that says most: one with
+# an id, then one a killed run left pending (to be looked for), then the newer.
+_RANK = (
+    "CASE WHEN {t}.api_id IS NOT NULL THEN 2 WHEN {t}.state = 'pending' AND {t}.payload IS NOT NULL THEN 1 ELSE 0 END"
+)
+_MERGE_SCOPE_SQL = f"""
+INSERT INTO records (scope, key, kind, state, api_id, guid, run_id, row, seq, inflight, mark, payload, error,
+                     last_run, last_row, updated)
+SELECT ?, key, kind, state, api_id, guid, run_id, row, seq, inflight, mark, payload, error, last_run, last_row, updated
+FROM records WHERE scope = ? AND true
+ON CONFLICT (scope, key) DO UPDATE SET
+    kind = excluded.kind, state = excluded.state, api_id = excluded.api_id, guid = excluded.guid,
+    run_id = excluded.run_id, row = excluded.row, seq = excluded.seq, inflight = excluded.inflight,
+    mark = excluded.mark, payload = excluded.payload, error = excluded.error, last_run = excluded.last_run,
+    last_row = excluded.last_row, updated = excluded.updated
+WHERE {_RANK.format(t="excluded")} > {_RANK.format(t="records")}
+   OR ({_RANK.format(t="excluded")} = {_RANK.format(t="records")} AND excluded.updated > records.updated)
+"""
+
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -146,11 +170,6 @@ def default_ledger_path() -> Path:
     else:
         base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
     return base / "realeflow-import" / "ledger.sqlite3"
-
-
-def scope_of(base_url: str) -> str:
-    """The ledger scope of an API base URL: scheme, host and port, lower case, no trailing slash."""
-    return base_url.strip().rstrip("/").lower()
 
 
 def _canon(value: Any) -> Any:
@@ -239,7 +258,36 @@ def _entry(row: Sequence[Any]) -> Entry:
 def _run(row: Sequence[Any]) -> RunRecord:
     values = list(row)
     values[8] = json.loads(values[8]) if values[8] else {}
+    # A ledger opened read-only cannot be migrated: its old scopes and notes are shown without user info.
+    values[1] = redact_url(values[1])
+    values[13] = redact_url(values[13]) if values[13] else values[13]
     return RunRecord(*values)
+
+
+def _migrate_scopes(db: sqlite3.Connection) -> str:
+    """Format 1 -> 2: every scope normalised (spellings of one URL merged), user info erased; returns "2"."""
+    # Erased text (a key in a URL's user info) is overwritten with zeros, not left in free pages.
+    db.execute("PRAGMA secure_delete=ON")
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        scopes = [s for (s,) in db.execute("SELECT scope FROM records UNION SELECT scope FROM runs")]
+        for old in scopes:
+            new = scope_of(old)
+            if new != old:
+                db.execute(_MERGE_SCOPE_SQL, (new, old))
+                db.execute("DELETE FROM records WHERE scope = ?", (old,))
+                db.execute("UPDATE runs SET scope = ? WHERE scope = ?", (new, old))
+        for run_id, note in db.execute("SELECT run_id, note FROM runs WHERE note LIKE '%@%'").fetchall():
+            db.execute("UPDATE runs SET note = ? WHERE run_id = ?", (redact_url(note), run_id))
+        for scope, key, error in db.execute("SELECT scope, key, error FROM records WHERE error LIKE '%@%'").fetchall():
+            db.execute("UPDATE records SET error = ? WHERE scope = ? AND key = ?", (redact_url(error), scope, key))
+        db.execute("UPDATE meta SET value = ? WHERE name = 'schema'", (_SCHEMA_VERSION,))
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the old pages out of the write-ahead log too
+    return _SCHEMA_VERSION
 
 
 class _Lock:
@@ -341,6 +389,13 @@ class Ledger:
             db.executescript(_SCHEMA)
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
             version = db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()[0]
+            if version == "1":
+                try:
+                    version = _migrate_scopes(db)
+                except sqlite3.OperationalError:
+                    if lock:
+                        raise  # a run must not write under scopes of the old kind
+                    # history from a ledger it cannot write (read-only, busy): read as it is
         except sqlite3.DatabaseError as exc:
             if held is not None:
                 held.release()
@@ -348,7 +403,7 @@ class Ledger:
                 f"cannot use the ledger {path}: {exc}; if it is damaged, move it aside (a new one is created, "
                 "but rows already created will then be sent again) or point --ledger elsewhere"
             ) from exc
-        if version != _SCHEMA_VERSION:
+        if version != _SCHEMA_VERSION and not (version == "1" and not lock):  # format 1 can still be read
             db.close()
             if held is not None:
                 held.release()

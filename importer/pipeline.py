@@ -32,9 +32,10 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from importer.client import DEFAULT_BASE_URL, RealeflowClient
+from importer.client import RealeflowClient
+from importer.endpoint import API_URL_ENV, Endpoint, endpoint_from_env
 from importer.errors import AccountInactiveError, ImporterError, UsageError
-from importer.ledger import Journal, Ledger, LedgerGraphState, default_ledger_path, scope_of
+from importer.ledger import Journal, Ledger, LedgerGraphState, default_ledger_path
 from importer.load import Chunk, Source, open_source
 from importer.mapping import BoundMapping, Mapping, load_mapping
 from importer.parallel import Checked, CheckPool, plan_workers
@@ -56,7 +57,6 @@ __all__ = [
 ]
 
 API_KEY_ENV = "REALEFLOW_API_KEY"
-API_URL_ENV = "REALEFLOW_API_URL"
 DEFAULT_CHUNK_ROWS = 50_000
 #: A push holds a payload dict, a job and an outcome per row of a chunk: smaller chunks keep its
 #: memory near 230 MiB (50,000 rows: ~480 MiB) and cost one round trip of idle workers per chunk.
@@ -406,7 +406,8 @@ def push_file(
     encoding: str | None = None,
     report: str | os.PathLike[str] | bool | None = None,
     api_key: str | None = None,
-    base_url: str | None = None,
+    base_url: str | Endpoint | None = None,
+    insecure: bool = False,
     settings: PushSettings | None = None,
     observer: Observer | None = None,
     keep_outcomes: bool = True,
@@ -421,7 +422,8 @@ def push_file(
     and orchestrators can run it as one task.
 
     ``api_key`` and ``base_url`` default to the environment variables
-    ``REALEFLOW_API_KEY`` and ``REALEFLOW_API_URL``. ``ledger``: a path, None
+    ``REALEFLOW_API_KEY`` and ``REALEFLOW_API_URL`` (checked by :mod:`importer.endpoint`;
+    ``insecure`` allows ``http://`` to another computer). ``ledger``: a path, None
     for the default (:func:`importer.ledger.default_ledger_path`), False for
     none (nothing remembered between runs). ``log_file``: one JSON line per
     request. ``settings.force`` / ``settings.retry_failed`` need a ledger.
@@ -430,7 +432,7 @@ def push_file(
     api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV, "")
     if not api_key.strip():
         raise UsageError(f"no API key: set the environment variable {API_KEY_ENV} (never pass it on the command line)")
-    base_url = base_url or os.environ.get(API_URL_ENV) or DEFAULT_BASE_URL
+    endpoint = endpoint_from_env(base_url, insecure=insecure)  # a bad URL stops the run before anything opens
     settings = settings or PushSettings()
     observer = observer or Observer()
     if ledger is False and (settings.force or settings.retry_failed):
@@ -445,7 +447,7 @@ def push_file(
                 source,
                 plan,
                 api_key.strip(),
-                base_url,
+                endpoint,
                 settings,
                 observer,
                 report,
@@ -465,7 +467,7 @@ async def _push(
     source: Source,
     plan: Plan,
     api_key: str,
-    base_url: str,
+    endpoint: Endpoint,
     settings: PushSettings,
     observer: Observer,
     report: str | os.PathLike[str] | bool | None,
@@ -477,9 +479,9 @@ async def _push(
 ) -> ImportResult:
     prepared = _Prepared(source, plan, chunk_rows)  # the first chunk is checked while the run starts
     try:
-        async with RealeflowClient(
-            api_key, base_url, concurrency=settings.concurrency, timeout=settings.request_timeout
-        ) as client:
+        # No single request may outlast the row it is for.
+        timeout = min(settings.request_timeout, settings.row_timeout)
+        async with RealeflowClient(api_key, endpoint, concurrency=settings.concurrency, timeout=timeout) as client:
             async for attempt in start_retrying(settings, lambda m: observer.notice(f"account check: {m}")):
                 with attempt:
                     status = await client.account_status()
@@ -497,7 +499,7 @@ async def _push(
                 writer = _writer(source, plan, "push", report)
                 run = _Run("push", source, plan, writer, keep_outcomes=keep_outcomes)
                 if ledger is not None:
-                    scope = scope_of(base_url)
+                    scope = endpoint.scope
                     journal = Journal(ledger, scope, ledger.start_run(scope, "push", str(source.path), mapping_name))
                     if hasattr(plan, "state"):  # the property-with-contacts plan keeps its parts in the ledger too
                         plan.state = LedgerGraphState(journal)

@@ -274,7 +274,7 @@ def test_each_request_goes_to_the_least_busy_client() -> None:
 
     async def go() -> list[int]:
         async with RealeflowClient(
-            "k", "http://api.test", concurrency=16, transport=httpx.MockTransport(handler)
+            "k", "https://api.test", concurrency=16, transport=httpx.MockTransport(handler)
         ) as api:
             calls = [asyncio.create_task(api.create("contact", {"n": n})) for n in range(16)]
             while len(gates) < 16:

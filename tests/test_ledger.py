@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -230,3 +231,36 @@ def test_the_graph_plan_view_finds_a_part_by_any_of_its_keys(tmp_path: Path) -> 
     assert state.find(["property|x"]) is None  # a failed part is tried again
     assert ledger.pending(SCOPE) == []  # graph parts are never settled by the one-record recovery
     ledger.close()
+
+
+def test_format_1_scopes_are_merged_keeping_what_each_key_needs(tmp_path: Path) -> None:
+    """Format 1 kept the URL as typed: one key met under two spellings keeps its created entry (with the
+    id) over a newer failure, and a killed run's pending one (to be looked for) over a failure."""
+    path = tmp_path / "l.sqlite3"
+    Ledger.open(path).close()
+    old = ["http://localhost:8765", "http://key-123@127.0.0.1:8765/", "http://127.0.0.1:08765"]
+    rows = [  # scope, key, state, api_id, payload, updated
+        (old[0], "a", "created", 335001, None, "2026-01-01T00:00:00Z"),
+        (old[1], "a", "failed", None, None, "2026-02-01T00:00:00Z"),
+        (old[1], "b", "failed", None, None, "2026-02-01T00:00:00Z"),
+        (old[2], "b", "pending", None, '{"fullname":"B"}', "2026-01-01T00:00:00Z"),
+        (old[1], "c", "failed", None, None, "2026-01-01T00:00:00Z"),
+        (old[2], "c", "failed", None, None, "2026-03-01T00:00:00Z"),
+    ]
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '1'")
+        db.executemany(
+            "INSERT INTO records (scope, key, kind, state, api_id, payload, error, updated) "
+            "VALUES (?, ?, 'contact', ?, ?, ?, ?, ?)",
+            [(s, k, st, i, p, f"cannot connect to {s}", u) for s, k, st, i, p, u in rows],
+        )
+    db.close()
+    with Ledger.open(path) as ledger:
+        found = ledger.lookup(SCOPE, ["a", "b", "c"])
+        assert (found["a"].state, found["a"].id) == (CREATED, 335001)
+        assert (found["b"].state, found["b"].payload) == ("pending", {"fullname": "B"})
+        assert found["c"].updated == "2026-03-01T00:00:00Z"
+        assert ledger.counts() == {CREATED: 1, "pending": 1, FAILED: 1}
+        assert all("key-123" not in (e.error or "") for e in found.values())
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("l.sqlite3*") if p.is_file())
+    assert b"key-123" not in stored
