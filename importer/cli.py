@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from importer.errors import ImporterError, UsageError
+from importer.errors import ImporterError, UsageError, one_line
 
 __all__ = ["main", "run"]
 
@@ -432,7 +432,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         print(
-            f"{PROG}: internal error: {type(exc).__name__}: {exc} (run again with --debug for details)",
+            f"{PROG}: internal error: {type(exc).__name__}: {one_line(str(exc), 300)} "
+            "(run again with --debug for details)",
             file=sys.stderr,
         )
         return 2
