@@ -294,7 +294,12 @@ def load_mapping(path_or_name: str | os.PathLike[str]) -> Mapping:
         presets = ", ".join(preset_names()) or "none installed"
         raise MappingError(f"mapping {path_or_name}: no such file and no such preset (presets: {presets})")
     data = read_yaml(path)
-    return parse_mapping(data, source=str(path))
+    try:
+        return parse_mapping(data, source=str(path))
+    except RecursionError:  # within read_yaml's bounds aliases can still chain a few hundred levels deep
+        raise MappingError(
+            f"mapping {path}: nests too deep through its anchors and aliases (*name); write it out plainly"
+        ) from None
 
 
 def parse_mapping(data: Any, source: str = "<mapping>") -> Mapping:

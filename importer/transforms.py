@@ -757,6 +757,8 @@ def parse_condition(spec: Any, where: str) -> Condition:
     if test is False or test is None:
         raise MappingError(f"{where}.is: use true (a flag set), a value, a list of values or 'nonempty'")
     values = test if isinstance(test, list) else [test]
+    if any(isinstance(v, dict | list) for v in values):
+        raise MappingError(f"{where}.is: expected a value or a list of values, got {quote(test)}")
     words = frozenset(_text_value(v).strip().casefold() for v in values)
     if not words or "" in words:
         raise MappingError(f"{where}.is: the values must not be empty; got {quote(test)}")
@@ -807,7 +809,7 @@ def _parse_tags(spec: dict, where: str) -> Tags:
             rules.append(TagRule(column, when=cond, tag=str(item["tag"]).strip()))
         elif "values" in item:
             table = item["values"]
-            if not isinstance(table, dict):
+            if not isinstance(table, dict) or any(isinstance(v, dict | list) for v in table.values()):
                 raise MappingError(f"{at}.values: expected cell value: tag pairs, got {quote(table)}")
             values = {_text_value(k).strip().casefold(): _text_value(v).strip() for k, v in table.items()}
             rules.append(TagRule(column, values=values))
