@@ -306,10 +306,10 @@ else:
 
 def _check_writable(path: Path) -> None:
     """LedgerError when a run could not write the ledger or the files SQLite keeps beside it."""
-    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+    if path.exists() and not os.access(path, os.W_OK):
         raise LedgerError(
             f"the ledger {path} is read-only, and a push must record what it sends; make it writable "
-            f"(chmod u+rw {path}) or pass --ledger with another file"
+            f"(chmod u+w {path}) or pass --ledger with another file"
         )
     folder = path.parent
     if not os.access(folder, os.W_OK | os.X_OK):
