@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from importer.errors import ImporterError, UsageError
+from importer.errors import ImporterError, UsageError, one_line
 
 __all__ = ["main", "run"]
 
@@ -471,7 +471,7 @@ def _internal_error(exc: BaseException, debug: bool) -> int:
     if debug:
         traceback.print_exc()
     print(
-        f"{PROG}: internal error: {type(exc).__name__}: {redact_url(str(exc))[:500]} "
+        f"{PROG}: internal error: {type(exc).__name__}: {one_line(redact_url(str(exc)), 300)} "
         "(run again with --debug for details)",
         file=sys.stderr,
     )

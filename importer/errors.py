@@ -22,12 +22,18 @@ translated where they enter our code, with ``raise ... from exc``.
                                   retries run out, records it as the row's error
 
 Every message is one line a person can act on: the file, the column, the row,
-the value, and what to do about it.
+the value, and what to do about it. A message quotes a user's value through
+:func:`quote` (a 10 MB cell or a YAML alias bomb must not become a 10 MB
+message), and every message is kept to one line of at most
+:data:`MAX_MESSAGE` characters however it was built.
 """
 
 from __future__ import annotations
 
+import reprlib
+
 __all__ = [
+    "MAX_MESSAGE",
     "AccountInactiveError",
     "ApiError",
     "ApiUnavailableError",
@@ -41,7 +47,60 @@ __all__ = [
     "TransientError",
     "UsageError",
     "WorkerError",
+    "one_line",
+    "quote",
 ]
+
+#: The longest message an error keeps; the middle of a longer one is cut out (the start names
+#: the file, the end says what to do).
+MAX_MESSAGE = 2000
+
+
+class _Quoter(reprlib.Repr):
+    """``repr`` that looks at a bounded part of a value: a few items, a few levels, a slice of text."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.maxlevel = 3
+        self.maxtuple = self.maxlist = self.maxdict = self.maxset = self.maxfrozenset = 4
+        self.maxstring = self.maxother = self.maxlong = max(8, limit)
+
+    def repr_int(self, x: int, level: int) -> str:
+        try:
+            return super().repr_int(x, level)
+        except ValueError:  # more digits than int -> str converts (sys.get_int_max_str_digits)
+            return f"<a number of {x.bit_length():,} bits>"
+
+
+def quote(value: object, limit: int = 80) -> str:
+    """A user's value for a message, repr-like, at most about ``limit`` characters, on one line.
+
+    Only a bounded part of the value is looked at, so a 10 MB string or a list of a billion
+    shared items costs microseconds: ``quote("x" * 10**7)`` is its first and last x's with "..."
+    between, then "(10,000,000 characters)".
+    """
+    try:
+        text = _Quoter(limit).repr(value)
+    except Exception:  # a value whose repr fails is still named
+        text = f"<{type(value).__name__}>"
+    text = one_line(text)
+    if len(text) > limit:
+        text = text[: max(1, limit - 1)] + "…"
+    if isinstance(value, str) and len(value) > limit:
+        text += f" ({len(value):,} characters)"
+    return text
+
+
+def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
+    """``message`` with its line breaks folded into spaces, and its middle cut out past ``limit``."""
+    lines = message.splitlines()  # every line break Python knows: \n, \r, \v, \f, \x1c-\x1e, \x85, \u2028 ...
+    if lines != [message]:
+        message = " ".join(line.strip() for line in lines if line.strip())
+    if len(message) > limit:
+        head = limit * 2 // 3
+        tail = limit - head - 3
+        message = f"{message[:head]} … {message[-tail:]}"
+    return message
 
 
 class ImporterError(Exception):
@@ -49,6 +108,12 @@ class ImporterError(Exception):
 
     #: The CLI's exit code for this failure (the library never exits itself).
     exit_code: int = 2
+
+    def __init__(self, *args: object) -> None:
+        # One line, bounded, however the message was built (a third party's text included).
+        if args and isinstance(args[0], str):
+            args = (one_line(args[0]), *args[1:])
+        super().__init__(*args)
 
 
 class UsageError(ImporterError):

@@ -352,6 +352,41 @@ else:
         fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
+def _check_writable(path: Path) -> None:
+    """LedgerError when a run could not write the ledger or the files SQLite keeps beside it."""
+    if path.exists() and not os.access(path, os.W_OK):
+        raise LedgerError(
+            f"the ledger {path} is read-only, and a push must record what it sends; make it writable "
+            f"(chmod u+w {path}) or pass --ledger with another file"
+        )
+    folder = path.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise LedgerError(
+            f"cannot create files in {folder}, the folder of the ledger {path} (SQLite and the run's lock "
+            "keep files beside it): make the folder writable or pass --ledger with a path in another folder"
+        )
+
+
+def _open_error(path: Path, exc: sqlite3.DatabaseError) -> LedgerError:
+    """What to tell a person when SQLite cannot open the ledger: read-only, not a database, damaged."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name.startswith("SQLITE_READONLY") or name.startswith("SQLITE_CANTOPEN") or name == "SQLITE_PERM":
+        return LedgerError(
+            f"cannot write the ledger {path} or the files beside it ({exc}); make the ledger and its folder "
+            "writable, or pass --ledger with a path in another folder"
+        )
+    if name == "SQLITE_NOTADB":
+        return LedgerError(
+            f"{path} is not a ledger (not an SQLite database); if --ledger names the wrong file, point it at "
+            "the ledger or at a new path; if it is a damaged ledger, move it aside (a new one is created, "
+            "but rows already created will then be sent again)"
+        )
+    return LedgerError(
+        f"cannot use the ledger {path}: {exc}; if it is damaged, move it aside (a new one is created, "
+        "but rows already created will then be sent again) or point --ledger elsewhere"
+    )
+
+
 class Ledger:
     """The ledger database. ``Ledger.open(path)`` for a run (locked), ``lock=False`` to read history."""
 
@@ -377,6 +412,8 @@ class Ledger:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise LedgerError(f"cannot create the folder of the ledger {path}: {exc.strerror or exc}") from exc
+        if lock:
+            _check_writable(path)
         held = None
         if lock:
             held = _Lock(path.with_name(path.name + ".lock"))
@@ -399,10 +436,7 @@ class Ledger:
         except sqlite3.DatabaseError as exc:
             if held is not None:
                 held.release()
-            raise LedgerError(
-                f"cannot use the ledger {path}: {exc}; if it is damaged, move it aside (a new one is created, "
-                "but rows already created will then be sent again) or point --ledger elsewhere"
-            ) from exc
+            raise _open_error(path, exc) from exc
         if version != _SCHEMA_VERSION and not (version == "1" and not lock):  # format 1 can still be read
             db.close()
             if held is not None:

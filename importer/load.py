@@ -41,7 +41,7 @@ from python_calamine import CalamineError
 
 from importer.arrowtext import first_byte_in
 from importer.csvcut import CUTTABLE_ENCODINGS, CsvPiece, cut_csv
-from importer.errors import LoadError
+from importer.errors import LoadError, quote
 from importer.problems import WARNING, concat_problems, empty_problems, make_problems
 from importer.reporting.cells import restore_neutralised
 from importer.workbook import CSV_EXTENSIONS, EXCEL_EXTENSIONS, OLE2_MAGIC, ZIP_MAGIC, open_workbook, read_sheet
@@ -137,8 +137,8 @@ def _layout(path: Path, raw: Sequence[str]) -> _Layout:
         if key in seen:
             j = seen[key]
             raise LoadError(
-                f"{path}: columns {column_letter(j)} ({cells[j]!r}) and {column_letter(i)} "
-                f"({cells[i]!r}) have the same header; rename one of them so each header is unique"
+                f"{path}: columns {column_letter(j)} ({quote(cells[j])}) and {column_letter(i)} "
+                f"({quote(cells[i])}) have the same header; rename one of them so each header is unique"
             )
         seen[key] = i
     return _Layout(len(cells), tuple(keep), tuple(cells[i] for i in keep), tuple(unnamed), report=start > 0)
@@ -319,7 +319,7 @@ class Source:
                 first = bad.iloc[0]
                 raise LoadError(
                     f"{self.path}: column {first['column']} has data (row {first['row']}: "
-                    f"{first['value']!r}) but no header in row {HEADER_ROW}; add a header or delete the column"
+                    f"{quote(first['value'])}) but no header in row {HEADER_ROW}; add a header or delete the column"
                 )
             if len(chunk.frame):
                 return

@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from importer.errors import MappingError
+from importer.errors import MappingError, quote
 from importer.fields import (
     KIND_FIELDS,
     KINDS,
@@ -37,6 +36,7 @@ from importer.fields import (
     custom_field,
 )
 from importer.load import Chunk, normalize_header
+from importer.mapfile import read_yaml
 from importer.problems import concat_problems
 from importer.transforms import FieldSpec, SkipRule, link_specs, parse_skip, parse_spec, skip_reasons
 
@@ -148,7 +148,7 @@ class Mapping:
             actual = by_key.get(normalize_header(col))
             if actual is None:
                 hint = difflib.get_close_matches(normalize_header(col), list(by_key), n=1, cutoff=0.6)
-                missing.append(f"'{col}'" + (f" (did you mean '{by_key[hint[0]]}'?)" if hint else ""))
+                missing.append(quote(col) + (f" (did you mean {quote(by_key[hint[0]])}?)" if hint else ""))
             else:
                 resolved[col] = actual
         if missing:
@@ -288,173 +288,259 @@ def load_mapping(path_or_name: str | os.PathLike[str]) -> Mapping:
     path = Path(path_or_name)
     if not path.exists() and path.suffix == "" and (preset := find_preset(str(path_or_name))):
         path = preset
+    if path.is_dir():
+        raise MappingError(f"mapping {path_or_name}: is a folder; give the mapping's YAML file")
     if not path.is_file():
         presets = ", ".join(preset_names()) or "none installed"
         raise MappingError(f"mapping {path_or_name}: no such file and no such preset (presets: {presets})")
+    data = read_yaml(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MappingError(f"mapping {path}: cannot be read ({exc})") from exc
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where is not None else ""
-        raise MappingError(f"mapping {path}: not valid YAML{line}; {getattr(exc, 'problem', exc)}") from exc
-    return parse_mapping(data, source=str(path))
+        return parse_mapping(data, source=str(path))
+    except RecursionError:  # within read_yaml's bounds aliases can still chain a few hundred levels deep
+        raise MappingError(
+            f"mapping {path}: nests too deep through its anchors and aliases (*name); write it out plainly"
+        ) from None
 
 
 def parse_mapping(data: Any, source: str = "<mapping>") -> Mapping:
     """Check a mapping's own consistency: kinds, fields, slots, flags. Raises MappingError."""
     if not isinstance(data, dict):
-        raise MappingError(f"mapping {source}: expected a YAML mapping with 'kind' and 'fields'")
+        what = "is empty" if data is None else f"is {_a(data)} ({quote(data)}), not a block of keys"
+        raise MappingError(
+            f"mapping {source}: {what}; expected a YAML mapping starting with 'kind:' and 'fields:'"
+        )
     if "kind" not in data:
         raise MappingError(f"mapping {source}: 'kind' is missing; start it with 'kind: contact' or 'kind: property'")
     kind = data.get("kind")
-    if kind not in KINDS:
-        text = str(kind).strip().lower()
+    if not isinstance(kind, str) or kind not in KINDS:
+        text = str(kind).strip().lower() if isinstance(kind, str) else ""
         hint = text if text in KINDS else _close(text, KINDS)
         why = f" (did you mean '{hint}'?)" if hint else ""
-        raise MappingError(f"mapping {source}: kind '{kind}' is not one of {', '.join(KINDS)}{why}")
+        raise MappingError(f"mapping {source}: kind {quote(kind)} is not one of {', '.join(KINDS)}{why}")
     if kind == "property-with-contacts":
         _only(data, {"kind", "property", "contacts", "skip"}, source, "")
         prop = _record(data.get("property"), "property", "Property", source, "property")
-        contacts_data = data.get("contacts") or []
+        contacts_data = data.get("contacts")
+        if contacts_data is None:
+            contacts_data = []
         if not isinstance(contacts_data, list):
-            raise MappingError(f"mapping {source}: 'contacts' must be a list of contact blocks")
+            raise MappingError(
+                f"mapping {source}: contacts must be a list of contact blocks ('- label: ...'), "
+                f"got {_a(contacts_data)}"
+            )
         contacts = []
         for i, block in enumerate(contacts_data, start=1):
-            label = (block or {}).get("label") or f"Contact {i}" if isinstance(block, dict) else f"Contact {i}"
-            contacts.append(_record(block, "contact", str(label), source, f"contacts[{i}]", multi=True))
+            label = _label(block, i, source)
+            contacts.append(_record(block, "contact", label, source, f"contacts[{i}]", multi=True))
         labels = [c.label for c in contacts]
         if len(set(labels)) != len(labels):
-            raise MappingError(f"mapping {source}: contact labels must differ, got {labels}")
+            twice = next(x for x in labels if labels.count(x) > 1)
+            raise MappingError(
+                f"mapping {source}: contact labels must differ; {quote(twice)} is the label of two contacts"
+            )
         return Mapping(kind, (prop, *contacts), source, parse_skip(data.get("skip"), f"mapping {source}: skip"))
     _only(data, {"kind", "fields", "customfields", "defaults", "values", "skip"}, source, "")
     rules = parse_skip(data.get("skip"), f"mapping {source}: skip")
     return Mapping(kind, (_record(data, kind, "", source, ""),), source, rules)
 
 
+def _label(block: Any, i: int, source: str) -> str:
+    """A contact block's ``label:`` (default "Contact i"); one line of text."""
+    label = block.get("label") if isinstance(block, dict) else None
+    if label is None or label == "":
+        return f"Contact {i}"
+    if isinstance(label, dict | list) or not str(label).strip():
+        raise MappingError(
+            f"mapping {source}: contacts[{i}].label must be a short text such as 'Owner 1', got {quote(label)}"
+        )
+    text = str(label).strip()
+    if len(text) > 80 or len(text.splitlines()) > 1:
+        raise MappingError(
+            f"mapping {source}: contacts[{i}].label must be a short text on one line (at most 80 characters), "
+            f"got {quote(text)}"
+        )
+    return text
+
+
+def _a(value: Any) -> str:
+    """What a YAML value is, for messages: "a list", "a number", "nothing (null)"."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a block of keys"
+    return f"a {type(value).__name__}"
+
+
 def _only(block: dict, allowed: set[str], source: str, where: str) -> None:
-    unknown = sorted(set(block) - allowed)
+    unknown = sorted(set(block) - allowed, key=str)
     if unknown:
         at = f" in {where}" if where else ""
+        keys = ", ".join(quote(k) for k in unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
         raise MappingError(
-            f"mapping {source}: unknown key {', '.join(map(repr, unknown))}{at}; expected {', '.join(sorted(allowed))}"
+            f"mapping {source}: unknown key{'s' if len(unknown) > 1 else ''} {keys}{at}; "
+            f"expected {', '.join(sorted(allowed))}"
         )
 
 
 def _record(block: Any, kind: str, label: str, source: str, where: str, *, multi: bool = False) -> RecordMapping:
     if not isinstance(block, dict):
-        raise MappingError(f"mapping {source}: {where or 'the mapping'} must be a block with 'fields'")
+        raise MappingError(
+            f"mapping {source}: {where or 'the mapping'} must be a block with 'fields:', got {_a(block)}"
+        )
     allowed = {"fields", "customfields", "defaults", "values"}
     if multi:
         allowed |= {"label", "relation", "skip"}
     if where:
         _only(block, allowed, source, where)
-    prefix = f"{where}." if where else ""
-    known = KIND_FIELDS[kind]
-    specs: dict[str, FieldSpec] = {}
-
-    def check_field(name: Any, section: str) -> str:
-        name = str(name).strip().lower()
-        if name == "customfields":
-            raise MappingError(f"mapping {source}: {prefix}{section}: put custom fields under 'customfields:'")
-        if name not in known:
-            other = [k for k, fs in KIND_FIELDS.items() if name in fs and k != kind]
-            if other:
-                why = f" (only a {other[0]} has it)"
-            else:
-                custom = "customfields" if name.startswith("custom") else None
-                hint = _FIELD_ALIASES.get(name) or custom or _close(name, known)
-                if hint == "customfields":
-                    why = " (custom fields go under 'customfields:' by slot number 1..28)"
-                elif hint in known:
-                    why = f" (did you mean '{hint}'?)"
-                else:
-                    why = ""
-            raise MappingError(
-                f"mapping {source}: {prefix}{section}: unknown field '{name}' for a {kind}{why}; "
-                f"fields: {', '.join(known)}"
-            )
-        return name
-
-    def check_unique(name: str, given: Any, seen: dict[str, Any], section: str) -> None:
-        if name in seen:
-            raise MappingError(
-                f"mapping {source}: {prefix}{section}: '{seen[name]}' and '{given}' are the same "
-                f"{'custom-field slot' if name.startswith('customfield_') else 'field'}; keep one of them"
-            )
-        seen[name] = given
-
-    fields = block.get("fields") or {}
-    if not isinstance(fields, dict):
-        raise MappingError(f"mapping {source}: {prefix}fields must map API fields to columns")
-    seen: dict[str, Any] = {}
-    for name, spec in fields.items():
-        key = check_field(name, "fields")
-        check_unique(key, name, seen, "fields")
-        specs[key] = parse_spec(spec, f"mapping {source}: {prefix}fields.{key}")
-
-    custom = block.get("customfields") or {}
-    if not isinstance(custom, dict):
-        raise MappingError(f"mapping {source}: {prefix}customfields must map slot numbers 1..28 to columns")
-    seen = {}
-    for slot, spec in custom.items():
-        n = _slot(slot, source, f"{prefix}customfields")
-        check_unique(custom_field(n), slot, seen, "customfields")
-        specs[custom_field(n)] = parse_spec(spec, f"mapping {source}: {prefix}customfields.{n}")
-
-    def slot_or_field(name: Any, section: str) -> str:
-        if isinstance(name, int) or str(name).strip().isdigit():
-            return custom_field(_slot(name, source, f"{prefix}{section}"))
-        return check_field(name, section)
-
-    defaults: dict[str, str] = {}
-    raw_defaults = block.get("defaults") or {}
-    if not isinstance(raw_defaults, dict):
-        raise MappingError(f"mapping {source}: {prefix}defaults must map API fields to values")
-    seen = {}
-    for name, value in raw_defaults.items():
-        key = slot_or_field(name, "defaults")
-        check_unique(key, name, seen, "defaults")
-        if isinstance(value, dict | list):
-            raise MappingError(f"mapping {source}: {prefix}defaults.{key} must be one value, got {value!r}")
-        defaults[key] = _scalar_text(value)
-
-    values: dict[str, dict[str, str]] = {}
-    raw_values = block.get("values") or {}
-    if not isinstance(raw_values, dict):
-        raise MappingError(f"mapping {source}: {prefix}values must map API fields to value maps")
-    seen = {}
-    for name, table in raw_values.items():
-        key = slot_or_field(name, "values")
-        check_unique(key, name, seen, "values")
-        if not isinstance(table, dict):
-            raise MappingError(f"mapping {source}: {prefix}values.{key} must map cell values to API values")
-        values[key] = {_scalar_text(k).strip().casefold(): _scalar_text(v) for k, v in table.items()}
-
-    relation: dict[str, bool] = {}
-    if multi:
-        by_key = {f.casefold(): f for f in RELATION_FLAGS}
-        for flag, value in (block.get("relation") or {}).items():
-            name = by_key.get(str(flag).casefold())
-            if name is None:
-                raise MappingError(
-                    f"mapping {source}: {where}.relation: unknown flag '{flag}'; flags: {', '.join(RELATION_FLAGS)}"
-                )
-            if not isinstance(value, bool):
-                raise MappingError(f"mapping {source}: {where}.relation.{name} must be true or false")
-            relation[name] = value
+    r = _RecordReader(block, kind, source, where)
+    specs = {**r.fields(), **r.customfields()}
+    defaults = r.defaults()
+    values = r.values()
+    relation = r.relation() if multi else {}
     if not specs and not defaults:
         raise MappingError(f"mapping {source}: {where or 'the mapping'} maps no fields")
     for name in REQUIRED_FIELDS[kind]:
         if name not in specs and name not in defaults:
             raise MappingError(
-                f"mapping {source}: {prefix}fields: every {kind} needs '{name}'; "
+                f"mapping {source}: {r.prefix}fields: every {kind} needs '{name}'; "
                 f"map a column to it, e.g. '{name}: {_EXAMPLE_COLUMN[name]}'"
             )
-    specs = link_specs(specs, f"mapping {source}: {prefix}")
-    skip = parse_skip(block.get("skip"), f"mapping {source}: {prefix}skip") if multi else ()
+    specs = link_specs(specs, f"mapping {source}: {r.prefix}")
+    skip = parse_skip(block.get("skip"), f"mapping {source}: {r.prefix}skip") if multi else ()
     return RecordMapping(kind, label, specs, defaults, values, relation, optional=multi, skip=skip)
+
+
+class _RecordReader:
+    """Reads the sections of one record block (``fields``, ``customfields``, ...), naming each in messages."""
+
+    def __init__(self, block: dict, kind: str, source: str, where: str) -> None:
+        self.block = block
+        self.kind = kind
+        self.source = source
+        self.where = where
+        self.prefix = f"{where}." if where else ""
+        self.known = KIND_FIELDS[kind]
+
+    def fail(self, message: str) -> MappingError:
+        return MappingError(f"mapping {self.source}: {self.prefix}{message}")
+
+    def section(self, name: str, expected: str) -> dict:
+        """The block under ``name`` ({} when absent or empty); a list or a text there is refused."""
+        raw = self.block.get(name)
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise self.fail(f"{name} must {expected}, got {_a(raw)} ({quote(raw)})")
+        return raw
+
+    def check_field(self, name: Any, section: str) -> str:
+        text = str(name).strip().lower() if isinstance(name, str | int | float) else None
+        if text == "customfields":
+            raise self.fail(f"{section}: put custom fields under 'customfields:'")
+        if text not in self.known:
+            other = [k for k, fs in KIND_FIELDS.items() if text in fs and k != self.kind]
+            why = ""
+            if other:
+                why = f" (only a {other[0]} has it)"
+            elif text is not None:
+                custom = "customfields" if text.startswith("custom") else None
+                hint = _FIELD_ALIASES.get(text) or custom or _close(text, self.known)
+                if hint == "customfields":
+                    why = " (custom fields go under 'customfields:' by slot number 1..28)"
+                elif hint in self.known:
+                    why = f" (did you mean '{hint}'?)"
+            raise self.fail(
+                f"{section}: unknown field {quote(text if text is not None else name)} for a {self.kind}{why}; "
+                f"fields: {', '.join(self.known)}"
+            )
+        return text
+
+    def slot_or_field(self, name: Any, section: str) -> str:
+        number = isinstance(name, int) and not isinstance(name, bool)
+        if number or (isinstance(name, str) and name.strip().isdigit()):
+            return custom_field(_slot(name, self.source, f"{self.prefix}{section}"))
+        return self.check_field(name, section)
+
+    def unique(self, name: str, given: Any, seen: dict[str, Any], section: str) -> None:
+        if name in seen:
+            raise self.fail(
+                f"{section}: {quote(str(seen[name]))} and {quote(str(given))} are the same "
+                f"{'custom-field slot' if name.startswith('customfield_') else 'field'}; keep one of them"
+            )
+        seen[name] = given
+
+    def fields(self) -> dict[str, FieldSpec]:
+        specs: dict[str, FieldSpec] = {}
+        seen: dict[str, Any] = {}
+        for name, spec in self.section("fields", "map API fields to columns").items():
+            key = self.check_field(name, "fields")
+            self.unique(key, name, seen, "fields")
+            specs[key] = parse_spec(spec, f"mapping {self.source}: {self.prefix}fields.{key}")
+        return specs
+
+    def customfields(self) -> dict[str, FieldSpec]:
+        specs: dict[str, FieldSpec] = {}
+        seen: dict[str, Any] = {}
+        for slot, spec in self.section("customfields", "map slot numbers 1..28 to columns").items():
+            n = _slot(slot, self.source, f"{self.prefix}customfields")
+            self.unique(custom_field(n), slot, seen, "customfields")
+            specs[custom_field(n)] = parse_spec(spec, f"mapping {self.source}: {self.prefix}customfields.{n}")
+        return specs
+
+    def defaults(self) -> dict[str, str]:
+        defaults: dict[str, str] = {}
+        seen: dict[str, Any] = {}
+        for name, value in self.section("defaults", "map API fields to values").items():
+            key = self.slot_or_field(name, "defaults")
+            self.unique(key, name, seen, "defaults")
+            defaults[key] = self.one_value(value, f"defaults.{key}")
+        return defaults
+
+    def values(self) -> dict[str, dict[str, str]]:
+        values: dict[str, dict[str, str]] = {}
+        seen: dict[str, Any] = {}
+        for name, table in self.section("values", "map API fields to value maps").items():
+            key = self.slot_or_field(name, "values")
+            self.unique(key, name, seen, "values")
+            if not isinstance(table, dict):
+                raise self.fail(f"values.{key} must map cell values to API values, got {_a(table)}")
+            at = f"values.{key}"
+            values[key] = {
+                self.one_value(k, at).strip().casefold(): self.one_value(v, f"{at}.{_scalar_text(k)[:40]}")
+                for k, v in table.items()
+            }
+        return values
+
+    def relation(self) -> dict[str, bool]:
+        by_key = {f.casefold(): f for f in RELATION_FLAGS}
+        relation: dict[str, bool] = {}
+        raw = self.block.get("relation")
+        if raw is not None and not isinstance(raw, dict):
+            raise self.fail(
+                f"relation must give each role flag true or false, e.g. 'relation: {{IsOwner: true}}', "
+                f"got {_a(raw)} ({quote(raw)})"
+            )
+        for flag, value in (raw or {}).items():
+            name = by_key.get(flag.casefold()) if isinstance(flag, str) else None
+            if name is None:
+                raise self.fail(f"relation: unknown flag {quote(flag)}; flags: {', '.join(RELATION_FLAGS)}")
+            if not isinstance(value, bool):
+                raise self.fail(f"relation.{name} must be true or false, got {quote(value)}")
+            relation[name] = value
+        return relation
+
+    def one_value(self, value: Any, at: str) -> str:
+        if isinstance(value, dict | list):
+            raise self.fail(f"{at} must be one value, got {_a(value)} ({quote(value)})")
+        return _scalar_text(value)
 
 
 _EXAMPLE_COLUMN = {"fullname": "[First Name, Last Name]", "address": "Property Address"}
@@ -463,12 +549,12 @@ _EXAMPLE_COLUMN = {"fullname": "[First Name, Last Name]", "address": "Property A
 def _slot(slot: Any, source: str, where: str) -> int:
     """A custom-field label number 1..28, or MappingError naming it."""
     try:
-        n = int(str(slot).strip()) if not isinstance(slot, bool) else -1
-    except ValueError:
+        n = int(str(slot).strip()) if isinstance(slot, int | str) and not isinstance(slot, bool) else -1
+    except ValueError:  # not a number (or one of more digits than int() reads)
         n = -1
     if not 1 <= n <= MAX_CUSTOM_FIELDS:
         raise MappingError(
-            f"mapping {source}: {where}: slot {slot!r} is outside 1..{MAX_CUSTOM_FIELDS}; "
+            f"mapping {source}: {where}: slot {quote(slot)} is outside 1..{MAX_CUSTOM_FIELDS}; "
             f"Realeflow has custom-field labels 1 to {MAX_CUSTOM_FIELDS}"
         )
     return n

@@ -39,6 +39,7 @@ from importer.ledger import Journal, Ledger, LedgerGraphState, default_ledger_pa
 from importer.load import Chunk, Source, open_source
 from importer.mapping import BoundMapping, Mapping, load_mapping
 from importer.parallel import Checked, CheckPool, plan_workers
+from importer.paths import check_paths
 from importer.push import Pusher, PushSettings, RequestLog, start_retrying
 from importer.records import RecordPlan
 from importer.report import ReportWriter, RunSummary, default_report_path, open_report
@@ -379,6 +380,7 @@ def validate_file(
     enough to share, 1 to check in this process.
     """
     observer = observer or Observer()
+    check_paths("validate", path, mapping, report)
     source, plan = _open(path, mapping, sheet, encoding)
     total = estimate_rows(source)
     workers, rows = plan_workers(workers, total, chunk_rows or validate_chunk_rows(len(source.headers)))
@@ -437,6 +439,7 @@ def push_file(
     observer = observer or Observer()
     if ledger is False and (settings.force or settings.retry_failed):
         raise UsageError("--force and --retry-failed need the ledger: they act on what it remembers")
+    check_paths("push", path, mapping, report, ledger=ledger, log_file=log_file)
     source, plan = _open(path, mapping, sheet, encoding)
     book = None
     if ledger is not False:

@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from importer.errors import MappingError
+from importer.errors import MappingError, quote
 from importer.problems import WARNING, concat_problems, empty_problems, make_problems
 
 __all__ = [
@@ -627,7 +627,7 @@ def _column_list(value: Any, where: str) -> tuple[str, ...]:
         or not value
         or not all(isinstance(v, str | int | float) and not isinstance(v, bool) and str(v).strip() for v in value)
     ):
-        raise MappingError(f"{where}: expected a column name or a list of column names, got {value!r}")
+        raise MappingError(f"{where}: expected a column name or a list of column names, got {quote(value)}")
     return tuple(str(v).strip() for v in value)
 
 
@@ -643,7 +643,7 @@ def _only(spec: dict, allowed: set[str], where: str, form: str) -> None:
     unknown = sorted(set(spec) - allowed, key=str)
     if unknown:
         raise MappingError(
-            f"{where}: unknown key {', '.join(map(repr, unknown))} in {form}; expected {', '.join(sorted(allowed))}"
+            f"{where}: unknown key {', '.join(map(quote, unknown))} in {form}; expected {', '.join(sorted(allowed))}"
         )
 
 
@@ -669,7 +669,7 @@ def parse_spec(spec: Any, where: str) -> FieldSpec:
     if isinstance(spec, list):
         return Join(_column_list(spec, where))
     if not isinstance(spec, dict):
-        raise MappingError(f"{where}: expected {_FORMS}; got {spec!r}")
+        raise MappingError(f"{where}: expected {_FORMS}; got {'nothing (null)' if spec is None else quote(spec)}")
     keys = set(spec)
     if keys == {"value"}:
         return Constant((), value=_text_value(spec["value"]))
@@ -697,7 +697,7 @@ def parse_spec(spec: Any, where: str) -> FieldSpec:
         return Street(_columns_of([street, unit]), street=street, unit=unit)
     if keys and keys <= {"columns", "add", "from"}:
         return _parse_tags(spec, where)
-    raise MappingError(f"{where}: unknown spec {sorted(keys, key=str)}; use {_FORMS}")
+    raise MappingError(f"{where}: unknown spec {quote(sorted(keys, key=str))}; use {_FORMS}")
 
 
 def _parse_first(spec: dict, where: str) -> First:
@@ -706,20 +706,21 @@ def _parse_first(spec: dict, where: str) -> First:
     if isinstance(raw, str):
         raw = [raw]
     if not isinstance(raw, list) or not raw:
-        raise MappingError(f"{where}.first: expected a list of columns (or specs), got {raw!r}")
+        raise MappingError(f"{where}.first: expected a list of columns (or specs), got {quote(raw)}")
     items = tuple(parse_spec(item, f"{where}.first[{i}]") for i, item in enumerate(raw, start=1))
     unless: tuple[str | None, ...] = ()
     if spec.get("unless") is not None:
         flags = spec["unless"]
         if not isinstance(flags, list) or len(flags) != len(items):
             raise MappingError(
-                f"{where}.unless: give one flag column per candidate ({len(items)}), or null for none; got {flags!r}"
+                f"{where}.unless: give one flag column per candidate ({len(items)}), or null for none; "
+                f"got {quote(flags)}"
             )
         unless = tuple(None if f is None or str(f).strip() == "" else str(f).strip() for f in flags)
     follow = spec.get("follow")
     if follow is not None:
         if not isinstance(follow, str) or not follow.strip():
-            raise MappingError(f"{where}.follow: expected the name of another field, got {follow!r}")
+            raise MappingError(f"{where}.follow: expected the name of another field, got {quote(follow)}")
         follow = follow.strip().lower()
         if unless:
             raise MappingError(f"{where}: 'unless' and 'follow' do not go together (the followed field decides)")
@@ -732,13 +733,13 @@ def _parse_name(spec: dict, where: str) -> Name:
     source = parse_spec(spec["name"], f"{where}.name")
     order = str(spec.get("order", "first-last")).strip().lower().replace("_", "-").replace(" ", "-")
     if order not in {"first-last", "last-first"}:
-        raise MappingError(f"{where}.order: expected first-last or last-first, got {spec.get('order')!r}")
+        raise MappingError(f"{where}.order: expected first-last or last-first, got {quote(spec.get('order'))}")
     person = spec.get("person")
     if person is not None and (isinstance(person, bool) or person not in (1, 2)):
-        raise MappingError(f"{where}.person: expected 1 or 2 (which of 'JOHN & MARY SMITH'), got {person!r}")
+        raise MappingError(f"{where}.person: expected 1 or 2 (which of 'JOHN & MARY SMITH'), got {quote(person)}")
     case = str(spec.get("case", "auto")).strip().lower()
     if case not in {"auto", "keep", "title"}:
-        raise MappingError(f"{where}.case: expected auto, keep or title, got {spec.get('case')!r}")
+        raise MappingError(f"{where}.case: expected auto, keep or title, got {quote(spec.get('case'))}")
     care_of = parse_spec(spec["care_of"], f"{where}.care_of") if spec.get("care_of") is not None else None
     return Name(_columns_of([source, care_of]), source=source, order=order, person=person, care_of=care_of, case=case)
 
@@ -746,7 +747,7 @@ def _parse_name(spec: dict, where: str) -> Name:
 def parse_condition(spec: Any, where: str) -> Condition:
     """``{column: C, is: true}`` (a flag set), ``{column: [A, B], is: [Yes, Pending]}``, ``{..., is: nonempty}``."""
     if not isinstance(spec, dict) or "column" not in spec:
-        raise MappingError(f"{where}: expected {{column: ..., is: ...}}, got {spec!r}")
+        raise MappingError(f"{where}: expected {{column: ..., is: ...}}, got {quote(spec)}")
     columns = _column_list(spec["column"], f"{where}.column")
     test = spec.get("is", True)
     if test is True:
@@ -756,9 +757,11 @@ def parse_condition(spec: Any, where: str) -> Condition:
     if test is False or test is None:
         raise MappingError(f"{where}.is: use true (a flag set), a value, a list of values or 'nonempty'")
     values = test if isinstance(test, list) else [test]
+    if any(isinstance(v, dict | list) for v in values):
+        raise MappingError(f"{where}.is: expected a value or a list of values, got {quote(test)}")
     words = frozenset(_text_value(v).strip().casefold() for v in values)
     if not words or "" in words:
-        raise MappingError(f"{where}.is: the values must not be empty; got {test!r}")
+        raise MappingError(f"{where}.is: the values must not be empty; got {quote(test)}")
     return Condition(columns, values=words)
 
 
@@ -769,7 +772,7 @@ def parse_skip(spec: Any, where: str) -> tuple[SkipRule, ...]:
     if isinstance(spec, dict):
         spec = [spec]
     if not isinstance(spec, list):
-        raise MappingError(f"{where}: expected a list of {{column: ..., is: ..., reason: ...}}, got {spec!r}")
+        raise MappingError(f"{where}: expected a list of {{column: ..., is: ..., reason: ...}}, got {quote(spec)}")
     rules = []
     for i, item in enumerate(spec, start=1):
         at = f"{where}[{i}]"
@@ -785,18 +788,18 @@ def _parse_tags(spec: dict, where: str) -> Tags:
     if isinstance(add_raw, str):
         add_raw = [add_raw]
     if not isinstance(add_raw, list) or not all(isinstance(t, str | int | float) for t in add_raw):
-        raise MappingError(f"{where}.add: expected a list of tags, got {add_raw!r}")
+        raise MappingError(f"{where}.add: expected a list of tags, got {quote(add_raw)}")
     add = tuple(str(t).strip() for t in add_raw if str(t).strip())
     rules = []
     from_raw = spec.get("from") or []
     if isinstance(from_raw, dict):
         from_raw = [from_raw]
     if not isinstance(from_raw, list):
-        raise MappingError(f"{where}.from: expected a list of {{column: ..., ...}}, got {from_raw!r}")
+        raise MappingError(f"{where}.from: expected a list of {{column: ..., ...}}, got {quote(from_raw)}")
     for i, item in enumerate(from_raw, start=1):
         at = f"{where}.from[{i}]"
         if not isinstance(item, dict) or "column" not in item:
-            raise MappingError(f"{at}: expected {{column: ..., prefix/values/is+tag: ...}}, got {item!r}")
+            raise MappingError(f"{at}: expected {{column: ..., prefix/values/is+tag: ...}}, got {quote(item)}")
         _only(item, {"column", "prefix", "values", "is", "tag"}, at, "a tag rule")
         (column,) = _column_list(item["column"], f"{at}.column")[:1]
         if "is" in item or "tag" in item:
@@ -806,8 +809,8 @@ def _parse_tags(spec: dict, where: str) -> Tags:
             rules.append(TagRule(column, when=cond, tag=str(item["tag"]).strip()))
         elif "values" in item:
             table = item["values"]
-            if not isinstance(table, dict):
-                raise MappingError(f"{at}.values: expected cell value: tag pairs, got {table!r}")
+            if not isinstance(table, dict) or any(isinstance(v, dict | list) for v in table.values()):
+                raise MappingError(f"{at}.values: expected cell value: tag pairs, got {quote(table)}")
             values = {_text_value(k).strip().casefold(): _text_value(v).strip() for k, v in table.items()}
             rules.append(TagRule(column, values=values))
         else:

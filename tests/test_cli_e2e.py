@@ -465,6 +465,17 @@ _BAD_MAPPINGS = {
     ),
     "bad kind": ("kind: person\nfields:\n  fullname: Full Name\n", ["'person'", "contact"]),
     "not yaml": ("kind: contact\nfields: [fullname: {\n", ["YAML"]),
+    # Issue 12 item 15: YAML keeps the last of two equal keys, so this made contacts named by street.
+    "same field twice": (
+        "kind: contact\nfields:\n  fullname: Full Name\n  fullname: Street\n",
+        ["'fullname' is given twice in fields", "lines 3 and 4"],
+    ),
+    # Issue 12 item 16: a list where the role flags' block belongs was an internal error.
+    "relation as a list": (
+        "kind: property-with-contacts\nproperty:\n  fields: {address: Street}\ncontacts:\n"
+        "  - fields: {fullname: Full Name}\n    relation: [IsOwner]\n",
+        ["contacts[1].relation must give each role flag true or false", "IsOwner: true"],
+    ),
 }
 
 

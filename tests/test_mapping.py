@@ -263,3 +263,58 @@ def test_a_list_of_columns_joins_the_non_empty_cells_with_one_space(rows: list[t
     data = {c: [r[i] for r in rows] for i, c in enumerate("ABC")}
     got = fields_of(m, data)["fullname"].tolist()
     assert got == [" ".join(c.strip() for c in r if c.strip()) for r in rows]
+
+
+# -- reading the YAML within bounds (issue 12 items 11, 15) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("kind: contact\nkind: property\n", ["key 'kind' is given twice (lines 1 and 2)"]),
+        ("kind: contact\nfields:\n  fullname: A\n  email: B\n  fullname: C\n", ["twice in fields (lines 3 and 5)"]),
+        ("kind: contact\nfields: {fullname: A}\ncustomfields:\n  1: B\n  01: C\n",
+         ["'01' is given twice in customfields"]),
+        ("kind: contact\nfields: {fullname: {first: [A, B], first: [C]}}\n",
+         ["twice in fields.fullname (line 2, columns 21 and 36)"]),
+        ("kind: contact\nfields: {fullname: A}\nvalues:\n  phonetype: {Cell: Mobile, Cell: Home}\n",
+         ["'Cell' is given twice in values.phonetype"]),
+    ],
+)  # fmt: skip
+def test_a_key_given_twice_is_refused_at_every_level(tmp_path: Path, text: str, fragments: list[str]) -> None:
+    path = tmp_path / "twice.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MappingError) as exc:
+        load_mapping(path)
+    message = str(exc.value)
+    assert message.startswith(f"mapping {path}: key ") and "keep one of them" in message
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_a_merge_key_may_be_overridden_in_the_block_that_merges(tmp_path: Path) -> None:
+    """``<<: *base`` then the same key again is YAML's way to override one value: not a repeat."""
+    path = tmp_path / "merge.yaml"
+    path.write_text(
+        "kind: contact\nfields: &base {fullname: Name, email: Email}\n"
+        "defaults: {<<: {source: a, city: b}, source: c}\n",
+        encoding="utf-8",
+    )
+    assert load_mapping(path).records[0].defaults == {"source": "c", "city": "b"}
+
+
+def test_quote_looks_at_a_bounded_part_of_any_value() -> None:
+    from importer.errors import MappingError as Error
+    from importer.errors import one_line, quote
+
+    big = "x" * 10_000_000
+    assert len(quote(big)) < 120 and quote(big).endswith("(10,000,000 characters)")
+    shared: list[Any] = ["lol"] * 9
+    for _ in range(9):
+        shared = [shared] * 9  # 9**10 items if walked: quoting must not walk it
+    assert len(quote(shared)) <= 80
+    assert quote(10**5000) == "<a number of 16,610 bits>"
+    assert quote("a\nb\x0cc") == "'a\\nb\\x0cc'"
+    assert one_line("a\nb\r\nc\x85d\u2028e") == "a b c d e"
+    message = str(Error("first part " + "y" * 100_000 + " what to do"))
+    assert len(message) <= 2000 and message.startswith("first part") and message.endswith("what to do")

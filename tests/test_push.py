@@ -231,11 +231,12 @@ def test_a_log_file_that_cannot_be_written_stops_the_run_before_anything_changes
 ) -> None:
     data = write_contacts(tmp_path / "list.csv", 3)
     report, ledger = tmp_path / "report.csv", tmp_path / "ledger.sqlite3"
-    report.write_text("an earlier report\n", encoding="utf-8")
+    earlier = '\ufeff"row","status","id","error","warnings"\r\n2,"created","7","",""\r\n'  # an earlier run's report
+    report.write_text(earlier, encoding="utf-8", newline="")
     args = ["push", data, "-m", mapping, "--report", report, "--ledger", ledger]
     code, _, err = run_cli(*args, "--log-file", tmp_path / "no" / "such" / "dir.log")
     assert code == 2 and "cannot write the log file" in err
-    assert report.read_text(encoding="utf-8") == "an earlier report\n"
+    assert report.read_bytes() == earlier.encode()
     assert env.store.requests("/api/contact/create") == []
     code, out, _ = run_cli("history", "--ledger", ledger)
     assert code == 0 and "running" not in out
