@@ -40,6 +40,9 @@ _MAC_ROOTS = frozenset(
      "dougall", "auley", "ewan", "innes", "iver", "queen", "crae", "gillivray", "gregor", "alister",
      "allister", "naughton", "namara", "manus", "bride", "gowan", "laren", "neill", "quarrie", "vicar"}
 )  # fmt: skip
+#: Particles that are common surnames on their own (Le: 0.012 % of the US in the 1990 Census, ten
+#: times any other): followed by a given name they are the whole surname.
+_WHOLE_SURNAMES = frozenset({"le"})
 _ACRONYM_SUFFIXES = frozenset({"md", "dds", "dvm", "cpa", "phd"})
 _WORD = re.compile(r"[a-z]+")
 _COMMA = re.compile(r"\s*,\s*")
@@ -237,6 +240,8 @@ def _last_first(core: list[str], suffix: list[str]) -> Person:
     particles, suffixes = _vocab().particles, _vocab().suffixes
     j = 0
     while j < len(core) - 2 and _key(core[j]) in particles:
+        if _initial(core[j + 1]) or (_key(core[j]) in _WHOLE_SURNAMES and is_given(core[j + 1])):
+            break  # "LE MARY ANN", "VAN J R": the particle is the whole surname
         j += 1
     surname, given = core[: j + 1], core[j + 1 :]
     if len(given) > 1 and _key(given[0]) in suffixes:  # "SMITH JR JOHN"
