@@ -21,10 +21,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
+from typing import NamedTuple
 
-__all__ = ["Owners", "Person", "given_names", "is_given", "parse_owners", "render", "title_words"]
+__all__ = [
+    "Owners",
+    "Person",
+    "given_names",
+    "is_given",
+    "joint_share",
+    "parse_all",
+    "parse_owners",
+    "reads_last_first",
+    "render",
+    "shouting",
+    "title_words",
+]
 
 #: Deed and assessor shorthand that names no one: "et al", "et ux" (and wife), "et vir" (and
 #: husband), trustee, joint tenants with right of survivorship. Left out, with a warning.
@@ -57,6 +70,7 @@ class _Vocab:
     suffixes: frozenset[str]
     masks: dict[str, str]  # casefolded word -> its conventional case ("phd" -> "PhD")
     given: frozenset[str]
+    special: frozenset[str]  # words that need more than the plain reading: particles, suffixes, noise, joiners
 
 
 @cache
@@ -70,7 +84,8 @@ def _vocab() -> _Vocab:
     suffixes = frozenset(w for w in lex.suffix_words if _WORD.fullmatch(w) and len(w) > 1)
     suffixes |= _ACRONYM_SUFFIXES & lex.suffix_acronyms
     masks = {k: v for k, v in lex.capitalization_exceptions_map.items() if _WORD.fullmatch(k)}
-    return _Vocab(particles, particles - _CAPITAL_PARTICLES, suffixes, masks, given_names() - particles)
+    special = particles | suffixes | NOISE | JOINERS | {"et"}
+    return _Vocab(particles, particles - _CAPITAL_PARTICLES, suffixes, masks, given_names() - particles, special)
 
 
 @cache
@@ -93,8 +108,7 @@ def _initial(word: str) -> bool:
     return len(word.strip(".,")) == 1
 
 
-@dataclass(frozen=True, slots=True)
-class Person:
+class Person(NamedTuple):
     """One person's words, as written (case and all), in output order."""
 
     given: tuple[str, ...] = ()
@@ -105,146 +119,161 @@ class Person:
         return (*self.given, *self.surname, *self.suffix)
 
 
-@dataclass(frozen=True, slots=True)
-class Owners:
+class Owners(NamedTuple):
     """What one owner cell names: the people in order, and the noise words left out."""
 
     people: tuple[Person, ...]
     dropped: tuple[str, ...] = ()
 
 
-@lru_cache(maxsize=1 << 16)  # Owner 1 and Owner 2 read the same cells: parse each once
+_memo: tuple[str, list[str], list[Owners]] | None = None
+
+
+def parse_all(texts: list[str], order: str) -> list[Owners]:
+    """:func:`parse_owners` of each text. Owner 1 and Owner 2 read the same cells of a chunk, one
+    after the other: the second asks for the same list and gets the first's answer."""
+    global _memo
+    memo = _memo  # one read: another thread may replace it meanwhile
+    if memo is not None and memo[0] == order and memo[1] == texts:
+        return memo[2]
+    out = [parse_owners(t, order) for t in texts]
+    _memo = (order, texts, out)
+    return out
+
+
+#: A part of a cell: its words as written and their keys (casefolded, without "." and ",").
+_Part = tuple[list[str], list[str]]
+
+
 def parse_owners(text: str, order: str) -> Owners:
     """The people a name cell names; ``order`` is "first-last" or "last-first" (a comma overrides it)."""
+    v = _vocab()
+    if "&" not in text and "," not in text and "." not in text:
+        words = text.split()
+        # Most cells: two to four plain words, none a particle, suffix, noise word or joiner.
+        if 1 < len(words) < 5 and v.special.isdisjoint([w.casefold() for w in words]):
+            if order == "last-first":
+                return Owners((Person(tuple(words[1:]), (words[0],)),))
+            return Owners((Person(tuple(words[:-1]), (words[-1],)),))
     words = _COMMA.sub(", ", text.replace("&", " & ")).split()
-    kept, dropped = _drop_noise(words)
-    groups: list[list[str]] = [[]]
-    for w in kept:
-        if _key(w) in JOINERS:
-            groups.append([])
-        else:
-            groups[-1].append(w)
-    groups = [g for g in groups if any(_key(w) for w in g)]
-    if not groups:
+    parts, dropped = _parts(words, [w.strip(".,").casefold() for w in words])
+    if not parts:
         return Owners((), tuple(dropped))
-    if order == "last-first" and _first_last_pair(groups):
+    if order == "last-first" and _first_last_pair(parts, v):
         order = "first-last"  # "JOHN & MARY SMITH" in a LAST FIRST list
-    return Owners(_people(groups, order), tuple(dropped))
+    return Owners(_people(parts, order, v), tuple(dropped))
 
 
-def _drop_noise(words: list[str]) -> tuple[list[str], list[str]]:
-    """Leave out ETAL, ET AL, ETUX, TR, TTEE ... (never the cell's first word: that is a name)."""
-    kept: list[str] = []
+def _parts(words: list[str], keys: list[str]) -> tuple[list[_Part], list[str]]:
+    """The cell split at & and AND, leaving out ETAL, ET AL, ETUX, TR, TTEE ... (never the cell's first
+    word: that is a name); and the words left out."""
+    parts: list[_Part] = [([], [])]
     dropped: list[str] = []
-    i = 0
-    while i < len(words):
-        key = _key(words[i])
+    i, n = 0, len(words)
+    while i < n:
+        key = keys[i]
         if i and key in NOISE:
             dropped.append(words[i].rstrip(","))
-        elif i and key == "et" and i + 1 < len(words) and _key(words[i + 1]) in _ET:
+        elif i and key == "et" and i + 1 < n and keys[i + 1] in _ET:
             dropped.append(f"{words[i]} {words[i + 1].rstrip(',')}")
             i += 1
+        elif key in JOINERS:
+            parts.append(([], []))
         else:
-            kept.append(words[i])
+            parts[-1][0].append(words[i])
+            parts[-1][1].append(key)
         i += 1
-    return kept, dropped
+    return [p for p in parts if any(p[1])], dropped
 
 
-def _first_last_pair(groups: list[list[str]]) -> bool:
+def _first_last_pair(parts: list[_Part], v: _Vocab) -> bool:
     """ "JOHN & MARY SMITH": one given name, then a full name (written first-last whatever the list)."""
-    head, tail = groups[0], groups[-1]
+    (_, head), (tail_words, tail) = parts[0], parts[-1]
     return (
-        len(groups) > 1
+        len(parts) > 1
         and len(head) == 1
-        and is_given(head[0])
+        and head[0] in v.given
         and len(tail) > 1
-        and not any(w.endswith(",") for w in tail)
-        and not _given_only(tail)
+        and not any(w.endswith(",") for w in tail_words)
+        and not _given_only(parts[-1], v)
     )
 
 
-def _given_only(words: list[str]) -> bool:
+def _given_only(part: _Part, v: _Vocab) -> bool:
     """Names no surname of its own: "MARY", "MARY B", "MARY ANN" (given names and initials)."""
+    words, keys = part
     if any(w.endswith(",") for w in words):
         return False
-    core = [w for w in words if _key(w) not in _vocab().suffixes]
+    core = [k for k in keys if k not in v.suffixes]
     if not core:
         return False
-    if len(core) == 1 or all(_initial(w) for w in core[1:]):
-        return _key(core[0]) not in _vocab().particles
-    return all(is_given(w) or _initial(w) for w in core)
+    if len(core) == 1 or all(len(k) == 1 for k in core[1:]):
+        return core[0] not in v.particles
+    return all(k in v.given or len(k) == 1 for k in core)
 
 
-def _people(groups: list[list[str]], order: str) -> tuple[Person, ...]:
+def _people(parts: list[_Part], order: str, v: _Vocab) -> tuple[Person, ...]:
     """Parse each joined part; a part naming no surname borrows its neighbour's."""
-    last = len(groups) - 1
-    shared = [_given_only(g) and (order == "last-first" or i < last or len(g) == 1) for i, g in enumerate(groups)]
+    last = len(parts) - 1
+    shared = [_given_only(p, v) and (order == "last-first" or i < last or len(p[1]) == 1) for i, p in enumerate(parts)]
     if order == "last-first":
         shared[0] = False  # the cell opens with the surname the others share
-    people = [None if s else _person(g, order) for g, s in zip(groups, shared, strict=True)]
+    people = [None if s else _person(p, order, v) for p, s in zip(parts, shared, strict=True)]
     donors = [i for i, p in enumerate(people) if p is not None and p.surname]
     out: list[Person] = []
-    for i, (g, p) in enumerate(zip(groups, people, strict=True)):
-        if p is not None:
-            out.append(p)
+    for i, (part, person) in enumerate(zip(parts, people, strict=True)):
+        if person is not None:
+            out.append(person)
             continue
         after = [d for d in donors if d > i] if order == "first-last" else []
         before = [d for d in donors if d < i]
-        donor = after[0] if after else (before[-1] if before else None)
-        mine = _person(g, "first-last")
-        if donor is None:
-            out.append(mine)
-        else:
-            got = people[donor]
-            assert got is not None
-            out.append(Person((*mine.given, *mine.surname), got.surname, mine.suffix))
+        donor = people[after[0] if after else before[-1]] if after or before else None
+        mine = _person(part, "first-last", v)
+        out.append(mine if donor is None else Person((*mine.given, *mine.surname), donor.surname, mine.suffix))
     return tuple(out)
 
 
-def _split_suffix(words: list[str]) -> tuple[list[str], list[str]]:
-    """Trailing suffix words ("JR", "III", "ESQ"), kept while a name word is left before them."""
-    suffixes = _vocab().suffixes
+def _split_suffix(words: list[str], keys: list[str], v: _Vocab) -> tuple[list[str], list[str], list[str]]:
+    """(words, keys) before the trailing suffix words ("JR", "III", "ESQ"), and those suffix words;
+    a name word is always left before them."""
     end = len(words)
-    while end > 1 and _key(words[end - 1]) in suffixes:
+    while end > 1 and keys[end - 1] in v.suffixes:
         end -= 1
-    return words[:end], words[end:]
+    return words[:end], keys[:end], words[end:]
 
 
-def _person(words: list[str], order: str) -> Person:
+def _person(part: _Part, order: str, v: _Vocab) -> Person:
+    words, keys = part
     comma = next((i for i, w in enumerate(words) if w.endswith(",")), None)
-    clean = [w.rstrip(",") for w in words]
-    clean_i = [i for i, w in enumerate(clean) if w]
-    clean = [clean[i] for i in clean_i]
     if comma is not None:
-        at = sum(1 for i in clean_i if i <= comma)
-        before, after = clean[:at], clean[at:]
-        if after and not all(_key(w) in _vocab().suffixes for w in after):
-            surname, suffix_a = _split_suffix(before)
-            given, suffix_b = _split_suffix(after)
+        kept = [i for i, w in enumerate(words) if w.rstrip(",")]
+        at = sum(1 for i in kept if i <= comma)
+        words, keys = [words[i].rstrip(",") for i in kept], [keys[i] for i in kept]
+        if at < len(words) and not all(k in v.suffixes for k in keys[at:]):
+            surname, _, suffix_a = _split_suffix(words[:at], keys[:at], v)
+            given, _, suffix_b = _split_suffix(words[at:], keys[at:], v)
             return Person(tuple(given), tuple(surname), (*suffix_a, *suffix_b))
-        clean = before + after  # "JOHN SMITH, JR": the comma only sets off the suffix
-    core, suffix = _split_suffix(clean)
+        # "JOHN SMITH, JR": the comma only sets off the suffix
+    core, ckeys, suffix = _split_suffix(words, keys, v)
     if order == "last-first":
-        return _last_first(core, suffix)
-    particles = _vocab().particles
-    j = len(core) - 1
-    while j > 1 and _key(core[j - 1]) in particles:  # "JAN VAN DER BERG": the surname is "VAN DER BERG"
-        j -= 1
+        return _last_first(core, ckeys, suffix, v)
     if len(core) == 1:
         return Person(tuple(core), (), tuple(suffix))
+    j = len(core) - 1
+    while j > 1 and ckeys[j - 1] in v.particles:  # "JAN VAN DER BERG": the surname is "VAN DER BERG"
+        j -= 1
     return Person(tuple(core[:j]), tuple(core[j:]), tuple(suffix))
 
 
-def _last_first(core: list[str], suffix: list[str]) -> Person:
+def _last_first(core: list[str], keys: list[str], suffix: list[str], v: _Vocab) -> Person:
     """ "VAN DER BERG JAN PIETER": the leading particles and the word after them are the surname."""
-    particles, suffixes = _vocab().particles, _vocab().suffixes
     j = 0
-    while j < len(core) - 2 and _key(core[j]) in particles:
-        if _initial(core[j + 1]) or (_key(core[j]) in _WHOLE_SURNAMES and is_given(core[j + 1])):
+    while j < len(core) - 2 and keys[j] in v.particles:
+        if len(keys[j + 1]) == 1 or (keys[j] in _WHOLE_SURNAMES and keys[j + 1] in v.given):
             break  # "LE MARY ANN", "VAN J R": the particle is the whole surname
         j += 1
     surname, given = core[: j + 1], core[j + 1 :]
-    if len(given) > 1 and _key(given[0]) in suffixes:  # "SMITH JR JOHN"
+    if len(given) > 1 and keys[j + 1] in v.suffixes:  # "SMITH JR JOHN"
         suffix = [given[0], *suffix]
         given = given[1:]
     return Person(tuple(given), tuple(surname), tuple(suffix))
@@ -289,12 +318,15 @@ def _cap_suffix(word: str) -> str:
 
 def title_words(text: str, *, surname: bool = False) -> str:
     """Title case for names typed in capitals: O'Brien, McDonald, MacArthur (but Machado), Smith-Jones."""
+    head = text[:3].casefold()
+    if text.isalpha() and head[:2] != "mc" and not (surname and head == "mac"):  # one plain word: most are
+        return text.capitalize()
     return "".join(_cap_piece(p, surname) for p in _PIECES.split(text))
 
 
 def _cap_piece(piece: str, surname: bool) -> str:
     low = piece.lower()
-    if low.startswith("mc") and len(low) > 3:
+    if low.startswith("mc") and len(low) > 3 and low.isalpha():
         return "Mc" + low[2:].capitalize()
     if surname and low.startswith("mac") and len(low) > 5 and (low[3:] in _MAC_ROOTS or low[3:] in given_names()):
         return "Mac" + low[3:].capitalize()

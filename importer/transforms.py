@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from importer.errors import MappingError
-from importer.names import parse_owners, render, shouting, title_words
+from importer.names import Owners, parse_all, render, shouting, title_words
 from importer.problems import WARNING, concat_problems, empty_problems, make_problems
 
 __all__ = [
@@ -309,9 +309,11 @@ class Name(FieldSpec):
         company = is_company(u).to_numpy(dtype=bool)
         # Companies are not a person's name. Person 2 of a company is nobody; the rest get the
         # care-of name where there is one, else the company's own name (a contact needs a fullname).
+        texts = u.tolist()
+        parsed = parse_all(texts, self.order)
         reads = [
-            (text if self.person != 2 else "", "", "", 0) if comp else self.read(text)
-            for text, comp in zip(u.tolist(), company, strict=True)
+            (text if self.person != 2 else "", "", "", 0) if comp else self.read(text, owners)
+            for text, owners, comp in zip(texts, parsed, company, strict=True)
         ]
         cols = [np.array([r[k] for r in reads], dtype=object) for k in range(3)]
         people = np.array([r[3] for r in reads], dtype=np.int64)
@@ -332,21 +334,20 @@ class Name(FieldSpec):
         code = code.where(~comp, "name.company")
         return out, concat_problems([warns, self._warnings(index, raw, out, comp, two, why, code)])
 
-    def read(self, text: str) -> tuple[str, str, str, int]:
-        """One distinct non-company cell: (the field, why it differs from the cell, the warning code,
-        how many people the cell names)."""
-        if not text:
-            return "", "", "", 0
-        owners = parse_owners(text, self.order)
+    def read(self, text: str, owners: Owners) -> tuple[str, str, str, int]:
+        """One distinct non-company cell and its :func:`~importer.names.parse_owners`: (the field, why it
+        differs from the cell, the warning code, how many people the cell names)."""
         people, n = owners.people, len(owners.people)
+        if not n or (self.person == 2 and n < 2):
+            return "", "", "", n
         title = self.case == "title" or (self.case == "auto" and shouting(text))
-        names = [render(p, title=title) for p in people]
         if self.person is not None:
-            out = names[self.person - 1] if n >= self.person else ""
+            out = render(people[self.person - 1], title=title)
         elif n > 1 and people[0].given and not people[0].suffix and _same(people[0].surname, people[1].surname):
-            out = render(dataclasses.replace(people[0], surname=()), title=title) + " & " + names[1]
+            # "John & Mary Smith": the shared surname once
+            out = render(people[0]._replace(surname=()), title=title) + " & " + render(people[1], title=title)
         else:
-            out = " & ".join(names[:2])
+            out = " & ".join(render(p, title=title) for p in people[:2])
         bare = text
         for word in owners.dropped:
             bare = re.sub(rf"(?:^|\s){re.escape(word)}(?=\s|,|$)", " ", bare, count=1)
@@ -361,7 +362,7 @@ class Name(FieldSpec):
         notes = [why] if why else []
         notes += [f"'{_clip(w)}' left out" for w in owners.dropped]
         if n > 2 and self.person != 1:
-            notes += [f"'{_clip(name)}' left out: a row takes two owners" for name in names[2:]]
+            notes += [f"'{_clip(render(p, title=title))}' left out: a row takes two owners" for p in people[2:]]
         return out, "; ".join(notes), code, n
 
     def _cased(self, text: str) -> str:
