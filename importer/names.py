@@ -135,6 +135,7 @@ def parse_all(texts: list[str], order: str) -> list[Owners]:
     global _memo
     memo = _memo  # one read: another thread may replace it meanwhile
     if memo is not None and memo[0] == order and memo[1] == texts:
+        _memo = None  # used: a chunk's parse is not held past its owners (up to 100k cells)
         return memo[2]
     out = [parse_owners(t, order) for t in texts]
     _memo = (order, texts, out)

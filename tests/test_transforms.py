@@ -481,3 +481,16 @@ def test_owner_2_of_a_shared_name_cell_is_absent_on_one_person_rows(tmp_path) ->
     assert ex_one.present.all()
     findings = check_mapping(mapping, path).findings
     assert not [f for f in findings if f.code == "field.required_empty"], findings
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from([*_GIVEN, *_SURNAMES, "VAN", "DE", "JR", "ETAL", "Ann", "mary"]), min_size=1, max_size=5),
+    st.sampled_from(["first-last", "last-first"]),
+)
+def test_plain_cells_read_as_the_full_rules_read_them(words: list[str], order: str) -> None:
+    """Plain cells take a shortcut; a trailing "&" (nobody after it) sends a cell through the full rules."""
+    from importer.names import parse_owners
+
+    cell = " ".join(words)
+    assert parse_owners(cell, order).people == parse_owners(cell + " &", order).people
