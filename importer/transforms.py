@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -280,7 +280,11 @@ def _unspaced(text: str) -> str:
     return " ".join(text.replace(",", " ").casefold().split())
 
 
-def _by_unique(s: pd.Series, fn: Any) -> pd.Series:
+def _clipped(s: pd.Series) -> pd.Series:
+    return s.where(s.str.len() <= _QUOTE_MAX, s.str.slice(0, _QUOTE_MAX - 1) + "…")
+
+
+def _by_unique(s: pd.Series, fn: Callable[[str], str]) -> pd.Series:
     """``fn`` on each distinct cell of ``s``, mapped back to the rows."""
     codes, uniques = pd.factorize(s, sort=False)
     done = np.array([fn(str(v)) for v in uniques], dtype=object)
@@ -386,8 +390,8 @@ class Name(FieldSpec):
         if not changed.any():
             return empty_problems()
         sel = changed.to_numpy(dtype=bool)
-        quoted = _quote(raw[sel].map(_clip).astype("string"))
-        shown = _quote(out[sel].map(_clip).astype("string")).where(out[sel] != "", "(none)")
+        quoted = _quote(_clipped(raw[sel]))
+        shown = _quote(_clipped(out[sel])).where(out[sel] != "", "(none)")
         msg = quoted + " → " + shown + " (" + why[sel] + ")"
         frames = []
         for c in pd.unique(code[sel]):
