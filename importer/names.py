@@ -40,8 +40,10 @@ __all__ = [
 ]
 
 #: Deed and assessor shorthand that names no one: "et al", "et ux" (and wife), "et vir" (and
-#: husband), trustee, joint tenants with right of survivorship. Left out, with a warning.
-NOISE: frozenset[str] = frozenset({"etal", "etals", "etux", "etvir", "tr", "ttee", "ttees", "jtwros"})
+#: husband), trustee, joint tenants with right of survivorship, husband and wife. Left out, with a warning.
+NOISE: frozenset[str] = frozenset(
+    {"etal", "etals", "etux", "etvir", "tr", "ttee", "ttees", "jtwros", "jtrs", "h/w", "w/h"}
+)
 _ET = frozenset({"al", "als", "ux", "vir"})  # the second word of "ET AL", "ET UX", "ET VIR"
 JOINERS: frozenset[str] = frozenset({"&", "and"})
 #: Particles English writes with a capital ("St James", "San Juan", "McDonald" written "Mc Donald").

@@ -324,6 +324,7 @@ def test_a_name_split_leaves_the_second_owner_out_where_there_is_none() -> None:
         ("SMITH JOHN ET AL", "last-first", "John Smith", ""),
         ("SMITH JOHN A ETUX", "last-first", "John A Smith", ""),
         ("SMITH JOHN TR", "last-first", "John Smith", ""),
+        ("SMITH JOHN & MARY H/W", "last-first", "John Smith", "Mary Smith"),
         ("SMITH JOHN & MARY", "last-first", "John Smith", "Mary Smith"),
         ("SMITH JOHN&MARY", "last-first", "John Smith", "Mary Smith"),
         ("SMITH JOHN & JONES MARY", "last-first", "John Smith", "Mary Jones"),
