@@ -38,7 +38,15 @@ from importer.fields import (
 from importer.load import Chunk, normalize_header
 from importer.mapfile import read_yaml
 from importer.problems import concat_problems
-from importer.transforms import FieldSpec, SkipRule, link_specs, parse_skip, parse_spec, skip_reasons
+from importer.transforms import (
+    FieldSpec,
+    SkipRule,
+    link_specs,
+    parse_skip,
+    parse_spec,
+    picks_person,
+    skip_reasons,
+)
 
 #: Cells of list fields (type, tags) hold several items separated by either.
 LIST_SEPARATORS = r"[,;]"
@@ -198,11 +206,14 @@ class BoundMapping:
 
         Its own columns, not those it shares with another record of the mapping:
         Owner 2 with the owners' common mailing address is on a row when an Owner 2
-        name cell is filled, not whenever the mailing address is. All its columns
-        when it has no own one.
+        name cell is filled, not whenever the mailing address is. A field that picks
+        one person out of a shared name cell (``{name: Owner, person: 2}``) decides
+        as well (see ``_extract_record``), so such a record may have no own column.
+        All its columns when it has neither.
         """
         others = {c for r in self.mapping.records if r is not rec for c in r.columns}
-        return tuple(c for c in rec.columns if c not in others) or rec.columns
+        own = tuple(c for c in rec.columns if c not in others)
+        return own if own or any(picks_person(s) for s in rec.specs.values()) else rec.columns
 
     def _extract_record(self, rec: RecordMapping, chunk: Chunk, cells: dict[str, pd.Series]) -> Extracted:
         index = chunk.frame.index
@@ -225,11 +236,16 @@ class BoundMapping:
                 value = value.where(value.str.strip() != "", rec.defaults[name])
             data[name] = value
         fields = pd.DataFrame(data, index=index)
-        # Present where a field read from its own columns comes out non-empty: a transform may
-        # leave a field empty although its cells are not (the second of "JOHN & MARY SMITH" on
-        # a row with one name; a phone passed over for its DNC flag).
+        # Present where a field read from its own columns, or one that picks a person out of a
+        # shared name cell, comes out non-empty: a transform may leave a field empty although its
+        # cells are not (the second of "SMITH JOHN & MARY" on a row with one name; a phone passed
+        # over for its DNC flag).
         own = set(self.own_columns(rec))
-        counted = [made[n].fillna("").str.strip() != "" for n, s in rec.specs.items() if own.intersection(s.columns)]
+        counted = [
+            made[n].fillna("").str.strip() != ""
+            for n, s in rec.specs.items()
+            if own.intersection(s.columns) or picks_person(s)
+        ]
         present = pd.concat(counted, axis=1).any(axis=1) if counted else pd.Series(True, index=index)
         skip = skip_reasons(rec.skip, cells, index) if rec.skip else None
         zip_spec = rec.specs.get("zipcode")

@@ -35,6 +35,7 @@ import pandas as pd
 import yaml
 
 from importer.fields import MAX_CUSTOM_FIELDS, PHONE_TYPES
+from importer.names import joint_share, reads_last_first
 from importer.transforms import COMPANY_PATTERN
 
 __all__ = ["CUSTOM_SLOTS", "FieldChoice", "Suggestion", "custom_slot", "render_yaml", "suggest_mapping"]
@@ -423,21 +424,42 @@ class _Builder:
         return bool(len(v)) and float((~v.str.contains(r"[a-z]", regex=True)).mean()) >= 0.8
 
     def _last_first(self, name: str, reference: Any) -> bool:
-        """The column writes names "LAST FIRST": its first word is the reference name's last word."""
+        """The column writes names "LAST FIRST": its first word is the reference name's last word, or
+        (with no reference) its second word is a common given name more often than its first."""
+        mine = self._values([name])
+        people = (mine != "") & ~mine.str.contains(_COMPANY, regex=True)
         ref_cols = spec_columns(reference)
-        if not ref_cols or name in ref_cols:
-            return False
-        mine, ref = self._values([name]), self._values(ref_cols)
-        both = (mine != "") & (ref != "") & ~mine.str.contains(_COMPANY, regex=True)
-        if not both.any():
-            return False
-        first = mine[both].str.split(" ").str[0].str.casefold()
-        last = ref[both].str.split(" ").str[-1].str.casefold()
-        return float((first == last).mean()) >= 0.5
+        if ref_cols and name not in ref_cols:
+            ref = self._values(ref_cols)
+            both = people & (ref != "")
+            if both.any():
+                first = mine[both].str.split(" ").str[0].str.casefold()
+                last = ref[both].str.split(" ").str[-1].str.casefold()
+                return float((first == last).mean()) >= 0.5
+        return reads_last_first(mine[people].tolist())
 
     def _pairs(self, name: str) -> bool:
         """Some sampled cells hold two people ("JOHN & MARY SMITH")."""
         return bool(self._values([name]).str.contains(r"&|\band\b", regex=True, case=False).any())
+
+    def second_owner(self, first: _Record) -> _Record | None:
+        """Owner 2 where Owner 1's name is the first person of a joint-owner cell ("SMITH JOHN & MARY"):
+        the same cell's second person, at the same mailing address (the same columns)."""
+        spec = first.fields.get("fullname")
+        if not (isinstance(spec, dict) and spec.get("person") == 1 and isinstance(spec.get("name"), str)):
+            return None
+        rec = _Record("Owner 2", "contact", relation={"IsOwner": True})
+        rec.fields["fullname"] = {k: v for k, v in spec.items() if k != "care_of"} | {"person": 2}
+        rec.fields.update({f: first.fields[f] for f in _PLACE if f in first.fields})
+        cells = self._values([spec["name"]])
+        people = cells[~cells.str.contains(_COMPANY, regex=True)].tolist()
+        share = joint_share(people)
+        self.choices.append(
+            FieldChoice(rec.key, "fullname", rec.fields["fullname"], MEDIUM, (),
+                        f"{share:.0%} of the sampled owner names in '{spec['name']}' name two people; "
+                        "the second is Owner 2 (absent on rows with one)")
+        )  # fmt: skip
+        return rec
 
     def names(self, rec: _Record, pool: list[_Col], n: int, whole: list[_Col], reference: Any) -> None:
         """Refine fullname: fall back on the other name columns of the block (another source, another
@@ -633,6 +655,8 @@ def suggest_mapping(headers: list[str], sample: pd.DataFrame, kind: str | None =
                 mail = _by_field(c for c in unblocked if c.field in _PLACE and c.role == "mailing")
                 b.place(rec, {f: [block_place.get(f, []), mail.get(f, [])] for f in _PLACE})
             records.append(rec)
+            if n == numbers[0] and lead == "owner" and 2 not in numbers and (second := b.second_owner(rec)):
+                records.append(second)
     else:
         rec = _Record("", kind)
         first_block = min((c.block for c in blocked if c.block is not None), default=None)

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from importer.errors import MappingError, quote
+from importer.names import Owners, parse_all, render, shouting, title_words
 from importer.problems import WARNING, concat_problems, empty_problems, make_problems
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "parse_condition",
     "parse_skip",
     "parse_spec",
+    "picks_person",
     "skip_problems",
     "skip_reasons",
 ]
@@ -88,7 +90,6 @@ COMPANY_PATTERN = (
     r"mortgage|homes|housing|development|builders|fund|reit|university|school|district)\b\.?"
 )
 _CARE_OF = r"(?i)^\s*(?:c\s*/\s*o|c/o|care of|attn:?|attention:?)\s+"
-_SUFFIX = r"(?i)^(?:jr|sr|ii|iii|iv|v|md|phd|esq)\.?$"
 
 
 def _blank(index: pd.Index) -> pd.Series:
@@ -263,82 +264,39 @@ class Constant(FieldSpec):
 
 # -- names ------------------------------------------------------------------------------------------
 
-
-def _title(s: pd.Series) -> pd.Series:
-    """Title case for names typed in capitals: "O'BRIEN" -> "O'Brien", "MCDONALD III" -> "McDonald III"."""
-    t = s.str.title()
-    t = t.str.replace(r"\bMc([a-z])", lambda m: "Mc" + m.group(1).upper(), regex=True)
-    t = t.str.replace(r"\b(Ii|Iii|Iv)\b", lambda m: m.group(1).upper(), regex=True)
-    return t.str.replace(r"'S\b", "'s", regex=True)
+_NTH = {1: "first", 2: "second"}
+_QUOTE_MAX = 80  # a message quotes at most this much of a cell
 
 
-def _split_person(part: pd.Series, order: str) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(given names, last name, suffix) of one person's name text; order "last-first" or "first-last"."""
-    part = part.str.strip()
-    comma = part.str.extract(r"^(?P<last>[^,]+?)\s*,\s*(?P<given>.*)$")
-    has_comma = comma["last"].notna()
-    tokens = part.str.split(" ")
-    # A trailing Jr/Sr/III stays a suffix whatever the order.
-    last_tok = tokens.str[-1].fillna("")
-    has_suffix = last_tok.str.fullmatch(_SUFFIX) & (tokens.str.len() > 2)
-    suffix = last_tok.where(has_suffix, "")
-    core = part.where(~has_suffix, part.str.replace(r"\s+\S+$", "", regex=True))
-    if order == "last-first":
-        m = core.str.extract(r"^(?P<last>\S+)\s+(?P<given>.+)$")
-    else:
-        m = core.str.extract(r"^(?P<given>.+?)\s+(?P<last>\S+)$")
-    last = m["last"].fillna(core)  # one word: a last name (last-first) or a given name (first-last)
-    given = m["given"].fillna("")
-    if order != "last-first":
-        single = m["last"].isna()
-        given = given.where(~single, core)
-        last = last.where(~single, "")
-    cg = comma["given"].fillna("").str.strip()
-    c_tok = cg.str.split(" ").str[-1].fillna("")
-    c_suffix = c_tok.str.fullmatch(_SUFFIX) & (cg.str.count(" ") >= 1)
-    given = given.where(~has_comma, cg.where(~c_suffix, cg.str.replace(r"\s+\S+$", "", regex=True)))
-    last = last.where(~has_comma, comma["last"].fillna(""))
-    suffix = suffix.where(~has_comma, c_tok.where(c_suffix, ""))
-    return given.fillna(""), last.fillna(""), suffix.fillna("")
+def _clip(text: str) -> str:
+    return text if len(text) <= _QUOTE_MAX else text[: _QUOTE_MAX - 1] + "…"
 
 
-def _people(names: pd.Series, order: str) -> dict[str, pd.Series]:
-    """Parse "SMITH, JOHN & MARY", "LOPEZ JOHN & ASHLEY", "JOHN & MARY SMITH" into two people."""
-    two = names.str.extract(r"^(?P<a>[^&]+?)\s*(?:&|\band\b)\s*(?P<b>.+)$", flags=re.IGNORECASE)
-    has_two = two["a"].notna()
-    a = two["a"].fillna(names)
-    b = two["b"].fillna("")
-    g1, l1, s1 = _split_person(a, order)
-    g2, l2, s2 = _split_person(b, order)
-    a_words = a.str.strip().str.count(" ") + 1
-    b_words = b.str.strip().str.count(" ") + 1
-    b_initial = b.str.strip().str.fullmatch(r"\S+\s+\S\.?")  # "ASHLEY M": a given name and an initial
-    comma = a.str.contains(",", regex=False)
-    if order == "last-first":
-        # "LOPEZ JOHN & ASHLEY", "SMITH, JOHN & MARY": the second shares the last name unless it has its own.
-        shares = has_two & (comma | (b_words == 1) | b_initial) & ~b.str.contains(",", regex=False)
-        g2 = g2.where(~shares, b.str.strip())
-        l2 = l2.where(~shares, l1)
-    else:
-        # "JOHN & MARY SMITH": the first shares the second's last name.
-        shares = has_two & (a_words == 1) & ~comma
-        g1 = g1.where(~shares, a.str.strip())
-        l1 = l1.where(~shares, l2)
-        if comma.any():  # "SMITH, JOHN & MARY" in a first-last list: the comma decides
-            g2 = g2.where(~(has_two & comma & (b_words <= 2)), b.str.strip())
-            l2 = l2.where(~(has_two & comma & (b_words <= 2)), l1)
-    return {"g1": g1, "l1": l1, "s1": s1, "g2": g2.where(has_two, ""), "l2": l2.where(has_two, ""),
-            "s2": s2.where(has_two, ""), "two": has_two}  # fmt: skip
+def _count(n: int) -> str:
+    return {2: "two", 3: "three", 4: "four"}.get(n, str(n))
 
 
-def _full(given: pd.Series, last: pd.Series, suffix: pd.Series) -> pd.Series:
-    out = (given + " " + last + " " + suffix).str.replace(r"\s+", " ", regex=True).str.strip()
-    return out
+def _unspaced(text: str) -> str:
+    return " ".join(text.replace(",", " ").casefold().split())
+
+
+def _clipped(s: pd.Series) -> pd.Series:
+    return s.where(s.str.len() <= _QUOTE_MAX, s.str.slice(0, _QUOTE_MAX - 1) + "…")
+
+
+def _by_unique(s: pd.Series, fn: Callable[[str], str]) -> pd.Series:
+    """``fn`` on each distinct cell of ``s``, mapped back to the rows."""
+    codes, uniques = pd.factorize(s, sort=False)
+    done = np.array([fn(str(v)) for v in uniques], dtype=object)
+    return pd.Series(done[codes], index=s.index, dtype="string")
 
 
 @dataclass(frozen=True)
 class Name(FieldSpec):
-    """A person's name from a name column (or any spec): reordered, split, companies recognised."""
+    """A person's name from a name column (or any spec): reordered, split, companies recognised.
+
+    The parsing is :mod:`importer.names` (nameparser's vocabulary), run once per distinct cell.
+    """
 
     source: FieldSpec | None = None
     order: str = "first-last"  # or "last-first" (county lists); a comma always means "LAST, FIRST"
@@ -350,69 +308,91 @@ class Name(FieldSpec):
         assert self.source is not None
         raw, warns = self.source.apply(cells, index)
         raw = _squash(raw)
-        care = _blank(index)
-        if self.care_of is not None:
-            care_raw, _ = self.care_of.apply(cells, index)
-            care = _squash(care_raw).str.replace(_CARE_OF, "", regex=True).str.strip()
         codes, uniques = pd.factorize(raw, sort=False)
         u = pd.Series(uniques, dtype="string").fillna("")
         company = is_company(u).to_numpy(dtype=bool)
-        people = _people(u, self.order)
-        if self.person == 2:
-            person = _full(people["g2"], people["l2"], people["s2"])
-        elif self.person == 1:
-            person = _full(people["g1"], people["l1"], people["s1"])
-        else:
-            p1 = _full(people["g1"], people["l1"], people["s1"])
-            same = people["l1"].str.casefold() == people["l2"].str.casefold()
-            p2 = _full(people["g2"], people["l2"], people["s2"])
-            g1 = _full(people["g1"], pd.Series("", index=u.index, dtype="string"), people["s1"])
-            both = (g1 + " & " + p2).where(same, p1 + " & " + p2)
-            person = p1.where(~people["two"], both)
-        person = self._case(person)
-        # Companies: not a person's name. Person 2 of a company is nobody; the rest get the care-of
-        # name where there is one, else the company's own name (a contact needs a fullname).
-        company_name = u if self.person != 2 else pd.Series("", index=u.index, dtype="string")
-        u_out = person.where(~company, company_name).to_numpy(dtype=object)
-        out = pd.Series(u_out[codes] if len(codes) else np.empty(0, object), index=index, dtype="string").fillna("")
-        comp = pd.Series(company[codes] if len(codes) else np.empty(0, bool), index=index)
-        two = pd.Series(people["two"].to_numpy(dtype=bool)[codes] if len(codes) else np.empty(0, bool), index=index)
-        if self.person != 2:
+        # Companies are not a person's name. Person 2 of a company is nobody; the rest get the
+        # care-of name where there is one, else the company's own name (a contact needs a fullname).
+        texts = u.tolist()
+        parsed = parse_all(texts, self.order)
+        reads = [
+            (text if self.person != 2 else "", "", "", 0) if comp else self.read(text, owners)
+            for text, owners, comp in zip(texts, parsed, company, strict=True)
+        ]
+        cols = [np.array([r[k] for r in reads], dtype=object) for k in range(3)]
+        people = np.array([r[3] for r in reads], dtype=np.int64)
+        out = pd.Series(cols[0][codes], index=index, dtype="string").fillna("")
+        comp = pd.Series(company[codes], index=index, dtype=bool)
+        two = pd.Series(people[codes] > 1, index=index, dtype=bool)
+        why = pd.Series(cols[1][codes], index=index, dtype="string").fillna("")
+        code = pd.Series(cols[2][codes], index=index, dtype="string").fillna("")
+        cared = pd.Series(False, index=index)
+        if self.care_of is not None and self.person != 2:
+            care_raw, _ = self.care_of.apply(cells, index)
+            care = _squash(care_raw).str.replace(_CARE_OF, "", regex=True).str.strip()
             cared = comp & (care != "")
-            out = out.where(~cared, self._case(care))
-        else:
-            cared = pd.Series(False, index=index)
-        return out, concat_problems([warns, self._warnings(index, raw, out, comp, cared, two)])
+            if cared.any():
+                out = out.where(~cared, _by_unique(care[cared], self._cased).reindex(index))
+        why = why.where(~comp, "a company, kept in companyname")
+        why = why.where(~cared, "a company, kept in companyname; the name is its care-of contact")
+        code = code.where(~comp, "name.company")
+        return out, concat_problems([warns, self._warnings(index, raw, out, comp, two, why, code)])
 
-    def _case(self, s: pd.Series) -> pd.Series:
-        if self.case == "keep":
-            return s
-        if self.case == "title":
-            return _title(s)
-        shouting = ~s.str.contains(r"[a-z]", regex=True) | ~s.str.contains(r"[A-Z]", regex=True)
-        return s.where(~shouting, _title(s))
+    def read(self, text: str, owners: Owners) -> tuple[str, str, str, int]:
+        """One distinct non-company cell and its :func:`~importer.names.parse_owners`: (the field, why it
+        differs from the cell, the warning code, how many people the cell names)."""
+        people, n = owners.people, len(owners.people)
+        if not n or (self.person == 2 and n < 2):
+            return "", "", "", n
+        title = self.case == "title" or (self.case == "auto" and shouting(text))
+        if self.person is not None:
+            out = render(people[self.person - 1], title=title)
+        elif n > 1 and people[0].given and not people[0].suffix and _same(people[0].surname, people[1].surname):
+            # "John & Mary Smith": the shared surname once
+            out = render(people[0]._replace(surname=()), title=title) + " & " + render(people[1], title=title)
+        else:
+            out = " & ".join(render(p, title=title) for p in people[:2])
+        bare = text
+        for word in owners.dropped:
+            bare = re.sub(rf"(?:^|\s){re.escape(word)}(?=\s|,|$)", " ", bare, count=1)
+        if n > 1 and self.person is not None:
+            code, why = "name.split", f"the {_NTH[self.person]} of {_count(n)} names"
+        elif _unspaced(out) != _unspaced(bare):
+            code, why = "name.reordered", "reordered as First Last"
+        elif owners.dropped:
+            code, why = "name.dropped", ""
+        else:
+            code, why = "name.case", "capitals to title case"
+        notes = [why] if why else []
+        notes += [f"'{_clip(w)}' left out" for w in owners.dropped]
+        if n > 2 and self.person != 1:
+            notes += [f"'{_clip(render(p, title=title))}' left out: a row takes two owners" for p in people[2:]]
+        return out, "; ".join(notes), code, n
+
+    def _cased(self, text: str) -> str:
+        if self.case == "title" or (self.case == "auto" and shouting(text)):
+            return title_words(text)
+        return text
 
     def _warnings(
-        self, index: pd.Index, raw: pd.Series, out: pd.Series, comp: pd.Series, cared: pd.Series, two: pd.Series
+        self,
+        index: pd.Index,
+        raw: pd.Series,
+        out: pd.Series,
+        comp: pd.Series,
+        two: pd.Series,
+        why: pd.Series,
+        code: pd.Series,
     ) -> pd.DataFrame:
         changed = (raw != out) & (raw != "")
         if self.person == 2:  # no second name on the row is not a change: there is nobody to name
             changed &= two & ~comp
         if not changed.any():
             return empty_problems()
-        why = pd.Series("reordered as First Last", index=index, dtype="string")
-        same_words = raw.str.casefold() == out.str.casefold()
-        why = why.where(~same_words, "capitals to title case")
-        if self.person is not None:
-            nth = "first" if self.person == 1 else "second"
-            why = why.where(~two, f"the {nth} of two names")
-        why = why.where(~comp, "a company, kept in companyname")
-        why = why.where(~cared, "a company, kept in companyname; the name is its care-of contact")
-        code = pd.Series("name.reordered", index=index, dtype="string")
-        code = code.where(~same_words, "name.case").where(~two, "name.split").where(~comp, "name.company")
         sel = changed.to_numpy(dtype=bool)
-        shown = out.where(out != "", "(none)")
-        msg = _quote(raw[sel]) + " → " + _quote(shown[sel]).where(out[sel] != "", "(none)") + " (" + why[sel] + ")"
+        quoted = _quote(_clipped(raw[sel]))
+        shown = _quote(_clipped(out[sel])).where(out[sel] != "", "(none)")
+        msg = quoted + " → " + shown + " (" + why[sel] + ")"
         frames = []
         for c in pd.unique(code[sel]):
             pick = (code[sel] == c).to_numpy(dtype=bool)
@@ -431,6 +411,21 @@ class Name(FieldSpec):
     def describe(self) -> str:
         assert self.source is not None
         return self.source.describe()
+
+
+def picks_person(spec: FieldSpec) -> bool:
+    """The spec takes one person out of a name cell (``{name: ..., person: N}``, also as a ``first`` item).
+
+    Such a field tells whether its contact is on a row even when its column is shared with
+    another contact: Owner 2 of "SMITH JOHN & MARY" is there, Owner 2 of "SMITH JOHN" is not.
+    """
+    if isinstance(spec, Name):
+        return spec.person is not None
+    return isinstance(spec, First) and any(picks_person(item) for item in spec.items)
+
+
+def _same(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    return [w.casefold() for w in a] == [w.casefold() for w in b]
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -376,3 +377,100 @@ def test_case_and_spacing_of_headers_do_not_change_the_choice(headers: list[str]
 
     assert other.kind == plain.kind
     assert [back(s) for s in all_specs(other.mapping)] == all_specs(plain.mapping)
+
+
+# -- owner names written LAST FIRST, joint owners in one cell (issue 14) -----------------------------
+
+OWNERS = ROOT / "tests" / "data" / "owners.csv"
+MAILING = {"address": "Mailing Address", "city": "Mailing City", "state": "Mailing State", "zipcode": "Mailing Zip"}
+
+
+def owners_frame() -> pd.DataFrame:
+    return pd.read_csv(OWNERS, dtype=str, keep_default_na=False)
+
+
+def test_joint_owner_cells_get_last_first_order_and_an_owner_2_block() -> None:
+    s = suggest(owners_frame())
+    assert s.kind == "property-with-contacts"
+    one, two = s.mapping["contacts"]
+    assert one["fields"]["fullname"] == {"name": "Owner Name", "order": "last-first", "person": 1}
+    assert one["fields"]["companyname"] == {"company": "Owner Name"}
+    assert two["label"] == "Owner 2"
+    # Owner 2 is the same cell's second person, at the same (shared) mailing address; nothing else.
+    assert two["fields"] == {"fullname": {"name": "Owner Name", "order": "last-first", "person": 2}, **MAILING}
+    assert two["relation"] == {"IsOwner": True}
+    assert {k: one["fields"][k] for k in MAILING} == MAILING
+    text = render_yaml(s)
+    assert yaml.safe_load(text) == s.mapping
+    line = next(ln for ln in text.splitlines() if "person: 2" in ln)
+    assert "# check" in line and "name two people" in line
+
+
+def test_owner_order_is_read_from_the_given_names_in_the_cells() -> None:
+    first_last = frame(
+        {
+            "Property Address": ["1 Oak St", "2 Elm St", "3 Ash St", "4 Fir St"],
+            "Owner Name": ["JOHN SMITH", "MARY A JONES & ROBERT JONES", "LINDA MILLER", "ACME LLC"],
+            "Mailing Address": ["1 Oak St", "2 Elm St", "3 Ash St", "PO Box 1"],
+        }
+    )
+    one, two = suggest(first_last).mapping["contacts"]
+    assert one["fields"]["fullname"] == {"name": "Owner Name", "person": 1}
+    assert two["fields"]["fullname"] == {"name": "Owner Name", "person": 2}
+    single = frame(
+        {
+            "Property Address": ["1 Oak St", "2 Elm St", "3 Ash St"],
+            "Owner Name": ["SMITH JOHN", "JONES MARY A", "MILLER LINDA"],
+            "Mailing Address": ["1 Oak St", "2 Elm St", "3 Ash St"],
+        }
+    )
+    (only,) = suggest(single).mapping["contacts"]  # nobody shares a cell: no Owner 2
+    assert only["fields"]["fullname"] == {"name": "Owner Name", "order": "last-first"}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("name", ["owners.csv", "owners.xlsx"])
+def test_suggest_validate_push_joint_owners_end_to_end(name: str, env, run_cli, tmp_path: Path) -> None:
+    """`mapping suggest` -> `validate` -> `push` on the sandbox: both owners of "SMITH JOHN & MARY" exist,
+    each related to the property; one-owner rows are created, not partial; names come out right."""
+    src = tmp_path / name
+    src.write_bytes((ROOT / "tests" / "data" / name).read_bytes())
+    mapping = tmp_path / "owners.yaml"
+    assert run_cli("mapping", "suggest", src, "-o", mapping)[0] == 0
+    assert run_cli("mapping", "check", mapping, src)[0] == 0
+    code, _, _ = run_cli("validate", src, "--mapping", mapping, "--report", tmp_path / "v.csv", "-q")
+    checked = pd.read_csv(tmp_path / "v.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert code == 0 and set(checked["status"]) == {"valid"}, checked[["row", "status", "error"]]
+
+    code, _, _ = run_cli("push", src, "--mapping", mapping, "--report", tmp_path / "p.csv", "-q")
+    rep = pd.read_csv(tmp_path / "p.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig").set_index("row")
+    assert code == 0 and set(rep["status"]) == {"created"}, rep[["status", "error"]]
+    assert (rep["error"] == "").all()
+    smith = rep.loc["2"]
+    assert "'SMITH JOHN & MARY' → 'Mary Smith' (the second of two names)" in smith["warnings"]
+    one_owner = rep[rep["Owner Name"].isin(["LOPEZ ASHLEY", "VAN DER BERG JAN", "ACME HOLDINGS LLC"])]
+    assert (one_owner["contact_2_id"] == "").all() and (one_owner["contact_1_id"] != "").all()
+
+    contacts = {c["contact_id"]: c for c in env.store.contacts()}
+    by_name = {c["fullname"]: c for c in contacts.values()}
+    assert sorted(by_name) == [
+        "ACME HOLDINGS LLC", "Ashley Lopez", "David Brown", "James M Davis", "Jan van der Berg", "John Smith",
+        "Jose A Garcia", "Linda Miller", "Maria L Garcia", "Maria de la Cruz", "Mary Smith", "Patricia Davis",
+        "Patrick O'Brien", "Robert Johnson Jr", "SMITH FAMILY TRUST", "Susan Wilson",
+    ]  # fmt: skip
+    assert by_name["ACME HOLDINGS LLC"]["companyname"] == "ACME HOLDINGS LLC"
+    assert by_name["Mary Smith"]["address"] == by_name["John Smith"]["address"] == "500 Main St"
+
+    # Each owner is related to its own property: the relation requests name both GUIDs.
+    prop = next(p for p in env.store.properties() if p["address"] == "12 Oak St")
+    bodies = [json.loads(r["body"]) for r in env.store.requests("/api/contact/propertyrelation")]
+    linked = {b["ContactId"] for b in bodies if b["PropertyId"] == prop["guid"]}
+    assert linked == {by_name["John Smith"]["guid"], by_name["Mary Smith"]["guid"]}
+    flags = {b["ContactId"]: b for b in bodies if b["PropertyId"] == prop["guid"]}
+    assert flags[by_name["John Smith"]["guid"]]["IsPrimaryContact"] == "true"
+    assert flags[by_name["Mary Smith"]["guid"]]["IsPrimaryContact"] == "false"
+    assert {(r["property_id"], r["contact_id"]) for r in env.store.relations()} >= {
+        (prop["property_id"], by_name["John Smith"]["contact_id"]),
+        (prop["property_id"], by_name["Mary Smith"]["contact_id"]),
+    }
+    assert env.store.count("contacts") == 16  # 12 rows, 4 of them with two owners

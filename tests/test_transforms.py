@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -301,3 +303,195 @@ def test_a_name_split_leaves_the_second_owner_out_where_there_is_none() -> None:
     assert two.problems["message"].tolist() == [
         "fullname: 'JOHN & MARY SMITH' → 'Mary Smith' (the second of two names)"
     ]
+
+
+# -- owner names as county lists write them (issue 14) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "order", "one", "two"),
+    [
+        ("VAN DER BERG JAN", "last-first", "Jan van der Berg", ""),
+        ("DE LA CRUZ MARIA", "last-first", "Maria de la Cruz", ""),
+        ("DEL RIO CARLOS", "last-first", "Carlos del Rio", ""),
+        ("ST JAMES MARY", "last-first", "Mary St James", ""),
+        ("LE JOHN", "last-first", "John Le", ""),  # a particle alone is the surname
+        ("LE MARY ANN", "last-first", "Mary Ann Le", ""),
+        ("SMITH JOHN JR", "last-first", "John Smith Jr", ""),
+        ("SMITH JR JOHN", "last-first", "John Smith Jr", ""),
+        ("SMITH JOHN A III", "last-first", "John A Smith III", ""),
+        ("SMITH JOHN ETAL", "last-first", "John Smith", ""),
+        ("SMITH JOHN ET AL", "last-first", "John Smith", ""),
+        ("SMITH JOHN A ETUX", "last-first", "John A Smith", ""),
+        ("SMITH JOHN TR", "last-first", "John Smith", ""),
+        ("SMITH JOHN & MARY H/W", "last-first", "John Smith", "Mary Smith"),
+        ("SMITH JOHN & MARY", "last-first", "John Smith", "Mary Smith"),
+        ("SMITH JOHN&MARY", "last-first", "John Smith", "Mary Smith"),
+        ("SMITH JOHN & JONES MARY", "last-first", "John Smith", "Mary Jones"),
+        ("SMITH JOHN A & MARY B", "last-first", "John A Smith", "Mary B Smith"),
+        ("SMITH JOHN & MARY ANN", "last-first", "John Smith", "Mary Ann Smith"),  # two given names
+        ("SMITH JOHN JR & MARY", "last-first", "John Smith Jr", "Mary Smith"),
+        ("VAN DER BERG JAN & MARIA", "last-first", "Jan van der Berg", "Maria van der Berg"),
+        ("SMITH JOHN & MARY & PETER", "last-first", "John Smith", "Mary Smith"),  # the third: a warning
+        ("SMITH, JOHN AND MARY", "last-first", "John Smith", "Mary Smith"),
+        ("SMITH, JOHN AND MARY", "first-last", "John Smith", "Mary Smith"),
+        ("JOHN & MARY SMITH", "first-last", "John Smith", "Mary Smith"),
+        ("JOHN & MARY SMITH", "last-first", "John Smith", "Mary Smith"),  # first-last whatever the list says
+        ("JOHN SMITH & MARY", "first-last", "John Smith", "Mary Smith"),
+        ("JAN VAN DER BERG", "first-last", "Jan van der Berg", ""),
+        ("ANA DA SILVA", "first-last", "Ana da Silva", ""),
+        ("JOHN SMITH, JR", "first-last", "John Smith Jr", ""),
+        ("SMITH JOHN PHD", "last-first", "John Smith PhD", ""),
+        ("MACARTHUR DOUGLAS", "last-first", "Douglas MacArthur", ""),
+        ("MACHADO JOSE", "last-first", "Jose Machado", ""),  # not "MacHado"
+        ("MACKEY ANN", "last-first", "Ann Mackey", ""),
+        ("MCDONALD RONALD", "last-first", "Ronald McDonald", ""),
+        ("O'BRIEN PATRICK & MARY", "last-first", "Patrick O'Brien", "Mary O'Brien"),
+        ("SMITH-JONES MARY", "last-first", "Mary Smith-Jones", ""),
+        ("Jan van der Berg", "first-last", "Jan van der Berg", ""),  # already right: kept as typed
+    ],
+)
+def test_owner_names(cell: str, order: str, one: str, two: str) -> None:
+    assert run({"name": "Owner", "order": order, "person": 1}, Owner=[cell])[0] == [one]
+    assert run({"name": "Owner", "order": order, "person": 2}, Owner=[cell])[0] == [two]
+
+
+@pytest.mark.parametrize("cell", ["SMITH FAMILY TRUST", "ACME LLC", "ESTATE OF JOHN SMITH", "SMITH JOHN TRUSTEE"])
+def test_companies_trusts_and_estates_are_not_split_into_people(cell: str) -> None:
+    assert run({"name": "Owner", "order": "last-first", "person": 1}, Owner=[cell])[0] == [cell]
+    assert run({"name": "Owner", "order": "last-first", "person": 2}, Owner=[cell])[0] == [""]
+    assert run({"company": "Owner"}, Owner=[cell])[0] == [cell]
+
+
+def test_what_a_name_loses_is_a_warning() -> None:
+    spec = {"name": "Owner", "order": "last-first", "person": 2}
+    values, warnings = run(spec, Owner=["SMITH JOHN & MARY & PETER", "SMITH JOHN ETAL"])
+    assert values == ["Mary Smith", ""]
+    assert warnings["message"].tolist() == [
+        "'SMITH JOHN & MARY & PETER' → 'Mary Smith' "
+        "(the second of three names; 'Peter Smith' left out: a row takes two owners)"
+    ]
+    values, warnings = run({**spec, "person": 1}, Owner=["SMITH JOHN ETAL"])
+    assert values == ["John Smith"]
+    assert warnings["message"].tolist() == [
+        "'SMITH JOHN ETAL' → 'John Smith' (reordered as First Last; 'ETAL' left out)"
+    ]
+    values, warnings = run({"name": "Owner", "person": 1}, Owner=["John Smith et al"])
+    assert values == ["John Smith"]
+    assert warnings["message"].tolist() == ["'John Smith et al' → 'John Smith' ('et al' left out)"]
+    assert warnings["code"].tolist() == ["name.dropped"]
+
+
+def test_a_long_name_cell_is_quoted_short() -> None:
+    cell = "SMITH JOHN " + "A" * 10_000
+    _, warnings = run({"name": "Owner", "order": "last-first"}, Owner=[cell])
+    assert len(warnings["message"].iloc[0]) < 300
+
+
+_GIVEN = ["JOHN", "MARY", "ANN", "JOSE", "LINDA", "A", "B"]
+_SURNAMES = ["SMITH", "GARCIA", "O'BRIEN", "MCDONALD", "SMITH-JONES", "NGUYEN"]
+_EXTRAS = ["VAN", "DER", "DE", "LA", "DEL", "ST", "JR", "III", "ETAL", "TR", "&", "AND", ",", "ET AL"]
+_NOISE = {"etal", "tr", "et", "al"}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(_GIVEN + _SURNAMES + _EXTRAS), min_size=1, max_size=7),
+    st.sampled_from(["first-last", "last-first"]),
+)
+def test_owner_cells_lose_only_noise_and_person_2_needs_a_joiner(words: list[str], order: str) -> None:
+    """Split into two people, no word is lost but ETAL/ET AL/TR (and a third owner, warned about);
+    person 2 exists only where the cell joins names with & or AND."""
+    from importer.names import parse_owners
+
+    cell = " ".join(words).replace(" ,", ",")
+    one, _ = run({"name": "Owner", "order": order, "person": 1}, Owner=[cell])
+    two, warnings = run({"name": "Owner", "order": order, "person": 2}, Owner=[cell])
+    if cell.upper() == cell:
+        kept = {w.strip(",").casefold() for w in cell.replace("&", " ").split()} - {"and", ""}
+        got = set(f"{one[0]} {two[0]}".casefold().split())
+        owners = parse_owners(" ".join(cell.split()), order)
+        got |= {w.casefold() for p in owners.people for w in p.words()}
+        assert kept - got <= _NOISE, (cell, one, two)
+        assert {d.casefold() for d in owners.dropped} <= {"etal", "tr", "et al"}
+    joined = any(w.strip(",").casefold() in {"&", "and"} for w in cell.replace("&", " & ").split())
+    if two[0]:
+        assert joined, cell
+        assert (warnings["code"] == "name.split").all()
+
+
+_FIRST = st.sampled_from(["John", "Mary", "Ann", "José", "Linda", "Mary Ann", "John A", "J. R."])
+_LAST = st.sampled_from(["Smith", "van der Berg", "de la Cruz", "O'Brien", "McDonald", "Smith-Jones", "Le"])
+_SUFFIX = st.sampled_from(["", " Jr", " III", " Sr"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(_FIRST, _LAST, _SUFFIX)
+def test_normal_first_last_names_stay_as_they_are(first: str, last: str, suffix: str) -> None:
+    cell = f"{first} {last}{suffix}"
+    for person in (None, 1):
+        spec = {"name": "Owner"} | ({"person": person} if person else {})
+        values, warnings = run(spec, Owner=[cell])
+        assert values == [cell] and warnings.empty
+    assert run({"name": "Owner", "person": 2}, Owner=[cell])[0] == [""]
+
+
+@settings(max_examples=100, deadline=None)
+@given(_FIRST, _LAST, _SUFFIX, st.sampled_from(["first-last", "last-first"]))
+def test_names_in_capitals_come_out_once_and_for_all(first: str, last: str, suffix: str, order: str) -> None:
+    """A name in capitals, either order, comes out as First Last; that output read again is left alone."""
+    words = f"{last.upper()} {first.upper()}" if order == "last-first" else f"{first.upper()} {last.upper()}"
+    cell = words + suffix.upper()
+    (out,), _ = run({"name": "Owner", "order": order, "person": 1}, Owner=[cell])
+    assert out.casefold() == f"{first} {last}{suffix}".casefold()
+    again, warnings = run({"name": "Owner", "person": 1}, Owner=[out])
+    assert again == [out] and warnings.empty
+
+
+def test_owner_2_of_a_shared_name_cell_is_absent_on_one_person_rows(tmp_path) -> None:
+    """The README's Owner 2 block shares every column with Owner 1: on a one-person row it is absent,
+    so the row is valid, not partial with "Owner 2: fullname is required"."""
+    from importer.check import check_mapping
+    from importer.pipeline import validate_file
+
+    place = {"address": "Mailing Address", "city": "Mailing City", "state": "Mailing State", "zipcode": "Mailing Zip"}
+    mapping = parse_mapping(
+        {
+            "kind": "property-with-contacts",
+            "property": {"fields": {"address": "Property Address", "zipcode": "Property Zip"}},
+            "contacts": [
+                {"label": "Owner 1", "fields": {"fullname": {"name": "Owner Name", "order": "last-first",
+                                                             "person": 1}, **place},
+                 "relation": {"IsOwner": True, "IsPrimaryContact": True}},
+                {"label": "Owner 2", "fields": {"fullname": {"name": "Owner Name", "order": "last-first",
+                                                             "person": 2}, **place},
+                 "relation": {"IsOwner": True}},
+            ],
+        }
+    )  # fmt: skip
+    path = Path(__file__).parent / "data" / "owners.csv"
+    out = validate_file(path, mapping, report=False).outcomes
+    assert set(out["status"]) == {"valid"}, out.loc[out["status"] != "valid", "error"].tolist()
+    assert (out["error"] == "").all()
+    frame = pd.read_csv(path, dtype=str)
+    (_, ex_one, ex_two) = mapping.bind(frame.columns).extract(
+        Chunk(frame.set_axis(pd.Index(range(2, len(frame) + 2), name="row")), None, empty_problems())
+    )
+    joint = frame["Owner Name"].str.contains("&").tolist()
+    assert ex_two.present.tolist() == joint
+    assert ex_one.present.all()
+    findings = check_mapping(mapping, path).findings
+    assert not [f for f in findings if f.code == "field.required_empty"], findings
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from([*_GIVEN, *_SURNAMES, "VAN", "DE", "JR", "ETAL", "Ann", "mary"]), min_size=1, max_size=5),
+    st.sampled_from(["first-last", "last-first"]),
+)
+def test_plain_cells_read_as_the_full_rules_read_them(words: list[str], order: str) -> None:
+    """Plain cells take a shortcut; a trailing "&" (nobody after it) sends a cell through the full rules."""
+    from importer.names import parse_owners
+
+    cell = " ".join(words)
+    assert parse_owners(cell, order).people == parse_owners(cell + " &", order).people
