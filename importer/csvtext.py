@@ -66,7 +66,8 @@ def _bad_lines(data: bytes) -> tuple[list[tuple[int, int]], bool]:
     p, n = 0, len(data)
     while p < n:
         try:
-            nonascii = nonascii or not str(view[p:], "utf-8").isascii()
+            rest = str(view[p:], "utf-8")  # always decoded: it is the check
+            nonascii = nonascii or not rest.isascii()
             break
         except UnicodeDecodeError as exc:
             e = p + exc.start

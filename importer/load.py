@@ -300,6 +300,11 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+# The csv module refuses cells over 128 KiB (a process-wide limit): raised, never lowered, so that a
+# big cell in a ragged row, or a quote that swallowed the rest of the file, is read and then judged.
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
+
+
 def _csv_records(path: Path, text: str, delimiter: str, quotes: str) -> list[list[str]]:
     """``text`` parsed with the csv module; any line break (CR, LF, CR LF) ends a record outside quotes."""
     try:

@@ -185,15 +185,24 @@ def _rec(kind: int, body: bytes) -> bytes:
     return struct.pack("<HH", kind, len(body)) + body
 
 
+class Percent(float):
+    """A number cell shown as a percentage: "0%" (built-in format 9) or "0.00%" (``two``: format 10)."""
+
+    two = False
+
+
 def biff8(sheet: str, rows: list[list[object]]) -> bytes:
-    """A minimal BIFF8 workbook stream: one sheet; str/float/bool/date cells."""
+    """A minimal BIFF8 workbook stream: one sheet; str/float/bool/date/Percent cells."""
     strings: list[str] = []
     cells = b""
+    percent = any(isinstance(v, Percent) for row in rows for v in row)
     for r, row in enumerate(rows):
         for c, v in enumerate(row):
             if v is None:
                 continue
-            if isinstance(v, bool):
+            if isinstance(v, Percent):
+                cells += _rec(0x0203, struct.pack("<HHHd", r, c, 19 if v.two else 18, float(v)))
+            elif isinstance(v, bool):
                 cells += _rec(0x0205, struct.pack("<HHHBB", r, c, 16, int(v), 0))
             elif isinstance(v, dt.date):
                 serial = (v - dt.date(1899, 12, 30)).days
@@ -207,6 +216,8 @@ def biff8(sheet: str, rows: list[list[object]]) -> bytes:
     font = _rec(0x0031, struct.pack("<HHHHHBBBB", 200, 0, 0x7FFF, 400, 0, 0, 0, 0, 0) + b"\x05\x00Arial")
     xf = lambda fmt, style: _rec(0x00E0, struct.pack("<HHH", 0, fmt, 0xFFF5 if style else 0x0001) + bytes(14))  # noqa: E731
     xfs = b"".join(xf(0, True) for _ in range(16)) + xf(0, False) + xf(14, False)
+    if percent:  # XF 18 and 19: the built-in percent formats
+        xfs += xf(9, False) + xf(10, False)
     sst = struct.pack("<II", len(strings), len(strings)) + b"".join(
         struct.pack("<HB", len(s), 1) + s.encode("utf-16-le") for s in strings
     )
