@@ -156,7 +156,7 @@ def test_a_hidden_sheet_is_still_read_when_named(run_cli: RunCli, tmp_path: Path
 
 
 def test_a_utf8_file_with_one_cp1252_line_is_read_line_by_line(run_cli: RunCli, tmp_path: Path) -> None:
-    code, out, _, report = validate(run_cli, tmp_path, "mixed_encoding.csv")
+    code, _, _, report = validate(run_cli, tmp_path, "mixed_encoding.csv")
     rows = report_rows(report)
     assert code == 0
     assert [r["Name"] for r in rows] == ["José Muñoz", "Zoë Brontë", "Renée Côté", "Ann Lee"]

@@ -22,7 +22,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from make_binary_fixtures import Percent, biff8, cfb  # noqa: E402
 
-MAPPING = "# The mapping of every hostile fixture.\nkind: contact\nfields:\n  fullname: Name\n  email: Email\n  state: State\n"
+MAPPING = """\
+# The mapping of every hostile fixture.
+kind: contact
+fields:
+  fullname: Name
+  email: Email
+  state: State
+"""
 HEADER = "Name,Email,State"
 
 
