@@ -12,6 +12,7 @@ does), the .xls with the BIFF8 writer of ../make_binary_fixtures.py. All use the
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -137,6 +138,8 @@ def _save(wb: openpyxl.Workbook, path: Path) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for info, body in items:
             info.date_time = (2026, 1, 1, 0, 0, 0)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the time of saving
+                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-01-01T00:00:00Z", body)
             zf.writestr(info, body)
 
 
