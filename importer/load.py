@@ -548,7 +548,7 @@ class _CsvSource(Source):
         if block_size < _CSV_BLOCK:
             return _RecordTooLong(str(row))
         return LoadError(
-            f"{self.path}: row {row} is longer than {block_size >> 20} MiB: a quote there (or soon after) "
+            f"{self.path}: row {row} is longer than {block_size / 2**20:g} MiB: a quote there (or soon after) "
             f"probably opens a cell and is never closed, so the rest of the file runs into it; close the quote, "
             f"or pass --quotes none to read quotes as plain characters"
         )
