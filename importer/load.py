@@ -366,6 +366,12 @@ class Source:
         """
         raise NotImplementedError
 
+    def preflight(self) -> None:
+        """Read the whole file once and raise the LoadError a later chunk would (before a push sends anything).
+
+        A workbook's rows were checked when its sheet was read: nothing to do.
+        """
+
     def column_letter(self, header: str) -> str:
         """The Excel column letter of a header ("A", "B", ..., "AA") for messages."""
         return column_letter(self._positions[header])
@@ -420,6 +426,11 @@ class _CsvSource(Source):
     def chunks(self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True) -> Iterator[Chunk]:
         chunks = self._chunks(rows, _CSV_BLOCK, first_rows)
         return _read_ahead(chunks) if read_ahead else chunks
+
+    def preflight(self) -> None:
+        # Parsing is a second or two per million rows, against an hour or more of sending them.
+        for _ in self._chunks(100_000, _CSV_BLOCK):
+            pass
 
     def _probe(self) -> Iterator[Chunk]:
         # Small blocks: pyarrow parses (and checks) a block at once. A block must hold a whole

@@ -447,6 +447,7 @@ def push_file(
     if ledger is False and (settings.force or settings.retry_failed):
         raise UsageError("--force and --retry-failed need the ledger: they act on what it remembers")
     source, plan = _open(path, mapping, sheet, encoding, quotes)
+    source.preflight()  # a stray quote far down stops the run before anything is sent
     book = None
     if ledger is not False:
         book = Ledger.open(None if ledger in (None, True) else Path(ledger))  # type: ignore[arg-type]

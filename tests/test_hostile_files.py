@@ -209,3 +209,17 @@ def test_a_big_cell_early_on_is_read(run_cli: RunCli, tmp_path: Path) -> None:
     rows = report_rows(report)
     assert code == 0 and [r["row"] for r in rows] == ["2", "3", "4", "5", "6"]
     assert len(rows[1]["Email"]) == 200_000 + len("@example.com")
+
+
+def test_push_reads_the_whole_file_before_sending(env: SandboxServer, tmp_path: Path) -> None:
+    """A stray quote several chunks down stops the push before its first request, not after chunks went out."""
+    from importer import push_file
+    from importer.errors import LoadError
+
+    lines = [f"Person {i},p{i}@example.com,OH" for i in range(2, 3000)]
+    lines[2500 - 2] = '"Ace Realty, LLC,c@example.com,OH'
+    path = tmp_path / "late_stray.csv"
+    path.write_text("Name,Email,State\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(LoadError, match="row 2500, column A"):
+        push_file(path, MAPPING, report=False, ledger=False, chunk_rows=100)
+    assert env.store.requests("/api/contact/create") == []
