@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import xlrd
 
 from importer.sandbox import SandboxServer
 from tests.bounds import run_bounded
@@ -53,6 +54,7 @@ CASES = [
     ("title_above_header.csv", (), 2, "the header seems to be in row 2"),
     ("mixed_encoding.csv", (), 0, "row.not_utf8"),
     ("hidden_first_sheet.xlsx", (), 0, "'Leads' was read, sheet 2 of 3 ('Lookup' (hidden), 'Leads', 'Notes')"),
+    ("hidden_first_sheet.xls", (), 0, "'Leads' was read, sheet 2 of 2 ('Lookup' (hidden), 'Leads')"),
     ("percent.xlsx", (), 0, "3 rows"),
     ("percent.xls", (), 0, "2 rows"),
 ]
@@ -144,6 +146,17 @@ def test_sheets_shows_hidden_sheets(run_cli: RunCli) -> None:
     code, out, _ = run_cli("sheets", HOSTILE / "hidden_first_sheet.xlsx")
     assert code == 0
     assert out.splitlines() == ["1\tLookup\t1 rows\t(hidden)", "2\tLeads\t3 rows", "3\tNotes\t0 rows"]
+
+
+def test_an_xls_hidden_first_sheet_is_passed_over_too(run_cli: RunCli, tmp_path: Path) -> None:
+    assert [(s.name, s.visibility) for s in xlrd.open_workbook(HOSTILE / "hidden_first_sheet.xls").sheets()] == [
+        ("Lookup", 1),  # a second reader agrees the fixture's first sheet is hidden
+        ("Leads", 0),
+    ]
+    code, _, _, report = validate(run_cli, tmp_path, "hidden_first_sheet.xls")
+    assert code == 0 and [r["Name"] for r in report_rows(report)] == ["Ann Lee", "Bob Stone"]
+    code, out, _ = run_cli("sheets", HOSTILE / "hidden_first_sheet.xls")
+    assert out.splitlines() == ["1\tLookup\t1 rows\t(hidden)", "2\tLeads\t2 rows"]
 
 
 def test_a_hidden_sheet_is_still_read_when_named(run_cli: RunCli, tmp_path: Path) -> None:

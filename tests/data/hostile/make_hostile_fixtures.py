@@ -21,7 +21,7 @@ import openpyxl
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from make_binary_fixtures import Percent, biff8, cfb  # noqa: E402
+from make_binary_fixtures import Percent, biff8, biff8_book, cfb  # noqa: E402
 
 MAPPING = """\
 # The mapping of every hostile fixture.
@@ -157,6 +157,9 @@ def write_workbooks() -> None:
         ["Bob Stone", "bob@example.com", "OH", two, 1.5],
     ]
     (HERE / "percent.xls").write_bytes(cfb([("Workbook", biff8("Leads", sheet))]))
+    lookup = [["Name", "Email", "State"], ["Lookup Row", "lookup@example.com", "OH"]]
+    book = biff8_book([("Lookup", lookup, True), ("Leads", sheet, False)])
+    (HERE / "hidden_first_sheet.xls").write_bytes(cfb([("Workbook", book)]))
 
 
 if __name__ == "__main__":
