@@ -5,8 +5,8 @@ arrive as "0.23" and 150.00% as "1.5". A workbook keeps its formats apart from i
 .xlsx, ``xl/styles.xml`` lists the cell styles (``cellXfs``), each with a number format (the
 built-in 9 "0%" and 10 "0.00%", or a ``numFmt`` of its own), and each cell names its style in
 its ``s`` attribute. :func:`percent_cells` reads the styles (small), and only when some style
-shows a percentage scans the sheet's XML for the cells of those styles, with one regular
-expression in C, so a sheet without percentages costs only the styles. An .xls is asked through
+shows a percentage scans the sheet's XML for the cells of those styles (a byte search), so a
+sheet without percentages costs only the styles. An .xls is asked through
 xlrd (its ``formatting_info``), likewise only when a percent format exists.
 """
 
@@ -96,8 +96,6 @@ def _sheet_member(zf: zipfile.ZipFile, sheet: str) -> str | None:
 
 
 def _scan_sheet(zf: zipfile.ZipFile, member: str, styles: dict[int, int]) -> PercentCells:
-    ids = b"|".join(str(i).encode() for i in sorted(styles))
-    cell = re.compile(rb'<c\b[^>]*?\ss="(' + ids + rb')"[^>]*>')
     cols: list[int] = []
     rows: list[int] = []
     decimals: list[int] = []
@@ -107,16 +105,34 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, styles: dict[int, int]) -> Per
             block = fh.read(_BLOCK)
             data = tail + block
             cut = len(data) if not block else data.rfind(b"<")  # a tag cut by the block ends is read whole next time
-            for m in cell.finditer(data, 0, cut):
-                ref = _CELL_REF.search(m.group(0))
-                if ref is not None:
-                    cols.append(_column_index(ref.group(1)))
-                    rows.append(int(ref.group(2)))
-                    decimals.append(styles[int(m.group(1))])
+            for style, shown in styles.items():
+                for col, row in _cells_of_style(data, cut, style):
+                    cols.append(col)
+                    rows.append(row)
+                    decimals.append(shown)
             if not block:
                 break
             tail = data[cut:]
     return _by_column(np.array(cols, dtype=np.int64), np.array(rows, dtype=np.int64), np.array(decimals))
+
+
+def _cells_of_style(data: bytes, end: int, style: int) -> list[tuple[int, int]]:
+    """(0-based column, row) of the cells in ``data[:end]`` whose style is ``style``.
+
+    ``bytes.find`` of the attribute (C speed), then the cell tag around each hit: cheaper than a
+    regular expression that tries every cell tag of the sheet.
+    """
+    needle = b' s="%d"' % style
+    out = []
+    at = data.find(needle, 0, end)
+    while at >= 0:
+        tag = data.rfind(b"<", 0, at)
+        if data.startswith(b"<c ", tag) and data.find(b">", tag, at) < 0:
+            ref = _CELL_REF.search(data, tag, data.find(b">", at))
+            if ref is not None:
+                out.append((_column_index(ref.group(1)), int(ref.group(2))))
+        at = data.find(needle, at + len(needle), end)
+    return out
 
 
 def _column_index(letters: bytes) -> int:
