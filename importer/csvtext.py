@@ -210,18 +210,20 @@ def find_runaway(columns: Sequence[pa.Array], rows: np.ndarray, width: int, deli
     return found
 
 
-def unclosed_at_end(cells: Sequence[str], row: int, tail: bytes) -> Runaway | None:
+def unclosed_at_end(cells: Sequence[str], row: int, tail: str) -> Runaway | None:
     """The last record's cell that a quote still open at the end of the file ran into, if any.
 
-    Such a cell is the record's last non-empty one (it took everything after it) and holds a
-    line break, and the file does not end with the quote that would have closed it.
+    ``tail``: the file's last characters. Such a cell is the record's last non-empty one, holds
+    a line break, and runs to the end of the file: the file ends with the cell's own last
+    characters, not with the quote that would have closed it (nor with a delimiter after it).
     """
     filled = [j for j, c in enumerate(cells) if c != ""]
     if not filled:
         return None
     j = filled[-1]
     text = cells[j]
-    if not _BREAK.search(text) or tail.replace(b"\x00", b"").rstrip(b"\r\n\t ").endswith(b'"'):
+    end = tail.rstrip("\r\n\t ")
+    if not _BREAK.search(text) or end.endswith('"') or not end.endswith(text.rstrip("\r\n\t ")[-16:]):
         return None
     return Runaway(row, j, text, len(_BREAK.findall(text)), unclosed=True)
 

@@ -421,7 +421,7 @@ class _CsvSource(Source):
         self.delimiter = delimiter
         self.quotes = options.quotes
         self._options = options
-        self._tail: bytes | None = None
+        self._tail: str | None = None
 
     def chunks(self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True) -> Iterator[Chunk]:
         chunks = self._chunks(rows, _CSV_BLOCK, first_rows)
@@ -636,7 +636,9 @@ class _CsvSource(Source):
         if self._tail is None:
             with open(self.path, "rb") as fh:
                 fh.seek(max(0, self.path.stat().st_size - 64))
-                self._tail = fh.read()
+                tail = fh.read()
+            mixed = self._options.mixed_rows is not None
+            self._tail = codecs.decode(tail, "utf-8" if mixed else str(self.encoding), errors="ignore")
         row = int(raw.index[-1])
         runaway = unclosed_at_end([str(c) for c in raw.iloc[-1].tolist()], row, self._tail)
         if runaway is not None:

@@ -459,3 +459,13 @@ def test_header_hint() -> None:
     assert header_hint(titled) is None  # as full as row 1: only the mapping can tell
     assert "row 2" in str(header_hint(titled, wanted=["name", "EMAIL", "Zip"]))
     assert header_hint([["Name", "Email"], ["x", "name"]], wanted=["Name", "Email"]) is None
+
+
+def test_a_last_row_with_a_closed_multiline_cell_is_not_a_stray_quote(tmp_path: Path) -> None:
+    for text in ('Name,Note,Zip\nAnn,x,1\nBob,"a\nb",\n', 'Name,Note,Zip\nAnn,x,1\nBob,1,"a\nb"\n'):
+        path = tmp_path / "last.csv"
+        path.write_text(text, encoding="utf-8")
+        assert load(path)[0].loc[3].tolist()[:2] in (["Bob", "a\nb"], ["Bob", "1"])
+    path.write_text('Name,Note,Zip\nAnn,x,1\n"Bob,1,2\nCy,3,4\n', encoding="utf-8")
+    with pytest.raises(LoadError, match="row 3, column A: a quote opens the cell"):
+        load(path)
