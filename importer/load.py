@@ -391,7 +391,7 @@ class Source:
         raise LoadError(f"{self.path}: has a header but no data rows; add rows below the header in row 1")
 
     def sheet_note(self) -> str | None:
-        """Which sheet was read, when the workbook has several ("sheet 'Leads' (2 of 3: ...)"), else None."""
+        """Which sheet was read when the workbook has several ("'Leads' was read, sheet 2 of 3 (...)"), else None."""
         if len(self.sheets) < 2:
             return None
         names = [s.name for s in self.sheets]
@@ -427,7 +427,7 @@ class _CsvSource(Source):
         return _read_ahead(chunks) if read_ahead else chunks
 
     def preflight(self) -> None:
-        # Parsing is a second or two per million rows, against an hour or more of sending them.
+        # Parsing the file once costs little next to sending its rows, which take far longer.
         for _ in self._chunks(100_000, _CSV_BLOCK):
             pass
 
@@ -917,6 +917,11 @@ def _open_csv(path: Path, encoding: str | None, quotes: str) -> Source:
         except LookupError as exc:
             raise LoadError(f"{path}: unknown encoding {encoding!r}; use e.g. utf-8 or cp1252") from exc
         _check_decodes(path, encoding)
+    if len(head) >= _MAX_HEADER_BYTES and not _has_line_break(head):
+        raise LoadError(
+            f"{path}: row 1 is longer than {_MAX_HEADER_BYTES / 2**20:g} MiB, so it is no header row; "
+            "check that this is a list with the column headers in row 1"
+        )
     text = _decode_head(recode(head) if mixed is not None else head, "utf-8" if mixed is not None else encoding)
     delimiter = _sniff_delimiter(text, tsv=path.suffix.lower() == ".tsv", quotes=quotes)
     records = _csv_records(path, _whole_lines(text), delimiter, quotes)
@@ -939,17 +944,16 @@ def _read_head(path: Path) -> bytes:
     try:
         with path.open("rb") as f:
             head = f.read(size)
-            while len(head) == size and head.find(b"\n", 0, size // 2) < 0 and head.find(b"\r", 0, size // 2) < 0:
-                if size >= _MAX_HEADER_BYTES:
-                    raise LoadError(
-                        f"{path}: row 1 is longer than {_MAX_HEADER_BYTES >> 20} MiB, so it is no header row; "
-                        "check that this is a list with the column headers in row 1"
-                    )
+            while len(head) == size < _MAX_HEADER_BYTES and not _has_line_break(head[: size // 2]):
                 head += f.read(size)
                 size *= 2
     except OSError as exc:
         raise LoadError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from exc
     return head
+
+
+def _has_line_break(data: bytes) -> bool:
+    return b"\n" in data or b"\r" in data
 
 
 def _whole_lines(text: str) -> str:

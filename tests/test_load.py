@@ -469,3 +469,13 @@ def test_a_last_row_with_a_closed_multiline_cell_is_not_a_stray_quote(tmp_path: 
     path.write_text('Name,Note,Zip\nAnn,x,1\n"Bob,1,2\nCy,3,4\n', encoding="utf-8")
     with pytest.raises(LoadError, match="row 3, column A: a quote opens the cell"):
         load(path)
+
+
+def test_a_first_line_past_the_cap_is_no_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importer.load as load_mod
+
+    monkeypatch.setattr(load_mod, "_MAX_HEADER_BYTES", 1 << 18)
+    path = tmp_path / "one_line.csv"
+    path.write_bytes(b"a," * (1 << 18))
+    with pytest.raises(LoadError, match=r"row 1 is longer than 0.25 MiB, so it is no header row"):
+        open_source(path)
