@@ -104,6 +104,7 @@ def check_mapping(
     *,
     sheet: str | int | None = None,
     encoding: str | None = None,
+    quotes: str | None = None,
     sample_rows: int = 1000,
     fail_share: float = 0.5,
 ) -> CheckResult:
@@ -115,7 +116,7 @@ def check_mapping(
     """
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
-    source = open_source(path, sheet=sheet, encoding=encoding)
+    source = open_source(path, sheet=sheet, encoding=encoding, quotes=quotes)
     headers = [str(h) for h in source.headers]
     result = CheckResult(mapping.source, source.path, headers, 0)
     name = source.path.name
@@ -143,6 +144,9 @@ def check_mapping(
             )
         )
 
+    hint = source.header_hint(mapping.columns) if len(resolved) < len(mapping.columns) else None
+    if hint:  # junk rows above the header: that, not the mapping, is what to fix
+        out.append(Finding(ERROR_LEVEL, "header.misplaced", f"{name}: {hint}"))
     used = set(resolved.values())
     for h in headers:
         if not h.strip() or h in used:

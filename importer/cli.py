@@ -40,8 +40,10 @@ def _observer(quiet: bool):
         def __init__(self) -> None:
             self.bar = None
             self.enabled = not quiet and sys.stderr.isatty()
+            self.sheet_note: str | None = None
 
         def started(self, command, source) -> None:
+            self.sheet_note = source.sheet_note()  # which sheet of several was read: said with the summary
             if self.enabled:
                 from tqdm import tqdm
 
@@ -113,18 +115,26 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers must be 1 or more, not {args.workers}")
+    observer = _observer(args.quiet)
     result = validate_file(
         args.file,
         args.mapping,
         sheet=_sheet_arg(args),
         encoding=args.encoding,
+        quotes=args.quotes,
         report=_report_arg(args.report),
-        observer=_observer(args.quiet),
+        observer=observer,
         keep_outcomes=False,
         workers=args.workers,
     )
     print(render_summary(result.summary, result.report_path))
+    _print_sheet_note(observer)
     return result.exit_code
+
+
+def _print_sheet_note(observer) -> None:
+    if getattr(observer, "sheet_note", None):
+        print(f"Sheet: {observer.sheet_note}")  # e.g. Sheet: 'Leads' was read, sheet 2 of 3 (...)
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -133,6 +143,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     from importer.push import PushSettings
     from importer.report import render_summary
 
+    observer = _observer(args.quiet)
     settings = PushSettings(
         concurrency=args.concurrency,
         max_attempts=args.max_attempts,
@@ -146,15 +157,17 @@ def cmd_push(args: argparse.Namespace) -> int:
         args.mapping,
         sheet=_sheet_arg(args),
         encoding=args.encoding,
+        quotes=args.quotes,
         report=_report_arg(args.report),
         settings=settings,
-        observer=_observer(args.quiet),
+        observer=observer,
         keep_outcomes=False,
         ledger=False if args.no_ledger else (Path(args.ledger) if args.ledger else None),
         log_file=args.log_file,
         insecure=args.insecure,
     )
     print(render_summary(result.summary, result.report_path))
+    _print_sheet_note(observer)
     if result.run_id is not None:
         print(f"Ledger: {result.ledger_path} (run {result.run_id})")
     if result.fatal is not None:
@@ -249,10 +262,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_sheets(args: argparse.Namespace) -> int:
-    from importer.load import list_sheets
+    from importer.load import describe_sheets
 
-    for i, (name, rows) in enumerate(list_sheets(args.file), start=1):
-        print(f"{i}\t{name}\t{rows} rows")
+    for i, (name, rows, visibility) in enumerate(describe_sheets(args.file), start=1):
+        print(f"{i}\t{name}\t{rows} rows" + ("" if visibility == "visible" else f"\t({visibility})"))
     return 0
 
 
@@ -262,7 +275,7 @@ def cmd_mapping_suggest(args: argparse.Namespace) -> int:
 
     if args.rows < 1:
         raise UsageError("--rows must be at least 1")
-    source = open_source(args.file, sheet=_sheet_arg(args), encoding=args.encoding)
+    source = open_source(args.file, sheet=_sheet_arg(args), encoding=args.encoding, quotes=args.quotes)
     first = next(iter(source.chunks(args.rows)), None)
     sample = first.frame.iloc[: args.rows] if first is not None else None
     if sample is None:
@@ -290,7 +303,7 @@ def cmd_mapping_check(args: argparse.Namespace) -> int:
     if args.rows < 1:
         raise UsageError("--rows must be at least 1")
     result = check_mapping(args.mapping, args.file, sheet=_sheet_arg(args), encoding=args.encoding,
-                           sample_rows=args.rows)  # fmt: skip
+                           quotes=args.quotes, sample_rows=args.rows)  # fmt: skip
     for f in result.findings:
         print(f"{f.level}: {f.message}")
     counts = {lvl: result.count(lvl) for lvl in ("error", "warning", "info")}
@@ -321,6 +334,15 @@ _INSECURE_HELP = (
 )
 
 
+def _quotes_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--quotes",
+        choices=["standard", "none"],
+        help="how a CSV's double quotes are read: standard (default: a quoted cell may hold commas and "
+        "line breaks) or none (quotes are plain characters, for a file with stray quotes)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -338,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--mapping", "-m", required=True, help="a mapping YAML file or a preset name")
         p.add_argument("--sheet", help="worksheet by name or 1-based number (default: the first)")
         p.add_argument("--encoding", help="force the text encoding of a CSV (default: detected)")
+        _quotes_arg(p)
         p.add_argument(
             "--report",
             metavar="PATH",
@@ -402,6 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--kind", choices=["contact", "property", "property-with-contacts"], help="default: guessed")
     m.add_argument("--sheet", help="worksheet by name or 1-based number (default: the first)")
     m.add_argument("--encoding", help="force the text encoding of a CSV (default: detected)")
+    _quotes_arg(m)
     m.add_argument("--rows", type=int, default=200, help="rows sampled to read the values (default 200)")
     m.add_argument("--output", "-o", metavar="PATH", help="write the YAML there instead of printing it")
     m.add_argument("--force", action="store_true", help="overwrite --output if it exists")
@@ -412,6 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("file", metavar="FILE")
     m.add_argument("--sheet", help="worksheet by name or 1-based number (default: the first)")
     m.add_argument("--encoding", help="force the text encoding of a CSV (default: detected)")
+    _quotes_arg(m)
     m.add_argument("--rows", type=int, default=1000, help="rows sampled to check the values (default 1000)")
     m.add_argument("--debug", **hidden_debug)
     m.set_defaults(func=cmd_mapping_check)

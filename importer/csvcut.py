@@ -51,8 +51,13 @@ class CsvPiece:
     cut: bool = True
 
 
-def cut_csv(path: str | Path, delimiter: str, rows: int, *, block_size: int = _BLOCK) -> Iterator[CsvPiece]:
-    """The data records of a CSV (the header record left out) in pieces of ``rows`` records each."""
+def cut_csv(
+    path: str | Path, delimiter: str, rows: int, *, block_size: int = _BLOCK, quoting: bool = True
+) -> Iterator[CsvPiece]:
+    """The data records of a CSV (the header record left out) in pieces of ``rows`` records each.
+
+    ``quoting`` False: quotes are plain characters (``--quotes none``), every line break ends a record.
+    """
     if rows < 1:
         raise ValueError("rows must be at least 1")
     delim = ord(delimiter)
@@ -75,7 +80,7 @@ def cut_csv(path: str | Path, delimiter: str, rows: int, *, block_size: int = _B
             tail = block[-2:]
             data = np.frombuffer(block, dtype=np.uint8)
             breaks = np.flatnonzero(data == _LF)
-            if b'"' in block:
+            if quoting and b'"' in block:
                 quotes = np.flatnonzero(data == _QUOTE)
                 opening = quotes[((parity + np.arange(len(quotes))) & 1) == 0]
                 before = data[np.maximum(opening - 1, 0)]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as _dt
 import io
 import os
 import queue
@@ -41,10 +40,32 @@ from python_calamine import CalamineError
 
 from importer.arrowtext import first_byte_in
 from importer.csvcut import CUTTABLE_ENCODINGS, CsvPiece, cut_csv
-from importer.errors import LoadError, quote
+from importer.csvtext import (
+    FALLBACK_ENCODING,
+    RecodedReader,
+    Runaway,
+    find_runaway,
+    header_hint,
+    line_of,
+    recode,
+    scan_mixed,
+    unclosed_at_end,
+)
+from importer.errors import LoadError, UsageError, quote
+from importer.excelcells import as_percent, cells_to_text
+from importer.numfmt import percent_cells
 from importer.problems import WARNING, concat_problems, empty_problems, make_problems
 from importer.reporting.cells import restore_neutralised
-from importer.workbook import CSV_EXTENSIONS, EXCEL_EXTENSIONS, OLE2_MAGIC, ZIP_MAGIC, open_workbook, read_sheet
+from importer.workbook import (
+    CSV_EXTENSIONS,
+    EXCEL_EXTENSIONS,
+    OLE2_MAGIC,
+    ZIP_MAGIC,
+    SheetInfo,
+    open_workbook,
+    read_sheet,
+    sheet_infos,
+)
 
 __all__ = [
     "CSV_EXTENSIONS",
@@ -54,6 +75,7 @@ __all__ = [
     "Chunk",
     "Source",
     "column_letter",
+    "describe_sheets",
     "list_sheets",
     "normalize_header",
     "open_source",
@@ -63,16 +85,19 @@ HEADER_ROW = 1
 REPORT_COLUMNS = ("row", "status", "id", "error", "warnings")
 _GRAPH_ID = re.compile(r"property_id|contact_\d+_id")  # a property-with-contacts report's id columns
 
+QUOTES = ("standard", "none")
+_CSV_QUOTING = {"standard": csv.QUOTE_MINIMAL, "none": csv.QUOTE_NONE}
+_STRADDLE = "straddling object"  # pyarrow's words for a record longer than its block
 _DELIMITERS = (",", "\t", ";", "|")
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _SNIFF_BYTES = 64 * 1024
+_MAX_HEADER_BYTES = 16 << 20
 _SCAN_BLOCK = 8 << 20
 _CSV_BLOCK = 4 << 20
 # Bytes that never occur in Windows-1252 text: C0 controls other than tab/LF/CR/VT/FF/EOF,
 # and the five code points cp1252 leaves undefined.
 _NOT_CP1252 = re.compile(rb"[\x00-\x08\x0e-\x19\x1b-\x1f\x81\x8d\x8f\x90\x9d]")
 _WS = re.compile(r"\s+")
-_EXCEL_EPOCH_MAX_INT = 2**53  # beyond this a float64 no longer holds every whole number
 
 
 def normalize_header(text: str) -> str:
@@ -269,6 +294,35 @@ def _ragged_problems(rows: pd.Index, counts: np.ndarray, width: int) -> pd.DataF
     return concat_problems(out)
 
 
+def _clip(text: str, width: int) -> str:
+    """At most ``width`` characters of ``text`` for a message."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# The csv module refuses cells over 128 KiB (a process-wide limit): raised, never lowered, so that a
+# big cell in a ragged row, or a quote that swallowed the rest of the file, is read and then judged.
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
+
+
+def _csv_records(path: Path, text: str, delimiter: str, quotes: str) -> list[list[str]]:
+    """``text`` parsed with the csv module; any line break (CR, LF, CR LF) ends a record outside quotes."""
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=_CSV_QUOTING[quotes]))
+    except csv.Error as exc:  # pragma: no cover - universal newlines leave the csv module nothing to refuse
+        raise LoadError(f"{path}: cannot be read as CSV ({exc}); save it again as CSV UTF-8") from exc
+
+
+class _RecordTooLong(LoadError):
+    """A record longer than the probe's small block: read again with the normal one."""
+
+
+@dataclass(frozen=True)
+class _CsvOptions:
+    quotes: str = "standard"  # "none": quotes are plain characters
+    probe_block: int = _SNIFF_BYTES
+    mixed_rows: np.ndarray | None = None  # rows read as Windows-1252 in a mostly UTF-8 file
+
+
 # --------------------------------------------------------------------------------------------
 # Sources
 # --------------------------------------------------------------------------------------------
@@ -296,6 +350,10 @@ class Source:
         self.sheet = None
         self.encoding = None
         self.delimiter = None
+        #: The file's first records (row 1 first), as text: for telling where the header is.
+        self.first_rows: list[list[str]] = []
+        #: A workbook's sheets (name, visibility, worksheet or not); empty for a text file.
+        self.sheets: tuple[SheetInfo, ...] = ()
 
     def chunks(self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True) -> Iterator[Chunk]:
         """Stream the data rows in chunks of about ``rows`` rows (the first of ``first_rows``); may be called again.
@@ -306,6 +364,12 @@ class Source:
         by the ragged rows that were repaired and put back in place.
         """
         raise NotImplementedError
+
+    def preflight(self) -> None:
+        """Read the whole file once and raise the LoadError a later chunk would (before a push sends anything).
+
+        A workbook's rows were checked when its sheet was read: nothing to do.
+        """
 
     def column_letter(self, header: str) -> str:
         """The Excel column letter of a header ("A", "B", ..., "AA") for messages."""
@@ -319,11 +383,30 @@ class Source:
                 first = bad.iloc[0]
                 raise LoadError(
                     f"{self.path}: column {first['column']} has data (row {first['row']}: "
-                    f"{quote(first['value'])}) but no header in row {HEADER_ROW}; add a header or delete the column"
+                    f"{quote(first['value'])}) but no header in row {HEADER_ROW}; "
+                    + (self.header_hint() or "add a header or delete the column")
                 )
             if len(chunk.frame):
                 return
         raise LoadError(f"{self.path}: has a header but no data rows; add rows below the header in row 1")
+
+    def sheet_note(self) -> str | None:
+        """Which sheet was read when the workbook has several ("'Leads' was read, sheet 2 of 3 (...)"), else None."""
+        if len(self.sheets) < 2:
+            return None
+        names = [s.name for s in self.sheets]
+        at = names.index(self.sheet) + 1 if self.sheet in names else 0
+        listed = ", ".join(
+            repr(s.name) + ("" if s.visibility == "visible" else f" ({s.visibility})") for s in self.sheets
+        )
+        return f"{self.sheet!r} was read, sheet {at} of {len(names)} ({listed}); pick another with --sheet"
+
+    def header_hint(self, wanted: Sequence[str] = ()) -> str | None:
+        """'row 1 does not look like a header; the header seems to be in row N: ...', or None.
+
+        ``wanted``: the columns a mapping names (it lacks them in row 1); see importer.csvtext.
+        """
+        return header_hint(self.first_rows, wanted)
 
     def _probe(self) -> Iterator[Chunk]:
         """Small first chunks for the checks of open_source."""
@@ -331,17 +414,30 @@ class Source:
 
 
 class _CsvSource(Source):
-    def __init__(self, path: Path, layout: _Layout, encoding: str, delimiter: str) -> None:
+    def __init__(self, path: Path, layout: _Layout, encoding: str, delimiter: str, options: _CsvOptions) -> None:
         super().__init__(path, "csv", layout)
         self.encoding = encoding
         self.delimiter = delimiter
+        self.quotes = options.quotes
+        self._options = options
+        self._tail: str | None = None
 
     def chunks(self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True) -> Iterator[Chunk]:
         chunks = self._chunks(rows, _CSV_BLOCK, first_rows)
         return _read_ahead(chunks) if read_ahead else chunks
 
+    def preflight(self) -> None:
+        # Parsing the file once costs little next to sending its rows, which take far longer.
+        for _ in self._chunks(100_000, _CSV_BLOCK):
+            pass
+
     def _probe(self) -> Iterator[Chunk]:
-        return self._chunks(1000, 64 * 1024)  # small blocks: pyarrow parses (and checks) a block at once
+        # Small blocks: pyarrow parses (and checks) a block at once. A block must hold a whole
+        # record, so a long header or a big cell early on gets a bigger one.
+        try:
+            yield from self._chunks(1000, self._options.probe_block)
+        except _RecordTooLong:
+            yield from self._chunks(1000, _CSV_BLOCK)
 
     def slices(self, rows: int, *, parsed_rows: int | None = None) -> Iterator[CsvPiece | Chunk]:
         """The data rows as pieces of ``rows`` records that workers parse themselves (:meth:`read_slice`).
@@ -354,7 +450,7 @@ class _CsvSource(Source):
         if self.encoding not in CUTTABLE_ENCODINGS:
             yield from self._chunks(parsed_rows, _CSV_BLOCK)
             return
-        for piece in cut_csv(self.path, str(self.delimiter), rows):
+        for piece in cut_csv(self.path, str(self.delimiter), rows, quoting=self.quotes != "none"):
             if piece.cut:
                 yield piece
             else:
@@ -365,6 +461,32 @@ class _CsvSource(Source):
         return next(
             self._chunks(sys.maxsize, _CSV_BLOCK, start=piece.start, end=piece.end, first_record=piece.first_record),
             None,
+        )
+
+    def _reader(self, source: Any, block_size: int, on_invalid: Any) -> Any:
+        names = [str(i) for i in range(self._layout.raw_width)]
+        return pacsv.open_csv(
+            source,
+            read_options=pacsv.ReadOptions(
+                column_names=names,
+                encoding=self._arrow_encoding(),
+                use_threads=False,
+                block_size=block_size,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=self.delimiter,
+                quote_char=False if self.quotes == "none" else '"',
+                double_quote=True,
+                newlines_in_values=self.quotes != "none",
+                ignore_empty_lines=False,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
         )
 
     def _chunks(
@@ -378,8 +500,6 @@ class _CsvSource(Source):
         first_record: int = 1,
     ) -> Iterator[Chunk]:
         """Parse records from byte ``start`` (record ``first_record``) to ``end`` in chunks of ``rows``."""
-        width = self._layout.raw_width
-        names = [str(i) for i in range(width)]
         invalid: list[tuple[int, str]] = []
 
         def on_invalid(row: Any) -> str:
@@ -391,37 +511,18 @@ class _CsvSource(Source):
 
         source = self._input(start, end)
         try:
-            reader = pacsv.open_csv(
-                source,
-                read_options=pacsv.ReadOptions(
-                    column_names=names,
-                    encoding=self._arrow_encoding(),
-                    use_threads=False,
-                    block_size=block_size,
-                ),
-                parse_options=pacsv.ParseOptions(
-                    delimiter=self.delimiter,
-                    quote_char='"',
-                    double_quote=True,
-                    newlines_in_values=True,
-                    ignore_empty_lines=False,
-                    invalid_row_handler=on_invalid,
-                ),
-                convert_options=pacsv.ConvertOptions(
-                    column_types=dict.fromkeys(names, pa.string()),
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                    null_values=[],
-                ),
-            )
+            reader = self._reader(source, block_size, on_invalid)
         except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
             if not isinstance(source, Path):
                 source.close()
+            if _STRADDLE in str(exc):
+                raise self._too_long(first_record, block_size) from exc
             raise LoadError(f"{self.path}: cannot be read as CSV ({exc}); save it again as CSV UTF-8") from exc
         next_row = first_record  # from the start of the file, the header is record 1, parsed like any row
         limit = first_rows or rows
         pending: list[pa.RecordBatch] = []
         pending_rows = 0
+        at_end = end is None
         try:
             for batch in reader:
                 pending.append(batch)
@@ -441,21 +542,37 @@ class _CsvSource(Source):
                     if chunk is not None:
                         yield chunk
             table = pa.Table.from_batches(pending, schema=reader.schema)
-            chunk, next_row = self._chunk(table, next_row, invalid, final=True)
+            chunk, next_row = self._chunk(table, next_row, invalid, final=True, at_end=at_end)
             if chunk is not None:
                 yield chunk
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            if _STRADDLE in str(exc):
+                # Every record before the one too long for a block was parsed and handed over.
+                raise self._too_long(next_row + pending_rows + len(invalid), block_size) from exc
             raise LoadError(
                 f"{self.path}: cannot be read as CSV near row {next_row} ({exc}); "
                 "check the quoting there or save the file again as CSV UTF-8"
             ) from exc
 
+    def _too_long(self, row: int, block_size: int) -> LoadError:
+        if block_size < _CSV_BLOCK:
+            return _RecordTooLong(str(row))
+        return LoadError(
+            f"{self.path}: row {row} is longer than {block_size / 2**20:g} MiB: a quote there (or soon after) "
+            f"probably opens a cell and is never closed, so the rest of the file runs into it; close the quote, "
+            f"or pass --quotes none to read quotes as plain characters"
+        )
+
     def _input(self, start: int, end: int | None) -> Any:
-        """What pyarrow reads: the file, or its bytes from ``start`` (to ``end``)."""
+        """What pyarrow reads: the file, or its bytes from ``start`` (to ``end``); recoded if mixed."""
+        mixed = self._options.mixed_rows is not None
         if end is not None:  # a worker's piece: read whole, parsed from memory
             with open(self.path, "rb") as fh:
                 fh.seek(start)
-                return pa.BufferReader(fh.read(end - start))
+                data = fh.read(end - start)
+            return pa.BufferReader(recode(data) if mixed else data)
+        if mixed:
+            return io.BufferedReader(RecodedReader(self.path, start), buffer_size=1 << 20)
         if not start:
             return self.path
         stream = pa.OSFile(str(self.path))
@@ -466,9 +583,12 @@ class _CsvSource(Source):
         return "utf8" if self.encoding in ("utf-8", "utf-8-sig") else str(self.encoding)
 
     def _chunk(
-        self, table: pa.Table, next_row: int, invalid: list[tuple[int, str]], *, final: bool
+        self, table: pa.Table, next_row: int, invalid: list[tuple[int, str]], *, final: bool, at_end: bool = False
     ) -> tuple[Chunk | None, int]:
-        """Number the parsed rows (skipping records pyarrow set aside), splice the repaired ones in."""
+        """Number the parsed rows (skipping records pyarrow set aside), splice the repaired ones in.
+
+        ``at_end``: the table's last record is the file's last, where a quote still open shows.
+        """
         m = table.num_rows
         skipped = np.array(sorted(n for n, _ in invalid), dtype=np.int64)
         span = np.arange(next_row, next_row + m + len(skipped), dtype=np.int64)
@@ -481,27 +601,85 @@ class _CsvSource(Source):
             last += 1
         mine = [(n, t) for n, t in invalid if n <= last]
         invalid[:] = [(n, t) for n, t in invalid if n > last]
-        raw = table.combine_chunks().to_pandas()  # one Arrow chunk per column: kernels need no copy later
+        table = table.combine_chunks()  # one Arrow chunk per column: kernels need no copy later
+        self._check_quotes([c.combine_chunks() for c in table.columns], numbers)
+        raw = table.to_pandas()
         raw.columns = range(self._layout.raw_width)
         raw.index = pd.Index(numbers)
-        problems = empty_problems()
+        found = [self._recoded_problems(numbers)]
         if mine:
             fixed, problems = self._repair(mine)
+            repaired = [pa.array(fixed[j], type=pa.large_string()) for j in fixed.columns]
+            self._check_quotes(repaired, fixed.index.to_numpy())
             raw = pd.concat([raw, fixed]).sort_index()
+            found.append(problems)
+        if at_end and len(raw):
+            self._check_end(raw)
         if len(raw) and raw.index[0] == HEADER_ROW:
             raw = raw.iloc[1:]
         if not len(raw):
             return None, last + 1
-        return _finish(self.path, self._layout, raw, None, problems), last + 1
+        return _finish(self.path, self._layout, raw, None, concat_problems(found)), last + 1
+
+    def _check_quotes(self, columns: list[pa.Array], rows: np.ndarray) -> None:
+        """LoadError when a cell swallowed other rows (a quote never closed); see importer.csvtext."""
+        if self.quotes == "none" or not len(rows):
+            return
+        runaway = find_runaway(columns, rows, self._layout.raw_width, str(self.delimiter))
+        if runaway is not None:
+            raise self._runaway_error(runaway)
+
+    def _check_end(self, raw: pd.DataFrame) -> None:
+        if self.quotes == "none":
+            return
+        if self._tail is None:
+            with open(self.path, "rb") as fh:
+                fh.seek(max(0, self.path.stat().st_size - 64))
+                tail = fh.read()
+            mixed = self._options.mixed_rows is not None
+            self._tail = codecs.decode(tail, "utf-8" if mixed else str(self.encoding), errors="ignore")
+        row = int(raw.index[-1])
+        runaway = unclosed_at_end([str(c) for c in raw.iloc[-1].tolist()], row, self._tail)
+        if runaway is not None:
+            raise self._runaway_error(runaway)
+
+    def _runaway_error(self, runaway: Runaway) -> LoadError:
+        row = runaway.row
+        line = line_of(self.path, str(self.encoding), runaway.text)
+        where = f"row {row}" + (f" (line {line} of the file)" if line is not None and line != row else "")
+        preview = _clip(runaway.text.split("\n", 1)[0].rstrip("\r"), 60)
+        below = f"{runaway.breaks} lines below it were" if runaway.breaks != 1 else "the line below it was"
+        return LoadError(
+            f"{self.path}: {where}, column {column_letter(runaway.column)}: a quote opens the cell "
+            f"\"{preview}\" and is not closed on its line, so {below} read into that one cell; "
+            f"close the quote in row {row}, or pass --quotes none to read quotes as plain characters"
+        )
+
+    def _recoded_problems(self, rows: np.ndarray) -> pd.DataFrame:
+        """Warnings for the rows of a mostly UTF-8 file that were read as Windows-1252."""
+        recoded = self._options.mixed_rows
+        if recoded is None or not len(rows):
+            return empty_problems()
+        hit = rows[np.isin(rows, recoded)]
+        hit = hit[hit != HEADER_ROW]
+        if not len(hit):
+            return empty_problems()
+        return make_problems(
+            pd.Index(hit),
+            code="row.not_utf8",
+            message=f"this row was not UTF-8 like the rest of the file, so it was read as Windows-1252 "
+            f"({FALLBACK_ENCODING}); check its accented letters, or save the file again as CSV UTF-8",
+            severity=WARNING,
+        )
 
     def _repair(self, rows: list[tuple[int, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Parse the set-aside rows with the csv module; pad or cut them to the header's width."""
         width = self._layout.raw_width
         # One csv.reader pass over all set-aside rows: each text is one whole record.
         texts = "\n".join(t.replace("\r\n", "\n") if '"' not in t else t for _, t in rows)
-        parsed = list(csv.reader(io.StringIO(texts), delimiter=str(self.delimiter)))
+        parsed = _csv_records(self.path, texts, str(self.delimiter), self.quotes)
         if len(parsed) != len(rows):  # pragma: no cover - defensive: fall back to one at a time
-            parsed = [next(csv.reader(io.StringIO(t), delimiter=str(self.delimiter)), []) for _, t in rows]
+            parsed = [next(iter(_csv_records(self.path, t, str(self.delimiter), self.quotes)), []) for _, t in rows]
         numbers, cells, counts = [], [], []
         for (number, _), fields in zip(rows, parsed, strict=True):
             if not "".join(fields).strip():
@@ -521,6 +699,8 @@ class _ExcelSource(Source):
         super().__init__(path, kind, layout)
         self.sheet = sheet_name
         self._sheet = sheet
+        # Cells shown as percentages (importer.numfmt): found once, before any worker is forked.
+        self._percent = percent_cells(path, sheet_name)
         self._cursor: tuple[Iterator[Any], int] | None = None  # (rows iterator, number of its next row)
 
     def chunks(self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True) -> Iterator[Chunk]:
@@ -572,7 +752,10 @@ class _ExcelSource(Source):
         cells = np.full((len(block), width), "", dtype=object)
         grid = np.array(block, dtype=object).reshape(len(block), -1)[:, : width - offset]
         cells[:, offset : offset + grid.shape[1]] = grid
-        text, numeric = _cells_to_text(cells)
+        text, numeric = cells_to_text(cells)
+        for j, (rows, decimals) in self._percent.items():
+            if j < width:
+                text[j] = as_percent(text[j], cells[:, j], numeric[j], rows - first, decimals)
         index = pd.RangeIndex(first, first + len(block))
         raw = pd.DataFrame(
             {j: pd.Series(pd.array(t, dtype="str"), index=index) for j, t in enumerate(text)}, index=index
@@ -638,118 +821,48 @@ def _excel_column_offset(sheet: Any) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# Excel cell conversion (column-wise)
-# --------------------------------------------------------------------------------------------
-
-
-def _cells_to_text(cells: np.ndarray) -> tuple[list[pa.Array], list[np.ndarray]]:
-    """Convert a 2-D object array of calamine values to text columns (Arrow) and a numeric mask."""
-    texts, masks = [], []
-    for j in range(cells.shape[1]):
-        col = cells[:, j]
-        try:
-            # Fast path for an all-text column (most are): Arrow takes Python strs 5x faster
-            # than pandas' string constructor, and a number anywhere makes it refuse.
-            text = pa.array(col, type=pa.large_string())
-        except (pa.ArrowTypeError, pa.ArrowInvalid):
-            pass
-        else:
-            texts.append(text.fill_null("") if text.null_count else text)
-            masks.append(np.zeros(len(col), dtype=bool))
-            continue
-        kinds = pd.Series(col).map(type)  # a Cython loop; then hash-based masks per type
-        out = np.empty(len(col), dtype=object)
-        is_str = kinds.isin([str]).to_numpy()
-        out[is_str] = col[is_str]
-        num = kinds.isin([float, int]).to_numpy()
-        if num.any():
-            out[num] = _numbers_to_text(col[num])
-        for kind, fn in _OTHER_KINDS.items():
-            m = kinds.isin([kind]).to_numpy()
-            if m.any():
-                out[m] = fn(col[m])
-        rest = ~(is_str | num | kinds.isin(list(_OTHER_KINDS)).to_numpy())
-        if rest.any():  # anything calamine may add later: its plain text
-            out[rest] = [str(v) for v in col[rest]]
-        texts.append(pa.array(out, type=pa.large_string()))
-        masks.append(num)
-    return texts, masks
-
-
-def _numbers_to_text(values: np.ndarray) -> np.ndarray:
-    """Whole numbers without ".0" or exponent; other floats as their shortest round-trip repr."""
-    v = values.astype(np.float64)
-    out = np.empty(len(v), dtype=object)
-    whole = np.isfinite(v) & (v == np.floor(v))
-    exact = whole & (np.abs(v) < _EXCEL_EPOCH_MAX_INT)
-    out[exact] = v[exact].astype(np.int64).astype(str)
-    big = whole & ~exact
-    if big.any():
-        out[big] = [str(int(x)) for x in v[big]]
-    frac = ~whole
-    if frac.any():
-        out[frac] = [repr(float(x)) for x in v[frac]]
-    return out
-
-
-def _datetimes_to_text(values: np.ndarray) -> np.ndarray:
-    stamps = np.array(values, dtype="datetime64[s]")
-    days = stamps.astype("datetime64[D]")
-    with_time = stamps != days
-    out = np.datetime_as_string(days, unit="D").astype(object)
-    out[with_time] = np.datetime_as_string(stamps[with_time], unit="s")
-    return out
-
-
-def _dates_to_text(values: np.ndarray) -> np.ndarray:
-    return np.datetime_as_string(np.array(values, dtype="datetime64[D]"), unit="D").astype(object)
-
-
-def _bools_to_text(values: np.ndarray) -> np.ndarray:
-    return np.where(values.astype(bool), "TRUE", "FALSE").astype(object)
-
-
-def _times_to_text(values: np.ndarray) -> np.ndarray:
-    return np.array([v.isoformat() for v in values], dtype=object)
-
-
-def _durations_to_text(values: np.ndarray) -> np.ndarray:
-    return np.array([str(v) for v in values], dtype=object)
-
-
-_OTHER_KINDS = {
-    bool: _bools_to_text,
-    _dt.datetime: _datetimes_to_text,
-    _dt.date: _dates_to_text,
-    _dt.time: _times_to_text,
-    _dt.timedelta: _durations_to_text,
-}
-
-
-# --------------------------------------------------------------------------------------------
 # Opening
 # --------------------------------------------------------------------------------------------
 
 
-def open_source(path: str | os.PathLike[str], *, sheet: str | int | None = None, encoding: str | None = None) -> Source:
+def open_source(
+    path: str | os.PathLike[str],
+    *,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    quotes: str | None = None,
+) -> Source:
     """Open and check an input file; raise LoadError with one actionable line if it is unusable.
 
     ``sheet`` (workbooks) is a name or a 1-based index (int or digit string), default the first
-    worksheet. ``encoding`` (CSV) overrides detection.
+    visible worksheet with data. ``encoding`` (CSV) overrides detection. ``quotes`` (CSV):
+    "standard" (default: a cell in double quotes may hold delimiters, quotes and line breaks) or
+    "none" (quotes are plain characters; for files whose stray quotes are not meant as quoting).
     """
+    quotes = quotes or "standard"
+    if quotes not in QUOTES:
+        raise UsageError(f"--quotes must be one of {', '.join(QUOTES)}, not {quotes!r}")
     p = _check_path(path)
     ext = p.suffix.lower()
-    source = _open_csv(p, encoding) if ext in CSV_EXTENSIONS else _open_excel(p, sheet)
+    if quotes != "standard" and ext not in CSV_EXTENSIONS:
+        raise UsageError(f"{p}: --quotes only applies to delimited text files (.csv, .tsv, .txt); drop it")
+    source = _open_csv(p, encoding, quotes) if ext in CSV_EXTENSIONS else _open_excel(p, sheet)
     source._check_has_data()
     return source
 
 
 def list_sheets(path: str | os.PathLike[str]) -> list[tuple[str, int]]:
     """(sheet name, data row count) for each sheet of a workbook; data rows exclude blank rows."""
+    return [(name, rows) for name, rows, _ in describe_sheets(path)]
+
+
+def describe_sheets(path: str | os.PathLike[str]) -> list[tuple[str, int, str]]:
+    """(sheet name, data row count, "visible" / "hidden" / "very hidden") for each sheet of a workbook."""
     p = _check_path(path)
     if p.suffix.lower() not in EXCEL_EXTENSIONS:
         raise LoadError(f"{p}: is not an Excel workbook; only {', '.join(EXCEL_EXTENSIONS)} files have sheets")
     wb = open_workbook(p)
+    visibility = {info.name: info.visibility for info in sheet_infos(wb)}
     out = []
     for name in wb.sheet_names:
         try:
@@ -762,7 +875,7 @@ def list_sheets(path: str | os.PathLike[str]) -> list[tuple[str, int]]:
                 count += int((grid != "").any(axis=1).sum()) if grid.size else 0
         except CalamineError:
             count = 0  # chart sheets and the like hold no rows
-        out.append((name, count))
+        out.append((name, count, visibility.get(name, "visible")))
     return out
 
 
@@ -790,41 +903,86 @@ def _check_path(path: str | os.PathLike[str]) -> Path:
 # ---- CSV ------------------------------------------------------------------------------------
 
 
-def _open_csv(path: Path, encoding: str | None) -> Source:
-    try:
-        with path.open("rb") as f:
-            head = f.read(_SNIFF_BYTES)
-    except OSError as exc:
-        raise LoadError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from exc
+def _open_csv(path: Path, encoding: str | None, quotes: str) -> Source:
+    head = _read_head(path)
+    mixed = None
     if encoding is None:
         if head.startswith(ZIP_MAGIC) or head.startswith(OLE2_MAGIC):
             kind = ".xlsx" if head.startswith(ZIP_MAGIC) else ".xls"
             raise LoadError(f"{path}: is an Excel workbook, not a text file; rename it to {kind} (or export it as CSV)")
-        encoding = _detect_encoding(path, head)
+        encoding, mixed = _detect_encoding(path, head)
     else:
         try:
             encoding = codecs.lookup(encoding).name
         except LookupError as exc:
             raise LoadError(f"{path}: unknown encoding {encoding!r}; use e.g. utf-8 or cp1252") from exc
         _check_decodes(path, encoding)
-    text = _decode_head(head, encoding)
-    delimiter = _sniff_delimiter(text, tsv=path.suffix.lower() == ".tsv")
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
-    layout = _layout(path, header)
-    return _CsvSource(path, layout, encoding, delimiter)
+    if len(head) >= _MAX_HEADER_BYTES and not _has_line_break(head):
+        raise LoadError(
+            f"{path}: row 1 is longer than {_MAX_HEADER_BYTES / 2**20:g} MiB, so it is no header row; "
+            "check that this is a list with the column headers in row 1"
+        )
+    text = _decode_head(recode(head) if mixed is not None else head, "utf-8" if mixed is not None else encoding)
+    delimiter = _sniff_delimiter(text, tsv=path.suffix.lower() == ".tsv", quotes=quotes)
+    records = _csv_records(path, _whole_lines(text), delimiter, quotes)
+    header = records[0] if records else []
+    try:
+        layout = _layout(path, header)
+    except LoadError as exc:
+        hint = header_hint(records[:30])
+        raise (LoadError(f"{exc}; {hint}") if hint else exc) from None
+    first_line = len(head.split(b"\n", 1)[0])
+    options = _CsvOptions(quotes, max(_SNIFF_BYTES, 4 * first_line), mixed)
+    source = _CsvSource(path, layout, encoding, delimiter, options)
+    source.first_rows = records[:30]
+    return source
 
 
-def _detect_encoding(path: Path, head: bytes) -> str:
-    """UTF-16 by BOM; else strict UTF-8 over the whole file; else cp1252 only if plausible."""
+def _read_head(path: Path) -> bytes:
+    """The file's first 64 KiB, or more: up to twice the length of its first line (at most 16 MiB)."""
+    size = _SNIFF_BYTES
+    try:
+        with path.open("rb") as f:
+            head = f.read(size)
+            while len(head) == size < _MAX_HEADER_BYTES and not _has_line_break(head[: size // 2]):
+                head += f.read(size)
+                size *= 2
+    except OSError as exc:
+        raise LoadError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from exc
+    return head
+
+
+def _has_line_break(data: bytes) -> bool:
+    return b"\n" in data or b"\r" in data
+
+
+def _whole_lines(text: str) -> str:
+    """``text`` without its last line when that may be cut by the end of the sniffed bytes."""
+    lines = text.splitlines(keepends=True)
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]
+    return "".join(lines)
+
+
+def _detect_encoding(path: Path, head: bytes) -> tuple[str, np.ndarray | None]:
+    """(encoding, rows read as Windows-1252 in a mostly UTF-8 file, else None).
+
+    UTF-16 by BOM; else strict UTF-8 over the whole file; else, when every byte is possible in
+    Windows-1252: a file with UTF-8 text is read line by line (its other lines as Windows-1252,
+    see importer.csvtext), one without as Windows-1252.
+    """
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         _check_decodes(path, "utf-16")
-        return "utf-16"
+        return "utf-16", None
     bad_utf8 = _first_bad_utf8(path)
     if bad_utf8 is None:
-        return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+        return ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"), None
     bad_1252 = _first_match(path, _NOT_CP1252)
     if bad_1252 is None:
-        return "cp1252"
+        mixed = scan_mixed(path)
+        if mixed is not None:
+            return ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"), mixed
+        return "cp1252", None
     offset, byte = bad_1252
     raise LoadError(
         f"{path}: cannot be read as text: byte 0x{byte:02X} at offset {offset} is neither UTF-8 nor "
@@ -890,7 +1048,7 @@ def _decode_head(head: bytes, encoding: str) -> str:
     return text.lstrip("\ufeff")
 
 
-def _sniff_delimiter(text: str, *, tsv: bool) -> str:
+def _sniff_delimiter(text: str, *, tsv: bool, quotes: str = "standard") -> str:
     """Pick the delimiter whose per-record count (quotes respected) is steady and > 0 in the header."""
     lines = text.splitlines(keepends=True)
     if len(lines) > 1 and not text.endswith(("\n", "\r")):
@@ -898,7 +1056,11 @@ def _sniff_delimiter(text: str, *, tsv: bool) -> str:
     sample = "".join(lines[:200])
     best, best_score = ("\t" if tsv else ","), (0.0, 0, 0)
     for rank, d in enumerate(_DELIMITERS):
-        lens = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=d) if r]
+        try:
+            records = csv.reader(io.StringIO(sample, newline=""), delimiter=d, quoting=_CSV_QUOTING[quotes])
+            lens = [len(r) for r in records if r]
+        except csv.Error:  # pragma: no cover - universal newlines leave the csv module nothing to refuse
+            continue
         if not lens or lens[0] < 2:
             continue
         steady = sum(n == lens[0] for n in lens) / len(lens)
@@ -912,18 +1074,22 @@ def _sniff_delimiter(text: str, *, tsv: bool) -> str:
 
 
 def _open_excel(path: Path, sheet: str | int | None) -> Source:
-    name, sh = read_sheet(path, sheet)
+    picked = read_sheet(path, sheet)
+    name, sh = picked.name, picked.sheet
     try:
-        first = next(sh.iter_rows(), None)
+        first_rows = [list(r) for r in islice(sh.iter_rows(), 30)]
     except CalamineError as exc:
         raise LoadError(f"{path}: sheet {name!r} cannot be read ({exc}); pick a worksheet with --sheet") from exc
-    if first is None:
+    if not first_rows:
         raise LoadError(f"{path}: sheet {name!r} is empty; pick the sheet with the data (--sheet)")
     offset = _excel_column_offset(sh)
-    text, _ = _cells_to_text(np.array([[""] * offset + list(first)], dtype=object))
+    text, _ = cells_to_text(np.array([[""] * offset + first_rows[0]], dtype=object))
     header = [str(t[0].as_py()) for t in text]
     while header and not header[-1].strip():
         header.pop()  # trailing empty header cells; data under them is caught per chunk
     width = max(len(header), offset + sh.width)
     layout = _layout(path, header + [""] * (width - len(header)))
-    return _ExcelSource(path, path.suffix.lower().lstrip(".").replace("xlsm", "xlsx"), layout, name, sh)
+    source = _ExcelSource(path, path.suffix.lower().lstrip(".").replace("xlsm", "xlsx"), layout, name, sh)
+    source.sheets = picked.sheets
+    source.first_rows = [["" if c is None else str(c) for c in r] for r in first_rows]
+    return source

@@ -34,7 +34,7 @@ import pandas as pd
 
 from importer.client import RealeflowClient
 from importer.endpoint import API_URL_ENV, Endpoint, endpoint_from_env
-from importer.errors import AccountInactiveError, ImporterError, UsageError
+from importer.errors import AccountInactiveError, ImporterError, MappingError, UsageError
 from importer.ledger import Journal, Ledger, LedgerGraphState, default_ledger_path
 from importer.load import Chunk, Source, open_source
 from importer.mapping import BoundMapping, Mapping, load_mapping
@@ -215,11 +215,19 @@ def _open(
     mapping: Mapping | str | os.PathLike[str],
     sheet: str | int | None,
     encoding: str | None,
+    quotes: str | None = None,
 ) -> tuple[Source, Plan]:
-    source = open_source(path, sheet=sheet, encoding=encoding)
+    source = open_source(path, sheet=sheet, encoding=encoding, quotes=quotes)
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
-    return source, make_plan(mapping.bind(source.headers, file=str(source.path)))
+    try:
+        bound = mapping.bind(source.headers, file=str(source.path))
+    except MappingError as exc:
+        hint = source.header_hint(mapping.columns)  # junk rows above the header: say where it seems to be
+        if hint is None:
+            raise
+        raise MappingError(f"{exc}; {hint}") from exc
+    return source, make_plan(bound)
 
 
 def _record(
@@ -365,6 +373,7 @@ def validate_file(
     *,
     sheet: str | int | None = None,
     encoding: str | None = None,
+    quotes: str | None = None,
     report: str | os.PathLike[str] | bool | None = None,
     observer: Observer | None = None,
     keep_outcomes: bool = True,
@@ -377,11 +386,12 @@ def validate_file(
     next to the input, False for no report file. ``chunk_rows`` None: sized
     by :func:`validate_chunk_rows`. ``workers``: processes checking chunks
     (:mod:`importer.parallel`); None for one per core when the file is big
-    enough to share, 1 to check in this process.
+    enough to share, 1 to check in this process. ``quotes``: "none" reads a CSV's
+    quotes as plain characters (see :func:`importer.load.open_source`).
     """
     observer = observer or Observer()
     check_paths("validate", path, mapping, report)
-    source, plan = _open(path, mapping, sheet, encoding)
+    source, plan = _open(path, mapping, sheet, encoding, quotes)
     total = estimate_rows(source)
     workers, rows = plan_workers(workers, total, chunk_rows or validate_chunk_rows(len(source.headers)))
     run = _Run("validate", source, plan, _writer(source, plan, "validate", report), keep_outcomes=keep_outcomes)
@@ -406,6 +416,7 @@ def push_file(
     *,
     sheet: str | int | None = None,
     encoding: str | None = None,
+    quotes: str | None = None,
     report: str | os.PathLike[str] | bool | None = None,
     api_key: str | None = None,
     base_url: str | Endpoint | None = None,
@@ -440,7 +451,8 @@ def push_file(
     if ledger is False and (settings.force or settings.retry_failed):
         raise UsageError("--force and --retry-failed need the ledger: they act on what it remembers")
     check_paths("push", path, mapping, report, ledger=ledger, log_file=log_file)
-    source, plan = _open(path, mapping, sheet, encoding)
+    source, plan = _open(path, mapping, sheet, encoding, quotes)
+    source.preflight()  # a stray quote far down stops the run before anything is sent
     book = None
     if ledger is not False:
         book = Ledger.open(None if ledger in (None, True) else Path(ledger))  # type: ignore[arg-type]

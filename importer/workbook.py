@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 import threading
 import zipfile
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetTypeEnum
+from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 from importer.errors import LoadError
 
@@ -24,10 +26,13 @@ __all__ = [
     "EXCEL_EXTENSIONS",
     "MAX_RATIO",
     "MAX_UNCOMPRESSED",
+    "Picked",
+    "SheetInfo",
     "open_workbook",
     "pick_sheet",
     "prefetch",
     "read_sheet",
+    "sheet_infos",
 ]
 
 #: The file kinds by extension (here, so that the command line knows them without pandas).
@@ -41,18 +46,71 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 
 
-def read_sheet(path: Path, sheet: str | int | None) -> tuple[str, Any]:
-    """(sheet name, calamine sheet) of a workbook: the one :func:`prefetch` read, or read now.
+@dataclass(frozen=True)
+class SheetInfo:
+    """A sheet of a workbook: its name, "visible", "hidden" or "very hidden", and whether it is a worksheet."""
 
-    Raises LoadError for a damaged, encrypted or oversized workbook or an unknown sheet.
+    name: str
+    visibility: str
+    worksheet: bool = True
+
+
+@dataclass(frozen=True)
+class Picked:
+    """The sheet to read: its name, the calamine sheet, and every sheet of the workbook."""
+
+    name: str
+    sheet: Any
+    sheets: tuple[SheetInfo, ...]
+
+
+def _visibility(value: SheetVisibleEnum) -> str:
+    if value == SheetVisibleEnum.Visible:
+        return "visible"
+    return "hidden" if value == SheetVisibleEnum.Hidden else "very hidden"
+
+
+def sheet_infos(wb: CalamineWorkbook) -> tuple[SheetInfo, ...]:
+    """Each sheet's name, visibility and kind, in workbook order."""
+    return tuple(
+        SheetInfo(m.name, _visibility(m.visible), m.typ == SheetTypeEnum.WorkSheet)
+        for m in wb.sheets_metadata
+    )
+
+
+def read_sheet(path: Path, sheet: str | int | None) -> Picked:
+    """The sheet to read of a workbook: the one :func:`prefetch` read, or read now.
+
+    ``sheet`` None: the first visible worksheet with data (a hidden sheet of lookups before the
+    list is not the list). Raises LoadError for a damaged, encrypted or oversized workbook or an
+    unknown sheet.
     """
     ahead = _take_prefetched(path, sheet)
     if ahead is not None:
         return ahead
-    wb = open_workbook(path)
-    name = pick_sheet(path, wb, sheet)
+    return _pick(path, open_workbook(path), sheet)
+
+
+def _pick(path: Path, wb: CalamineWorkbook, sheet: str | int | None) -> Picked:
+    infos = sheet_infos(wb)
+    if sheet is not None:
+        name = pick_sheet(path, wb, sheet)
+        return Picked(name, _get(path, wb, name), infos)
+    candidates = [i.name for i in infos if i.worksheet and i.visibility == "visible"]
+    for name in candidates:
+        try:
+            sh = wb.get_sheet_by_name(name)
+        except CalamineError:
+            continue
+        if any(any(c != "" for c in row) for row in islice(sh.iter_rows(), 100)):
+            return Picked(name, sh, infos)
+    name = pick_sheet(path, wb, None) if not candidates else candidates[0]
+    return Picked(name, _get(path, wb, name), infos)
+
+
+def _get(path: Path, wb: CalamineWorkbook, name: str) -> Any:
     try:
-        return name, wb.get_sheet_by_name(name)
+        return wb.get_sheet_by_name(name)
     except CalamineError as exc:
         raise LoadError(f"{path}: sheet {name!r} cannot be read ({exc}); pick a worksheet with --sheet") from exc
 
@@ -73,9 +131,7 @@ def prefetch(path: str | os.PathLike[str], sheet: str | int | None = None) -> No
 
     def work() -> None:
         try:
-            wb = open_workbook(p)
-            name = pick_sheet(p, wb, sheet)
-            box["result"] = (name, wb.get_sheet_by_name(name))
+            box["result"] = _pick(p, open_workbook(p), sheet)
         except BaseException as exc:  # handed to read_sheet
             box["error"] = exc
 
@@ -97,7 +153,7 @@ def _key(path: Path, sheet: str | int | None) -> tuple[str, str, int, int] | Non
     return str(path.resolve()), repr(sheet), st.st_mtime_ns, st.st_size
 
 
-def _take_prefetched(path: Path, sheet: str | int | None) -> tuple[str, Any] | None:
+def _take_prefetched(path: Path, sheet: str | int | None) -> Picked | None:
     key = _key(path, sheet)
     with _lock:
         entry = _pending.pop(key, None) if key is not None else None
@@ -107,8 +163,6 @@ def _take_prefetched(path: Path, sheet: str | int | None) -> tuple[str, Any] | N
     thread.join()
     if "error" in box:
         error = box["error"]
-        if isinstance(error, CalamineError):  # as read_sheet would have said it
-            raise LoadError(f"{path}: the sheet cannot be read ({error}); pick a worksheet with --sheet") from error
         raise error
     return box["result"]
 

@@ -5,22 +5,28 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import numpy as np
+import openpyxl
 import pandas as pd
+import pyarrow as pa
 import pytest
 import xlrd
 from hypothesis import given
 from hypothesis import strategies as st
 
+from importer.csvtext import MAX_CELL_LINE_BREAKS, find_runaway, header_hint
 from importer.errors import LoadError
 from importer.load import (
     HEADER_ROW,
     REPORT_COLUMNS,
     Chunk,
     column_letter,
+    describe_sheets,
     list_sheets,
     normalize_header,
     open_source,
 )
+from importer.numfmt import format_percent, percent_decimals
 
 DATA = Path(__file__).parent / "data"
 
@@ -348,3 +354,128 @@ def test_file_of_only_short_rows(tmp_path: Path) -> None:
     assert frame.index.tolist() == list(range(2, 52))
     assert (frame["a"] == frame.index.astype(str)).all() and (frame["c"] == "").all()
     assert sum(len(c.problems) for c in chunks) == 50
+
+
+# ---- issue 12: stray quotes, mixed encodings, sheets, percentages, headers -------------------------
+
+
+def _strings(*cells: str) -> pa.Array:
+    return pa.array(list(cells), type=pa.large_string())
+
+
+def test_find_runaway_flags_a_cell_holding_records_not_a_note() -> None:
+    rows = np.array([2, 3, 4])
+    note = "Called 1/2, no answer\nCalled 1/5, spoke, call back\nMailed"  # 1 and 2 commas: not 2 each
+    swallowed = "Ace, LLC,c@x.com,OH\nDee,d@x.com,OH\nEve,e@x.com,OH"
+    assert find_runaway([_strings("a", note, "b")], rows, 3, ",") is None
+    assert find_runaway([_strings("a", "Apt 4\r\n9 Elm St", "b")], rows, 3, ",") is None
+    found = find_runaway([_strings("a", "b", "c"), _strings("x", swallowed, "y")], rows, 3, ",")
+    assert found is not None and (found.row, found.column, found.breaks) == (3, 1, 2)
+    one_line_record = "Ace\nDee,d@x.com,OH"  # one record-like line: a legit cell may have one
+    assert find_runaway([_strings(one_line_record)], np.array([2]), 3, ",") is None
+    many = "\n".join(["line"] * (MAX_CELL_LINE_BREAKS + 2))
+    assert find_runaway([_strings(many)], np.array([7]), 1, ",").row == 7  # type: ignore[union-attr]
+
+
+def test_a_record_longer_than_a_block_names_its_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importer.load as load_mod
+
+    monkeypatch.setattr(load_mod, "_CSV_BLOCK", 1 << 18)
+    path = tmp_path / "long.csv"
+    body = "".join(f"n{i},{i}\n" for i in range(2, 200)) + '"' + "x" * 700_000 + ",1\n" + "a,1\n" * 10
+    path.write_text("Name,Zip\n" + body, encoding="utf-8")
+    with pytest.raises(LoadError, match=r"row 200 is longer than 0\.25 MiB.*--quotes none") as info:
+        list(open_source(path).chunks(rows=50))
+    assert len(str(info.value)) < 400
+
+
+def test_recoded_reader_matches_recode_across_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importer.csvtext as csvtext
+
+    monkeypatch.setattr(csvtext, "_BLOCK", 7)
+    data = "Name\nJosé\n".encode() + "Renée\n".encode("cp1252") + "Zoë\nA".encode()
+    path = tmp_path / "m.csv"
+    path.write_bytes(data)
+    assert csvtext.recode(data).decode("utf-8") == "Name\nJosé\nRenée\nZoë\nA"
+    assert csvtext.RecodedReader(path).read() == csvtext.recode(data)
+    assert csvtext.scan_mixed(path).tolist() == [3]  # type: ignore[union-attr]
+
+
+def test_mixed_rows_count_records_not_lines(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_bytes('Name,Note\nJosé,"two\nlines"\n'.encode() + "Renée,x\n".encode("cp1252"))
+    assert open_source(path).encoding == "utf-8"
+    frame, _, problems = load(path)
+    assert frame["Name"].tolist() == ["José", "Renée"]
+    assert problems[["row", "code"]].values.tolist() == [[3, "row.not_utf8"]]
+
+
+def test_a_cp1252_file_without_utf8_text_stays_cp1252() -> None:
+    assert open_source(DATA / "cp1252.csv").encoding == "cp1252"
+    frame, _, problems = load("cp1252.csv")
+    assert frame["Name"].tolist() == ["José", "“Smart” quotes"] and not len(problems)
+
+
+@pytest.mark.parametrize(
+    ("code", "decimals"),
+    [("0%", 0), ("0.00%", 2), ("0.0%;[Red]-0.0%", 1), ("#,##0", None), ('0"%"', None), ("0\\%", None), ("0.0#%", 2)],
+)
+def test_percent_decimals(code: str, decimals: int | None) -> None:
+    assert percent_decimals(code) == decimals
+
+
+def test_format_percent_rounds_as_excel_shows() -> None:
+    values = np.array([0.23, 1.5, 0.125, 0.0005, -0.015])
+    assert format_percent(values, np.array([0, 2, 0, 1, 0])) == ["23%", "150.00%", "13%", "0.1%", "-2%"]
+
+
+def test_default_sheet_is_the_first_visible_one_with_data(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.title = "Cover"  # visible but empty
+    hidden = wb.create_sheet("Lookup")
+    hidden.append(["Code", "Label"])
+    hidden.sheet_state = "hidden"
+    wb.create_sheet("Leads").append(["Name", "Zip"])
+    wb["Leads"].append(["Ann", "02134"])
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    src = open_source(path)
+    assert src.sheet == "Leads" and src.headers == ["Name", "Zip"]
+    assert src.sheet_note() == (
+        "'Leads' was read, sheet 3 of 3 ('Cover', 'Lookup' (hidden), 'Leads'); pick another with --sheet"
+    )
+    assert describe_sheets(path) == [("Cover", 0, "visible"), ("Lookup", 0, "hidden"), ("Leads", 1, "visible")]
+    assert open_source(DATA / "basic.csv").sheet_note() is None
+
+
+def test_header_hint() -> None:
+    assert header_hint([["Export 2024-01-05", "", ""], ["", "", ""], ["Name", "Email", "State"]]) == (
+        "row 1 does not look like a header; the header seems to be in row 3: 'Name', 'Email', 'State' "
+        "(delete the rows above it)"
+    )
+    data_rows = [["Name", "Email", ""], ["Ann", "a@x.com", "OH"], ["Bob", "b@x.com", "OH"]]
+    assert header_hint(data_rows) is None  # rows of data are not a header
+    titled = [["Owners", "Created 2024", "Records 3"], ["Name", "Email", "State"]]
+    assert header_hint(titled) is None  # as full as row 1: only the mapping can tell
+    assert "row 2" in str(header_hint(titled, wanted=["name", "EMAIL", "Zip"]))
+    assert header_hint([["Name", "Email"], ["x", "name"]], wanted=["Name", "Email"]) is None
+
+
+def test_a_last_row_with_a_closed_multiline_cell_is_not_a_stray_quote(tmp_path: Path) -> None:
+    for text in ('Name,Note,Zip\nAnn,x,1\nBob,"a\nb",\n', 'Name,Note,Zip\nAnn,x,1\nBob,1,"a\nb"\n'):
+        path = tmp_path / "last.csv"
+        path.write_text(text, encoding="utf-8")
+        assert load(path)[0].loc[3].tolist()[:2] in (["Bob", "a\nb"], ["Bob", "1"])
+    path.write_text('Name,Note,Zip\nAnn,x,1\n"Bob,1,2\nCy,3,4\n', encoding="utf-8")
+    with pytest.raises(LoadError, match="row 3, column A: a quote opens the cell"):
+        load(path)
+
+
+def test_a_first_line_past_the_cap_is_no_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importer.load as load_mod
+
+    monkeypatch.setattr(load_mod, "_MAX_HEADER_BYTES", 1 << 18)
+    path = tmp_path / "one_line.csv"
+    path.write_bytes(b"a," * (1 << 18))
+    with pytest.raises(LoadError, match=r"row 1 is longer than 0.25 MiB, so it is no header row"):
+        open_source(path)

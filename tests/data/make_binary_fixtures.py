@@ -185,15 +185,27 @@ def _rec(kind: int, body: bytes) -> bytes:
     return struct.pack("<HH", kind, len(body)) + body
 
 
+class Percent(float):
+    """A number cell shown as a percentage: "0%" (built-in format 9) or "0.00%" (``two``: format 10)."""
+
+    two = False
+
+
 def biff8(sheet: str, rows: list[list[object]]) -> bytes:
-    """A minimal BIFF8 workbook stream: one sheet; str/float/bool/date cells."""
-    strings: list[str] = []
+    """A minimal BIFF8 workbook stream: one sheet; str/float/bool/date/Percent cells."""
+    return biff8_book([(sheet, rows, False)])
+
+
+def _biff8_cells(rows: list[list[object]], strings: list[str]) -> bytes:
+    """A sheet's cell records; text cells point into ``strings`` (the shared string table), added to here."""
     cells = b""
     for r, row in enumerate(rows):
         for c, v in enumerate(row):
             if v is None:
                 continue
-            if isinstance(v, bool):
+            if isinstance(v, Percent):
+                cells += _rec(0x0203, struct.pack("<HHHd", r, c, 19 if v.two else 18, float(v)))
+            elif isinstance(v, bool):
                 cells += _rec(0x0205, struct.pack("<HHHBB", r, c, 16, int(v), 0))
             elif isinstance(v, dt.date):
                 serial = (v - dt.date(1899, 12, 30)).days
@@ -203,24 +215,40 @@ def biff8(sheet: str, rows: list[list[object]]) -> bytes:
             else:
                 strings.append(str(v))
                 cells += _rec(0x00FD, struct.pack("<HHHI", r, c, 16, len(strings) - 1))
+    return cells
+
+
+def biff8_book(sheets: list[tuple[str, list[list[object]], bool]]) -> bytes:
+    """A minimal BIFF8 workbook stream of several sheets: (name, rows, hidden) each."""
+    strings: list[str] = []
+    percent = any(isinstance(v, Percent) for _, rows, _ in sheets for row in rows for v in row)
     bof = lambda kind: _rec(0x0809, struct.pack("<HHHHII", 0x0600, kind, 0x0DBB, 0x07CC, 0, 6))  # noqa: E731
+    streams = []
+    for _, rows, _ in sheets:
+        width = max(len(r) for r in rows)
+        streams.append(
+            bof(0x0010)
+            + _rec(0x0200, struct.pack("<IIHHH", 0, len(rows), 0, width, 0))
+            + _biff8_cells(rows, strings)
+            + _rec(0x000A, b"")
+        )
     font = _rec(0x0031, struct.pack("<HHHHHBBBB", 200, 0, 0x7FFF, 400, 0, 0, 0, 0, 0) + b"\x05\x00Arial")
     xf = lambda fmt, style: _rec(0x00E0, struct.pack("<HHH", 0, fmt, 0xFFF5 if style else 0x0001) + bytes(14))  # noqa: E731
     xfs = b"".join(xf(0, True) for _ in range(16)) + xf(0, False) + xf(14, False)
+    if percent:  # XF 18 and 19: the built-in percent formats
+        xfs += xf(9, False) + xf(10, False)
     sst = struct.pack("<II", len(strings), len(strings)) + b"".join(
         struct.pack("<HB", len(s), 1) + s.encode("utf-16-le") for s in strings
     )
-    name = sheet.encode("latin-1")
     globals_head = bof(0x0005) + _rec(0x0042, struct.pack("<H", 1200)) + font * 5 + xfs
-    boundsheet_len = 4 + 8 + len(name)
     tail = _rec(0x00FC, sst) + _rec(0x000A, b"")
-    sheet_offset = len(globals_head) + boundsheet_len + len(tail)
-    boundsheet = _rec(0x0085, struct.pack("<IBBBB", sheet_offset, 0, 0, len(name), 0) + name)
-    width = max(len(r) for r in rows)
-    sheet_stream = (
-        bof(0x0010) + _rec(0x0200, struct.pack("<IIHHH", 0, len(rows), 0, width, 0)) + cells + _rec(0x000A, b"")
-    )
-    return globals_head + boundsheet + tail + sheet_stream
+    names = [name.encode("latin-1") for name, _, _ in sheets]
+    offset = len(globals_head) + sum(4 + 8 + len(n) for n in names) + len(tail)
+    boundsheets = b""
+    for name, (_, _, hidden), stream in zip(names, sheets, streams, strict=True):
+        boundsheets += _rec(0x0085, struct.pack("<IBBBB", offset, int(hidden), 0, len(name), 0) + name)
+        offset += len(stream)
+    return globals_head + boundsheets + tail + b"".join(streams)
 
 
 def write_ole() -> None:
