@@ -97,7 +97,7 @@ def _split(raw: str) -> _Parts:
 
 def _loopback_address(host: str) -> str | None:
     """The address of ``host`` if it is this computer (127.0.0.0/8, ::1, localhost), else None."""
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":  # not a name under it: the resolver asks DNS for those (only /etc/hosts has localhost)
         return _LOOPBACK_SCOPE_HOST
     try:
         ip = ipaddress.ip_address(host.split("%", 1)[0])

@@ -1,0 +1,124 @@
+"""A hostile review of the fixes for issue 12 (network, URL, run files, mapping YAML): each test is a
+defect found, named for it, and fails without its fix."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from importer.sandbox import SandboxServer
+from tests.bounds import run_bounded
+from tests.hostile_server import Exchange, HostileServer, mode
+from tests.test_hostile_net import child_env, key_forms, one_line_error, workdir  # noqa: F401 (a fixture)
+
+PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
+def _cli(url: str, key: str, tmp_path: Path, *argv: str, timeout: float = 25, **extra: str):
+    """``realeflow-import ARGV`` in a subprocess, bounded in time (a deadline passed is a failure) and memory."""
+    env = child_env(url, key, tmp_path / "ledger.sqlite3", **extra)
+    return run_bounded([sys.executable, "-m", "importer", *argv], timeout=timeout, rss_mib=400, env=env)
+
+
+def _trap_proxies(monkeypatch: pytest.MonkeyPatch, trap: HostileServer) -> None:
+    """Every proxy variable pointing at ``trap``, a loopback server that records what reaches it."""
+    for name in PROXY_VARS:
+        monkeypatch.setenv(name, trap.url)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+# -- answers ---------------------------------------------------------------------------------------------
+
+
+@mode("gzip-then-junk")
+async def _gzip_then_junk(x: Exchange) -> None:
+    """A complete gzip answer followed by 256 MiB more bytes (the Content-Length counts them)."""
+    body = gzip.compress(json.dumps(x.normal_body()).encode())
+    junk, chunk = 256 << 20, b" " * (1 << 20)
+    await x.send(x.head(200, len(body) + junk, {"Content-Type": "application/json", "Content-Encoding": "gzip"}))
+    await x.send(body)
+    for _ in range(junk // len(chunk)):
+        await x.send(chunk)
+
+
+@mode("echo-key-encoding")
+async def _echo_key_encoding(x: Exchange) -> None:
+    """A 200 whose Content-Encoding header is the key (a server that echoes what it was sent)."""
+    await x.reply(200, {"AccountStatus": "Active"}, headers={"Content-Encoding": x.server.api_key})
+
+
+@mode("echo-key-json-escaped")
+async def _echo_key_json_escaped(x: Exchange) -> None:
+    """A 400 problem document (no Message/Error/Title) echoing the key as .NET's JSON writer does: "+" as \\u002B."""
+    detail = f"no account for the key {x.server.api_key}".replace("+", "\\u002B")
+    body = '{"type": "https://tools.ietf.org/html/rfc7231#section-6.5.1", "detail": "' + detail + '"}'
+    await x.reply(400, body, headers={"Content-Type": "application/problem+json"})
+
+
+def test_bytes_after_a_complete_gzip_answer_neither_pile_up_nor_hold_the_answer(tmp_path: Path) -> None:
+    """Past the end of a gzip stream zlib keeps every further byte in ``unused_data`` (copied on each
+    read): the answer was held to the 30 s deadline and memory grew with the junk."""
+    with HostileServer({"status": "gzip-then-junk"}) as server:
+        result = _cli(server.url, server.api_key, tmp_path, "status", timeout=20)
+    assert result.returncode == 0, result.stderr
+    assert "account status Active" in result.stdout
+    assert result.seconds < 15 and result.peak_rss_mib < 250, (result.seconds, result.peak_rss_mib)
+
+
+def test_the_debug_traceback_does_not_show_the_key_a_server_echoed(tmp_path: Path) -> None:
+    """--debug printed the chained httpx error whose text quotes the server's Content-Encoding unscrubbed."""
+    with HostileServer({"status": "echo-key-encoding"}) as server:
+        result = _cli(server.url, server.api_key, tmp_path, "--debug", "status")
+    assert result.returncode == 2
+    assert "Traceback" in result.stderr and "encoding we did not ask for" in result.stderr
+    assert all(form not in result.stdout + result.stderr for form in key_forms(server.api_key)), result.stderr
+
+
+def test_a_key_echoed_with_json_unicode_escapes_is_scrubbed(tmp_path: Path) -> None:
+    """The raw text of an error answer is shown when its JSON has no Message/Error/Title; a key with a
+    "+" in it came back as ``\\u002B`` there, a form the scrub did not know."""
+    key = "hostile+" + os.urandom(12).hex()
+    with HostileServer({"status": "echo-key-json-escaped"}, api_key=key) as server:
+        result = _cli(server.url, key, tmp_path, "status")
+    assert result.returncode == 2
+    line = one_line_error(result.stderr)
+    assert "HTTP 400" in line and "***" in line, line
+    escaped = key.replace("+", "\\u002B")
+    assert escaped not in line and key.split("+")[1] not in line, line
+
+
+# -- the URL -----------------------------------------------------------------------------------------------
+
+
+def test_a_loopback_api_is_reached_directly_never_through_a_proxy(
+    sandbox: SandboxServer, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """http:// is allowed to this computer because nothing leaves it; with HTTP_PROXY set, httpx sent
+    the request (and the key, in clear) to the proxy, and the run said the key was refused."""
+    with HostileServer() as trap:
+        _trap_proxies(monkeypatch, trap)
+        monkeypatch.setenv("REALEFLOW_API_URL", str(sandbox.url))
+        monkeypatch.setenv("REALEFLOW_API_KEY", sandbox.api_key)
+        code, out, err = run_cli("status")
+        assert trap.requests == []
+    assert code == 0, err
+    assert "account status Active" in out
+
+
+def test_a_name_under_localhost_is_not_taken_for_this_computer(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``api.localhost`` is looked up like any name here (/etc/hosts knows only ``localhost``, then DNS):
+    it was let through over http:// as if it were loopback."""
+    with HostileServer() as trap:
+        _trap_proxies(monkeypatch, trap)
+        monkeypatch.setenv("REALEFLOW_API_KEY", "k3y-abc")
+        monkeypatch.setenv("REALEFLOW_API_URL", "http://api.localhost:8765")
+        code, _, err = run_cli("status")
+        assert trap.requests == []
+    assert code == 2
+    assert "--insecure" in one_line_error(err)
