@@ -48,8 +48,11 @@ DEFAULT_BASE_URL = "https://api.realeflow.com"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LOOPBACK_SCOPE_HOST = "127.0.0.1"
 _TRUE = {"1", "true", "yes", "on"}
-#: ``scheme://user[:password]@`` in any text: the part to cut is the user info.
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@?#]*@")
+#: ``scheme://user[:password]@`` in any text: the part to cut is the user info, up to the last "@"
+#: before the path (a password may hold an "@", as URL parsers read it).
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s?#]*@")
+#: What URL parsers drop from anywhere in a URL (WHATWG): a message shows the URL as it is read.
+_DROPPED = str.maketrans("", "", "\t\r\n")
 #: Hosts made of digits, dots and hex: the forms inet_aton reads as an IPv4 address (127.1, 0x7f.1).
 _NUMERIC_HOST = re.compile(r"(?i)^[0-9a-fx.]+$")
 
@@ -146,7 +149,7 @@ def parse_endpoint(raw: str, *, insecure: bool = False, source: str = API_URL_EN
     ``insecure``: allow ``http://`` to a host other than this computer (also allowed by
     ``REALEFLOW_ALLOW_INSECURE=1``).
     """
-    shown = redact_url(raw.strip())[:200]
+    shown = redact_url(raw.strip().translate(_DROPPED))[:200]
     try:
         p = _split(raw)
     except ValueError as exc:

@@ -122,3 +122,18 @@ def test_a_name_under_localhost_is_not_taken_for_this_computer(run_cli, monkeypa
         assert trap.requests == []
     assert code == 2
     assert "--insecure" in one_line_error(err)
+
+
+@pytest.mark.parametrize("userinfo", ["k3y:pa@ss-SECRET", "k3y\tSECRET"])
+def test_user_info_is_cut_whole_from_the_library_s_refusal(userinfo: str) -> None:
+    """The user info runs to the last "@" (a password may hold one), and URL parsers drop a tab in it:
+    the message cut only to the first "@", or stopped at the tab, and showed the rest. (The CLI
+    redacts its line once more, which hid this there; a program calling push_file got the text.)"""
+    from importer.endpoint import parse_endpoint
+    from importer.errors import UsageError
+
+    with pytest.raises(UsageError) as caught:
+        parse_endpoint(f"http://{userinfo}@127.0.0.1:8765")
+    message = str(caught.value)
+    assert "user name or password" in message and "'http://127.0.0.1:8765'" in message, message
+    assert "SECRET" not in message
