@@ -137,3 +137,26 @@ def test_user_info_is_cut_whole_from_the_library_s_refusal(userinfo: str) -> Non
     message = str(caught.value)
     assert "user name or password" in message and "'http://127.0.0.1:8765'" in message, message
     assert "SECRET" not in message
+
+
+# -- the run's files ----------------------------------------------------------------------------------------
+
+
+def test_a_log_file_on_the_wal_of_a_symlinked_ledger_is_refused(
+    env: SandboxServer, run_cli, workdir: Path, tmp_path: Path  # noqa: F811 (workdir: the fixture)
+) -> None:
+    """SQLite keeps -wal/-shm/-journal beside the file a symlinked ledger points at, not beside the
+    link: the check compared the log with files beside the link and let it append to the WAL."""
+    real = tmp_path / "store" / "ledger.sqlite3"
+    real.parent.mkdir()
+    link = tmp_path / "ledger-link.sqlite3"
+    link.symlink_to(real)
+    assert run_cli("push", workdir / "list.csv", "-m", workdir / "map.yaml", "--ledger", link, "-q")[0] == 0
+    requests = len(env.store.requests("/api/contact/create"))
+    wal = real.with_name(real.name + "-wal")
+    code, _, err = run_cli(
+        "push", workdir / "list.csv", "-m", workdir / "map.yaml", "--ledger", link, "--log-file", wal, "--force"
+    )
+    assert code == 2
+    assert "write-ahead log" in one_line_error(err)
+    assert len(env.store.requests("/api/contact/create")) == requests  # refused before anything was sent
