@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -160,3 +161,52 @@ def test_a_log_file_on_the_wal_of_a_symlinked_ledger_is_refused(
     assert code == 2
     assert "write-ahead log" in one_line_error(err)
     assert len(env.store.requests("/api/contact/create")) == requests  # refused before anything was sent
+
+
+# -- the mapping's YAML --------------------------------------------------------------------------------------
+
+CONTACT = "kind: contact\nfields:\n  fullname: Name\n  email: Email\n"
+
+
+def _validate(run_cli, workdir: Path, yaml_text: str) -> tuple[int, str]:  # noqa: F811
+    (workdir / "odd.yaml").write_text(yaml_text, encoding="utf-8")
+    code, _, err = run_cli("validate", workdir / "list.csv", "-m", workdir / "odd.yaml", "--report", workdir / "r.csv")
+    return code, err
+
+
+def test_a_key_given_twice_through_an_alias_is_refused(run_cli, workdir: Path) -> None:  # noqa: F811
+    """Keys were compared by node identity, and an alias is the node it names: YAML kept the last silently."""
+    code, err = _validate(run_cli, workdir, "kind: contact\nfields:\n  &k fullname: Name\n  *k : Email\n")
+    assert code == 2
+    assert "given twice" in one_line_error(err)
+
+
+def test_a_second_merge_key_in_one_block_is_refused(tmp_path: Path) -> None:
+    """``<<`` was left out of the check: given twice, YAML kept the first merge's values silently."""
+    from importer.errors import MappingError
+    from importer.mapfile import read_yaml
+
+    path = tmp_path / "m.yaml"
+    path.write_text("a: &a {fullname: Name}\nb: &b {fullname: Email}\nfields:\n  <<: *a\n  <<: *b\n", encoding="utf-8")
+    with pytest.raises(MappingError, match="given twice in fields"):
+        read_yaml(path)
+
+
+def test_a_huge_hex_number_in_a_mapping_is_one_line_not_an_internal_error(run_cli, workdir: Path) -> None:  # noqa: F811
+    """``0x`` + 5,000 digits is read as an int (only decimal text is limited), then printing it raised
+    ValueError past int -> str's digit limit: "internal error"."""
+    code, err = _validate(run_cli, workdir, CONTACT + "defaults:\n  state: 0x" + "f" * 5000 + "\n")
+    assert code == 2
+    line = one_line_error(err)
+    assert "internal error" not in line and "odd.yaml" in line and len(line) < 500, line
+
+
+def test_a_long_list_is_refused_where_it_passes_the_bound_not_after_reading_all(run_cli, workdir: Path) -> None:  # noqa: F811
+    """240 KB of a one-item-per-line list was composed whole (~5 s of pure-Python YAML) before its size
+    was counted; now the count stops the reading at the 10,001st item, and the message says where."""
+    code, err = _validate(run_cli, workdir, CONTACT + "skip:\n" + "- a\n" * 60_000)
+    assert code == 2
+    line = one_line_error(err)
+    assert "10,000" in line
+    at = re.search(r"\bline (\d+)", line)
+    assert at is not None and int(at.group(1)) < 10_100, line
