@@ -11,11 +11,11 @@ the text a person gave into an :class:`Endpoint`, or a one-line :class:`UsageErr
   127.0.0.0/8, ::1 and ``localhost``.
 
 ``Endpoint.scope`` is what the ledger keeps records under. Spellings of one API give one scope
-(scheme and host lower case, a trailing dot or slash dropped, the scheme's default port left
-out, leading zeros of a port ignored, every loopback alias as 127.0.0.1, old numeric forms of an
-IPv4 address such as ``127.1`` as the address), so that ``http://localhost:8765`` never
-re-creates the rows made through ``http://127.0.0.1:8765``. :func:`scope_of` gives the same for
-a ledger's old scopes, leniently (it never refuses).
+(scheme and host lower case, an international host in its ``xn--`` form, a trailing dot or slash
+dropped, the scheme's default port left out, leading zeros of a port ignored, every loopback alias
+as 127.0.0.1, old numeric forms of an IPv4 address such as ``127.1`` as the address), so that
+``http://localhost:8765`` never re-creates the rows made through ``http://127.0.0.1:8765``.
+:func:`scope_of` gives the same for a ledger's old scopes, leniently (it never refuses).
 
 :func:`redact_url` takes the user info out of every URL in a text, for messages and the ledger.
 """
@@ -28,6 +28,8 @@ import re
 import socket
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
+
+import idna
 
 from importer.errors import UsageError
 
@@ -121,9 +123,19 @@ def _netloc(host: str, port: int | None) -> str:
     return bracketed if port is None else f"{bracketed}:{port}"
 
 
+def _ascii_host(host: str) -> str:
+    """An international host name as it goes on the wire (``xn--...``, as httpx encodes it)."""
+    if host.isascii():
+        return host
+    try:
+        return idna.encode(host.lower()).decode("ascii")
+    except idna.IDNAError:
+        return host  # httpx refuses it when the request is made
+
+
 def _scope(p: _Parts) -> str:
     # The path is lower-cased as the ledger always did (scopes stored before stay comparable).
-    host = _loopback_address(p.host) or p.host
+    host = _loopback_address(p.host) or _ascii_host(p.host)
     return f"{p.scheme}://{_netloc(host, p.port)}{p.path.lower()}"
 
 

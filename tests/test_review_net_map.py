@@ -210,3 +210,13 @@ def test_a_long_list_is_refused_where_it_passes_the_bound_not_after_reading_all(
     assert "10,000" in line
     at = re.search(r"\bline (\d+)", line)
     assert at is not None and int(at.group(1)) < 10_100, line
+
+
+def test_an_international_host_name_and_its_ascii_form_share_a_ledger_scope() -> None:
+    """``bücher.example`` is sent on the wire as ``xn--bcher-kva.example`` (httpx encodes it): one API,
+    but two scopes, so the rows made through one spelling were sent again through the other."""
+    from importer.endpoint import parse_endpoint, scope_of
+
+    scopes = {parse_endpoint(u).scope for u in ("https://Bücher.example/", "https://xn--bcher-kva.example")}
+    assert scopes == {"https://xn--bcher-kva.example"}
+    assert scope_of("https://bücher.example:443") == "https://xn--bcher-kva.example"
