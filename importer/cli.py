@@ -478,7 +478,7 @@ def _command(args: argparse.Namespace) -> int:
         return args.func(args)
     except ImporterError as exc:
         if args.debug:
-            traceback.print_exc()
+            _print_traceback()
         print(f"{PROG}: error: {redact_url(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -494,13 +494,22 @@ def _internal_error(exc: BaseException, debug: bool) -> int:
     from importer.endpoint import redact_url
 
     if debug:
-        traceback.print_exc()
+        _print_traceback()
     print(
         f"{PROG}: internal error: {type(exc).__name__}: {one_line(redact_url(str(exc)), 300)} "
         "(run again with --debug for details)",
         file=sys.stderr,
     )
     return 2
+
+
+def _print_traceback() -> None:
+    """The traceback being handled, on stderr, without the key: a chained third-party error quotes
+    what the server sent (a header, a body), which may echo the key."""
+    from importer.client import scrub_key
+    from importer.pipeline import API_KEY_ENV
+
+    print(scrub_key(traceback.format_exc(), os.environ.get(API_KEY_ENV, "").strip()), end="", file=sys.stderr)
 
 
 def _stdout_closed() -> bool:

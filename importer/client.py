@@ -88,7 +88,7 @@ class Answer:
 @functools.lru_cache(maxsize=8)
 def _key_pattern(key: str) -> re.Pattern[str]:
     """Every form the key can take in a text: raw, base64 of ``key:`` and of ``key`` (standard and
-    URL-safe, padded or not), each character as itself, percent-encoded, or "/" JSON-escaped."""
+    URL-safe, padded or not), each character as itself, percent-encoded or JSON-escaped."""
     forms = {key}
     for raw in (f"{key}:".encode(), key.encode()):
         for encoded in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
@@ -98,12 +98,17 @@ def _key_pattern(key: str) -> re.Pattern[str]:
 
 
 def _any_escape(text: str) -> str:
-    """A pattern for ``text`` with any of its characters percent-encoded (and "/" as JSON's "\\/")."""
+    """A pattern for ``text`` with any of its characters percent-encoded or JSON-escaped (``\\u002B``,
+    as .NET writes "+", and "/" as "\\/"): an error answer's JSON is shown as it came when it has no
+    Message, Error or Title."""
     parts = []
     for char in text:
-        encoded = "".join(f"%{b:02x}" for b in char.encode("utf-8"))
-        other = r"|\\/" if char == "/" else ""
-        parts.append(f"(?:{re.escape(char)}|{encoded}{other})")
+        forms = [re.escape(char), "".join(f"%{b:02x}" for b in char.encode("utf-8"))]
+        if ord(char) < 0x10000:
+            forms.append(re.escape(f"\\u{ord(char):04x}"))
+        if char == "/":
+            forms.append(r"\\/")
+        parts.append(f"(?:{'|'.join(forms)})")
     return "".join(parts)
 
 
@@ -209,6 +214,9 @@ class RealeflowClient:
                 limits=limits,
                 headers=headers,
                 follow_redirects=False,  # a redirect would take the key to wherever it points
+                # http:// is allowed to this computer because nothing leaves it: a proxy from the
+                # environment (HTTP_PROXY) must not carry such a request, and the key in clear, away.
+                trust_env=not endpoint.loopback,
                 transport=transport,
             )
             for _ in range(n_clients)
@@ -423,6 +431,10 @@ async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, boo
             out += chunk
             if len(out) > limit or (decoder is not None and decoder.unconsumed_tail):
                 return bytes(out[:limit]), False
+            if decoder is not None and decoder.eof:
+                # The compressed answer is complete: zlib would keep every later byte in unused_data
+                # (copied whole on each read), so what follows is not read at all.
+                return bytes(out), True
         if decoder is not None:
             out += decoder.flush()
     except zlib.error as exc:

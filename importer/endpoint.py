@@ -11,11 +11,11 @@ the text a person gave into an :class:`Endpoint`, or a one-line :class:`UsageErr
   127.0.0.0/8, ::1 and ``localhost``.
 
 ``Endpoint.scope`` is what the ledger keeps records under. Spellings of one API give one scope
-(scheme and host lower case, a trailing dot or slash dropped, the scheme's default port left
-out, leading zeros of a port ignored, every loopback alias as 127.0.0.1, old numeric forms of an
-IPv4 address such as ``127.1`` as the address), so that ``http://localhost:8765`` never
-re-creates the rows made through ``http://127.0.0.1:8765``. :func:`scope_of` gives the same for
-a ledger's old scopes, leniently (it never refuses).
+(scheme and host lower case, an international host in its ``xn--`` form, a trailing dot or slash
+dropped, the scheme's default port left out, leading zeros of a port ignored, every loopback alias
+as 127.0.0.1, old numeric forms of an IPv4 address such as ``127.1`` as the address), so that
+``http://localhost:8765`` never re-creates the rows made through ``http://127.0.0.1:8765``.
+:func:`scope_of` gives the same for a ledger's old scopes, leniently (it never refuses).
 
 :func:`redact_url` takes the user info out of every URL in a text, for messages and the ledger.
 """
@@ -28,6 +28,8 @@ import re
 import socket
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
+
+import idna
 
 from importer.errors import UsageError
 
@@ -48,8 +50,11 @@ DEFAULT_BASE_URL = "https://api.realeflow.com"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LOOPBACK_SCOPE_HOST = "127.0.0.1"
 _TRUE = {"1", "true", "yes", "on"}
-#: ``scheme://user[:password]@`` in any text: the part to cut is the user info.
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@?#]*@")
+#: ``scheme://user[:password]@`` in any text: the part to cut is the user info, up to the last "@"
+#: before the path (a password may hold an "@", as URL parsers read it).
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s?#]*@")
+#: What URL parsers drop from anywhere in a URL (WHATWG): a message shows the URL as it is read.
+_DROPPED = str.maketrans("", "", "\t\r\n")
 #: Hosts made of digits, dots and hex: the forms inet_aton reads as an IPv4 address (127.1, 0x7f.1).
 _NUMERIC_HOST = re.compile(r"(?i)^[0-9a-fx.]+$")
 
@@ -97,7 +102,7 @@ def _split(raw: str) -> _Parts:
 
 def _loopback_address(host: str) -> str | None:
     """The address of ``host`` if it is this computer (127.0.0.0/8, ::1, localhost), else None."""
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":  # not a name under it: the resolver asks DNS for those (only /etc/hosts has localhost)
         return _LOOPBACK_SCOPE_HOST
     try:
         ip = ipaddress.ip_address(host.split("%", 1)[0])
@@ -118,9 +123,19 @@ def _netloc(host: str, port: int | None) -> str:
     return bracketed if port is None else f"{bracketed}:{port}"
 
 
+def _ascii_host(host: str) -> str:
+    """An international host name as it goes on the wire (``xn--...``, as httpx encodes it)."""
+    if host.isascii():
+        return host
+    try:
+        return idna.encode(host.lower()).decode("ascii")
+    except idna.IDNAError:
+        return host  # httpx refuses it when the request is made
+
+
 def _scope(p: _Parts) -> str:
     # The path is lower-cased as the ledger always did (scopes stored before stay comparable).
-    host = _loopback_address(p.host) or p.host
+    host = _loopback_address(p.host) or _ascii_host(p.host)
     return f"{p.scheme}://{_netloc(host, p.port)}{p.path.lower()}"
 
 
@@ -146,7 +161,7 @@ def parse_endpoint(raw: str, *, insecure: bool = False, source: str = API_URL_EN
     ``insecure``: allow ``http://`` to a host other than this computer (also allowed by
     ``REALEFLOW_ALLOW_INSECURE=1``).
     """
-    shown = redact_url(raw.strip())[:200]
+    shown = redact_url(raw.strip().translate(_DROPPED))[:200]
     try:
         p = _split(raw)
     except ValueError as exc:

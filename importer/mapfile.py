@@ -31,6 +31,12 @@ MAX_DEPTH = 32
 MAX_NODES = 10_000
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_TOO_MANY = f"the YAML expands to more than {MAX_NODES:,} items"
+_WRITE_OUT = "; a mapping needs a few hundred: is this the right file? (write it out without aliases)"
+#: Numbers past ~1,000 decimal digits are refused (int -> str refuses 4,300).
+_MAX_INT_BITS = 3322
+#: ``<<`` in the check for keys given twice (no value built from YAML is this object).
+_MERGE_KEY = object()
 
 
 class _Refused(Exception):
@@ -47,6 +53,7 @@ class _BoundedLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._path: list[str] = []
+        self._nodes = 0  # composed so far: never more than the expanded count bounded by MAX_NODES
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
         # ``index`` is the key node for a block's value, the item's number in a list (from 0).
@@ -56,6 +63,7 @@ class _BoundedLoader(yaml.SafeLoader):
             self._path.append(f"[{index + 1}]")
         else:
             self._path.append("")
+        self._nodes += 1
         try:
             if len(self._path) > MAX_DEPTH:
                 mark = self.peek_event().start_mark
@@ -63,6 +71,9 @@ class _BoundedLoader(yaml.SafeLoader):
                     f"{where(self._path)} nests deeper than {MAX_DEPTH} levels (line {mark.line + 1}); "
                     "a mapping needs a few levels: is this the right file?"
                 )
+            if self._nodes > MAX_NODES:  # refused here, not after reading 256 KB of items (seconds)
+                mark = self.peek_event().start_mark
+                raise _Refused(f"{_TOO_MANY} (past it at line {mark.line + 1}, column {mark.column + 1}){_WRITE_OUT}")
             return super().compose_node(parent, index)
         finally:
             self._path.pop()
@@ -71,29 +82,40 @@ class _BoundedLoader(yaml.SafeLoader):
         node = super().compose_mapping_node(anchor)
         seen: dict[Any, ScalarNode] = {}
         for key_node, _ in node.value:
-            if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE_TAG:
+            if not isinstance(key_node, ScalarNode):
                 continue  # a list or block as a key is refused when built ("unhashable key")
-            key = self.construct_object(key_node, deep=True)
-            first = seen.setdefault(key, key_node)
-            if first is not key_node:
-                at = where(self._path)
-                one, two = first.start_mark, key_node.start_mark
-                lines = (
-                    f"line {one.line + 1}, columns {one.column + 1} and {two.column + 1}"
-                    if one.line == two.line
-                    else f"lines {one.line + 1} and {two.line + 1}"
-                )
-                raise _Refused(
-                    f"key {quote(key_node.value)} is given twice{' in ' + at if at else ''} ({lines}); "
-                    "YAML would keep only the last: keep one of them"
-                )
+            # Every pair is one occurrence of its key, even when both are one node (a key *k aliasing &k).
+            key = _MERGE_KEY if key_node.tag == _MERGE_TAG else self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise _Refused(self._twice(seen[key], key_node))
+            seen[key] = key_node
         return node
+
+    def _twice(self, first: ScalarNode, again: ScalarNode) -> str:
+        at = where(self._path)
+        one, two = first.start_mark, again.start_mark
+        if first is again:
+            lines = f"line {one.line + 1}, and again through an alias *name"
+        elif one.line == two.line:
+            lines = f"line {one.line + 1}, columns {one.column + 1} and {two.column + 1}"
+        else:
+            lines = f"lines {one.line + 1} and {two.line + 1}"
+        return (
+            f"key {quote(again.value)} is given twice{' in ' + at if at else ''} ({lines}); "
+            "YAML would keep only one: keep one of them"
+        )
 
     def construct_object(self, node: Node, deep: bool = False) -> Any:
         try:
-            return super().construct_object(node, deep)
+            value = super().construct_object(node, deep)
         except (ValueError, TypeError, OverflowError) as exc:  # a date like 2024-13-45, a 5,000-digit number
             raise ConstructorError(None, None, f"cannot read {quote(node.value)} ({exc})", node.start_mark) from exc
+        if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+            # 0x/0o/0b digits are not limited as decimal ones are: such a number cannot even be printed.
+            raise ConstructorError(
+                None, None, f"cannot read {quote(node.value)} (a number of over 1,000 digits)", node.start_mark
+            )
+        return value
 
 
 def where(path: list[str]) -> str:
@@ -175,10 +197,7 @@ def _load(text: str) -> Any:
         if size is None:
             raise _Refused("an alias (*name) refers to the block that contains it; write the block out")
         if size > MAX_NODES:
-            raise _Refused(
-                f"the YAML expands to more than {MAX_NODES:,} items (anchors &name and aliases *name "
-                "repeat what they name); a mapping needs a few hundred: write it out without aliases"
-            )
+            raise _Refused(f"{_TOO_MANY} (anchors &name and aliases *name repeat what they name){_WRITE_OUT}")
         return loader.construct_document(node)
     finally:
         loader.dispose()

@@ -56,8 +56,13 @@ def same_file(a: Path, b: Path) -> bool:
 def ledger_files(path: Path, what: str, group: str) -> list[RunFile]:
     """A ledger and the files SQLite and the lock keep beside it."""
     files = [RunFile(what, path, True, group)]
+    real = path
+    with contextlib.suppress(OSError, RuntimeError):  # RuntimeError: a symlink loop
+        # SQLite keeps its files beside the database a symlink points at; our lock is beside the link.
+        real = path.resolve()
     for suffix, name in _LEDGER_SIBLINGS:
-        files.append(RunFile(f"the {name} of {what}", path.with_name(path.name + suffix), True, group))
+        beside = path if suffix == ".lock" else real
+        files.append(RunFile(f"the {name} of {what}", beside.with_name(beside.name + suffix), True, group))
     return files
 
 
