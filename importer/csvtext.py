@@ -80,7 +80,7 @@ def _bad_lines(data: bytes) -> tuple[list[tuple[int, int]], bool]:
 
 
 def _line_end(data: bytes, at: int) -> int:
-    """Where the line holding byte ``at`` ends, past its line break (LF, CR LF or a bare CR, as the parser reads them)."""
+    """Where the line holding byte ``at`` ends, past its break (LF, CR LF or a bare CR, as the parser reads them)."""
     found = [i for i in (data.find(b"\n", at), data.find(b"\r", at)) if i >= 0]
     if not found:
         return len(data)
