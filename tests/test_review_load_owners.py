@@ -181,3 +181,33 @@ def test_owner_second_person_repeating_the_surname_last() -> None:
 @pytest.mark.parametrize("tail", ["EST OF", "HEIRS", "DECD"])
 def test_owner_estate_words_are_not_given_names(tail: str) -> None:
     assert people(f"SMITH JOHN H {tail}") == ["John H Smith"]
+
+
+# -- percent cells --------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(30)
+def test_percent_cell_in_a_namespace_prefixed_sheet_reads_as_shown(tmp_path: Path) -> None:
+    # .NET's Open XML SDK writes "<x:c r="C2" s="1">": the style scan looked for "<c " only, so
+    # 25% came out as "0.25".
+    import re
+    import zipfile
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Name", "Email", "Rate"])
+    ws.append(["Ann", "ann@example.com", 0.25])
+    ws["C2"].number_format = "0%"
+    plain = tmp_path / "plain.xlsx"
+    wb.save(plain)
+    path = tmp_path / "prefixed.xlsx"
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(path, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb"<(/?)(?!\?)([a-zA-Z]+)", rb"<\1x:\2", data).replace(b'xmlns="', b'xmlns:x="')
+            zout.writestr(item, data)
+    got, _ = frame(path)
+    assert got["Rate"].tolist() == ["25%"]
