@@ -48,7 +48,7 @@ MAX_CELL_LINE_BREAKS = 100
 #: Lines of a cell after its first that look like whole records before the cell counts as runaway.
 RUNAWAY_RECORD_LINES = 2
 _BLOCK = 8 << 20
-_LF, _QUOTE = 10, 34
+_LF, _CR, _QUOTE = 10, 13, 34
 _BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -71,13 +71,28 @@ def _bad_lines(data: bytes) -> tuple[list[tuple[int, int]], bool]:
             break
         except UnicodeDecodeError as exc:
             e = p + exc.start
-            start = max(p, data.rfind(b"\n", p, e) + 1)
-            end = data.find(b"\n", e)
-            end = n if end < 0 else end + 1
+            start = max(p, data.rfind(b"\n", p, e) + 1, data.rfind(b"\r", p, e) + 1)
+            end = _line_end(data, e)
             nonascii = nonascii or not data[p:start].isascii()
             bad.append((start, end))
             p = end
     return bad, nonascii
+
+
+def _line_end(data: bytes, at: int) -> int:
+    """Where the line holding byte ``at`` ends, past its break (LF, CR LF or a bare CR, as the parser reads them)."""
+    found = [i for i in (data.find(b"\n", at), data.find(b"\r", at)) if i >= 0]
+    if not found:
+        return len(data)
+    i = min(found)
+    return i + 2 if data[i : i + 2] == b"\r\n" else i + 1
+
+
+def _whole_lines_cut(data: bytes, final: bool) -> int:
+    """The end of ``data``'s last whole line; a CR at its very end may pair with an LF still to come."""
+    if final:
+        return len(data)
+    return max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
 
 
 def recode(data: bytes) -> bytes:
@@ -107,12 +122,14 @@ def scan_mixed(path: Path) -> np.ndarray | None:
         while True:
             block = fh.read(_BLOCK)
             data = carry + block
-            cut = len(data) if not block else data.rfind(b"\n") + 1
+            cut = _whole_lines_cut(data, not block)
             part, carry = data[:cut], data[cut:]
             bad, more = _bad_lines(part)
             nonascii = nonascii or more
             arr = np.frombuffer(part, dtype=np.uint8)
-            breaks = np.flatnonzero(arr == _LF)
+            # A bare CR ends a line too (old Mac files); a CR LF pair is one break, at its LF.
+            after = np.append(arr[1:], np.uint8(0))
+            breaks = np.flatnonzero((arr == _LF) | ((arr == _CR) & (after != _LF)))
             quotes = np.flatnonzero(arr == _QUOTE)
             ends = breaks[((parity + np.searchsorted(quotes, breaks)) & 1) == 0]
             if bad:
@@ -145,7 +162,7 @@ class RecodedReader(io.RawIOBase):
         while not self._out and not self._eof:
             block = self._fh.read(_BLOCK)
             data = self._carry + block
-            cut = len(data) if not block else data.rfind(b"\n") + 1
+            cut = _whole_lines_cut(data, not block)
             self._out, self._carry = recode(data[:cut]), data[cut:]
             self._eof = not block
         n = min(len(buffer), len(self._out))
@@ -243,11 +260,18 @@ def line_of(path: Path, encoding: str, text: str) -> int | None:
             data = tail + block
             at = data.find(needle)
             if at >= 0:
-                return lines + data.count(b"\n", 0, at)
+                return lines + _breaks(data, at)
             keep = min(len(data), len(needle) - 1)
-            lines += data.count(b"\n", 0, len(data) - keep)
+            if keep < len(data) and data[len(data) - keep - 1 : len(data) - keep + 1] == b"\r\n":
+                keep += 1  # a CR LF pair is counted once, in one block
+            lines += _breaks(data, len(data) - keep)
             tail = data[len(data) - keep :]
     return None
+
+
+def _breaks(data: bytes, end: int) -> int:
+    """Line breaks (LF, CR LF, bare CR) in ``data[:end]``."""
+    return data.count(b"\n", 0, end) + data.count(b"\r", 0, end) - data.count(b"\r\n", 0, end)
 
 
 # ---- a header below other rows ------------------------------------------------------------------

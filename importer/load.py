@@ -1050,10 +1050,7 @@ def _decode_head(head: bytes, encoding: str) -> str:
 
 def _sniff_delimiter(text: str, *, tsv: bool, quotes: str = "standard") -> str:
     """Pick the delimiter whose per-record count (quotes respected) is steady and > 0 in the header."""
-    lines = text.splitlines(keepends=True)
-    if len(lines) > 1 and not text.endswith(("\n", "\r")):
-        lines = lines[:-1]  # the last line may be cut by the sniff window
-    sample = "".join(lines[:200])
+    sample = "".join(_whole_lines(text).splitlines(keepends=True)[:200])  # the last line may be cut
     best, best_score = ("\t" if tsv else ","), (0.0, 0, 0)
     for rank, d in enumerate(_DELIMITERS):
         try:

@@ -30,6 +30,8 @@ _BUILTIN_PERCENT = {9: 0, 10: 2}
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
+#: A cell's start tag, with or without a namespace prefix (``<x:c `` from .NET's Open XML SDK).
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s")
 _QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')  # literal text, escaped characters, [colours] and [conditions]
 _BLOCK = 8 << 20
 
@@ -127,7 +129,7 @@ def _cells_of_style(data: bytes, end: int, style: int) -> list[tuple[int, int]]:
     at = data.find(needle, 0, end)
     while at >= 0:
         tag = data.rfind(b"<", 0, at)
-        if data.startswith(b"<c ", tag) and data.find(b">", tag, at) < 0:
+        if _CELL_TAG.match(data, tag) and data.find(b">", tag, at) < 0:
             ref = _CELL_REF.search(data, tag, data.find(b">", at))
             if ref is not None:
                 out.append((_column_index(ref.group(1)), int(ref.group(2))))
