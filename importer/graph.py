@@ -64,7 +64,7 @@ from tenacity import (
 )
 from tenacity.wait import wait_random_exponential
 
-from importer.client import Answer
+from importer.client import Answer, parse_id
 from importer.errors import AuthError, TransientError
 from importer.fields import RELATION_FLAGS
 from importer.load import Chunk
@@ -216,10 +216,7 @@ def _int_id(kind: str, record: dict[str, Any]) -> int | None:
     key = "contactid" if kind == "contact" else "propertyid"
     for k, v in record.items():
         if k.lower() == key:
-            if isinstance(v, int) and not isinstance(v, bool):
-                return v
-            if isinstance(v, str) and v.strip().isdigit():
-                return int(v)
+            return parse_id(v)
     return None
 
 
@@ -718,12 +715,13 @@ class GraphPlan:
             outcome = await pusher.send(job)
             if outcome.status != CREATED or outcome.id is None:
                 if outcome.maybe_created:
-                    # Its answer was lost and it was not found: it may exist, so it must not be sent
-                    # again blindly. Failed: uncertain (--retry-failed resends it). Not sent (the run
-                    # stopped meanwhile): left pending, for the next run to look for in the list.
+                    # Its answer was lost (or named no id) and it was not found: it may exist, so it must
+                    # not be sent again blindly. Failed: uncertain (--retry-failed resends it). Not sent
+                    # (the run stopped meanwhile): left pending, for the next run to look for in the list.
+                    error = outcome.error or outcome.note
                     if outcome.status != NOT_SENT:
-                        self.state.uncertain(keys, kind, row, outcome.error)
-                    return _Made(error=outcome.error, row=row, label=label, sent=outcome.status != NOT_SENT)
+                        self.state.uncertain(keys, kind, row, error)
+                    return _Made(error=error, row=row, label=label, sent=outcome.status != NOT_SENT)
                 if outcome.status == NOT_SENT:  # refused (401) before anything was created
                     self.state.failed(keys, kind, row, outcome.error)
                     return _Made(error=outcome.error or "not sent", row=row, label=label)

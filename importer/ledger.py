@@ -528,8 +528,12 @@ class Journal:
         params = (self.scope, key, kind, self.run_id, row, seq, inflight, mark, body, self.run_id, row, _now())
         await self._enqueue(_PENDING_SQL, params)
 
-    async def created(self, key: str, kind: str, row: int, ident: int, guid: str | None = None) -> None:
-        """A key's record was created (committed with the next transaction: see the class docstring)."""
+    async def created(self, key: str, kind: str, row: int, ident: int | None, guid: str | None = None) -> None:
+        """A key's record was created (committed with the next transaction: see the class docstring).
+
+        ``ident`` None: the API said it created the record but gave no usable id; the key is
+        ``created`` all the same (never sent again), with its id unknown.
+        """
         params = (self.scope, key, kind, ident, guid, self.run_id, row, self.run_id, row, _now())
         self._queue_write(_CREATED_SQL, params)
 
