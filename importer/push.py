@@ -828,7 +828,7 @@ class Pusher:
                 if journal is not None:  # it exists: committed now, so that no later run sends it again
                     await self._keep(journal.created(key, kind, job.row, None))  # type: ignore[arg-type]
                     self.keep(journal.flush_now)
-                row.sent = _Sent(seq, inflight, mark, why, True, time.monotonic(), created=True)
+                row.sent = _Sent(seq, inflight, mark, why, False, time.monotonic(), created=True)
                 self._hold(row)
                 return None
             self._see(kind, answer.id)

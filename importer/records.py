@@ -214,11 +214,12 @@ class RecordPlan:
     @staticmethod
     def _earlier(entry: Entry, journal: Journal) -> str:
         run = journal.run(entry.run_id) if entry.run_id is not None else None
+        ident = entry.id if entry.id is not None else "id unknown: the API gave none"
         if run is None:
-            return f"already created ({entry.id}) by an earlier run; not sent again"
+            return f"already created ({ident}) by an earlier run; not sent again"
         when = run.started.replace("T", " ").rstrip("Z")
         where = f"row {entry.row} of {Path(run.file).name}" if entry.row is not None else Path(run.file).name
-        return f"already created ({entry.id}) by run {run.run_id} on {when} UTC ({where}); not sent again"
+        return f"already created ({ident}) by run {run.run_id} on {when} UTC ({where}); not sent again"
 
     def pushed(self, check: ChunkCheck, outcomes: list[Outcome]) -> pd.DataFrame:
         index = check.chunk.frame.index
@@ -254,6 +255,8 @@ def _twin(row: int, first: Outcome) -> Outcome:
     """The outcome of a row that repeats an earlier row's record: sent once, for the first."""
     if first.status in (CREATED, SKIPPED) and first.id is not None:
         return Outcome(row, SKIPPED, id=first.id, note=f"same record as row {first.row}; sent once")
+    if first.status == CREATED:  # created, its id unknown
+        return Outcome(row, SKIPPED, note=f"same record as row {first.row}; sent once")
     if first.status == NOT_SENT:
         return Outcome(row, NOT_SENT, error=first.error, note=f"same record as row {first.row}")
     if first.status == SKIPPED:
