@@ -46,7 +46,7 @@ import os
 import socket
 import sqlite3
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -615,15 +615,28 @@ class LedgerGraphState:
 
     Every method commits at once (the plan calls them around single requests).
     ``find`` answers with the first of a part's identity keys the ledger knows.
+    ``on_failure`` (the pusher's ``stop``): a ledger that fails stops the run instead of
+    raising through the plan, so every row still gets its outcome; ``find`` then answers
+    None and the stopped run sends nothing more.
     """
 
-    def __init__(self, journal: Journal) -> None:
+    def __init__(self, journal: Journal, on_failure: Callable[[LedgerError], None] | None = None) -> None:
         self.journal = journal
+        self.on_failure = on_failure
+
+    def _guard(self, action: Callable[[], Any]) -> Any:
+        if self.on_failure is None:
+            return action()
+        try:
+            return action()
+        except LedgerError as exc:
+            self.on_failure(exc)
+            return None
 
     def find(self, keys: Sequence[str]) -> Any:
         from importer.graph import StoredPart
 
-        found = self.journal.lookup(keys)
+        found = self._guard(lambda: self.journal.lookup(keys)) or {}
         for key in keys:
             entry = found.get(key)
             if entry is None or entry.state in (FAILED, NOT_SENT):
@@ -635,7 +648,7 @@ class LedgerGraphState:
         j = self.journal
         now = _now()
         rows = [(j.scope, k, kind, j.run_id, row, None, None, None, None, j.run_id, row, now) for k in keys]
-        j.ledger.write([(_PENDING_SQL, rows)])
+        self._guard(lambda: j.ledger.write([(_PENDING_SQL, rows)]))
 
     def created(self, keys: Sequence[str], kind: str, row: int, ident: int | None, guid: str | None) -> None:
         j = self.journal
@@ -644,7 +657,7 @@ class LedgerGraphState:
             self._settle(keys, kind, row, UNCERTAIN, "created, but the API gave no id")
             return
         rows = [(j.scope, k, kind, ident, guid, j.run_id, row, j.run_id, row, now) for k in keys]
-        j.ledger.write([(_CREATED_SQL, rows)])
+        self._guard(lambda: j.ledger.write([(_CREATED_SQL, rows)]))
 
     def uncertain(self, keys: Sequence[str], kind: str, row: int, error: str) -> None:
         self._settle(keys, kind, row, UNCERTAIN, error)
@@ -653,4 +666,4 @@ class LedgerGraphState:
         self._settle(keys, kind, row, FAILED, error)
 
     def _settle(self, keys: Sequence[str], kind: str, row: int, state: str, error: str) -> None:
-        self.journal.settle_many([(k, kind, row) for k in keys], state, error)
+        self._guard(lambda: self.journal.settle_many([(k, kind, row) for k in keys], state, error))

@@ -85,6 +85,7 @@ __all__ = [
     "Pusher",
     "RateLimiter",
     "RequestLog",
+    "create_window",
     "matches",
     "start_retrying",
 ]
@@ -99,9 +100,22 @@ LIST_SIZE = 25
 OUTSIDE_MARGIN = 3
 #: Rows in flight at once, at most: after a crash every one of them must still be among the 25.
 MAX_CONCURRENCY = 20
-#: Creates of a kind that may be sent after the oldest one still without an answer (see _Gate):
-#: it, what was in flight beside it and these fit in the 25 with OUTSIDE_MARGIN to spare.
+#: Creates of a kind that may be sent after the oldest one still without an answer, at most (see _Gate).
 CREATE_WINDOW = LIST_SIZE - OUTSIDE_MARGIN - 2
+
+
+def create_window(concurrency: int) -> int:
+    """The window for a run at ``concurrency``: creates sent after the oldest unanswered one.
+
+    A record sinks out of the 25 the list shows once 25 others are newer: the creates sent after
+    it, and those in flight beside it when it was sent (up to ``concurrency - 1``) that reached the
+    server after it. ``LIST_SIZE - concurrency`` keeps the two within 24; but the window is never
+    below ``concurrency``, where it would hold back a normal run (the oldest create sees up to
+    ``concurrency - 1`` sent after it before its answer), nor above CREATE_WINDOW.
+    """
+    return min(CREATE_WINDOW, max(concurrency, LIST_SIZE - concurrency))
+
+
 _CLAIMED_MEMORY = 4096  # recent ids given to rows; older ones are below every mark anyway
 
 
@@ -445,7 +459,7 @@ class Pusher:
         self.stats = PushStats()
         self._stop = asyncio.Event()
         self._limiter = RateLimiter(settings.max_rate) if settings.max_rate else None
-        self._gate = _Gate(CREATE_WINDOW)
+        self._gate = _Gate(create_window(settings.concurrency))
         self._breaker = _Breaker(settings, self.on_notice)
         self._marks: dict[str, int] = {}  # highest id known per kind
         self._claimed: set[tuple[str, int]] = set()

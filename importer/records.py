@@ -148,7 +148,9 @@ class RecordPlan:
             reason = f"not sent: the run stopped before this row ({pusher.fatal})"
             sent = [Outcome(j.row, NOT_SENT, error=reason) for j in send]
             if journal is not None:
-                journal.settle_many([(j.key, j.kind, j.row) for j in send if j.key], NOT_SENT, reason)
+                pusher.keep(
+                    lambda: journal.settle_many([(j.key, j.kind, j.row) for j in send if j.key], NOT_SENT, reason)
+                )
             for o in sent:
                 pusher.report_row(o.status)
         outcomes = decided + sent
@@ -165,7 +167,9 @@ class RecordPlan:
         """Split jobs into outcomes known without a request, jobs to send, and (row, first row) twins."""
         journal = pusher.journal
         settings = pusher.settings
-        entries = journal.lookup(j.key for j in jobs if j.key) if journal is not None else {}
+        entries: dict[str, Entry] = {}
+        if journal is not None:  # unreadable, the run stops: nothing is sent without the ledger's word
+            pusher.keep(lambda: entries.update(journal.lookup(j.key for j in jobs if j.key)))
         first_of: dict[str | None, int] = {}
         decided: list[Outcome] = []
         send: list[Job] = []
@@ -206,7 +210,7 @@ class RecordPlan:
             else:
                 send.append(job)
         if journal is not None:
-            journal.seen(seen)
+            pusher.keep(lambda: journal.seen(seen))
         for outcome in decided:
             pusher.report_row(outcome.status)
         return decided, send, twins

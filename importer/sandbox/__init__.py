@@ -32,9 +32,9 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "DEFAULT_PORT",
     "FAULT_KINDS",
-    "ODD_ANSWERS",
     "FIRST_IDS",
     "KEY_ENV",
+    "ODD_ANSWERS",
     "Faults",
     "SandboxServer",
     "SandboxStore",
