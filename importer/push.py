@@ -255,6 +255,7 @@ class _Gate:
         self._started: dict[str, int] = {}  # creates started per kind
         self._open: dict[str, set[int]] = {}  # per kind, the numbers of the creates still without an answer
         self._moved = asyncio.Event()  # set (and replaced) whenever a create ends or a hold is released
+        self._waiting = 0  # creates waiting in enter()
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -269,7 +270,11 @@ class _Gate:
         if self._blocked(kind) and not self.holds:
             self.window_waits += 1
         while self._blocked(kind):
-            await _wait_event(self._moved, stop)
+            self._waiting += 1
+            try:
+                await _wait_event(self._moved, stop)
+            finally:
+                self._waiting -= 1
             if stop.is_set():
                 raise _Stopped
         number = self._started.get(kind, 0)
@@ -296,8 +301,9 @@ class _Gate:
             self._move()
 
     def _move(self) -> None:
-        self._moved.set()
-        self._moved = asyncio.Event()
+        if self._waiting:  # a new event only when someone waits on the old one
+            self._moved.set()
+            self._moved = asyncio.Event()
 
     async def drain(self, stop: asyncio.Event) -> None:
         """Until the creates in flight have answered (and been recorded)."""

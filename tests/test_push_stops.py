@@ -261,3 +261,44 @@ def test_done_when_a_push_killed_during_a_stalled_create_is_completed_by_a_re_ru
     assert rep.loc[rep["id"].astype(int) == stalled, "status"].tolist() == ["skipped"]
     with Ledger.open(ledger, lock=False) as book:
         assert book.counts() == {"created": n}
+
+
+@pytest.mark.timeout(90)
+def test_a_second_sigint_gives_up_a_stalled_create_which_the_next_run_finds(tmp_path: Path, mapping: Path) -> None:
+    n = 60
+    data = write_contacts(tmp_path / "list.csv", n)
+    ledger, report = tmp_path / "ledger.sqlite3", tmp_path / "report.csv"
+    with SandboxServer(faults=Faults(stall_create=10, stall_seconds=60, latency_ms=5)) as sb:
+        with tempfile.TemporaryFile() as out:
+            proc = subprocess.Popen(
+                _argv(data, mapping, ledger, report, "-c", "4"), env=_env(sb), stdout=out, stderr=subprocess.STDOUT
+            )
+            try:
+                _wait_for("the stall", sb.stalled.is_set, proc)
+                proc.send_signal(signal.SIGINT)
+                time.sleep(0.5)  # the first one waits for the stalled answer (up to 10 s)...
+                assert proc.poll() is None
+                proc.send_signal(signal.SIGINT)  # ...the second gives it up
+                proc.wait(20)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait(10)
+            out.seek(0)
+            said = out.read().decode()
+        assert proc.returncode == 130, said
+        assert "SIGINT again: the requests still out are given up" in said
+        rep = read_report(report)
+        assert len(rep) == n and set(rep["status"]) == {"created", "not-sent"}
+        stalled = _stalled_id(sb)
+        (name,) = [c["fullname"] for c in sb.store.contacts() if c["contact_id"] == stalled]
+        row = rep.index[rep["Name"] == name][0]
+        assert rep.loc[row, "status"] == "not-sent"
+        assert "was given up when the run stopped; the next run checks" in rep.loc[row, "warnings"]
+        with Ledger.open(ledger, lock=False) as book:
+            assert book.counts().get("pending") == 1  # left for the next run to look for
+
+        again = run_bounded(_argv(data, mapping, ledger, report, "-c", "4"), env=_env(sb), timeout=60, rss_mib=1000)
+        assert again.returncode == 0, again.stdout + again.stderr
+        rep = assert_each_row_once(sb, report, n)
+    assert rep.loc[row, "status"] == "skipped" and int(rep.loc[row, "id"]) == stalled
