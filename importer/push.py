@@ -57,7 +57,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
-from importer.client import RealeflowClient, parse_id
+from importer.client import RealeflowClient
 from importer.errors import (
     ApiError,
     ApiUnavailableError,
@@ -67,6 +67,8 @@ from importer.errors import (
     TransientError,
     UsageError,
 )
+from importer.pacing import Breaker, Gate, RateLimiter, Stopped
+from importer.recent import LIST_SIZE, OUTSIDE_MARGIN, covered, matches, record_int_id
 
 if TYPE_CHECKING:
     from importer.ledger import Entry, Journal
@@ -94,13 +96,9 @@ CREATED = "created"
 FAILED = "failed"
 NOT_SENT = "not-sent"
 SKIPPED = "skipped"
-#: What the list endpoints show: the 25 most recent records of a kind.
-LIST_SIZE = 25
-#: Records someone else may create while we are not looking (kept free in the 25).
-OUTSIDE_MARGIN = 3
 #: Rows in flight at once, at most: after a crash every one of them must still be among the 25.
 MAX_CONCURRENCY = 20
-#: Creates of a kind that may be sent after the oldest one still without an answer, at most (see _Gate).
+#: Creates of a kind that may be sent after the oldest one still without an answer, at most (see importer.pacing.Gate).
 CREATE_WINDOW = LIST_SIZE - OUTSIDE_MARGIN - 2
 
 
@@ -109,9 +107,11 @@ def create_window(concurrency: int) -> int:
 
     A record sinks out of the 25 the list shows once 25 others are newer: the creates sent after
     it, and those in flight beside it when it was sent (up to ``concurrency - 1``) that reached the
-    server after it. ``LIST_SIZE - concurrency`` keeps the two within 24; but the window is never
-    below ``concurrency``, where it would hold back a normal run (the oldest create sees up to
-    ``concurrency - 1`` sent after it before its answer), nor above CREATE_WINDOW.
+    server after it. ``LIST_SIZE - concurrency`` keeps the two within 24, so up to ``-c 12`` a
+    record whose answer is late always stays findable. The window is never below ``concurrency``
+    (there it would hold back a normal run, whose oldest create sees up to ``concurrency - 1`` sent
+    after it before its answer), so above ``-c 12`` it holds as long as fewer than
+    ``25 - concurrency`` of those in flight beside a record overtake it on the way to the server.
     """
     return min(CREATE_WINDOW, max(concurrency, LIST_SIZE - concurrency))
 
@@ -179,28 +179,8 @@ class Outcome:
     maybe_created: bool = False  # a create's answer was lost and the record was not found: it may exist
 
 
-class _Stopped(Exception):
-    """The run is stopping (401, outage): the row is not sent."""
-
-
 class _RowFailed(Exception):
     """A non-retryable refusal of one row (4xx other than 401/429)."""
-
-
-class RateLimiter:
-    """Spaces requests at most ``rate`` per second (shared by all workers)."""
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        # No lock needed: the event loop is single-threaded and this reserves a slot before awaiting.
-        now = time.monotonic()
-        delay = self._next - now
-        self._next = max(now, self._next) + self.interval
-        if delay > 0:
-            await asyncio.sleep(delay)
 
 
 class RequestLog:
@@ -220,188 +200,6 @@ class RequestLog:
 
     def close(self) -> None:
         self._fh.close()
-
-
-async def _wait_event(event: asyncio.Event, stop: asyncio.Event, timeout: float | None = None) -> bool:
-    """Wait for ``event`` (True), ``stop`` or the timeout (False)."""
-    if event.is_set():
-        return True
-    waits = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(stop.wait())]
-    try:
-        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for w in waits:
-            w.cancel()
-    return event.is_set()
-
-
-class _Gate:
-    """When creates may start.
-
-    Side by side, but (1) none while a lost answer is being looked for (``hold``), and (2) per
-    kind, none while the oldest create of that kind still without an answer has ``window``
-    creates of the kind sent after it. Rule 2 keeps every create whose outcome is unknown among
-    the kind's 25 most recent records, give or take what was in flight beside it, so a kill, a
-    timeout or a lost answer can always be settled by the list (a stalled create pauses the run
-    after ``window`` more instead of sinking out of sight). In a normal run the oldest create has
-    at most ``concurrency - 1`` sent after it, so rule 2 only bites when one create is slow.
-    """
-
-    def __init__(self, window: int) -> None:
-        self.window = window
-        self.inflight = 0
-        self.holds = 0
-        self.window_waits = 0  # creates that waited for rule 2 (for the log and the benchmark)
-        self._started: dict[str, int] = {}  # creates started per kind
-        self._open: dict[str, set[int]] = {}  # per kind, the numbers of the creates still without an answer
-        self._moved = asyncio.Event()  # set (and replaced) whenever a create ends or a hold is released
-        self._waiting = 0  # creates waiting in enter()
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    def _blocked(self, kind: str) -> bool:
-        if self.holds:
-            return True
-        unanswered = self._open.get(kind)
-        return bool(unanswered) and self._started[kind] - min(unanswered) - 1 >= self.window
-
-    async def enter(self, kind: str, stop: asyncio.Event) -> int:
-        """Wait until a create of ``kind`` may start; returns its number (for :meth:`leave`)."""
-        if self._blocked(kind) and not self.holds:
-            self.window_waits += 1
-        while self._blocked(kind):
-            self._waiting += 1
-            try:
-                await _wait_event(self._moved, stop)
-            finally:
-                self._waiting -= 1
-            if stop.is_set():
-                raise _Stopped
-        number = self._started.get(kind, 0)
-        self._started[kind] = number + 1
-        self._open.setdefault(kind, set()).add(number)
-        self.inflight += 1
-        self._idle.clear()
-        return number
-
-    def leave(self, kind: str, number: int) -> None:
-        """The create's answer is in (or it failed, or was given up): it no longer holds the window."""
-        self.inflight -= 1
-        self._open[kind].discard(number)
-        if self.inflight == 0:
-            self._idle.set()
-        self._move()
-
-    def hold(self) -> None:
-        self.holds += 1
-
-    def release(self) -> None:
-        self.holds -= 1
-        if self.holds == 0:
-            self._move()
-
-    def _move(self) -> None:
-        if self._waiting:  # a new event only when someone waits on the old one
-            self._moved.set()
-            self._moved = asyncio.Event()
-
-    async def drain(self, stop: asyncio.Event) -> None:
-        """Until the creates in flight have answered (and been recorded)."""
-        await _wait_event(self._idle, stop)
-        if stop.is_set():
-            raise _Stopped
-
-
-class _Breaker:
-    """Pauses every worker while most recent requests fail; one probe request decides when to go on."""
-
-    def __init__(self, settings: PushSettings, notice: Callable[[str], None]) -> None:
-        self.s = settings
-        self.notice = notice
-        self.results: deque[bool] = deque(maxlen=settings.failure_window)  # True: failed
-        self.generation = 0
-        self.level = 0
-        self.state = "closed"  # closed | open | probing
-        self.paused_total = 0.0
-        self.outage_started: float | None = None
-        self.gave_up: str | None = None
-        self._resume = asyncio.Event()
-        self._resume.set()
-        self._probe_free = True
-        self.pauses = 0
-
-    async def admit(self, stop: asyncio.Event) -> tuple[int, bool]:
-        """Wait while paused; returns (generation, is_probe)."""
-        while True:
-            if stop.is_set():
-                raise _Stopped
-            if self.state == "closed":
-                return self.generation, False
-            if self.state == "probing" and self._probe_free:
-                self._probe_free = False
-                self._resume.clear()  # the others wait for the probe's answer
-                return self.generation, True
-            await _wait_event(self._resume, stop, timeout=1.0)
-            await asyncio.sleep(0)  # never spin without letting the loop run
-
-    def record(self, failed: bool, token: tuple[int, bool]) -> None:
-        generation, probe = token
-        if probe:
-            self._probe_free = True
-            if failed:
-                self._trip()
-            else:
-                self._close()
-            return
-        if generation != self.generation or self.state != "closed":
-            return  # an answer to a request sent before the pause
-        self.results.append(failed)
-        n = len(self.results)
-        if failed and n >= max(5, self.s.failure_window // 2) and sum(self.results) >= self.s.failure_share * n:
-            self._trip(f"{sum(self.results)} of the last {n} requests failed")
-
-    def abandon(self, token: tuple[int, bool]) -> None:
-        if token[1]:
-            self._probe_free = True
-            self._resume.set()
-
-    def _trip(self, why: str = "the probe request failed too") -> None:
-        now = time.monotonic()
-        if self.outage_started is None:
-            self.outage_started = now
-        pause = min(self.s.pause_base * 2**self.level, self.s.pause_max)
-        if self.paused_total + pause > self.s.outage_limit:
-            self.gave_up = (
-                f"the API kept failing for {now - self.outage_started:.0f} s ({why}); the run stopped: "
-                "rows not sent are 'not-sent' and a re-run sends them"
-            )
-            self.state = "closed"
-            self._resume.set()
-            return
-        self.level += 1
-        self.pauses += 1
-        self.generation += 1
-        self.results.clear()
-        self.paused_total += pause
-        self.state = "open"
-        self._resume.clear()
-        self.notice(f"{why}: pausing all requests for {pause:g} s, then trying one (pause {self.level})")
-        asyncio.get_running_loop().call_later(pause, self._half_open, self.generation)
-
-    def _half_open(self, generation: int) -> None:
-        if generation == self.generation and self.state == "open":
-            self.state = "probing"
-            self._probe_free = True
-            self._resume.set()
-
-    def _close(self) -> None:
-        if self.state != "closed":
-            self.notice("the API answers again: resuming")
-        self.state = "closed"
-        self.level = 0
-        self.outage_started = None
-        self.results.clear()
-        self._resume.set()
 
 
 @dataclass
@@ -465,8 +263,8 @@ class Pusher:
         self.stats = PushStats()
         self._stop = asyncio.Event()
         self._limiter = RateLimiter(settings.max_rate) if settings.max_rate else None
-        self._gate = _Gate(create_window(settings.concurrency))
-        self._breaker = _Breaker(settings, self.on_notice)
+        self._gate = Gate(create_window(settings.concurrency))
+        self._breaker = Breaker(settings, self.on_notice)
         self._marks: dict[str, int] = {}  # highest id known per kind
         self._claimed: set[tuple[str, int]] = set()
         self._claimed_order: deque[tuple[str, int]] = deque()
@@ -536,8 +334,8 @@ class Pusher:
         try:
             for kind in sorted(kinds):
                 for r in await self._recent_retrying(kind):
-                    self._see(kind, _record_int_id(kind, r), claim=False)
-        except _Stopped:
+                    self._see(kind, record_int_id(kind, r), claim=False)
+        except Stopped:
             return
 
     async def recover(self) -> str | None:
@@ -559,7 +357,7 @@ class Pusher:
         try:
             for kind, items in by_kind.items():
                 self._recover_kind(kind, items, await self._recent_retrying(kind), counts)
-        except _Stopped:
+        except Stopped:
             pass
         self.stats.recovered = counts["found"]
         runs = sorted({e.run_id for e in entries if e.run_id is not None})
@@ -574,7 +372,7 @@ class Pusher:
     ) -> None:
         j = self.journal
         assert j is not None
-        ids = [i for r in records if (i := _record_int_id(kind, r)) is not None]
+        ids = [i for r in records if (i := record_int_id(kind, r)) is not None]
         taken = j.ledger.known_ids(j.scope, kind, ids)
         unmatched: list[Entry] = []
         for e in items:  # first every entry that can be found, so what is left over is someone else's
@@ -591,7 +389,7 @@ class Pusher:
             run = j.run(e.run_id) if e.run_id is not None else None
             newer = (run.max_seq - e.seq) if run is not None and e.seq is not None else LIST_SIZE
             foreign = any(i not in taken and (e.mark is None or i > e.mark) for i in ids)
-            if _covered(records, e.mark, e.inflight, newer, foreign):
+            if covered(records, e.mark, e.inflight, newer, foreign):
                 j.settle_many([(e.key, kind, e.row or 0)], NOT_SENT, "in flight when its run stopped; not created")
                 counts["absent"] += 1
             else:
@@ -694,7 +492,7 @@ class Pusher:
             async for attempt in retrying:
                 with attempt:
                     outcome = await self._try(job, row)
-        except (_Stopped, AuthError) as exc:
+        except (Stopped, AuthError) as exc:
             if isinstance(exc, AuthError):
                 self.stop(exc)
             return self._not_sent(row)
@@ -745,7 +543,7 @@ class Pusher:
         assert sent is not None
         try:
             outcome = await self._resolve(row.job, row, final=True)
-        except _Stopped:
+        except Stopped:
             return self._not_sent(row)
         except (TransientError, ApiError) as exc:
             return await self._uncertain(row, f"{sent.why}; the list to look for it in could not be read ({exc})")
@@ -783,7 +581,7 @@ class Pusher:
 
     async def _try(self, job: Job, row: _Row) -> Outcome:
         if self._stop.is_set() or self._fatal is not None:
-            raise _Stopped
+            raise Stopped
         if row.sent is not None:
             outcome = await self._resolve(job, row)
             if outcome is not None:
@@ -816,10 +614,10 @@ class Pusher:
                     await journal.pending(key, kind, job.row, seq, inflight, mark, job.payload)
                 except LedgerError as exc:  # not recorded, so not sent
                     self.stop(exc)
-                    raise _Stopped from exc
+                    raise Stopped from exc
                 if self._stop.is_set():
                     await self._keep(journal.settled(key, kind, job.row, NOT_SENT, self._not_sent_reason()))
-                    raise _Stopped
+                    raise Stopped
             row.attempts += 1
             self.stats.requests += 1
             started = time.monotonic()
@@ -896,7 +694,7 @@ class Pusher:
             self._log(row, "unavailable", started, error=str(exc))
             await settle(NOT_SENT, str(exc))
             self.stop(exc)
-            return _Stopped()
+            return Stopped()
         # any other 4xx: this request is refused as such
         self._log(row, "refused", started, http=exc.status_code, error=str(exc))
         await settle(FAILED, str(exc))
@@ -928,12 +726,12 @@ class Pusher:
                 return await self._found(row, hit, started)
             newer = self._seq - sent.seq - 1
             foreign = any(
-                (i := _record_int_id(job.kind, r)) is not None
+                (i := record_int_id(job.kind, r)) is not None
                 and (sent.mark is None or i > sent.mark)
                 and (job.kind, i) not in self._claimed
                 for r in records
             )
-            if not _covered(records, sent.mark, sent.inflight, newer, foreign):
+            if not covered(records, sent.mark, sent.inflight, newer, foreign):
                 self._log(row, "uncertain", started)
                 return await self._uncertain(row, sent.why)
             # A request that timed out may still be carried out: its absence proves nothing until the
@@ -944,7 +742,7 @@ class Pusher:
             self._log(row, "not-yet", started)
             await self._pause(min(pause, left))
             if self._stop.is_set():
-                raise _Stopped
+                raise Stopped
             pause *= 2
         self._log(row, "absent", started)
         if sent.created:
@@ -1003,12 +801,12 @@ class Pusher:
     async def _recent_retrying(self, kind: str) -> list[dict[str, Any]]:
         """The list, with the rows' retry rules (for the start of a run, when nothing else is going on).
 
-        Raises _Stopped once the run is stopped (no more tries, no more waits).
+        Raises Stopped once the run is stopped (no more tries, no more waits).
         """
         async for attempt in start_retrying(self.settings, sleep=self._pause):
             with attempt:
                 if self._stop.is_set():
-                    raise _Stopped
+                    raise Stopped
                 records = await self._recent(kind)
         return records
 
@@ -1028,7 +826,7 @@ class Pusher:
     ) -> tuple[int, str | None] | None:
         """The oldest unclaimed record newer than ``mark`` that holds ``payload``."""
         for r in reversed(records):  # newest first from the API: the oldest match is the earliest send
-            ident = _record_int_id(kind, r)
+            ident = record_int_id(kind, r)
             if ident is None or (mark is not None and ident <= mark):
                 continue
             if ident in taken or (kind, ident) in self._claimed:
@@ -1082,80 +880,3 @@ def start_retrying(
 def _timed_out(exc: TransientError) -> bool:
     """A read timeout or gateway error: the server may still be working on it, so look later."""
     return isinstance(exc.__cause__, httpx.TimeoutException) or exc.status_code in (502, 504)
-
-
-def _covered(records: list[dict[str, Any]], mark: int | None, inflight: int | None, newer: int, foreign: bool) -> bool:
-    """Would the record of a request be in this list if the request had created it?
-
-    ``foreign``: the list shows records newer than ``mark`` that are none of ours, so
-    someone else is creating records too and counting our own creates proves nothing.
-    """
-    if len(records) < LIST_SIZE:
-        return True  # the whole account is listed
-    ids = [i for r in records for k, v in r.items() if k.lower() in ("contactid", "propertyid") and (i := parse_id(v))]
-    if mark is not None and ids and min(ids) <= mark:
-        return True  # the list reaches back past the newest record known before the request
-    # Fewer of our creates could have come after it than the list holds (with room for others').
-    return not foreign and inflight is not None and inflight + newer + 1 <= LIST_SIZE - OUTSIDE_MARGIN
-
-
-def _record_int_id(kind: str, record: dict[str, Any]) -> int | None:
-    """A list record's integer id (``contactId`` / ``propertyId``), read by :func:`parse_id`."""
-    key = "contactid" if kind == "contact" else "propertyid"
-    for k, v in record.items():
-        if k.lower() == key:
-            return parse_id(v)
-    return None
-
-
-def _canon(value: Any) -> str:
-    return " ".join(str(value).split()).casefold() if value is not None else ""
-
-
-def _name_words(value: Any) -> list[str]:
-    """A name's words in order-free form: the reference's list shows "John, Smith" for "John Smith"."""
-    return sorted(_canon(str(value or "").replace(",", " ")).split())
-
-
-def _digits(value: Any) -> str:
-    return "".join(ch for ch in str(value or "") if ch.isdigit())[-10:]
-
-
-_COMPARED = {
-    "contact": ("fullname", "email", "companyname", "address", "city", "state", "zipcode", "source"),
-    "property": ("address", "city", "state", "zipcode", "source"),
-}
-
-
-def matches(kind: str, payload: dict[str, Any], record: dict[str, Any]) -> bool:
-    """Does a list-endpoint record hold what ``payload`` created? Compares every field the list shows.
-
-    Text is compared with white space collapsed and case folded; phones by their
-    last ten digits; tags as sets; custom fields slot by slot.
-    """
-    lower = {k.lower(): v for k, v in record.items()}
-    for f in _COMPARED[kind]:
-        same = f not in payload or _canon(payload[f]) == _canon(lower.get(f))
-        if not same and (f != "fullname" or _name_words(payload[f]) != _name_words(lower.get(f))):
-            return False
-    if kind == "contact" and payload.get("phone"):
-        shown = lower.get("phone") or lower.get("mobilephonedigits")
-        if shown and _digits(shown) != _digits(payload["phone"]):
-            return False
-    tags = lower.get("tags")
-    if (
-        tags
-        and isinstance(tags, list)
-        and payload.get("tags") is not None
-        and {_canon(t) for t in tags} != {_canon(t) for t in payload["tags"]}
-    ):
-        return False
-    custom = lower.get("customfields")
-    if isinstance(custom, list) and custom:
-        mine = list(payload.get("customfields") or [])
-        width = max(len(mine), len(custom))
-        if [_canon(v) for v in mine + [None] * (width - len(mine))] != [
-            _canon(v) for v in custom + [None] * (width - len(custom))
-        ]:
-            return False
-    return True
