@@ -130,3 +130,30 @@ def test_a_created_record_the_list_does_not_show_is_created_with_its_id_unknown(
         assert (again["status"] == "skipped").all()
     assert again["warnings"].str.contains(r"already created \(id unknown: the API gave none\) by run 1").all()
     assert env.store.count("contacts") == 3 and len(env.store.requests("/api/contact/create")) == 3
+
+
+@pytest.mark.timeout(60)
+def test_properties_with_owners_answered_without_ids_are_found_and_linked(tmp_path: Path) -> None:
+    from collections import Counter
+
+    from importer.pipeline import push_file
+    from importer.sandbox import Faults
+    from tests.test_graph import FAST, generated_rows, report, write_csv, write_mapping
+
+    rows = generated_rows(60, seed=4)
+    data = write_csv(tmp_path / "owners.csv", rows)
+    with SandboxServer(faults=Faults(odd_answer="null-id", odd_answer_rate=0.3, seed=2)) as sb:
+        result = push_file(
+            data, write_mapping(tmp_path), report=tmp_path / "p.csv", api_key=sb.api_key, base_url=sb.url,
+            settings=FAST, ledger=tmp_path / "ledger.sqlite3",
+        )  # fmt: skip
+        rep = report(tmp_path / "p.csv")
+        props, contacts = sb.store.properties(), sb.store.contacts()
+        odd = [r for p in ("/api/property/create", "/api/contact/create") for r in sb.store.requests(p)]
+        pairs = Counter((r["property_id"], r["contact_id"]) for r in sb.store.relations())
+    assert sum(r["fault"] == "odd_answer null-id" for r in odd) >= 10
+    assert len(props) == len({p["address"] for p in props}) and len(contacts) == len({c["fullname"] for c in contacts})
+    assert result.exit_code == 0, rep[rep["status"] != "created"][["status", "error"]]
+    assert max(pairs.values()) == 1
+    ids = {p["property_id"] for p in props}
+    assert {int(i) for i in rep["property_id"] if i} == ids  # the report's ids are the server's
