@@ -64,7 +64,7 @@ from tenacity import (
 )
 from tenacity.wait import wait_random_exponential
 
-from importer.client import Answer, parse_id
+from importer.client import Answer
 from importer.errors import AuthError, TransientError
 from importer.fields import RELATION_FLAGS
 from importer.load import Chunk
@@ -72,6 +72,7 @@ from importer.mapping import BoundMapping, Extracted, RecordMapping
 from importer.payload import build_payloads
 from importer.problems import ERROR, WARNING, concat_problems, messages_by_row
 from importer.push import CREATED, NOT_SENT, Job, Pusher, PushSettings
+from importer.recent import record_int_id
 from importer.transforms import skip_problems
 from importer.validate import validate_fields
 
@@ -212,14 +213,6 @@ def relation_payload(property_guid: str, contact_guid: str, flags: dict[str, boo
 # -- GUID lookup -----------------------------------------------------------------------------------
 
 
-def _int_id(kind: str, record: dict[str, Any]) -> int | None:
-    key = "contactid" if kind == "contact" else "propertyid"
-    for k, v in record.items():
-        if k.lower() == key:
-            return parse_id(v)
-    return None
-
-
 def _guid(record: dict[str, Any]) -> str | None:
     value = record.get("id", record.get("Id"))
     return value.strip() if isinstance(value, str) and value.strip() else None
@@ -255,7 +248,7 @@ class GuidResolver:
         """Keep the id -> GUID pairs of a list answer (any list answer helps)."""
         cache = self._cache[kind]
         for record in records:
-            ident, guid = _int_id(kind, record), _guid(record)
+            ident, guid = record_int_id(kind, record), _guid(record)
             if ident is not None and guid is not None:
                 cache[ident] = guid
                 cache.move_to_end(ident)
@@ -748,7 +741,7 @@ class GraphPlan:
         except _LookupError:
             return None
         for record in records:
-            ident, guid = _int_id(kind, record), _guid(record)
+            ident, guid = record_int_id(kind, record), _guid(record)
             if ident is not None and guid is not None and matches(kind, job.payload, record):
                 return ident, guid
         return None

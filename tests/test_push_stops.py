@@ -25,10 +25,10 @@ import pytest
 
 from importer.errors import LedgerError
 from importer.ledger import Ledger
-from importer.pipeline import push_file
 from importer.push import PushSettings, create_window
 from importer.sandbox import Faults, SandboxServer
 from tests.bounds import run_bounded
+from tests.test_push import push
 from tests.test_push_faults import FAST, MAPPING, assert_each_row_once, read_report, write_contacts
 
 
@@ -143,15 +143,7 @@ def test_a_ledger_that_fails_mid_run_stops_it_with_every_row_in_the_report(
             full.set()
 
         threading.Thread(target=fill_the_disk, daemon=True).start()
-        result = push_file(
-            data,
-            mapping,
-            report=report,
-            api_key=sb.api_key,
-            base_url=sb.url,
-            settings=PushSettings(concurrency=8, **FAST),
-            ledger=tmp_path / "ledger.sqlite3",
-        )
+        result = push(sb, data, mapping, tmp_path, report=report, settings=PushSettings(concurrency=8, **FAST))
         server = _server_ids(sb)
     assert full.is_set()
     assert isinstance(result.fatal, LedgerError) and "disk is full" in str(result.fatal)
@@ -182,13 +174,11 @@ def test_no_create_starts_while_the_oldest_unanswered_one_has_the_window_sent_af
     done: dict[str, Any] = {}
     with SandboxServer(faults=Faults(stall_create=40, stall_seconds=2.0)) as sb:
 
-        def push() -> None:
+        def run() -> None:
             settings = PushSettings(concurrency=16, **FAST)
-            done["result"] = push_file(
-                data, mapping, report=report, api_key=sb.api_key, base_url=sb.url, settings=settings, ledger=False
-            )
+            done["result"] = push(sb, data, mapping, tmp_path, report=report, settings=settings, ledger=False)
 
-        worker = threading.Thread(target=push, daemon=True)
+        worker = threading.Thread(target=run, daemon=True)
         worker.start()
         assert sb.stalled.wait(30)
         time.sleep(0.5)
@@ -215,9 +205,7 @@ def test_a_create_that_times_out_while_stalled_is_found_in_the_list_not_reported
     report = tmp_path / "report.csv"
     with SandboxServer(faults=Faults(stall_create=30, stall_seconds=3.0)) as sb:
         settings = PushSettings(concurrency=16, **{**FAST, "request_timeout": 1.0}, settle_seconds=0.5)
-        result = push_file(
-            data, mapping, report=report, api_key=sb.api_key, base_url=sb.url, settings=settings, ledger=False
-        )
+        result = push(sb, data, mapping, tmp_path, report=report, settings=settings, ledger=False)
         rep = assert_each_row_once(sb, report, n)
         stalled = _stalled_id(sb)
     assert result.exit_code == 0
