@@ -230,3 +230,20 @@ def test_the_graph_plan_view_finds_a_part_by_any_of_its_keys(tmp_path: Path) -> 
     assert state.find(["property|x"]) is None  # a failed part is tried again
     assert ledger.pending(SCOPE) == []  # graph parts are never settled by the one-record recovery
     ledger.close()
+
+
+def test_the_graph_plan_view_stops_the_run_instead_of_raising_when_the_ledger_fails(tmp_path: Path) -> None:
+    ledger, j = _journal(tmp_path / "l.sqlite3")
+    stops: list[LedgerError] = []
+    state = LedgerGraphState(j, on_failure=stops.append)
+
+    def broken(statements: object) -> None:
+        raise LedgerError("cannot write to the ledger: database or disk is full")
+
+    ledger.write = broken  # type: ignore[method-assign]
+    state.sending(["property|x"], "property", 2)
+    state.created(["property|x"], "property", 2, 1113000, None)
+    state.failed(["property|y"], "property", 3, "rejected")
+    assert len(stops) == 3 and "disk is full" in str(stops[0])
+    ledger.close()
+    assert state.find(["property|x"]) is None and len(stops) == 4  # unreadable: nothing found, stopped
