@@ -29,9 +29,21 @@ key) and returns one :class:`Outcome` per job; ``Pusher.send`` does one job.
   right after a lost answer is looked for once more, never sent again:
   found, absent (``failed``) or ``uncertain``. Outcomes that may stand for a
   record that exists carry ``maybe_created``.
+- **Created without a usable id.** ``Successful`` with no usable ``Id`` means
+  the record exists: it is recorded ``created`` at once (never sent again),
+  then looked for like a lost answer; not found, the row is ``created`` with
+  its id unknown.
+- **The window.** Per kind, no create starts while the oldest one still
+  without an answer has :func:`create_window` creates sent after it, so a
+  slow create stays among the 25 the list shows (see importer.pacing.Gate).
 - **Ledger.** With a :class:`importer.ledger.Journal`, a job with a ``key`` is
   recorded ``pending`` (with the payload) *before* each request and settled
   after it; :meth:`Pusher.recover` settles what a killed run left pending.
+  A ledger that fails stops the run (``Pusher.fatal``); rows keep their outcomes.
+- **Stopping.** :meth:`Pusher.stop` lets the creates already sent finish;
+  :meth:`Pusher.abandon` gives them up (their rows are ``not-sent`` with a
+  note, left pending for the next run). :mod:`importer.stopping` calls them
+  on SIGINT / SIGTERM.
 - **Sustained failure.** When most recent requests fail, all workers pause
   (5 s, then 10, 20 ... up to 5 min), then one probe request decides whether
   to go on; after ``outage_limit`` seconds of pauses the run stops
