@@ -55,6 +55,7 @@ _EXPORTS = {
     "ApiUnavailableError": "importer.errors",
     "TransientError": "importer.errors",
     "WorkerError": "importer.errors",
+    "InterruptedRunError": "importer.errors",
 }
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "AuthError",
     "ImportResult",
     "ImporterError",
+    "InterruptedRunError",
     "Ledger",
     "LedgerError",
     "LedgerLockedError",
@@ -114,6 +116,7 @@ if TYPE_CHECKING:  # pragma: no cover
         ApiUnavailableError,
         AuthError,
         ImporterError,
+        InterruptedRunError,
         LedgerError,
         LedgerLockedError,
         LoadError,

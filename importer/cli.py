@@ -6,6 +6,8 @@ Exit codes (README "Exit codes"):
     2  usage, mapping, unreadable-file or ledger error, another run holds the ledger, or the API
        could not be reached / kept failing (the report and ledger say what was done)
     3  the API refused the key (401) or the account is not Active
+    130, 143  a push stopped by SIGINT / SIGTERM (128 + the signal, the shell's convention); its
+       report still lists every row (importer.stopping)
 """
 
 from __future__ import annotations

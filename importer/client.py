@@ -50,6 +50,7 @@ __all__ = [
     "RealeflowClient",
     "cap_text",
     "clean_text",
+    "parse_id",
     "scrub_key",
 ]
 
@@ -78,7 +79,10 @@ _AUTH_HEADER = re.compile(r"""(?i)(\bauthorization\b["']?\s*[:=]\s*["']?)[^"'\r\
 
 @dataclass(frozen=True)
 class Answer:
-    """A create answer: ``Successful``/``Id``/``Error`` of the API's body."""
+    """A create answer: ``Successful``/``Id``/``Error`` of the API's body.
+
+    ``successful`` with ``id`` None: the API created the record but gave no usable id.
+    """
 
     successful: bool
     id: int | None
@@ -445,17 +449,41 @@ async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, boo
 
 
 def _answer(body: Any) -> Answer:
+    """A create's answer. ``Successful`` true (or "true") without a usable ``Id`` is a success whose
+    id is unknown (``Answer(True, None, None)``): the record exists and must never be sent again."""
     if not isinstance(body, dict):
         return Answer(False, None, f"unexpected answer: {body!r:.200}")
     lower = {str(k).lower(): v for k, v in body.items()}
-    ok = lower.get("successful")
-    ident = lower.get("id")
-    if isinstance(ident, str) and ident.isdigit():
-        ident = int(ident)
-    if ok is True and isinstance(ident, int) and not isinstance(ident, bool):
-        return Answer(True, ident, None)
-    error = lower.get("error") or ("no Id in a successful answer" if ok else "the API did not accept the record")
+    if _is_true(lower.get("successful")):
+        return Answer(True, parse_id(lower.get("id")), None)
+    error = lower.get("error") or "the API did not accept the record"
     return Answer(False, None, str(error))
+
+
+def _is_true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+_ID_TEXT = re.compile(r"\+?([0-9]{1,18})(?:\.0*)?")
+
+
+def parse_id(value: Any) -> int | None:
+    """An API integer id however it is written: 1234, "1234", 1234.0 or "1234.0"; else None.
+
+    The one place ids are read, from create answers and list records alike. Booleans,
+    zero and negatives, fractions, non-finite floats and other text are no id.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and 0 < value < 2**63 else None
+    if isinstance(value, str):
+        match = _ID_TEXT.fullmatch(value.strip())
+        if match is not None and int(match.group(1)) > 0:
+            return int(match.group(1))
+    return None
 
 
 def _error_text(body: Any) -> str | None:

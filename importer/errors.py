@@ -13,6 +13,7 @@ translated where they enter our code, with ``raise ... from exc``.
     ├── LedgerError               ledger unusable (exit 2)
     │   └── LedgerLockedError     another run holds the ledger's lock (exit 2)
     ├── WorkerError               a worker process of a dry run died (exit 2)
+    ├── InterruptedRunError       SIGINT / SIGTERM stopped a push (exit 130 / 143)
     └── ApiError                  the API could not be used as a whole (exit 2 unless below)
         ├── AuthError             401: the key was refused (exit 3)
         ├── AccountInactiveError  account status is not "Active" (exit 3)
@@ -39,6 +40,7 @@ __all__ = [
     "ApiUnavailableError",
     "AuthError",
     "ImporterError",
+    "InterruptedRunError",
     "LedgerError",
     "LedgerLockedError",
     "LoadError",
@@ -142,6 +144,22 @@ class LedgerLockedError(LedgerError):
 
 class WorkerError(ImporterError):
     """A process checking chunks of a dry run died (killed, out of memory)."""
+
+
+class InterruptedRunError(ImporterError):
+    """A signal (Ctrl-C, ``kill``, a scheduler's stop) ended a push early: rows not done are not-sent.
+
+    The exit code is the shell's convention for a death by that signal: 128 + its number
+    (130 for SIGINT, 143 for SIGTERM), so schedulers read it as "stopped", not "failed".
+    """
+
+    def __init__(self, signum: int, name: str) -> None:
+        super().__init__(
+            f"stopped by {name}: the requests in flight were finished or given up, and the rows not created "
+            "are 'not-sent' in the report; run the same command again to send them"
+        )
+        self.signum = signum
+        self.exit_code = 128 + signum
 
 
 class ApiError(ImporterError):

@@ -72,6 +72,7 @@ from importer.mapping import BoundMapping, Extracted, RecordMapping
 from importer.payload import build_payloads
 from importer.problems import ERROR, WARNING, concat_problems, messages_by_row
 from importer.push import CREATED, NOT_SENT, Job, Pusher, PushSettings
+from importer.recent import record_int_id
 from importer.transforms import skip_problems
 from importer.validate import validate_fields
 
@@ -212,17 +213,6 @@ def relation_payload(property_guid: str, contact_guid: str, flags: dict[str, boo
 # -- GUID lookup -----------------------------------------------------------------------------------
 
 
-def _int_id(kind: str, record: dict[str, Any]) -> int | None:
-    key = "contactid" if kind == "contact" else "propertyid"
-    for k, v in record.items():
-        if k.lower() == key:
-            if isinstance(v, int) and not isinstance(v, bool):
-                return v
-            if isinstance(v, str) and v.strip().isdigit():
-                return int(v)
-    return None
-
-
 def _guid(record: dict[str, Any]) -> str | None:
     value = record.get("id", record.get("Id"))
     return value.strip() if isinstance(value, str) and value.strip() else None
@@ -258,7 +248,7 @@ class GuidResolver:
         """Keep the id -> GUID pairs of a list answer (any list answer helps)."""
         cache = self._cache[kind]
         for record in records:
-            ident, guid = _int_id(kind, record), _guid(record)
+            ident, guid = record_int_id(kind, record), _guid(record)
             if ident is not None and guid is not None:
                 cache[ident] = guid
                 cache.move_to_end(ident)
@@ -718,12 +708,13 @@ class GraphPlan:
             outcome = await pusher.send(job)
             if outcome.status != CREATED or outcome.id is None:
                 if outcome.maybe_created:
-                    # Its answer was lost and it was not found: it may exist, so it must not be sent
-                    # again blindly. Failed: uncertain (--retry-failed resends it). Not sent (the run
-                    # stopped meanwhile): left pending, for the next run to look for in the list.
+                    # Its answer was lost (or named no id) and it was not found: it may exist, so it must
+                    # not be sent again blindly. Failed: uncertain (--retry-failed resends it). Not sent
+                    # (the run stopped meanwhile): left pending, for the next run to look for in the list.
+                    error = outcome.error or outcome.note
                     if outcome.status != NOT_SENT:
-                        self.state.uncertain(keys, kind, row, outcome.error)
-                    return _Made(error=outcome.error, row=row, label=label, sent=outcome.status != NOT_SENT)
+                        self.state.uncertain(keys, kind, row, error)
+                    return _Made(error=error, row=row, label=label, sent=outcome.status != NOT_SENT)
                 if outcome.status == NOT_SENT:  # refused (401) before anything was created
                     self.state.failed(keys, kind, row, outcome.error)
                     return _Made(error=outcome.error or "not sent", row=row, label=label)
@@ -750,7 +741,7 @@ class GraphPlan:
         except _LookupError:
             return None
         for record in records:
-            ident, guid = _int_id(kind, record), _guid(record)
+            ident, guid = record_int_id(kind, record), _guid(record)
             if ident is not None and guid is not None and matches(kind, job.payload, record):
                 return ident, guid
         return None

@@ -50,7 +50,7 @@ import os
 import socket
 import sqlite3
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -617,8 +617,12 @@ class Journal:
         params = (self.scope, key, kind, self.run_id, row, seq, inflight, mark, body, self.run_id, row, _now())
         await self._enqueue(_PENDING_SQL, params)
 
-    async def created(self, key: str, kind: str, row: int, ident: int, guid: str | None = None) -> None:
-        """A key's record was created (committed with the next transaction: see the class docstring)."""
+    async def created(self, key: str, kind: str, row: int, ident: int | None, guid: str | None = None) -> None:
+        """A key's record was created (committed with the next transaction: see the class docstring).
+
+        ``ident`` None: the API said it created the record but gave no usable id; the key is
+        ``created`` all the same (never sent again), with its id unknown.
+        """
         params = (self.scope, key, kind, ident, guid, self.run_id, row, self.run_id, row, _now())
         self._queue_write(_CREATED_SQL, params)
 
@@ -700,15 +704,28 @@ class LedgerGraphState:
 
     Every method commits at once (the plan calls them around single requests).
     ``find`` answers with the first of a part's identity keys the ledger knows.
+    ``on_failure`` (the pusher's ``stop``): a ledger that fails stops the run instead of
+    raising through the plan, so every row still gets its outcome; ``find`` then answers
+    None and the stopped run sends nothing more.
     """
 
-    def __init__(self, journal: Journal) -> None:
+    def __init__(self, journal: Journal, on_failure: Callable[[LedgerError], None] | None = None) -> None:
         self.journal = journal
+        self.on_failure = on_failure
+
+    def _guard(self, action: Callable[[], Any]) -> Any:
+        if self.on_failure is None:
+            return action()
+        try:
+            return action()
+        except LedgerError as exc:
+            self.on_failure(exc)
+            return None
 
     def find(self, keys: Sequence[str]) -> Any:
         from importer.graph import StoredPart
 
-        found = self.journal.lookup(keys)
+        found = self._guard(lambda: self.journal.lookup(keys)) or {}
         for key in keys:
             entry = found.get(key)
             if entry is None or entry.state in (FAILED, NOT_SENT):
@@ -720,7 +737,7 @@ class LedgerGraphState:
         j = self.journal
         now = _now()
         rows = [(j.scope, k, kind, j.run_id, row, None, None, None, None, j.run_id, row, now) for k in keys]
-        j.ledger.write([(_PENDING_SQL, rows)])
+        self._guard(lambda: j.ledger.write([(_PENDING_SQL, rows)]))
 
     def created(self, keys: Sequence[str], kind: str, row: int, ident: int | None, guid: str | None) -> None:
         j = self.journal
@@ -729,7 +746,7 @@ class LedgerGraphState:
             self._settle(keys, kind, row, UNCERTAIN, "created, but the API gave no id")
             return
         rows = [(j.scope, k, kind, ident, guid, j.run_id, row, j.run_id, row, now) for k in keys]
-        j.ledger.write([(_CREATED_SQL, rows)])
+        self._guard(lambda: j.ledger.write([(_CREATED_SQL, rows)]))
 
     def uncertain(self, keys: Sequence[str], kind: str, row: int, error: str) -> None:
         self._settle(keys, kind, row, UNCERTAIN, error)
@@ -738,4 +755,4 @@ class LedgerGraphState:
         self._settle(keys, kind, row, FAILED, error)
 
     def _settle(self, keys: Sequence[str], kind: str, row: int, state: str, error: str) -> None:
-        self.journal.settle_many([(k, kind, row) for k in keys], state, error)
+        self._guard(lambda: self.journal.settle_many([(k, kind, row) for k in keys], state, error))

@@ -34,7 +34,7 @@ import pandas as pd
 
 from importer.client import RealeflowClient
 from importer.endpoint import API_URL_ENV, Endpoint, endpoint_from_env
-from importer.errors import AccountInactiveError, ImporterError, MappingError, UsageError
+from importer.errors import AccountInactiveError, ImporterError, LedgerError, MappingError, UsageError
 from importer.ledger import Journal, Ledger, LedgerGraphState, default_ledger_path
 from importer.load import Chunk, Source, open_source
 from importer.mapping import BoundMapping, Mapping, load_mapping
@@ -43,6 +43,7 @@ from importer.paths import check_paths
 from importer.push import Pusher, PushSettings, RequestLog, start_retrying
 from importer.records import RecordPlan
 from importer.report import ReportWriter, RunSummary, default_report_path, open_report
+from importer.stopping import StopOnSignals
 
 __all__ = [
     "API_KEY_ENV",
@@ -478,6 +479,53 @@ def push_file(
             book.close()
 
 
+async def _check_account(client: RealeflowClient, settings: PushSettings, observer: Observer) -> None:
+    async for attempt in start_retrying(settings, lambda m: observer.notice(f"account check: {m}")):
+        with attempt:
+            status = await client.account_status()
+    if status != "Active":
+        raise AccountInactiveError(
+            f"the Realeflow account status is '{status}', not 'Active': nothing was sent; "
+            "sort the account out in Realeflow first"
+        )
+
+
+async def _send_all(pusher: Pusher, plan: Plan, prepared: _Prepared, run: _Run, observer: Observer) -> None:
+    """Every chunk, sent and reported. Whatever stops the run (a signal, a 401, the ledger failing,
+    the lists unreadable at the start), the chunks left are still read and reported: rows not sent
+    are ``not-sent``, so the report has a line for every row."""
+    try:
+        await pusher.prime(plan.kinds)
+        recovered = await pusher.recover()
+        if recovered:
+            observer.notice(recovered)
+    except ImporterError as exc:
+        pusher.stop(exc)
+    async for check in prepared:
+        _record(run, check.chunk, check.problems, await plan.push(check, pusher), observer)
+
+
+def _close_run(journal: Journal, summary: RunSummary, result: ImportResult | None) -> None:
+    """Record how the run ended. A ledger that fails now becomes the result's error (exit 2), after
+    the report and the summary, never instead of them."""
+    ledger = journal.ledger
+    if result is None:
+        with contextlib.suppress(ImporterError):  # never hide what stopped the run
+            journal.flush_now()
+            ledger.finish_run(journal.run_id, "interrupted", dict(summary.counts), None)
+        return
+    try:
+        journal.flush_now()  # LedgerError if a create could not be recorded
+    except LedgerError as exc:
+        result.fatal = result.fatal or exc
+    state = "stopped" if result.fatal else "finished"
+    note = str(result.fatal) if result.fatal else None
+    try:
+        ledger.finish_run(journal.run_id, state, result.counts, result.exit_code, note)
+    except LedgerError as exc:
+        result.fatal = result.fatal or exc
+
+
 async def _push(
     source: Source,
     plan: Plan,
@@ -497,14 +545,7 @@ async def _push(
         # No single request may outlast the row it is for.
         timeout = min(settings.request_timeout, settings.row_timeout)
         async with RealeflowClient(api_key, endpoint, concurrency=settings.concurrency, timeout=timeout) as client:
-            async for attempt in start_retrying(settings, lambda m: observer.notice(f"account check: {m}")):
-                with attempt:
-                    status = await client.account_status()
-            if status != "Active":
-                raise AccountInactiveError(
-                    f"the Realeflow account status is '{status}', not 'Active': nothing was sent; "
-                    "sort the account out in Realeflow first"
-                )
+            await _check_account(client, settings, observer)
             # The log first: a log file that cannot be opened stops the run before the report is
             # replaced or the ledger records a run.
             log = RequestLog(log_path) if log_path is not None else None
@@ -516,8 +557,6 @@ async def _push(
                 if ledger is not None:
                     scope = endpoint.scope
                     journal = Journal(ledger, scope, ledger.start_run(scope, "push", str(source.path), mapping_name))
-                    if hasattr(plan, "state"):  # the property-with-contacts plan keeps its parts in the ledger too
-                        plan.state = LedgerGraphState(journal)
                 if log is not None and journal is not None:
                     log.run_id = journal.run_id
                 observer.started("push", source)
@@ -528,12 +567,10 @@ async def _push(
                 pusher = Pusher(
                     client, settings, journal=journal, log=log, on_notice=observer.notice, on_row=run.live.row
                 )
-                await pusher.prime(plan.kinds)
-                recovered = await pusher.recover()
-                if recovered:
-                    observer.notice(recovered)
-                async for check in prepared:
-                    _record(run, check.chunk, check.problems, await plan.push(check, pusher), observer)
+                if journal is not None and hasattr(plan, "state"):  # property-with-contacts: parts in the ledger
+                    plan.state = LedgerGraphState(journal, on_failure=pusher.stop)
+                with StopOnSignals(pusher, observer.notice):
+                    await _send_all(pusher, plan, prepared, run, observer)
                 result = _finish(run, observer, pusher.fatal)
             except BaseException:
                 observer.finished()
@@ -544,15 +581,7 @@ async def _push(
                 if log is not None:
                     log.close()
                 if journal is not None:
-                    if result is None:
-                        with contextlib.suppress(ImporterError):  # never hide what stopped the run
-                            journal.flush_now()
-                            ledger.finish_run(journal.run_id, "interrupted", dict(run.summary.counts), None)  # type: ignore[union-attr]
-                    else:
-                        journal.flush_now()  # LedgerError if a create could not be recorded
-                        state = "stopped" if result.fatal else "finished"
-                        note = str(result.fatal) if result.fatal else None
-                        ledger.finish_run(journal.run_id, state, result.counts, result.exit_code, note)  # type: ignore[union-attr]
+                    _close_run(journal, run.summary, result)
             result.run_id = journal.run_id if journal else None
             result.ledger_path = ledger.path if ledger else None
             result.log_path = log_path

@@ -29,9 +29,21 @@ key) and returns one :class:`Outcome` per job; ``Pusher.send`` does one job.
   right after a lost answer is looked for once more, never sent again:
   found, absent (``failed``) or ``uncertain``. Outcomes that may stand for a
   record that exists carry ``maybe_created``.
+- **Created without a usable id.** ``Successful`` with no usable ``Id`` means
+  the record exists: it is recorded ``created`` at once (never sent again),
+  then looked for like a lost answer; not found, the row is ``created`` with
+  its id unknown.
+- **The window.** Per kind, no create starts while the oldest one still
+  without an answer has :func:`create_window` creates sent after it, so a
+  slow create stays among the 25 the list shows (see importer.pacing.Gate).
 - **Ledger.** With a :class:`importer.ledger.Journal`, a job with a ``key`` is
   recorded ``pending`` (with the payload) *before* each request and settled
   after it; :meth:`Pusher.recover` settles what a killed run left pending.
+  A ledger that fails stops the run (``Pusher.fatal``); rows keep their outcomes.
+- **Stopping.** :meth:`Pusher.stop` lets the creates already sent finish;
+  :meth:`Pusher.abandon` gives them up (their rows are ``not-sent`` with a
+  note, left pending for the next run). :mod:`importer.stopping` calls them
+  on SIGINT / SIGTERM.
 - **Sustained failure.** When most recent requests fail, all workers pause
   (5 s, then 10, 20 ... up to 5 min), then one probe request decides whether
   to go on; after ``outage_limit`` seconds of pauses the run stops
@@ -47,7 +59,7 @@ import contextlib
 import json
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,13 +70,24 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 from tenacity.wait import wait_random_exponential
 
 from importer.client import RealeflowClient
-from importer.errors import ApiError, ApiUnavailableError, AuthError, ImporterError, TransientError, UsageError
+from importer.errors import (
+    ApiError,
+    ApiUnavailableError,
+    AuthError,
+    ImporterError,
+    LedgerError,
+    TransientError,
+    UsageError,
+)
+from importer.pacing import Breaker, Gate, RateLimiter, Stopped
+from importer.recent import LIST_SIZE, OUTSIDE_MARGIN, covered, matches, record_int_id
 
 if TYPE_CHECKING:
     from importer.ledger import Entry, Journal
 
 __all__ = [
     "CREATED",
+    "CREATE_WINDOW",
     "FAILED",
     "LIST_SIZE",
     "MAX_CONCURRENCY",
@@ -76,6 +99,7 @@ __all__ = [
     "Pusher",
     "RateLimiter",
     "RequestLog",
+    "create_window",
     "matches",
     "start_retrying",
 ]
@@ -84,12 +108,26 @@ CREATED = "created"
 FAILED = "failed"
 NOT_SENT = "not-sent"
 SKIPPED = "skipped"
-#: What the list endpoints show: the 25 most recent records of a kind.
-LIST_SIZE = 25
-#: Records someone else may create while we are not looking (kept free in the 25).
-OUTSIDE_MARGIN = 3
 #: Rows in flight at once, at most: after a crash every one of them must still be among the 25.
 MAX_CONCURRENCY = 20
+#: Creates of a kind that may be sent after the oldest one still without an answer, at most (see importer.pacing.Gate).
+CREATE_WINDOW = LIST_SIZE - OUTSIDE_MARGIN - 2
+
+
+def create_window(concurrency: int) -> int:
+    """The window for a run at ``concurrency``: creates sent after the oldest unanswered one.
+
+    A record sinks out of the 25 the list shows once 25 others are newer: the creates sent after
+    it, and those in flight beside it when it was sent (up to ``concurrency - 1``) that reached the
+    server after it. ``LIST_SIZE - concurrency`` keeps the two within 24, so up to ``-c 12`` a
+    record whose answer is late always stays findable. The window is never below ``concurrency``
+    (there it would hold back a normal run, whose oldest create sees up to ``concurrency - 1`` sent
+    after it before its answer), so above ``-c 12`` it holds as long as fewer than
+    ``25 - concurrency`` of those in flight beside a record overtake it on the way to the server.
+    """
+    return min(CREATE_WINDOW, max(concurrency, LIST_SIZE - concurrency))
+
+
 _CLAIMED_MEMORY = 4096  # recent ids given to rows; older ones are below every mark anyway
 
 
@@ -153,28 +191,8 @@ class Outcome:
     maybe_created: bool = False  # a create's answer was lost and the record was not found: it may exist
 
 
-class _Stopped(Exception):
-    """The run is stopping (401, outage): the row is not sent."""
-
-
 class _RowFailed(Exception):
     """A non-retryable refusal of one row (4xx other than 401/429)."""
-
-
-class RateLimiter:
-    """Spaces requests at most ``rate`` per second (shared by all workers)."""
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        # No lock needed: the event loop is single-threaded and this reserves a slot before awaiting.
-        now = time.monotonic()
-        delay = self._next - now
-        self._next = max(now, self._next) + self.interval
-        if delay > 0:
-            await asyncio.sleep(delay)
 
 
 class RequestLog:
@@ -196,161 +214,17 @@ class RequestLog:
         self._fh.close()
 
 
-async def _wait_event(event: asyncio.Event, stop: asyncio.Event, timeout: float | None = None) -> bool:
-    """Wait for ``event`` (True), ``stop`` or the timeout (False)."""
-    if event.is_set():
-        return True
-    waits = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(stop.wait())]
-    try:
-        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for w in waits:
-            w.cancel()
-    return event.is_set()
-
-
-class _Gate:
-    """Creates run side by side; while a lost answer is being looked for, no new create starts."""
-
-    def __init__(self) -> None:
-        self.inflight = 0
-        self.holds = 0
-        self._open = asyncio.Event()
-        self._open.set()
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    async def enter(self, stop: asyncio.Event) -> None:
-        while self.holds:
-            await _wait_event(self._open, stop)
-            if stop.is_set():
-                raise _Stopped
-        self.inflight += 1
-        self._idle.clear()
-
-    def leave(self) -> None:
-        self.inflight -= 1
-        if self.inflight == 0:
-            self._idle.set()
-
-    def hold(self) -> None:
-        self.holds += 1
-        self._open.clear()
-
-    def release(self) -> None:
-        self.holds -= 1
-        if self.holds == 0:
-            self._open.set()
-
-    async def drain(self, stop: asyncio.Event) -> None:
-        """Until the creates in flight have answered (and been recorded)."""
-        await _wait_event(self._idle, stop)
-        if stop.is_set():
-            raise _Stopped
-
-
-class _Breaker:
-    """Pauses every worker while most recent requests fail; one probe request decides when to go on."""
-
-    def __init__(self, settings: PushSettings, notice: Callable[[str], None]) -> None:
-        self.s = settings
-        self.notice = notice
-        self.results: deque[bool] = deque(maxlen=settings.failure_window)  # True: failed
-        self.generation = 0
-        self.level = 0
-        self.state = "closed"  # closed | open | probing
-        self.paused_total = 0.0
-        self.outage_started: float | None = None
-        self.gave_up: str | None = None
-        self._resume = asyncio.Event()
-        self._resume.set()
-        self._probe_free = True
-        self.pauses = 0
-
-    async def admit(self, stop: asyncio.Event) -> tuple[int, bool]:
-        """Wait while paused; returns (generation, is_probe)."""
-        while True:
-            if stop.is_set():
-                raise _Stopped
-            if self.state == "closed":
-                return self.generation, False
-            if self.state == "probing" and self._probe_free:
-                self._probe_free = False
-                self._resume.clear()  # the others wait for the probe's answer
-                return self.generation, True
-            await _wait_event(self._resume, stop, timeout=1.0)
-            await asyncio.sleep(0)  # never spin without letting the loop run
-
-    def record(self, failed: bool, token: tuple[int, bool]) -> None:
-        generation, probe = token
-        if probe:
-            self._probe_free = True
-            if failed:
-                self._trip()
-            else:
-                self._close()
-            return
-        if generation != self.generation or self.state != "closed":
-            return  # an answer to a request sent before the pause
-        self.results.append(failed)
-        n = len(self.results)
-        if failed and n >= max(5, self.s.failure_window // 2) and sum(self.results) >= self.s.failure_share * n:
-            self._trip(f"{sum(self.results)} of the last {n} requests failed")
-
-    def abandon(self, token: tuple[int, bool]) -> None:
-        if token[1]:
-            self._probe_free = True
-            self._resume.set()
-
-    def _trip(self, why: str = "the probe request failed too") -> None:
-        now = time.monotonic()
-        if self.outage_started is None:
-            self.outage_started = now
-        pause = min(self.s.pause_base * 2**self.level, self.s.pause_max)
-        if self.paused_total + pause > self.s.outage_limit:
-            self.gave_up = (
-                f"the API kept failing for {now - self.outage_started:.0f} s ({why}); the run stopped: "
-                "rows not sent are 'not-sent' and a re-run sends them"
-            )
-            self.state = "closed"
-            self._resume.set()
-            return
-        self.level += 1
-        self.pauses += 1
-        self.generation += 1
-        self.results.clear()
-        self.paused_total += pause
-        self.state = "open"
-        self._resume.clear()
-        self.notice(f"{why}: pausing all requests for {pause:g} s, then trying one (pause {self.level})")
-        asyncio.get_running_loop().call_later(pause, self._half_open, self.generation)
-
-    def _half_open(self, generation: int) -> None:
-        if generation == self.generation and self.state == "open":
-            self.state = "probing"
-            self._probe_free = True
-            self._resume.set()
-
-    def _close(self) -> None:
-        if self.state != "closed":
-            self.notice("the API answers again: resuming")
-        self.state = "closed"
-        self.level = 0
-        self.outage_started = None
-        self.results.clear()
-        self._resume.set()
-
-
 @dataclass
 class _Sent:
-    """A create whose answer was lost: what is needed to look for it."""
+    """A create whose answer was lost, or said "created" without a usable id: what is needed to look for it."""
 
     seq: int
     inflight: int
     mark: int | None
-    error: TransientError
-    timed_out: bool
+    why: str  # what happened, for the row's error
+    timed_out: bool  # the server may still be working on it: look again over settle_seconds
     at: float  # time.monotonic() when the answer was lost
+    created: bool = False  # the API said it created the record: it is never sent again
 
 
 @dataclass
@@ -361,6 +235,7 @@ class _Row:
     attempts: int = 0
     sent: _Sent | None = None
     holding: bool = False
+    on_wire: bool = False  # its create request is out, the answer not yet in
 
 
 @dataclass
@@ -400,12 +275,14 @@ class Pusher:
         self.stats = PushStats()
         self._stop = asyncio.Event()
         self._limiter = RateLimiter(settings.max_rate) if settings.max_rate else None
-        self._gate = _Gate()
-        self._breaker = _Breaker(settings, self.on_notice)
+        self._gate = Gate(create_window(settings.concurrency))
+        self._breaker = Breaker(settings, self.on_notice)
         self._marks: dict[str, int] = {}  # highest id known per kind
         self._claimed: set[tuple[str, int]] = set()
         self._claimed_order: deque[tuple[str, int]] = deque()
         self._seq = 0  # creates started, all kinds
+        self._wire: set[int] = set()  # id() of the jobs whose create request is out right now
+        self._abandon = asyncio.Event()  # set by abandon(): creates in flight are given up at once
 
     # -- run-level --------------------------------------------------------------------------------
 
@@ -422,10 +299,42 @@ class Pusher:
             self._stop.set()
 
     def stop(self, error: ImporterError) -> None:
-        """Stop every worker at once; rows not created become not-sent."""
+        """Stop every worker at once; rows not created become not-sent.
+
+        Creates already sent are waited for (their answers are recorded), unless
+        :meth:`abandon` is called too.
+        """
         if self._fatal is None:
             self._fatal = error
         self._stop.set()
+
+    def abandon(self) -> None:
+        """After :meth:`stop`: give up the creates still waiting for an answer, now.
+
+        Their rows are ``not-sent`` with a note and stay ``pending`` in the ledger,
+        so the next run looks for them in the list before sending anything.
+        """
+        if self._stop.is_set():
+            self._abandon.set()
+
+    @property
+    def window_waits(self) -> int:
+        """Creates that waited because the oldest one without an answer had CREATE_WINDOW sent after it."""
+        return self._gate.window_waits
+
+    def keep(self, write: Callable[[], None]) -> None:
+        """A ledger write outside a request; if the ledger fails, the run stops (rows keep their outcomes)."""
+        try:
+            write()
+        except LedgerError as exc:
+            self.stop(exc)
+
+    async def _keep(self, write: Awaitable[None]) -> None:
+        """A ledger write after a request's answer: the row keeps its outcome, a failing ledger stops the run."""
+        try:
+            await write
+        except LedgerError as exc:
+            self.stop(exc)
 
     def report_row(self, status: str) -> None:
         """Live progress: one row got its final status (plans that call ``send`` directly call this)."""
@@ -434,14 +343,18 @@ class Pusher:
 
     async def prime(self, kinds: set[str]) -> None:
         """Learn the newest existing id of each kind, so lost answers can be looked for from the start."""
-        for kind in sorted(kinds):
-            for r in await self._recent_retrying(kind):
-                self._see(kind, _record_int_id(kind, r), claim=False)
+        try:
+            for kind in sorted(kinds):
+                for r in await self._recent_retrying(kind):
+                    self._see(kind, record_int_id(kind, r), claim=False)
+        except Stopped:
+            return
 
     async def recover(self) -> str | None:
         """Settle what a killed run left ``pending``: found in the list, proven absent, or uncertain.
 
         Runs before any create of this run. Returns a notice for the person, or None.
+        A stop meanwhile leaves the rest pending (the next run settles it).
         """
         if self.journal is None:
             return None
@@ -449,78 +362,113 @@ class Pusher:
         entries = j.ledger.pending(j.scope)
         if not entries:
             return None
-        found = absent = unsure = 0
+        counts = {"found": 0, "absent": 0, "unsure": 0}
         by_kind: dict[str, list[Entry]] = {}
         for e in entries:
             by_kind.setdefault(e.kind, []).append(e)
-        for kind, items in by_kind.items():
-            records = await self._recent_retrying(kind)
-            ids = [i for r in records if (i := _record_int_id(kind, r)) is not None]
-            taken = j.ledger.known_ids(j.scope, kind, ids)
-            unmatched: list[Entry] = []
-            for e in items:  # first every entry that can be found, so what is left over is someone else's
-                assert e.payload is not None
-                hit = self._match(kind, e.payload, records, e.mark, taken)
-                if hit is None:
-                    unmatched.append(e)
-                    continue
-                taken.add(hit[0])
-                self._see(kind, hit[0])
-                j.recovered(e, hit[0], hit[1])
-                found += 1
-            for e in unmatched:
-                run = j.run(e.run_id) if e.run_id is not None else None
-                newer = (run.max_seq - e.seq) if run is not None and e.seq is not None else LIST_SIZE
-                foreign = any(i not in taken and (e.mark is None or i > e.mark) for i in ids)
-                if _covered(records, e.mark, e.inflight, newer, foreign):
-                    j.settle_many([(e.key, kind, e.row or 0)], NOT_SENT, "in flight when its run stopped; not created")
-                    absent += 1
-                else:
-                    j.settle_many(
-                        [(e.key, kind, e.row or 0)],
-                        "uncertain",
-                        f"in flight when run {e.run_id} stopped and no longer among the {LIST_SIZE} most recent "
-                        f"{kind}s: it may or may not have been created; check Realeflow, then re-run with "
-                        "--retry-failed to send it",
-                    )
-                    unsure += 1
-        self.stats.recovered = found
+        try:
+            for kind, items in by_kind.items():
+                self._recover_kind(kind, items, await self._recent_retrying(kind), counts)
+        except Stopped:
+            pass
+        self.stats.recovered = counts["found"]
         runs = sorted({e.run_id for e in entries if e.run_id is not None})
         return (
-            f"run {', '.join(map(str, runs))} stopped with {len(entries)} create(s) in flight: {found} found in "
-            f"Realeflow and recorded, {absent} not created (will be sent), {unsure} uncertain (reported failed)"
+            f"run {', '.join(map(str, runs))} stopped with {len(entries)} create(s) in flight: {counts['found']} "
+            f"found in Realeflow and recorded, {counts['absent']} not created (will be sent), {counts['unsure']} "
+            "uncertain (reported failed)"
         )
 
+    def _recover_kind(
+        self, kind: str, items: list[Entry], records: list[dict[str, Any]], counts: dict[str, int]
+    ) -> None:
+        j = self.journal
+        assert j is not None
+        ids = [i for r in records if (i := record_int_id(kind, r)) is not None]
+        taken = j.ledger.known_ids(j.scope, kind, ids)
+        unmatched: list[Entry] = []
+        for e in items:  # first every entry that can be found, so what is left over is someone else's
+            assert e.payload is not None
+            hit = self._match(kind, e.payload, records, e.mark, taken)
+            if hit is None:
+                unmatched.append(e)
+                continue
+            taken.add(hit[0])
+            self._see(kind, hit[0])
+            j.recovered(e, hit[0], hit[1])
+            counts["found"] += 1
+        for e in unmatched:
+            run = j.run(e.run_id) if e.run_id is not None else None
+            newer = (run.max_seq - e.seq) if run is not None and e.seq is not None else LIST_SIZE
+            foreign = any(i not in taken and (e.mark is None or i > e.mark) for i in ids)
+            if covered(records, e.mark, e.inflight, newer, foreign):
+                j.settle_many([(e.key, kind, e.row or 0)], NOT_SENT, "in flight when its run stopped; not created")
+                counts["absent"] += 1
+            else:
+                j.settle_many(
+                    [(e.key, kind, e.row or 0)],
+                    "uncertain",
+                    f"in flight when run {e.run_id} stopped and no longer among the {LIST_SIZE} most recent "
+                    f"{kind}s: it may or may not have been created; check Realeflow, then re-run with "
+                    "--retry-failed to send it",
+                )
+                counts["unsure"] += 1
+
     async def run(self, jobs: list[Job]) -> list[Outcome]:
-        """Send one chunk's jobs with ``concurrency`` workers; one outcome per job, in job order."""
+        """Send one chunk's jobs with ``concurrency`` workers; one outcome per job, in job order.
+
+        After a stop, every job gets an outcome all the same: not-sent, or (a create given up
+        by :meth:`abandon` while on its way) not-sent with a note, left pending in the ledger.
+        """
         outcomes: dict[int, Outcome] = {}
+        rows: dict[int, _Row] = {}
         queue: deque[Job] = deque(jobs)
 
         async def worker() -> None:
             while queue and not self._stop.is_set():
                 job = queue.popleft()
-                outcome = await self.send(job)
+                row = rows[id(job)] = self._row(job)
+                outcome = await self._send(row)
                 outcomes[id(job)] = outcome
                 self._finished(outcome)
 
         workers = [asyncio.create_task(worker()) for _ in range(min(self.settings.concurrency, max(1, len(jobs))))]
-        try:
-            await asyncio.gather(*workers)
-        finally:
+        if self._abandon.is_set():
             for w in workers:
                 w.cancel()
+        cancel = [asyncio.ensure_future(self._abandon.wait())]
+        cancel[0].add_done_callback(lambda _: [w.cancel() for w in workers])
+        try:
+            done = await asyncio.gather(*workers, return_exceptions=True)
+        finally:
+            cancel[0].cancel()
+            for w in workers:
+                w.cancel()
+        for failure in done:
+            if isinstance(failure, Exception):
+                raise failure
+        return self._settle_rest(jobs, outcomes, rows)
+
+    def _settle_rest(self, jobs: list[Job], outcomes: dict[int, Outcome], rows: dict[int, _Row]) -> list[Outcome]:
+        """Every job's outcome, in job order: the ones the workers did not finish are not-sent."""
         result = []
         never: list[tuple[str, str, int]] = []
         for job in jobs:
             outcome = outcomes.get(id(job))
             if outcome is None:
-                outcome = Outcome(job.row, NOT_SENT, error=self._not_sent_reason())
+                row = rows.get(id(job))
+                if row is not None and (row.on_wire or row.sent is not None):
+                    outcome = self._not_sent(row, on_wire=row.on_wire)  # its ledger line stays as it is
+                else:
+                    outcome = Outcome(job.row, NOT_SENT, error=self._not_sent_reason())
+                    if job.key is not None:
+                        never.append((job.key, job.kind, job.row))
                 self._finished(outcome)
-                if job.key is not None:
-                    never.append((job.key, job.kind, job.row))
             result.append(outcome)
-        if never and self.journal is not None:
-            self.journal.settle_many(never, NOT_SENT, self._not_sent_reason())
+        journal = self.journal
+        if never and journal is not None:
+            self.keep(journal.flush_now)  # a pending line still queued must not land after its not-sent
+            self.keep(lambda: journal.settle_many(never, NOT_SENT, self._not_sent_reason()))
         return result
 
     def _finished(self, outcome: Outcome) -> None:
@@ -536,8 +484,14 @@ class Pusher:
 
     async def send(self, job: Job) -> Outcome:
         """Create one record with retries and lost-answer reconciliation; never raises for the row."""
+        return await self._send(self._row(job))
+
+    def _row(self, job: Job) -> _Row:
+        return _Row(job, time.monotonic(), self._breaker.paused_total)
+
+    async def _send(self, row: _Row) -> Outcome:
         s = self.settings
-        row = _Row(job, time.monotonic(), self._breaker.paused_total)
+        job = row.job
         outcome: Outcome | None = None
         retrying = AsyncRetrying(
             stop=stop_after_attempt(s.max_attempts) | self._stop_rule(row),
@@ -550,13 +504,15 @@ class Pusher:
             async for attempt in retrying:
                 with attempt:
                     outcome = await self._try(job, row)
-        except (_Stopped, AuthError) as exc:
+        except (Stopped, AuthError) as exc:
             if isinstance(exc, AuthError):
                 self.stop(exc)
             return self._not_sent(row)
         except _RowFailed as exc:
             return self._outcome(row, FAILED, error=str(exc))
         except TransientError as exc:
+            if row.sent is not None and row.sent.created:
+                return await self._last_look(row)  # it exists: looked for, never sent again
             if self._stop.is_set():
                 return self._not_sent(row)
             if row.sent is not None:
@@ -572,13 +528,26 @@ class Pusher:
     def _outcome(self, row: _Row, status: str, **kw: Any) -> Outcome:
         return Outcome(row.job.row, status, attempts=row.attempts, latency=time.monotonic() - row.started, **kw)
 
-    def _not_sent(self, row: _Row) -> Outcome:
-        """The run stopped before this row was done; if a create's answer was lost, it may exist."""
-        if row.sent is None:
+    def _not_sent(self, row: _Row, *, on_wire: bool = False) -> Outcome:
+        """The run stopped before this row was done; if a create's answer is missing, it may exist."""
+        if row.sent is not None and row.sent.created:
+            return self._created_unknown(row)
+        if row.sent is None and not on_wire:
             return self._outcome(row, NOT_SENT, error=self._not_sent_reason())
         # Its ledger line stays pending: the next run looks for it before sending.
-        note = "its last create's answer was lost; the next run checks whether it went through"
+        what = "was given up when the run stopped" if on_wire else "answer was lost"
+        note = f"its last create {what}; the next run checks whether it went through"
         return self._outcome(row, NOT_SENT, error=self._not_sent_reason(), note=note, maybe_created=True)
+
+    def _created_unknown(self, row: _Row) -> Outcome:
+        """The API said it created the record but gave no usable id, and the list did not show it."""
+        sent = row.sent
+        self._unhold(row)
+        note = (
+            f"created: {sent.why if sent else 'the API gave no usable Id'}, and it is not among the {LIST_SIZE} "
+            f"most recent {row.job.kind}s, so its id is unknown; it is in Realeflow and is not sent again"
+        )
+        return self._outcome(row, CREATED, note=note, maybe_created=True)
 
     async def _last_look(self, row: _Row) -> Outcome:
         """Out of tries just after a lost answer: look for the record once more, never send it again."""
@@ -586,10 +555,10 @@ class Pusher:
         assert sent is not None
         try:
             outcome = await self._resolve(row.job, row, final=True)
-        except _Stopped:
+        except Stopped:
             return self._not_sent(row)
         except (TransientError, ApiError) as exc:
-            return await self._uncertain(row, f"{sent.error}; the list to look for it in could not be read ({exc})")
+            return await self._uncertain(row, f"{sent.why}; the list to look for it in could not be read ({exc})")
         assert outcome is not None
         return outcome
 
@@ -624,93 +593,137 @@ class Pusher:
 
     async def _try(self, job: Job, row: _Row) -> Outcome:
         if self._stop.is_set() or self._fatal is not None:
-            raise _Stopped
+            raise Stopped
         if row.sent is not None:
             outcome = await self._resolve(job, row)
             if outcome is not None:
                 return outcome
-        return await self._create(job, row)
+        outcome = await self._create(job, row)
+        if outcome is None:  # created without a usable id: found in the list, or created with it unknown
+            outcome = await self._resolve(job, row, final=True)
+            assert outcome is not None
+        return outcome
 
-    async def _create(self, job: Job, row: _Row) -> Outcome:
+    async def _create(self, job: Job, row: _Row) -> Outcome | None:
+        """One create request; None when the API created it but gave no usable id (``row.sent`` says so)."""
         token = await self._breaker.admit(self._stop)
         recorded = False
+        kind, key, journal = job.kind, job.key, self.journal if job.key is not None else None
         try:
-            await self._gate.enter(self._stop)
+            number = await self._gate.enter(kind, self._stop)
         except BaseException:
             self._breaker.abandon(token)
             raise
         try:
             if self._limiter is not None:
                 await self._limiter.wait()
-            kind, key, journal = job.kind, job.key, self.journal if job.key is not None else None
             seq, self._seq = self._seq, self._seq + 1
             inflight = self._gate.inflight - 1
             mark = self._marks.get(kind)
             if journal is not None:
                 assert key is not None
-                await journal.pending(key, kind, job.row, seq, inflight, mark, job.payload)
+                try:
+                    await journal.pending(key, kind, job.row, seq, inflight, mark, job.payload)
+                except LedgerError as exc:  # not recorded, so not sent
+                    self.stop(exc)
+                    raise Stopped from exc
                 if self._stop.is_set():
-                    await journal.settled(key, kind, job.row, NOT_SENT, self._not_sent_reason())
-                    raise _Stopped
+                    await self._keep(journal.settled(key, kind, job.row, NOT_SENT, self._not_sent_reason()))
+                    raise Stopped
             row.attempts += 1
             self.stats.requests += 1
             started = time.monotonic()
+            row.on_wire = True
             try:
                 answer = await self.client.create(kind, job.payload)
-            except TransientError as exc:
-                self._breaker.record(True, token)
-                recorded = True
-                self._log(row, "lost" if exc.ambiguous else "error", started, http=exc.status_code, error=str(exc))
-                if exc.ambiguous:
-                    row.sent = _Sent(seq, inflight, mark, exc, _timed_out(exc), time.monotonic())
-                    if not row.holding:
-                        row.holding = True
-                        self._gate.hold()
-                elif journal is not None:
-                    await journal.settled(key, kind, job.row, FAILED, str(exc))  # type: ignore[arg-type]
-                if self._breaker.gave_up:
-                    self.stop(ApiUnavailableError(self._breaker.gave_up))
-                raise
-            except AuthError as exc:
-                self._log(row, "unauthorized", started, http=401, error=str(exc))
-                if journal is not None:
-                    await journal.settled(key, kind, job.row, NOT_SENT, str(exc))  # type: ignore[arg-type]
-                raise
-            except ApiUnavailableError as exc:  # the API cannot be used at all (bad URL, protocol)
-                self._log(row, "unavailable", started, error=str(exc))
-                if journal is not None:
-                    await journal.settled(key, kind, job.row, NOT_SENT, str(exc))  # type: ignore[arg-type]
-                self.stop(exc)
-                raise _Stopped from exc
-            except ApiError as exc:  # any other 4xx: this request is refused as such
-                self._breaker.record(False, token)
-                recorded = True
-                self._log(row, "refused", started, http=exc.status_code, error=str(exc))
-                if journal is not None:
-                    await journal.settled(key, kind, job.row, FAILED, str(exc))  # type: ignore[arg-type]
-                raise _RowFailed(f"refused by the API: {exc}") from exc
+            except ApiError as exc:
+                row.on_wire = False
+                recorded = self._breaker_heard(exc, token)
+                failure = await self._failed(row, exc, started, _Sent(seq, inflight, mark, str(exc), False, 0))
+                if failure is exc:
+                    raise
+                raise failure from exc
+            row.on_wire = False
             self._breaker.record(False, token)
             recorded = True
-            if answer.successful and answer.id is not None:
-                self._see(kind, answer.id)
+            if not answer.successful:
+                error = f"rejected by the API: {answer.error}"
                 if journal is not None:
-                    await journal.created(key, kind, job.row, answer.id)  # type: ignore[arg-type]
-                self._log(row, CREATED, started, http=200, id=answer.id)
-                return self._outcome(row, CREATED, id=answer.id)
-            error = f"rejected by the API: {answer.error}"
+                    await self._keep(journal.settled(key, kind, job.row, FAILED, error))  # type: ignore[arg-type]
+                self._log(row, "rejected", started, http=200, error=answer.error)
+                return self._outcome(row, FAILED, error=error)
+            if answer.id is None:
+                why = "the API said it created the record but its answer had no usable Id"
+                self._log(row, "created-no-id", started, http=200)
+                if journal is not None:  # it exists: committed now, so that no later run sends it again
+                    await self._keep(journal.created(key, kind, job.row, None))  # type: ignore[arg-type]
+                    self.keep(journal.flush_now)
+                row.sent = _Sent(seq, inflight, mark, why, False, time.monotonic(), created=True)
+                self._hold(row)
+                return None
+            self._see(kind, answer.id)
             if journal is not None:
-                await journal.settled(key, kind, job.row, FAILED, error)  # type: ignore[arg-type]
-            self._log(row, "rejected", started, http=200, error=answer.error)
-            return self._outcome(row, FAILED, error=error)
+                await self._keep(journal.created(key, kind, job.row, answer.id))  # type: ignore[arg-type]
+            self._log(row, CREATED, started, http=200, id=answer.id)
+            return self._outcome(row, CREATED, id=answer.id)
         finally:
-            self._gate.leave()
+            self._gate.leave(kind, number)
             if not recorded:
                 self._breaker.abandon(token)
+
+    def _breaker_heard(self, exc: ApiError, token: tuple[int, bool]) -> bool:
+        """Tell the breaker of a failed create; a 401 or an unusable API is not the API failing."""
+        if isinstance(exc, AuthError | ApiUnavailableError):
+            return False
+        self._breaker.record(isinstance(exc, TransientError), token)
+        return True
+
+    async def _failed(self, row: _Row, exc: ApiError, started: float, sent: _Sent) -> BaseException:
+        """Log and record a create that raised; returns what ``_try`` is to raise."""
+        job = row.job
+        key, kind, journal = job.key, job.kind, self.journal if job.key is not None else None
+
+        async def settle(state: str, error: str) -> None:
+            if journal is not None:
+                await self._keep(journal.settled(key, kind, job.row, state, error))  # type: ignore[arg-type]
+
+        if isinstance(exc, TransientError):
+            self._log(row, "lost" if exc.ambiguous else "error", started, http=exc.status_code, error=str(exc))
+            if exc.ambiguous:
+                sent.timed_out, sent.at = _timed_out(exc), time.monotonic()
+                row.sent = sent
+                self._hold(row)
+            else:
+                await settle(FAILED, str(exc))
+            if self._breaker.gave_up:
+                self.stop(ApiUnavailableError(self._breaker.gave_up))
+            return exc
+        if isinstance(exc, AuthError):
+            self._log(row, "unauthorized", started, http=401, error=str(exc))
+            await settle(NOT_SENT, str(exc))
+            return exc
+        if isinstance(exc, ApiUnavailableError):  # the API cannot be used at all (bad URL, protocol)
+            self._log(row, "unavailable", started, error=str(exc))
+            await settle(NOT_SENT, str(exc))
+            self.stop(exc)
+            return Stopped()
+        # any other 4xx: this request is refused as such
+        self._log(row, "refused", started, http=exc.status_code, error=str(exc))
+        await settle(FAILED, str(exc))
+        return _RowFailed(f"refused by the API: {exc}")
+
+    def _hold(self, row: _Row) -> None:
+        """No create starts until this row's record has been looked for."""
+        if not row.holding:
+            row.holding = True
+            self._gate.hold()
 
     async def _resolve(self, job: Job, row: _Row, *, final: bool = False) -> Outcome | None:
         """After a lost answer: the row's outcome if settled (found / uncertain), None to send again.
 
         ``final``: the row has no tries left, so absence makes it ``failed`` instead of sent again.
+        A create the API said it made (``sent.created``) is never sent again: absent, it is
+        created with its id unknown.
         """
         sent = row.sent
         assert sent is not None
@@ -722,26 +735,17 @@ class Pusher:
             self.stats.lookups += 1
             hit = self._match(job.kind, job.payload, records, sent.mark, set())
             if hit is not None:
-                ident, guid = hit
-                self._see(job.kind, ident)
-                if self.journal is not None and job.key is not None:
-                    await self.journal.created(job.key, job.kind, job.row, ident, guid)
-                self._log(row, "found", started, id=ident)
-                self.stats.found += 1
-                self._unhold(row)
-                return self._outcome(
-                    row, CREATED, id=ident, guid=guid, note=f"its answer was lost; found among the recent {job.kind}s"
-                )
+                return await self._found(row, hit, started)
             newer = self._seq - sent.seq - 1
             foreign = any(
-                (i := _record_int_id(job.kind, r)) is not None
+                (i := record_int_id(job.kind, r)) is not None
                 and (sent.mark is None or i > sent.mark)
                 and (job.kind, i) not in self._claimed
                 for r in records
             )
-            if not _covered(records, sent.mark, sent.inflight, newer, foreign):
+            if not covered(records, sent.mark, sent.inflight, newer, foreign):
                 self._log(row, "uncertain", started)
-                return await self._uncertain(row, str(sent.error))
+                return await self._uncertain(row, sent.why)
             # A request that timed out may still be carried out: its absence proves nothing until the
             # server has had settle_seconds more (no create starts meanwhile, so it stays in the list).
             left = sent.at + self.settings.settle_seconds - time.monotonic() if sent.timed_out else 0.0
@@ -750,28 +754,46 @@ class Pusher:
             self._log(row, "not-yet", started)
             await self._pause(min(pause, left))
             if self._stop.is_set():
-                raise _Stopped
+                raise Stopped
             pause *= 2
         self._log(row, "absent", started)
+        if sent.created:
+            return self._created_unknown(row)
         self._unhold(row)
         if not final:
             return None  # provably not created: send again
         error = (
-            f"{sent.error} (gave up after {row.attempts} attempt(s)); it is not among the "
+            f"{sent.why} (gave up after {row.attempts} attempt(s)); it is not among the "
             f"{LIST_SIZE} most recent {job.kind}s, so it was not created"
         )
         if self.journal is not None and job.key is not None:
-            await self.journal.settled(job.key, job.kind, job.row, FAILED, error)
+            await self._keep(self.journal.settled(job.key, job.kind, job.row, FAILED, error))
         return self._outcome(row, FAILED, error=error)
+
+    async def _found(self, row: _Row, hit: tuple[int, str | None], started: float) -> Outcome:
+        job = row.job
+        sent = row.sent
+        assert sent is not None
+        ident, guid = hit
+        self._see(job.kind, ident)
+        if self.journal is not None and job.key is not None:
+            await self._keep(self.journal.created(job.key, job.kind, job.row, ident, guid))
+        self._log(row, "found", started, id=ident)
+        self.stats.found += 1
+        self._unhold(row)
+        what = "its answer had no usable Id" if sent.created else "its answer was lost"
+        return self._outcome(row, CREATED, id=ident, guid=guid, note=f"{what}; found among the recent {job.kind}s")
 
     async def _uncertain(self, row: _Row, reason: str) -> Outcome:
         job = row.job
+        if row.sent is not None and row.sent.created:
+            return self._created_unknown(row)
         error = (
             f"{reason}; the record may have been created but is not among the {LIST_SIZE} most recent "
             f"{job.kind}s: check Realeflow, then re-run with --retry-failed to send it if it is not there"
         )
         if self.journal is not None and job.key is not None:
-            await self.journal.settled(job.key, job.kind, job.row, "uncertain", error)
+            await self._keep(self.journal.settled(job.key, job.kind, job.row, "uncertain", error))
         self._unhold(row)
         return self._outcome(row, FAILED, error=error, maybe_created=True)
 
@@ -789,9 +811,14 @@ class Pusher:
         return await self.client.recent(kind)
 
     async def _recent_retrying(self, kind: str) -> list[dict[str, Any]]:
-        """The list, with the rows' retry rules (for the start of a run, when nothing else is going on)."""
-        async for attempt in start_retrying(self.settings):
+        """The list, with the rows' retry rules (for the start of a run, when nothing else is going on).
+
+        Raises Stopped once the run is stopped (no more tries, no more waits).
+        """
+        async for attempt in start_retrying(self.settings, sleep=self._pause):
             with attempt:
+                if self._stop.is_set():
+                    raise Stopped
                 records = await self._recent(kind)
         return records
 
@@ -811,7 +838,7 @@ class Pusher:
     ) -> tuple[int, str | None] | None:
         """The oldest unclaimed record newer than ``mark`` that holds ``payload``."""
         for r in reversed(records):  # newest first from the API: the oldest match is the earliest send
-            ident = _record_int_id(kind, r)
+            ident = record_int_id(kind, r)
             if ident is None or (mark is not None and ident <= mark):
                 continue
             if ident in taken or (kind, ident) in self._claimed:
@@ -829,11 +856,16 @@ class Pusher:
             )
 
 
-def start_retrying(settings: PushSettings, on_retry: Callable[[str], None] | None = None) -> AsyncRetrying:
+def start_retrying(
+    settings: PushSettings,
+    on_retry: Callable[[str], None] | None = None,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+) -> AsyncRetrying:
     """Retries for the requests that start a run (account check, list priming): the rows' rules.
 
     A 5xx, 429 or timeout at the start of a scheduled run is retried like a row's, not fatal.
-    ``on_retry`` is told, in words, what failed and how long the wait is.
+    ``on_retry`` is told, in words, what failed and how long the wait is; ``sleep`` replaces
+    asyncio.sleep (a stop can cut it short).
     """
 
     def wait(state: RetryCallState) -> float:
@@ -853,93 +885,10 @@ def start_retrying(settings: PushSettings, on_retry: Callable[[str], None] | Non
         retry=retry_if_exception_type(TransientError),
         before_sleep=before_sleep,
         reraise=True,
+        **({"sleep": sleep} if sleep is not None else {}),
     )
 
 
 def _timed_out(exc: TransientError) -> bool:
     """A read timeout or gateway error: the server may still be working on it, so look later."""
     return isinstance(exc.__cause__, httpx.TimeoutException) or exc.status_code in (502, 504)
-
-
-def _covered(records: list[dict[str, Any]], mark: int | None, inflight: int | None, newer: int, foreign: bool) -> bool:
-    """Would the record of a request be in this list if the request had created it?
-
-    ``foreign``: the list shows records newer than ``mark`` that are none of ours, so
-    someone else is creating records too and counting our own creates proves nothing.
-    """
-    if len(records) < LIST_SIZE:
-        return True  # the whole account is listed
-    ids = [i for r in records for k, v in r.items() if k.lower() in ("contactid", "propertyid") and (i := _int(v))]
-    if mark is not None and ids and min(ids) <= mark:
-        return True  # the list reaches back past the newest record known before the request
-    # Fewer of our creates could have come after it than the list holds (with room for others').
-    return not foreign and inflight is not None and inflight + newer + 1 <= LIST_SIZE - OUTSIDE_MARGIN
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
-
-
-def _record_int_id(kind: str, record: dict[str, Any]) -> int | None:
-    key = "contactid" if kind == "contact" else "propertyid"
-    for k, v in record.items():
-        if k.lower() == key:
-            return _int(v)
-    return None
-
-
-def _canon(value: Any) -> str:
-    return " ".join(str(value).split()).casefold() if value is not None else ""
-
-
-def _name_words(value: Any) -> list[str]:
-    """A name's words in order-free form: the reference's list shows "John, Smith" for "John Smith"."""
-    return sorted(_canon(str(value or "").replace(",", " ")).split())
-
-
-def _digits(value: Any) -> str:
-    return "".join(ch for ch in str(value or "") if ch.isdigit())[-10:]
-
-
-_COMPARED = {
-    "contact": ("fullname", "email", "companyname", "address", "city", "state", "zipcode", "source"),
-    "property": ("address", "city", "state", "zipcode", "source"),
-}
-
-
-def matches(kind: str, payload: dict[str, Any], record: dict[str, Any]) -> bool:
-    """Does a list-endpoint record hold what ``payload`` created? Compares every field the list shows.
-
-    Text is compared with white space collapsed and case folded; phones by their
-    last ten digits; tags as sets; custom fields slot by slot.
-    """
-    lower = {k.lower(): v for k, v in record.items()}
-    for f in _COMPARED[kind]:
-        same = f not in payload or _canon(payload[f]) == _canon(lower.get(f))
-        if not same and (f != "fullname" or _name_words(payload[f]) != _name_words(lower.get(f))):
-            return False
-    if kind == "contact" and payload.get("phone"):
-        shown = lower.get("phone") or lower.get("mobilephonedigits")
-        if shown and _digits(shown) != _digits(payload["phone"]):
-            return False
-    tags = lower.get("tags")
-    if (
-        tags
-        and isinstance(tags, list)
-        and payload.get("tags") is not None
-        and {_canon(t) for t in tags} != {_canon(t) for t in payload["tags"]}
-    ):
-        return False
-    custom = lower.get("customfields")
-    if isinstance(custom, list) and custom:
-        mine = list(payload.get("customfields") or [])
-        width = max(len(mine), len(custom))
-        if [_canon(v) for v in mine + [None] * (width - len(mine))] != [
-            _canon(v) for v in custom + [None] * (width - len(custom))
-        ]:
-            return False
-    return True

@@ -148,7 +148,9 @@ class RecordPlan:
             reason = f"not sent: the run stopped before this row ({pusher.fatal})"
             sent = [Outcome(j.row, NOT_SENT, error=reason) for j in send]
             if journal is not None:
-                journal.settle_many([(j.key, j.kind, j.row) for j in send if j.key], NOT_SENT, reason)
+                pusher.keep(
+                    lambda: journal.settle_many([(j.key, j.kind, j.row) for j in send if j.key], NOT_SENT, reason)
+                )
             for o in sent:
                 pusher.report_row(o.status)
         outcomes = decided + sent
@@ -165,7 +167,9 @@ class RecordPlan:
         """Split jobs into outcomes known without a request, jobs to send, and (row, first row) twins."""
         journal = pusher.journal
         settings = pusher.settings
-        entries = journal.lookup(j.key for j in jobs if j.key) if journal is not None else {}
+        entries: dict[str, Entry] = {}
+        if journal is not None:  # unreadable, the run stops: nothing is sent without the ledger's word
+            pusher.keep(lambda: entries.update(journal.lookup(j.key for j in jobs if j.key)))
         first_of: dict[str | None, int] = {}
         decided: list[Outcome] = []
         send: list[Job] = []
@@ -206,7 +210,7 @@ class RecordPlan:
             else:
                 send.append(job)
         if journal is not None:
-            journal.seen(seen)
+            pusher.keep(lambda: journal.seen(seen))
         for outcome in decided:
             pusher.report_row(outcome.status)
         return decided, send, twins
@@ -214,11 +218,12 @@ class RecordPlan:
     @staticmethod
     def _earlier(entry: Entry, journal: Journal) -> str:
         run = journal.run(entry.run_id) if entry.run_id is not None else None
+        ident = entry.id if entry.id is not None else "id unknown: the API gave none"
         if run is None:
-            return f"already created ({entry.id}) by an earlier run; not sent again"
+            return f"already created ({ident}) by an earlier run; not sent again"
         when = run.started.replace("T", " ").rstrip("Z")
         where = f"row {entry.row} of {Path(run.file).name}" if entry.row is not None else Path(run.file).name
-        return f"already created ({entry.id}) by run {run.run_id} on {when} UTC ({where}); not sent again"
+        return f"already created ({ident}) by run {run.run_id} on {when} UTC ({where}); not sent again"
 
     def pushed(self, check: ChunkCheck, outcomes: list[Outcome]) -> pd.DataFrame:
         index = check.chunk.frame.index
@@ -254,6 +259,8 @@ def _twin(row: int, first: Outcome) -> Outcome:
     """The outcome of a row that repeats an earlier row's record: sent once, for the first."""
     if first.status in (CREATED, SKIPPED) and first.id is not None:
         return Outcome(row, SKIPPED, id=first.id, note=f"same record as row {first.row}; sent once")
+    if first.status == CREATED:  # created, its id unknown
+        return Outcome(row, SKIPPED, note=f"same record as row {first.row}; sent once")
     if first.status == NOT_SENT:
         return Outcome(row, NOT_SENT, error=first.error, note=f"same record as row {first.row}")
     if first.status == SKIPPED:

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from importer.client import Answer, RealeflowClient
+from importer.client import Answer, RealeflowClient, parse_id
 from importer.errors import ApiError, AuthError, TransientError
 from importer.sandbox import SandboxServer
 
@@ -93,12 +93,37 @@ def test_requests_use_basic_auth_with_the_key_and_a_blank_password() -> None:
             Answer(False, None, "FullName is required"),
         ),
         ({"Successful": False}, Answer(False, None, "the API did not accept the record")),
-        ({"Successful": True, "Id": None}, Answer(False, None, "no Id in a successful answer")),
+        # Created, with its id unknown (the push looks it up in the list; never sends it again).
+        ({"Successful": True, "Id": None}, Answer(True, None, None)),
+        ({"Successful": True}, Answer(True, None, None)),
+        ({"Successful": True, "Id": "abc"}, Answer(True, None, None)),
+        ({"Successful": True, "Id": True}, Answer(True, None, None)),
+        ({"Successful": True, "Id": 0}, Answer(True, None, None)),
+        ({"Successful": True, "Id": 1234.5}, Answer(True, None, None)),
+        # Integer-valued ids however written, and "true" as text, are what they say.
+        ({"Successful": True, "Id": 500000.0}, Answer(True, 500000, None)),
+        ({"Successful": True, "Id": " 1234 "}, Answer(True, 1234, None)),
+        ({"Successful": "true", "Id": 1234}, Answer(True, 1234, None)),
+        ({"Successful": "True", "Id": "1234.0"}, Answer(True, 1234, None)),
+        ({"Successful": "false", "Id": 1234, "Error": "no"}, Answer(False, None, "no")),
         ([1, 2], Answer(False, None, "unexpected answer: [1, 2]")),
     ],
 )
 def test_create_answers(body: Any, expected: Answer) -> None:
     assert run(answer(200, body), create) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (7, 7), ("8", 8), (9.0, 9), ("10.00", 10), ("+11", 11),
+        (None, None), (True, None), (False, None), (0, None), (-3, None), ("-3", None), (1.5, None),
+        (float("nan"), None), (float("inf"), None), ("abc", None), ("", None), ("١٢", None), ("9" * 40, None),
+        ([1], None),
+    ],
+)  # fmt: skip
+def test_ids_are_read_in_one_place(value: Any, expected: int | None) -> None:
+    assert parse_id(value) == expected
 
 
 @pytest.mark.parametrize("code", [400, 422])

@@ -264,3 +264,20 @@ def test_format_1_scopes_are_merged_keeping_what_each_key_needs(tmp_path: Path) 
         assert all("key-123" not in (e.error or "") for e in found.values())
     stored = b"".join(p.read_bytes() for p in tmp_path.glob("l.sqlite3*") if p.is_file())
     assert b"key-123" not in stored
+
+
+def test_the_graph_plan_view_stops_the_run_instead_of_raising_when_the_ledger_fails(tmp_path: Path) -> None:
+    ledger, j = _journal(tmp_path / "l.sqlite3")
+    stops: list[LedgerError] = []
+    state = LedgerGraphState(j, on_failure=stops.append)
+
+    def broken(statements: object) -> None:
+        raise LedgerError("cannot write to the ledger: database or disk is full")
+
+    ledger.write = broken  # type: ignore[method-assign]
+    state.sending(["property|x"], "property", 2)
+    state.created(["property|x"], "property", 2, 1113000, None)
+    state.failed(["property|y"], "property", 3, "rejected")
+    assert len(stops) == 3 and "disk is full" in str(stops[0])
+    ledger.close()
+    assert state.find(["property|x"]) is None and len(stops) == 4  # unreadable: nothing found, stopped

@@ -389,6 +389,16 @@ def test_matches_compares_what_the_list_shows() -> None:
     assert not matches("contact", {**payload, "customfields": ["1"]}, {**listed, "customFields": ["2"]})
 
 
+def test_the_create_window_keeps_a_late_record_in_the_list_and_never_holds_back_a_normal_run() -> None:
+    from importer.push import CREATE_WINDOW, MAX_CONCURRENCY, create_window
+
+    for c in range(1, MAX_CONCURRENCY + 1):
+        window = create_window(c)
+        assert c <= window <= CREATE_WINDOW  # a normal run's oldest create has up to c - 1 sent after it
+        if c <= 12:  # sent after it, plus all in flight beside it: still within the 25 the list shows
+            assert window + c - 1 <= LIST_SIZE - 1
+
+
 def test_concurrency_is_capped_so_a_crash_can_always_be_settled() -> None:
     with pytest.raises(Exception, match="between 1 and 20"):
         PushSettings(concurrency=21)

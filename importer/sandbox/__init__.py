@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .faults import FAULT_KINDS, Faults
+from .faults import FAULT_KINDS, ODD_ANSWERS, Faults
 from .options import DEFAULT_PORT, KEY_ENV, add_sandbox_arguments, export_lines, faults_from_args, is_loopback
 from .store import FIRST_IDS, SandboxStore
 
@@ -34,6 +34,7 @@ __all__ = [
     "FAULT_KINDS",
     "FIRST_IDS",
     "KEY_ENV",
+    "ODD_ANSWERS",
     "Faults",
     "SandboxServer",
     "SandboxStore",

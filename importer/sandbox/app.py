@@ -21,6 +21,11 @@ Choices where the reference is silent (so clients and tests can rely on them):
   commit: a hang, then the request is processed and committed as usual,
   whether or not the client is still waiting. Latency is added to every
   answer, 401s included.
+* A stall (``stall_create``): that one create is stored at once and its answer
+  held ``stall_seconds`` while later requests are answered as usual.
+* Odd answers (``odd_answer``): a successful contact or property create is
+  stored as usual and answered in one of ``ODD_ANSWERS``' shapes (no Id, a
+  null, text or boolean Id, the Id as text or float, ``Successful`` as text).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import contextlib
 import hmac
 import json
 import logging
+import threading
 from typing import Any
 
 from starlette.applications import Starlette
@@ -40,7 +46,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .faults import ERROR, LOST_ANSWER, RATE_LIMIT, SLOW_COMMIT, TIMEOUT, Faults
+from .faults import ERROR, LOST_ANSWER, RATE_LIMIT, SLOW_COMMIT, STALL, TIMEOUT, Faults, odd_body
 from .rules import Checked, check_record, check_relation, json_type
 from .store import SandboxStore
 
@@ -91,6 +97,9 @@ class SandboxState:
         self.api_key = api_key
         self.stopping = False
         self._stop_event: asyncio.Event | None = None
+        self.posts = 0  # create and relation requests received (what stall_create counts)
+        #: Set when the stalled create has been stored and its answer is being held.
+        self.stalled = threading.Event()
 
     @property
     def api_key(self) -> str:
@@ -241,6 +250,13 @@ def create_app(state: SandboxState) -> ASGIApp:
         if refused:
             return refused
         fault = state.faults.draw()
+        state.posts += 1
+        if state.faults.stall_create == state.posts:
+            log["fault"] = STALL
+            response = process(request, body, kind, log)
+            state.stalled.set()
+            await state.hang(state.faults.stall_seconds)
+            return response
         log["fault"] = fault
         if fault == RATE_LIMIT:
             seconds = int(state.faults.retry_after)
@@ -280,8 +296,11 @@ def create_app(state: SandboxState) -> ASGIApp:
             if relation_id is None:
                 return _json(_answer(0, error))
             return _json(_answer(relation_id, None))
+        odd = state.faults.odd()
+        if odd is not None:
+            created["fault"] = created.get("fault") or f"odd_answer {odd}"
         record_id, _ = state.store.add_record(kind, checked.record, created)
-        return _json(_answer(record_id, None))
+        return _json(odd_body(odd, record_id) if odd is not None else _answer(record_id, None))
 
     async def contact_create(request: Request) -> Response:
         return await create(request, "contact")

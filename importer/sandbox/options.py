@@ -10,7 +10,7 @@ import argparse
 import ipaddress
 from pathlib import Path
 
-from .faults import Faults
+from .faults import ODD_ANSWERS, Faults
 
 __all__ = ["DEFAULT_PORT", "KEY_ENV", "add_sandbox_arguments", "export_lines", "faults_from_args", "is_loopback"]
 
@@ -65,8 +65,14 @@ def _number(text: str, most: float, what: str) -> float:
 
 
 def _count(text: str) -> int:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
     return int(text)
 
 
@@ -101,6 +107,25 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         help="share that hang --hang-seconds, then are stored and answered (even if the client gave up)",
     )
     faults.add_argument(
+        "--odd-answer",
+        choices=list(ODD_ANSWERS),
+        default=None,
+        metavar="MODE",
+        help="answer successful contact/property creates oddly (stored as usual): "
+        + "; ".join(f"{k}: {v}" for k, v in ODD_ANSWERS.items()),
+    )
+    faults.add_argument(
+        "--odd-answer-rate", type=_share, default=1.0, help="share of successful creates answered so (default 1)"
+    )
+    faults.add_argument(
+        "--stall-create",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="store the Nth create/relation request at once but hold its answer --stall-seconds",
+    )
+    faults.add_argument("--stall-seconds", type=_non_negative, default=30.0, help="how long the stall holds (30)")
+    faults.add_argument(
         "--revoke-after", type=_count, default=None, metavar="N", help="answer 401 to everything after N stored creates"
     )
     faults.add_argument("--account-status", default="Active", help="what /api/account/status answers")
@@ -119,6 +144,10 @@ def faults_from_args(args: argparse.Namespace) -> Faults:
         hang_seconds=args.hang_seconds,
         lost_answer_rate=args.lost_answer_rate,
         slow_commit_rate=args.slow_commit_rate,
+        odd_answer=args.odd_answer,
+        odd_answer_rate=args.odd_answer_rate,
+        stall_create=args.stall_create,
+        stall_seconds=args.stall_seconds,
         revoke_after=args.revoke_after,
         account_status=args.account_status,
         seed=args.seed,

@@ -151,6 +151,11 @@ class SandboxServer:
         self._state.api_key = key
 
     @property
+    def stalled(self) -> threading.Event:
+        """Set once the create chosen by ``faults.stall_create`` is stored and its answer held."""
+        return self._state.stalled
+
+    @property
     def faults(self) -> Faults:
         """The live faults: assign fields, or a whole new ``Faults``, while the server runs."""
         return self._state.faults
