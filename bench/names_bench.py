@@ -15,8 +15,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from importer import names
-from importer.transforms import parse_spec
+from importer.mapping import names
+from importer.mapping.transforms import parse_spec
 
 LAST = ["SMITH", "JOHNSON", "VAN DER BERG", "DE LA CRUZ", "MCDONALD", "O'BRIEN", "LOPEZ", "GARCIA", "NGUYEN", "LE"]
 GIVEN = ["JOHN", "MARY", "ANN", "JOSE", "MARIA", "ROBERT", "LINDA", "JAMES", "PATRICIA", "DAVID"]

@@ -26,18 +26,18 @@ _EXPORTS = {
     "push_file": "importer.pipeline",
     "ImportResult": "importer.pipeline",
     "Observer": "importer.pipeline",
-    "PushSettings": "importer.push",
+    "PushSettings": "importer.push.pusher",
     "Ledger": "importer.ledger",
-    "check_mapping": "importer.check",
-    "suggest_mapping": "importer.suggest",
+    "check_mapping": "importer.mapping.check",
+    "suggest_mapping": "importer.mapping.suggest",
     # the stages
-    "open_source": "importer.load",
-    "list_sheets": "importer.load",
-    "load_mapping": "importer.mapping",
-    "Mapping": "importer.mapping",
-    "validate_fields": "importer.validate",
-    "build_payloads": "importer.payload",
-    "RealeflowClient": "importer.client",
+    "open_source": "importer.read.source",
+    "list_sheets": "importer.read.source",
+    "load_mapping": "importer.mapping.model",
+    "Mapping": "importer.mapping.model",
+    "validate_fields": "importer.validate.rules",
+    "build_payloads": "importer.plans.payload",
+    "RealeflowClient": "importer.push.client",
     "open_report": "importer.report",
     "RunSummary": "importer.report",
     "SandboxServer": "importer.sandbox",
@@ -108,8 +108,6 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from importer.check import check_mapping
-    from importer.client import RealeflowClient
     from importer.errors import (
         AccountInactiveError,
         ApiError,
@@ -127,12 +125,14 @@ if TYPE_CHECKING:  # pragma: no cover
         WorkerError,
     )
     from importer.ledger import Ledger
-    from importer.load import list_sheets, open_source
-    from importer.mapping import Mapping, load_mapping
-    from importer.payload import build_payloads
+    from importer.mapping.check import check_mapping
+    from importer.mapping.model import Mapping, load_mapping
+    from importer.mapping.suggest import suggest_mapping
     from importer.pipeline import ImportResult, Observer, push_file, validate_file
-    from importer.push import PushSettings
+    from importer.plans.payload import build_payloads
+    from importer.push.client import RealeflowClient
+    from importer.push.settings import PushSettings
+    from importer.read.source import list_sheets, open_source
     from importer.report import RunSummary, open_report
     from importer.sandbox import SandboxServer
-    from importer.suggest import suggest_mapping
-    from importer.validate import validate_fields
+    from importer.validate.rules import validate_fields

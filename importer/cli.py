@@ -7,7 +7,7 @@ Exit codes (README "Exit codes"):
        could not be reached / kept failing (the report and ledger say what was done)
     3  the API refused the key (401) or the account is not Active
     130, 143  a push stopped by SIGINT / SIGTERM (128 + the signal, the shell's convention); its
-       report still lists every row (importer.stopping)
+       report still lists every row (importer.push.stopping)
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from importer.errors import ImporterError, UsageError, one_line
 
@@ -93,7 +94,7 @@ def _sheet_arg(args: argparse.Namespace) -> str | None:
     """
     if args.sheet is None:
         return None
-    from importer.workbook import CSV_EXTENSIONS
+    from importer.read.workbook import CSV_EXTENSIONS
 
     suffix = Path(args.file).suffix.lower()
     if suffix in CSV_EXTENSIONS:
@@ -104,8 +105,8 @@ def _sheet_arg(args: argparse.Namespace) -> str | None:
 
 
 def _start_reading_workbook(args: argparse.Namespace) -> None:
-    """Start reading a workbook while the heavy modules import (see importer.workbook)."""
-    from importer.workbook import prefetch
+    """Start reading a workbook while the heavy modules import (see importer.read.workbook)."""
+    from importer.read.workbook import prefetch
 
     prefetch(args.file, _sheet_arg(args))
 
@@ -142,7 +143,7 @@ def _print_sheet_note(observer) -> None:
 def cmd_push(args: argparse.Namespace) -> int:
     _start_reading_workbook(args)
     from importer.pipeline import push_file
-    from importer.push import PushSettings
+    from importer.push.settings import PushSettings
     from importer.report import render_summary
 
     observer = _observer(args.quiet)
@@ -222,12 +223,12 @@ def _duration(started: str, finished: str | None) -> str:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from importer.client import RealeflowClient
+    from importer.config import API_KEY_ENV, api_key
     from importer.endpoint import endpoint_from_env
     from importer.errors import AccountInactiveError
-    from importer.pipeline import API_KEY_ENV
+    from importer.push.client import RealeflowClient
 
-    key = os.environ.get(API_KEY_ENV, "").strip()
+    key = api_key()
     if not key:
         raise UsageError(f"no API key: set the environment variable {API_KEY_ENV}")
     endpoint = endpoint_from_env(insecure=args.insecure)
@@ -244,6 +245,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
+    from importer.config import sandbox_key
     from importer.sandbox import faults_from_args, serve
 
     def ready(url: str, api_key: str) -> None:
@@ -255,7 +257,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         serve(
             host=args.host,
             port=args.port,
-            api_key=os.environ.get("REALEFLOW_SANDBOX_KEY") or None,
+            api_key=sandbox_key(),
             db_path=args.db,
             faults=faults_from_args(args),
             on_ready=ready,
@@ -264,7 +266,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_sheets(args: argparse.Namespace) -> int:
-    from importer.load import describe_sheets
+    from importer.read.source import describe_sheets
 
     for i, (name, rows, visibility) in enumerate(describe_sheets(args.file), start=1):
         print(f"{i}\t{name}\t{rows} rows" + ("" if visibility == "visible" else f"\t({visibility})"))
@@ -272,8 +274,8 @@ def cmd_sheets(args: argparse.Namespace) -> int:
 
 
 def cmd_mapping_suggest(args: argparse.Namespace) -> int:
-    from importer.load import open_source
-    from importer.suggest import render_yaml, suggest_mapping
+    from importer.mapping.suggest import render_yaml, suggest_mapping
+    from importer.read.source import open_source
 
     if args.rows < 1:
         raise UsageError("--rows must be at least 1")
@@ -300,7 +302,7 @@ def cmd_mapping_suggest(args: argparse.Namespace) -> int:
 
 
 def cmd_mapping_check(args: argparse.Namespace) -> int:
-    from importer.check import check_mapping
+    from importer.mapping.check import check_mapping
 
     if args.rows < 1:
         raise UsageError("--rows must be at least 1")
@@ -316,7 +318,7 @@ def cmd_mapping_check(args: argparse.Namespace) -> int:
 
 
 def cmd_mapping_presets(args: argparse.Namespace) -> int:
-    from importer.mapping import find_preset, preset_names
+    from importer.mapping.model import find_preset, preset_names
 
     for name in preset_names():
         path = find_preset(name)
@@ -336,45 +338,67 @@ _INSECURE_HELP = (
 )
 
 
-def _quotes_arg(p: argparse.ArgumentParser) -> None:
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help that shows each option's default (where it has a real one) and keeps the examples' layout."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        shown = default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text
+        if shown and (action.option_strings or action.nargs in ("?", "*")):
+            text += " (default: %(default)s)"
+        return text
+
+
+def _examples(*lines: str) -> str:
+    return "example" + ("s" if len(lines) > 1 else "") + ":\n" + "\n".join(f"  {PROG} {ln}" for ln in lines)
+
+
+def _add_source(p: argparse.ArgumentParser) -> None:
+    """FILE and how to read it (a function, not a parent: ``mapping check`` takes MAPPING first)."""
+    p.add_argument("file", metavar="FILE", help=".csv, .tsv, .txt, .xlsx, .xlsm or .xls")
+    p.add_argument("--sheet", help="worksheet by name or 1-based number (default: the first visible one with data)")
+    p.add_argument("--encoding", help="force the text encoding of a CSV (default: detected)")
     p.add_argument(
         "--quotes",
         choices=["standard", "none"],
-        help="how a CSV's double quotes are read: standard (default: a quoted cell may hold commas and "
-        "line breaks) or none (quotes are plain characters, for a file with stray quotes)",
+        help="how a CSV's double quotes are read: standard (a quoted cell may hold commas and line breaks; "
+        "the default) or none (quotes are plain characters, for a file with stray quotes)",
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Bulk-import CSV and Excel spreadsheets into the Realeflow CRM.",
-        epilog="The API key comes from REALEFLOW_API_KEY, the base URL from REALEFLOW_API_URL.",
+def _parents() -> dict[str, argparse.ArgumentParser]:
+    """Option groups shared by several commands, declared once (argparse "parents")."""
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a --debug before the command (the top parser's) is not reset by the command's.
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors")
+
+    run = argparse.ArgumentParser(add_help=False)
+    run.add_argument("--mapping", "-m", required=True, help="a mapping YAML file or a preset name")
+    run.add_argument(
+        "--report",
+        metavar="PATH",
+        help="results report: .csv, .xlsx or .json (default beside FILE: leads.csv -> leads.<command>-report.csv)",
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
-    from importer import __version__
+    run.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress bar (notices such as pauses still go to stderr)"
+    )
 
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    api = argparse.ArgumentParser(add_help=False)
+    api.add_argument("--insecure", action="store_true", help=_INSECURE_HELP)
+    return {"common": common, "run": run, "api": api}
 
-    def input_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("file", metavar="FILE", help=".csv, .tsv, .txt, .xlsx, .xlsm or .xls")
-        p.add_argument("--mapping", "-m", required=True, help="a mapping YAML file or a preset name")
-        p.add_argument("--sheet", help="worksheet by name or 1-based number (default: the first)")
-        p.add_argument("--encoding", help="force the text encoding of a CSV (default: detected)")
-        _quotes_arg(p)
-        p.add_argument(
-            "--report",
-            metavar="PATH",
-            help="results report: .csv, .xlsx or .json (default beside FILE: leads.csv -> leads.<command>-report.csv)",
-        )
-        p.add_argument(
-            "--quiet", "-q", action="store_true", help="no progress bar (notices such as pauses still go to stderr)"
-        )
-        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    p = sub.add_parser("validate", help="dry run: check every row and write the report; sends nothing")
-    input_args(p)
+def _add_validate_push(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
+    common, run, api = parents["common"], parents["run"], parents["api"]
+    p = sub.add_parser(
+        "validate",
+        parents=[common, run],
+        formatter_class=_HelpFormatter,
+        help="dry run: check every row and write the report; sends nothing",
+        epilog=_examples("validate leads.csv --mapping propstream --report leads.check.xlsx"),
+    )
+    _add_source(p)
     p.add_argument(
         "--workers",
         type=int,
@@ -383,11 +407,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("push", help="create every valid row in Realeflow and write the report")
-    input_args(p)
-    p.add_argument("--concurrency", "-c", type=int, default=4, help="requests in flight, 1-20 (default 4)")
+    p = sub.add_parser(
+        "push",
+        parents=[common, run, api],
+        formatter_class=_HelpFormatter,
+        help="create every valid row in Realeflow and write the report",
+        epilog=_examples("push leads.csv --mapping propstream --concurrency 8"),
+    )
+    _add_source(p)
+    p.add_argument("--concurrency", "-c", type=int, default=4, help="requests in flight, 1-20")
     p.add_argument("--max-rate", type=float, metavar="N", help="at most N requests per second")
-    p.add_argument("--max-attempts", type=int, default=6, help="tries per row, the first included (default 6)")
+    p.add_argument("--max-attempts", type=int, default=6, help="tries per row, the first included")
     p.add_argument("--row-timeout", type=float, default=120.0, help="seconds per row, retries included")
     p.add_argument(
         "--ledger",
@@ -399,58 +429,119 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="send rows the ledger says were created already")
     p.add_argument("--retry-failed", action="store_true", help="send only the rows whose last try failed")
     p.add_argument("--log-file", metavar="PATH", help="append one JSON line per request (never the key)")
-    p.add_argument("--insecure", action="store_true", help=_INSECURE_HELP)
     p.set_defaults(func=cmd_push)
 
-    p = sub.add_parser("history", help="list past push runs from the ledger")
+
+def _add_account_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
+    common = parents["common"]
+    p = sub.add_parser(
+        "history",
+        parents=[common],
+        formatter_class=_HelpFormatter,
+        help="list past push runs from the ledger",
+        epilog=_examples("history --limit 5"),
+    )
     p.add_argument("--ledger", metavar="PATH", help="the ledger (default as for push)")
-    p.add_argument("--limit", type=int, default=20, help="newest N runs (default 20)")
+    p.add_argument("--limit", type=int, default=20, help="newest N runs")
     p.add_argument("--json", action="store_true", help="one JSON object per run")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_history)
 
-    p = sub.add_parser("status", help="print the account status")
-    p.add_argument("--insecure", action="store_true", help=_INSECURE_HELP)
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    p = sub.add_parser(
+        "status",
+        parents=[common, parents["api"]],
+        formatter_class=_HelpFormatter,
+        help="print the account status",
+        epilog=_examples("status"),
+    )
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("sheets", help="list a workbook's sheets with their row counts")
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    p = sub.add_parser(
+        "sheets",
+        parents=[common],
+        formatter_class=_HelpFormatter,
+        help="list a workbook's sheets with their row counts",
+        epilog=_examples("sheets owners.xlsx"),
+    )
+    p.add_argument("file", metavar="FILE", help=".xlsx, .xlsm or .xls")
     p.set_defaults(func=cmd_sheets)
 
-    p = sub.add_parser("mapping", help="suggest a mapping for a file, check one, list the presets")
+
+def _add_mapping(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
+    common = parents["common"]
+    p = sub.add_parser(
+        "mapping",
+        parents=[common],
+        formatter_class=_HelpFormatter,
+        help="suggest a mapping for a file, check one, list the presets",
+        epilog=_examples("mapping suggest leads.csv -o leads.yaml", "mapping check leads.yaml leads.csv"),
+    )
     msub = p.add_subparsers(dest="mapping_command", metavar="ACTION", required=True)
-    hidden_debug = {"action": "store_true", "default": argparse.SUPPRESS, "help": argparse.SUPPRESS}
-    m = msub.add_parser("suggest", help="print a commented YAML mapping guessed from the file's header and values")
-    m.add_argument("file", metavar="FILE")
+    m = msub.add_parser(
+        "suggest",
+        parents=[common],
+        formatter_class=_HelpFormatter,
+        help="print a commented YAML mapping guessed from the file's header and values",
+        epilog=_examples("mapping suggest leads.csv --kind property-with-contacts -o leads.yaml"),
+    )
+    _add_source(m)
     m.add_argument("--kind", choices=["contact", "property", "property-with-contacts"], help="default: guessed")
-    m.add_argument("--sheet", help="worksheet by name or 1-based number (default: the first)")
-    m.add_argument("--encoding", help="force the text encoding of a CSV (default: detected)")
-    _quotes_arg(m)
-    m.add_argument("--rows", type=int, default=200, help="rows sampled to read the values (default 200)")
+    m.add_argument("--rows", type=int, default=200, help="rows sampled to read the values")
     m.add_argument("--output", "-o", metavar="PATH", help="write the YAML there instead of printing it")
     m.add_argument("--force", action="store_true", help="overwrite --output if it exists")
-    m.add_argument("--debug", **hidden_debug)
     m.set_defaults(func=cmd_mapping_suggest)
-    m = msub.add_parser("check", help="check a mapping against a file's header and sample rows; sends nothing")
+
+    m = msub.add_parser(
+        "check",
+        parents=[common],
+        formatter_class=_HelpFormatter,
+        help="check a mapping against a file's header and sample rows; sends nothing",
+        epilog=_examples("mapping check propstream MyList.csv"),
+    )
     m.add_argument("mapping", metavar="MAPPING", help="a mapping YAML file or a preset name")
-    m.add_argument("file", metavar="FILE")
-    m.add_argument("--sheet", help="worksheet by name or 1-based number (default: the first)")
-    m.add_argument("--encoding", help="force the text encoding of a CSV (default: detected)")
-    _quotes_arg(m)
-    m.add_argument("--rows", type=int, default=1000, help="rows sampled to check the values (default 1000)")
-    m.add_argument("--debug", **hidden_debug)
+    _add_source(m)
+    m.add_argument("--rows", type=int, default=1000, help="rows sampled to check the values")
     m.set_defaults(func=cmd_mapping_check)
-    m = msub.add_parser("presets", help="list the preset mappings usable as --mapping NAME")
-    m.add_argument("--debug", **hidden_debug)
+
+    m = msub.add_parser(
+        "presets",
+        parents=[common],
+        formatter_class=_HelpFormatter,
+        help="list the preset mappings usable as --mapping NAME",
+        epilog=_examples("mapping presets"),
+    )
     m.set_defaults(func=cmd_mapping_presets)
 
+
+def build_parser() -> argparse.ArgumentParser:
+    from importer import __version__
     from importer.sandbox.options import add_sandbox_arguments
 
-    p = sub.add_parser("sandbox", help="run the local stand-in Realeflow API on 127.0.0.1")
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Bulk-import CSV and Excel spreadsheets into the Realeflow CRM.",
+        epilog="The API key comes from REALEFLOW_API_KEY, the base URL from REALEFLOW_API_URL.\n\n"
+        + _examples(
+            "mapping suggest leads.csv -o leads.yaml",
+            "validate leads.csv --mapping leads.yaml",
+            "push leads.csv --mapping leads.yaml",
+        ),
+        formatter_class=_HelpFormatter,
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parents = _parents()
+    _add_validate_push(sub, parents)
+    _add_account_commands(sub, parents)
+    _add_mapping(sub, parents)
+    p = sub.add_parser(
+        "sandbox",
+        parents=[parents["common"]],
+        formatter_class=_HelpFormatter,
+        help="run the local stand-in Realeflow API on 127.0.0.1",
+        epilog=_examples("sandbox --port 8765 --latency-ms 50 --error-rate 0.05"),
+    )
     add_sandbox_arguments(p)
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_sandbox)
     return parser
 
@@ -508,10 +599,10 @@ def _internal_error(exc: BaseException, debug: bool) -> int:
 def _print_traceback() -> None:
     """The traceback being handled, on stderr, without the key: a chained third-party error quotes
     what the server sent (a header, a body), which may echo the key."""
-    from importer.client import scrub_key
-    from importer.pipeline import API_KEY_ENV
+    from importer.config import api_key
+    from importer.push.client import scrub_key
 
-    print(scrub_key(traceback.format_exc(), os.environ.get(API_KEY_ENV, "").strip()), end="", file=sys.stderr)
+    print(scrub_key(traceback.format_exc(), api_key()), end="", file=sys.stderr)
 
 
 def _stdout_closed() -> bool:

@@ -23,7 +23,6 @@ as 127.0.0.1, old numeric forms of an IPv4 address such as ``127.1`` as the addr
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 import socket
 from dataclasses import dataclass
@@ -31,6 +30,8 @@ from urllib.parse import SplitResult, urlsplit
 
 import idna
 
+from importer import config
+from importer.config import ALLOW_INSECURE_ENV, API_URL_ENV, DEFAULT_BASE_URL
 from importer.errors import UsageError
 
 __all__ = [
@@ -44,9 +45,6 @@ __all__ = [
     "scope_of",
 ]
 
-API_URL_ENV = "REALEFLOW_API_URL"
-ALLOW_INSECURE_ENV = "REALEFLOW_ALLOW_INSECURE"
-DEFAULT_BASE_URL = "https://api.realeflow.com"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LOOPBACK_SCOPE_HOST = "127.0.0.1"
 _TRUE = {"1", "true", "yes", "on"}
@@ -152,7 +150,7 @@ def scope_of(base_url: str) -> str:
 
 def insecure_allowed() -> bool:
     """Whether ``REALEFLOW_ALLOW_INSECURE`` allows ``http://`` to another computer."""
-    return os.environ.get(ALLOW_INSECURE_ENV, "").strip().lower() in _TRUE
+    return config.insecure_allowed()
 
 
 def parse_endpoint(raw: str, *, insecure: bool = False, source: str = API_URL_ENV) -> Endpoint:
@@ -193,4 +191,4 @@ def endpoint_from_env(url: str | Endpoint | None = None, *, insecure: bool = Fal
         return url
     if url:
         return parse_endpoint(str(url), insecure=insecure, source="the API URL")
-    return parse_endpoint(os.environ.get(API_URL_ENV) or DEFAULT_BASE_URL, insecure=insecure)
+    return parse_endpoint(config.api_url(), insecure=insecure)

@@ -50,38 +50,25 @@ import os
 import socket
 import sqlite3
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from importer.config import default_ledger_path
 from importer.endpoint import redact_url, scope_of
 from importer.errors import LedgerError, LedgerLockedError
 
 __all__ = [
-    "CREATED",
-    "FAILED",
-    "LEDGER_ENV",
-    "NOT_SENT",
-    "PENDING",
-    "UNCERTAIN",
     "Entry",
     "Journal",
     "Ledger",
-    "LedgerGraphState",
     "RunRecord",
-    "default_ledger_path",
     "fingerprint",
     "scope_of",
 ]
 
-LEDGER_ENV = "REALEFLOW_LEDGER"
-PENDING = "pending"
-CREATED = "created"
-FAILED = "failed"
-NOT_SENT = "not-sent"
-UNCERTAIN = "uncertain"
 _SCHEMA_VERSION = "2"  # 2: scopes normalised (1: the URL as typed, user info included)
 _LOOKUP_BATCH = 900  # keys per IN (...) query
 
@@ -156,20 +143,6 @@ WHERE {_RANK.format(t="excluded")} > {_RANK.format(t="records")}
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def default_ledger_path() -> Path:
-    """Where the ledger lives unless ``--ledger`` says otherwise (see the module doc)."""
-    env = os.environ.get(LEDGER_ENV, "").strip()
-    if env:
-        return Path(env).expanduser()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    return base / "realeflow-import" / "ledger.sqlite3"
 
 
 def _canon(value: Any) -> Any:
@@ -698,61 +671,15 @@ class Journal:
             if not w.done():
                 w.set_result(None)
 
-
-class LedgerGraphState:
-    """:class:`importer.graph.GraphState` backed by the ledger: the property-with-contacts plan's memory.
-
-    Every method commits at once (the plan calls them around single requests).
-    ``find`` answers with the first of a part's identity keys the ledger knows.
-    ``on_failure`` (the pusher's ``stop``): a ledger that fails stops the run instead of
-    raising through the plan, so every row still gets its outcome; ``find`` then answers
-    None and the stopped run sends nothing more.
-    """
-
-    def __init__(self, journal: Journal, on_failure: Callable[[LedgerError], None] | None = None) -> None:
-        self.journal = journal
-        self.on_failure = on_failure
-
-    def _guard(self, action: Callable[[], Any]) -> Any:
-        if self.on_failure is None:
-            return action()
-        try:
-            return action()
-        except LedgerError as exc:
-            self.on_failure(exc)
-            return None
-
-    def find(self, keys: Sequence[str]) -> Any:
-        from importer.graph import StoredPart
-
-        found = self._guard(lambda: self.journal.lookup(keys)) or {}
-        for key in keys:
-            entry = found.get(key)
-            if entry is None or entry.state in (FAILED, NOT_SENT):
-                continue
-            return StoredPart(entry.kind, entry.state, entry.id, entry.guid, entry.row)
-        return None
-
-    def sending(self, keys: Sequence[str], kind: str, row: int) -> None:
-        j = self.journal
+    def mark_pending(self, keys: Sequence[str], kind: str, row: int) -> None:
+        """Record parts about to be sent (committed at once: a single request follows)."""
         now = _now()
-        rows = [(j.scope, k, kind, j.run_id, row, None, None, None, None, j.run_id, row, now) for k in keys]
-        self._guard(lambda: j.ledger.write([(_PENDING_SQL, rows)]))
+        rows = [(self.scope, k, kind, self.run_id, row, None, None, None, None, self.run_id, row, now) for k in keys]
+        self.ledger.write([(_PENDING_SQL, rows)])
 
-    def created(self, keys: Sequence[str], kind: str, row: int, ident: int | None, guid: str | None) -> None:
-        j = self.journal
+    def mark_created(self, keys: Sequence[str], kind: str, row: int, ident: int, guid: str | None) -> None:
+        """Record created parts with their id and GUID (committed at once)."""
         now = _now()
-        if ident is None:
-            self._settle(keys, kind, row, UNCERTAIN, "created, but the API gave no id")
-            return
-        rows = [(j.scope, k, kind, ident, guid, j.run_id, row, j.run_id, row, now) for k in keys]
-        self._guard(lambda: j.ledger.write([(_CREATED_SQL, rows)]))
+        rows = [(self.scope, k, kind, ident, guid, self.run_id, row, self.run_id, row, now) for k in keys]
+        self.ledger.write([(_CREATED_SQL, rows)])
 
-    def uncertain(self, keys: Sequence[str], kind: str, row: int, error: str) -> None:
-        self._settle(keys, kind, row, UNCERTAIN, error)
-
-    def failed(self, keys: Sequence[str], kind: str, row: int, error: str) -> None:
-        self._settle(keys, kind, row, FAILED, error)
-
-    def _settle(self, keys: Sequence[str], kind: str, row: int, state: str, error: str) -> None:
-        self._guard(lambda: self.journal.settle_many([(k, kind, row) for k in keys], state, error))

@@ -3,7 +3,7 @@
 Checking a chunk (extract, normalise, validate, build the outcome columns) is CPU-bound
 pandas and Python that the GIL serialises (two threads gained 7 % on 1M rows), so
 ``validate_file`` hands the chunks of a big file to worker processes, which read them
-too: a CSV is cut into pieces at record ends (:mod:`importer.csvcut`, a scan of its
+too: a CSV is cut into pieces at record ends (:mod:`importer.read.byteranges`, a scan of its
 bytes) that each worker parses itself, and a workbook's rows come from the sheet the
 workers inherited, parsed before the fork. The main process only cuts, collects and
 writes the report. Results come back in input order and at most one piece per worker
@@ -42,9 +42,9 @@ from typing import Any
 import pandas as pd
 
 from importer.errors import WorkerError
-from importer.load import Chunk, Source
-from importer.reporting.base import ChunkEncoder
-from importer.reporting.summary import RunSummary
+from importer.read.source import Chunk, Source
+from importer.report.base import ChunkEncoder
+from importer.report.summary import RunSummary
 
 __all__ = ["CheckPool", "Checked", "available_cores", "check_chunk", "plan_workers", "sent_rows"]
 
@@ -163,7 +163,7 @@ def _check(chunk: Chunk) -> Checked:
 def _check_slice(piece: Any) -> Checked:
     """Read a piece of the source (a CSV's bytes, rows of the inherited parsed sheet), then check it.
 
-    A piece the main process had to parse itself (see ``importer.csvcut``) arrives as a Chunk.
+    A piece the main process had to parse itself (see ``importer.read.byteranges``) arrives as a Chunk.
     """
     assert _job is not None
     plan, source, encoder, keep_outcomes = _job
@@ -182,7 +182,7 @@ def _context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("fork")
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["importer.records", "importer.graph"])
+        ctx.set_forkserver_preload(["importer.plans.single", "importer.plans.with_contacts"])
         return ctx
     return multiprocessing.get_context("spawn")
 

@@ -140,7 +140,7 @@ def check_paths(
     False: none); ``ledger`` a path, None for the default one, False when the run keeps none
     (the default ledger is still guarded). Raises UsageError or ReportError.
     """
-    from importer.ledger import LEDGER_ENV, default_ledger_path
+    from importer.config import LEDGER_ENV, default_ledger_path, ledger_from_env
     from importer.report import default_report_path
 
     source = Path(input_path)
@@ -154,7 +154,7 @@ def check_paths(
     if log_file is not None:
         files.append(RunFile("the log file (--log-file)", Path(log_file), True))
     default = default_ledger_path()
-    default_what = f"the ledger (${LEDGER_ENV})" if os.environ.get(LEDGER_ENV, "").strip() else "the default ledger"
+    default_what = f"the ledger (${LEDGER_ENV})" if ledger_from_env() else "the default ledger"
     chosen = None
     if ledger is not False:
         chosen = default if ledger in (None, True) else Path(ledger)  # type: ignore[arg-type]

@@ -1,7 +1,7 @@
 """The whole chain, as library calls: ``validate_file`` and ``push_file``.
 
-    load (importer.load) -> extract (importer.mapping) -> validate (importer.validate)
-      -> map (importer.payload) -> push (importer.push) -> report (importer.report)
+    load (importer.read.source) -> extract (importer.mapping.model) -> validate (importer.validate.rules)
+      -> map (importer.plans.payload) -> push (importer.push.pusher) -> report (importer.report)
 
 The file is processed chunk by chunk, so memory stays flat however long the
 file: each chunk is loaded, checked, sent and written to the report, and a
@@ -32,33 +32,35 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from importer.client import RealeflowClient
-from importer.endpoint import API_URL_ENV, Endpoint, endpoint_from_env
+from importer import config
+from importer.config import API_KEY_ENV
+from importer.endpoint import Endpoint, endpoint_from_env
 from importer.errors import AccountInactiveError, ImporterError, LedgerError, MappingError, UsageError
-from importer.ledger import Journal, Ledger, LedgerGraphState, default_ledger_path
-from importer.load import Chunk, Source, open_source
-from importer.mapping import BoundMapping, Mapping, load_mapping
+from importer.ledger import Journal, Ledger
+from importer.mapping.model import BoundMapping, Mapping, load_mapping
+from importer.outcomes import exit_code_for
 from importer.parallel import Checked, CheckPool, plan_workers
 from importer.paths import check_paths
-from importer.push import Pusher, PushSettings, RequestLog, start_retrying
-from importer.records import RecordPlan
+from importer.plans.resume import LedgerGraphState
+from importer.plans.single import RecordPlan
+from importer.push.client import RealeflowClient
+from importer.push.pusher import Pusher, RequestLog
+from importer.push.retry import start_retrying
+from importer.push.settings import PushSettings
+from importer.push.stopping import StopOnSignals
+from importer.read.source import Chunk, Source, open_source
 from importer.report import ReportWriter, RunSummary, default_report_path, open_report
-from importer.stopping import StopOnSignals
 
 __all__ = [
-    "API_KEY_ENV",
-    "API_URL_ENV",
     "ImportResult",
     "Observer",
     "Plan",
-    "default_ledger_path",
     "estimate_rows",
     "make_plan",
     "push_file",
     "validate_file",
 ]
 
-API_KEY_ENV = "REALEFLOW_API_KEY"
 DEFAULT_CHUNK_ROWS = 50_000
 #: A push holds a payload dict, a job and an outcome per row of a chunk: smaller chunks keep its
 #: memory near 230 MiB (50,000 rows: ~480 MiB) and cost one round trip of idle workers per chunk.
@@ -119,8 +121,7 @@ class ImportResult:
         """0 all rows went through; 1 some rows invalid or failed; 3 the API refused us midway."""
         if self.fatal is not None:
             return self.fatal.exit_code
-        good = {"valid", "created", "skipped"}
-        return 0 if all(status in good for status, n in self.counts.items() if n) else 1
+        return exit_code_for(self.counts)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary for orchestrators (Airflow XCom, Prefect, Dagster metadata)."""
@@ -140,8 +141,8 @@ class ImportResult:
 
 
 class Plan(Protocol):
-    """How the rows of a chunk become records: :class:`importer.records.RecordPlan` for one
-    record per row, :class:`importer.graph.GraphPlan` for a property with its contacts."""
+    """How the rows of a chunk become records: :class:`importer.plans.single.RecordPlan` for one
+    record per row, :class:`importer.plans.with_contacts.GraphPlan` for a property with its contacts."""
 
     outcome_columns: list[str]
     kinds: set[str]  # record kinds it creates (to prime lost-answer reconciliation)
@@ -158,7 +159,7 @@ class Plan(Protocol):
 def make_plan(bound: BoundMapping) -> Plan:
     """The plan for a mapping's kind."""
     if bound.mapping.kind == "property-with-contacts":
-        from importer.graph import GraphPlan
+        from importer.plans.with_contacts import GraphPlan
 
         return GraphPlan(bound)
     return RecordPlan(bound)
@@ -388,7 +389,7 @@ def validate_file(
     by :func:`validate_chunk_rows`. ``workers``: processes checking chunks
     (:mod:`importer.parallel`); None for one per core when the file is big
     enough to share, 1 to check in this process. ``quotes``: "none" reads a CSV's
-    quotes as plain characters (see :func:`importer.load.open_source`).
+    quotes as plain characters (see :func:`importer.read.source.open_source`).
     """
     observer = observer or Observer()
     check_paths("validate", path, mapping, report)
@@ -443,7 +444,7 @@ def push_file(
     request. ``settings.force`` / ``settings.retry_failed`` need a ledger.
     Raises LedgerLockedError when another run holds the ledger.
     """
-    api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV, "")
+    api_key = api_key if api_key is not None else config.api_key()
     if not api_key.strip():
         raise UsageError(f"no API key: set the environment variable {API_KEY_ENV} (never pass it on the command line)")
     endpoint = endpoint_from_env(base_url, insecure=insecure)  # a bad URL stops the run before anything opens

@@ -1,4 +1,4 @@
-"""`mapping check` (importer.check) and the `mapping` commands of the CLI."""
+"""`mapping check` (importer.mapping.check) and the `mapping` commands of the CLI."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from importer.check import check_mapping, closest_header
 from importer.cli import main
 from importer.errors import MappingError
+from importer.mapping.check import check_mapping, closest_header
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"

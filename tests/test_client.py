@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from importer.client import Answer, RealeflowClient, parse_id
 from importer.errors import ApiError, AuthError, TransientError
+from importer.push.client import Answer, RealeflowClient, parse_id
 from importer.sandbox import SandboxServer
 
 KEY = "k3y-0123456789abcdef"

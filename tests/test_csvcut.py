@@ -1,4 +1,4 @@
-"""Cutting a CSV into pieces at record ends from its bytes (importer.csvcut), and parsing the pieces apart.
+"""Cutting a CSV into pieces at record ends from its bytes (importer.read.byteranges), and parsing the pieces apart.
 
 The promise: the pieces hold every data record exactly once, in order, each piece
 starting at a record's first byte with that record's number; where bytes alone
@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from importer.csvcut import CsvPiece, cut_csv
-from importer.load import Chunk, open_source
+from importer.read.byteranges import CsvPiece, cut_csv
+from importer.read.source import Chunk, open_source
 
 # Cells with what makes CSV hard: delimiters, quotes, line breaks (LF and CR LF), non-ASCII text.
 FIELD = st.lists(st.sampled_from(["a", "é", " ", ",", '"', "\n", "\r\n", ";", "1"]), max_size=6).map("".join)

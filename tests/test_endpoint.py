@@ -8,9 +8,9 @@ import base64
 import httpx
 import pytest
 
-from importer.client import MAX_TEXT, RealeflowClient, cap_text, clean_text, scrub_key
 from importer.endpoint import parse_endpoint, redact_url, scope_of
 from importer.errors import TransientError, UsageError
+from importer.push.client import MAX_TEXT, RealeflowClient, cap_text, clean_text, scrub_key
 
 KEY = "Sk-9f8E7d6C5b4A3"
 

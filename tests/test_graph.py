@@ -1,4 +1,4 @@
-"""Properties with their owners (kind: property-with-contacts): importer/graph.py end to end.
+"""Properties with their owners (kind: property-with-contacts): importer/plans/with_contacts.py end to end.
 
 Against the sandbox over a real socket: what the server holds afterwards (every property, every
 distinct owner and every relation exactly once, each relation linking the row's own pair), the
@@ -21,14 +21,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from importer.client import Answer
 from importer.errors import MappingError
 from importer.fields import RELATION_FLAGS
-from importer.graph import GraphPlan, GuidResolver, contact_keys, property_keys, relation_payload
-from importer.load import open_source
-from importer.mapping import load_mapping, parse_mapping
+from importer.mapping.model import load_mapping, parse_mapping
 from importer.pipeline import push_file, validate_file
-from importer.push import Job, Pusher, PushSettings
+from importer.plans.with_contacts import GraphPlan, GuidResolver, contact_keys, property_keys, relation_payload
+from importer.push.client import Answer
+from importer.push.pusher import Job, Pusher
+from importer.push.settings import PushSettings
+from importer.read.source import open_source
 from importer.sandbox import Faults, SandboxServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -452,8 +453,9 @@ def test_a_graph_report_loads_back_as_the_input_it_reports(tmp_path: Path) -> No
 
 def run_with_ledger(data: Path, mapping: Path, sb: SandboxServer, ledger_path: Path, key: str) -> pd.DataFrame:
     """What push does, with the plan's memory in the ledger: every chunk's outcomes."""
-    from importer.client import RealeflowClient
-    from importer.ledger import Journal, Ledger, LedgerGraphState, scope_of
+    from importer.ledger import Journal, Ledger, scope_of
+    from importer.plans.resume import LedgerGraphState
+    from importer.push.client import RealeflowClient
 
     async def go() -> pd.DataFrame:
         with Ledger.open(ledger_path) as ledger:
@@ -519,7 +521,7 @@ def test_a_part_whose_answer_was_lost_and_not_found_is_not_sent_again_by_a_rerun
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A create reported "may have been created" is left alone by later runs (--retry-failed resends it)."""
-    from importer.push import Outcome
+    from importer.push.pusher import Outcome
 
     rows = generated_rows(12, seed=6)
     data, mapping, ledger = write_csv(tmp_path / "list.csv", rows), write_mapping(tmp_path), tmp_path / "l.sqlite3"

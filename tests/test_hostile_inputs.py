@@ -227,7 +227,7 @@ def test_specs_chained_through_aliases_past_the_stack_get_one_line(workdir: Path
     mapping = workdir / "chain.yaml"
     mapping.write_text("kind: contact\nfields:\n  fullname: {first: [" + ", ".join(items) + "]}\n", encoding="utf-8")
     code = (
-        "import sys; from importer.cli import main; import importer.check; sys.setrecursionlimit(250); "
+        "import sys; from importer.cli import main; import importer.mapping.check; sys.setrecursionlimit(250); "
         f"sys.exit(main(['mapping', 'check', {str(mapping)!r}, {str(workdir / 'in.csv')!r}]))"
     )
     result = run_bounded([sys.executable, "-c", code], timeout=30, rss_mib=400)

@@ -13,18 +13,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from importer.config import default_ledger_path
 from importer.errors import LedgerError, LedgerLockedError
 from importer.ledger import (
-    CREATED,
-    FAILED,
-    NOT_SENT,
     Journal,
     Ledger,
-    LedgerGraphState,
-    default_ledger_path,
     fingerprint,
     scope_of,
 )
+from importer.outcomes import Status
+from importer.plans.resume import LedgerGraphState
 
 SCOPE = scope_of("http://127.0.0.1:8765/")
 # Latin-1 letters and digits: what US list exports hold (Turkish dotless i has no case round trip).
@@ -105,11 +103,11 @@ def test_states_before_and_after_requests(tmp_path: Path) -> None:
         await j.created(key, "contact", 2, 335001)
         # A later --force re-send that fails must not forget the record that exists.
         await j.pending(key, "contact", 2, 1, 0, 335001, payload)
-        await j.settled(key, "contact", 2, FAILED, "HTTP 500")
+        await j.settled(key, "contact", 2, Status.FAILED, "HTTP 500")
 
     asyncio.run(go())
     entry = j.lookup([key])[key]
-    assert (entry.state, entry.id, entry.payload) == (CREATED, 335001, None)
+    assert (entry.state, entry.id, entry.payload) == (Status.CREATED, 335001, None)
     assert j.lookup(["nope"]) == {}
     assert ledger.pending(SCOPE) == []
     assert ledger.known_ids(SCOPE, "contact", [335001, 7]) == {335001}
@@ -146,7 +144,7 @@ def test_a_create_is_committed_with_the_workers_next_write_and_a_failed_commit_i
         await j.created(a, "contact", 2, 335001)  # returns at once: no commit waited for
         assert j.commits == commits and j.lookup([a])[a].state == "pending"
         await j.pending(b, "contact", 3, 1, 0, 335001, bo)  # the worker's next request waits for both
-        assert j.commits == commits + 1 and j.lookup([a])[a].state == CREATED
+        assert j.commits == commits + 1 and j.lookup([a])[a].state == Status.CREATED
         monkeypatch.setattr(ledger, "write", broken)
         await j.created(b, "contact", 3, 335002)
         await asyncio.sleep(0)  # its commit runs, fails, and nobody waits for it...
@@ -161,10 +159,10 @@ def test_a_create_is_committed_with_the_workers_next_write_and_a_failed_commit_i
 
 def test_bulk_lookup_handles_more_keys_than_one_query_takes(tmp_path: Path) -> None:
     ledger, j = _journal(tmp_path / "l.sqlite3")
-    j.settle_many([(f"k{i}", "contact", i) for i in range(2500)], NOT_SENT, "stopped")
+    j.settle_many([(f"k{i}", "contact", i) for i in range(2500)], Status.NOT_SENT, "stopped")
     found = j.lookup(f"k{i}" for i in range(0, 5000, 2))
-    assert len(found) == 1250 and found["k2"].state == NOT_SENT
-    assert ledger.counts() == {NOT_SENT: 2500}
+    assert len(found) == 1250 and found["k2"].state == Status.NOT_SENT
+    assert ledger.counts() == {Status.NOT_SENT: 2500}
     ledger.close()
 
 
@@ -220,7 +218,7 @@ def test_the_graph_plan_view_finds_a_part_by_any_of_its_keys(tmp_path: Path) -> 
     state.created(keys, "contact", 4, 335010, "d71a29d1-b44d-43ed-ac24-322afe37410d")
     part = state.find(["contact|phone|2165550100"])
     assert part is not None and (part.state, part.id, part.guid, part.row) == (
-        CREATED,
+        Status.CREATED,
         335010,
         "d71a29d1-b44d-43ed-ac24-322afe37410d",
         4,
@@ -257,10 +255,10 @@ def test_format_1_scopes_are_merged_keeping_what_each_key_needs(tmp_path: Path) 
     db.close()
     with Ledger.open(path) as ledger:
         found = ledger.lookup(SCOPE, ["a", "b", "c"])
-        assert (found["a"].state, found["a"].id) == (CREATED, 335001)
+        assert (found["a"].state, found["a"].id) == (Status.CREATED, 335001)
         assert (found["b"].state, found["b"].payload) == ("pending", {"fullname": "B"})
         assert found["c"].updated == "2026-03-01T00:00:00Z"
-        assert ledger.counts() == {CREATED: 1, "pending": 1, FAILED: 1}
+        assert ledger.counts() == {Status.CREATED: 1, "pending": 1, Status.FAILED: 1}
         assert all("key-123" not in (e.error or "") for e in found.values())
     stored = b"".join(p.read_bytes() for p in tmp_path.glob("l.sqlite3*") if p.is_file())
     assert b"key-123" not in stored

@@ -14,9 +14,10 @@ import xlrd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from importer.csvtext import MAX_CELL_LINE_BREAKS, find_runaway, header_hint
 from importer.errors import LoadError
-from importer.load import (
+from importer.read.csvtext import MAX_CELL_LINE_BREAKS, find_runaway, header_hint
+from importer.read.numfmt import format_percent, percent_decimals
+from importer.read.source import (
     HEADER_ROW,
     REPORT_COLUMNS,
     Chunk,
@@ -26,7 +27,6 @@ from importer.load import (
     normalize_header,
     open_source,
 )
-from importer.numfmt import format_percent, percent_decimals
 
 DATA = Path(__file__).parent / "data"
 
@@ -159,7 +159,7 @@ def test_undecodable_names_byte_offset() -> None:
 
 
 def test_utf8_char_split_across_scan_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import importer.load as load_mod
+    import importer.read.source as load_mod
 
     monkeypatch.setattr(load_mod, "_SCAN_BLOCK", 7)
     path = tmp_path / "split.csv"
@@ -378,7 +378,7 @@ def test_find_runaway_flags_a_cell_holding_records_not_a_note() -> None:
 
 
 def test_a_record_longer_than_a_block_names_its_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import importer.load as load_mod
+    import importer.read.source as load_mod
 
     monkeypatch.setattr(load_mod, "_CSV_BLOCK", 1 << 18)
     path = tmp_path / "long.csv"
@@ -390,7 +390,7 @@ def test_a_record_longer_than_a_block_names_its_row(tmp_path: Path, monkeypatch:
 
 
 def test_recoded_reader_matches_recode_across_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import importer.csvtext as csvtext
+    import importer.read.csvtext as csvtext
 
     monkeypatch.setattr(csvtext, "_BLOCK", 7)
     data = "Name\nJosé\n".encode() + "Renée\n".encode("cp1252") + "Zoë\nA".encode()
@@ -472,7 +472,7 @@ def test_a_last_row_with_a_closed_multiline_cell_is_not_a_stray_quote(tmp_path: 
 
 
 def test_a_first_line_past_the_cap_is_no_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import importer.load as load_mod
+    import importer.read.source as load_mod
 
     monkeypatch.setattr(load_mod, "_MAX_HEADER_BYTES", 1 << 18)
     path = tmp_path / "one_line.csv"

@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from importer.errors import MappingError
-from importer.load import Chunk, open_source
-from importer.mapping import Mapping, load_mapping, parse_mapping
+from importer.mapping.model import Mapping, load_mapping, parse_mapping
+from importer.mapping.transforms import Column, Constant, First, Join
 from importer.problems import empty_problems
-from importer.transforms import Column, Constant, First, Join
+from importer.read.source import Chunk, open_source
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Unit and property tests for importer.normalize."""
+"""Unit and property tests for importer.validate.normalize."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from importer import normalize as N
+from importer.validate import normalize as N
 
 
 def col(*values: str) -> pd.Series:

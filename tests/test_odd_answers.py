@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from importer.client import RealeflowClient
 from importer.ledger import Ledger
+from importer.push.client import RealeflowClient
 from importer.sandbox import ODD_ANSWERS, SandboxServer, add_sandbox_arguments, faults_from_args
 from tests.test_push_faults import MAPPING, read_report, write_contacts
 

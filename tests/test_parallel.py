@@ -1,4 +1,4 @@
-"""Dry runs on several cores (importer.parallel) and workbooks read during imports (importer.workbook).
+"""Dry runs on several cores (importer.parallel) and workbooks read during imports (importer.read.workbook).
 
 The promise: a run on worker processes writes exactly the report, and counts exactly
 what, a run in one process does, for CSV and workbook input and every report format.
@@ -16,13 +16,14 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from importer import load, workbook
 from importer.cli import main
 from importer.errors import LoadError, MappingError, WorkerError
-from importer.load import open_source
 from importer.parallel import MIN_PARALLEL_CHUNK_ROWS, CheckPool, plan_workers, sent_rows
 from importer.pipeline import validate_file
-from importer.reporting.summary import RunSummary
+from importer.read import source as load
+from importer.read import workbook
+from importer.read.source import open_source
+from importer.report.summary import RunSummary
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "contacts.csv"
@@ -139,7 +140,7 @@ def test_the_workers_parse_the_csv_pieces_and_the_main_process_what_cannot_be_cu
     big_csv: Path, tmp_path: Path, variant: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Workers parse pieces of a CSV cut at record ends; past a stray quote, or in UTF-16, the main
-    process parses and sends the chunks instead (importer.csvcut): the report is the same."""
+    process parses and sends the chunks instead (importer.read.byteranges): the report is the same."""
     text = big_csv.read_text("utf-8")
     path = tmp_path / "input.csv"
     if variant == "stray quote":

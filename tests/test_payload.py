@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from importer.errors import MappingError
 from importer.fields import CONTACT_FIELDS, LIST_FIELDS, PROPERTY_FIELDS, custom_field
-from importer.payload import build_payloads, custom_slots
+from importer.plans.payload import build_payloads, custom_slots
 from importer.sandbox.rules import check_contact, check_property
 
 

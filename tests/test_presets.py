@@ -50,7 +50,7 @@ def key(header: str) -> str:
 
 def spec_columns(spec: object) -> list[str]:
     """The columns a spec reads, as the pipeline's spec parser sees them (none for a constant)."""
-    from importer.transforms import parse_spec
+    from importer.mapping.transforms import parse_spec
 
     return list(parse_spec(spec, "test").columns)
 
@@ -189,7 +189,7 @@ def test_preset_reads_a_column_once_per_record(name: str) -> None:
 
 @pytest.mark.parametrize("name", PRESETS)
 def test_preset_is_a_preset_name_and_ships_in_the_package(name: str) -> None:
-    from importer.mapping import find_preset, load_mapping, preset_names
+    from importer.mapping.model import find_preset, load_mapping, preset_names
 
     assert name in preset_names()
     path = find_preset(name)
@@ -205,7 +205,7 @@ def test_no_todo_is_left_in_the_presets() -> None:
 
 @pytest.mark.parametrize("name", PRESETS)
 def test_preset_loads_and_binds_with_the_pipelines_reader(name: str) -> None:
-    mapping_module = pytest.importorskip("importer.mapping")
+    mapping_module = pytest.importorskip("importer.mapping.model")
     mapping = mapping_module.load_mapping(MAPPINGS / f"{name}.yaml")
     mapping.bind(read_sample(name).columns, file=f"{name}.csv")
     assert mapping.kind == "property-with-contacts"
@@ -214,7 +214,7 @@ def test_preset_loads_and_binds_with_the_pipelines_reader(name: str) -> None:
 
 def test_presets_share_the_custom_field_numbering() -> None:
     """The same slot means the same thing in every preset (one Realeflow setup for all providers)."""
-    from importer.suggest import custom_slot
+    from importer.mapping.suggest import custom_slot
 
     for name in PRESETS:
         for slot, column in read_preset(name)["property"].get("customfields", {}).items():
@@ -251,8 +251,8 @@ def test_validate_sample_with_preset(name: str, tmp_path: Path, capsys: pytest.C
 
 
 def extract(name: str) -> dict[str, pd.DataFrame]:
-    from importer.load import open_source
-    from importer.mapping import load_mapping
+    from importer.mapping.model import load_mapping
+    from importer.read.source import open_source
 
     source = open_source(SAMPLES / f"{name}.csv")
     bound = load_mapping(name).bind(source.headers)

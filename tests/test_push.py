@@ -11,11 +11,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from importer.client import RealeflowClient
 from importer.errors import ApiUnavailableError, TransientError
 from importer.ledger import Journal, Ledger, fingerprint, scope_of
 from importer.pipeline import ImportResult, Observer, push_file
-from importer.push import LIST_SIZE, Job, Pusher, PushSettings, matches
+from importer.push.client import RealeflowClient
+from importer.push.pusher import Job, Pusher
+from importer.push.recent import LIST_SIZE, matches
+from importer.push.settings import PushSettings
 from importer.sandbox import SandboxServer
 from tests.test_push_faults import FAST, MAPPING, read_report, write_contacts
 
@@ -390,7 +392,7 @@ def test_matches_compares_what_the_list_shows() -> None:
 
 
 def test_the_create_window_keeps_a_late_record_in_the_list_and_never_holds_back_a_normal_run() -> None:
-    from importer.push import CREATE_WINDOW, MAX_CONCURRENCY, create_window
+    from importer.push.settings import CREATE_WINDOW, MAX_CONCURRENCY, create_window
 
     for c in range(1, MAX_CONCURRENCY + 1):
         window = create_window(c)
@@ -406,8 +408,8 @@ def test_concurrency_is_capped_so_a_crash_can_always_be_settled() -> None:
 
 
 def test_a_401_from_a_plan_that_sends_itself_stops_every_worker(sandbox: SandboxServer) -> None:
-    from importer.client import RealeflowClient
     from importer.errors import AuthError
+    from importer.push.client import RealeflowClient
 
     async def go() -> list[str]:
         async with RealeflowClient(sandbox.api_key, str(sandbox.url), concurrency=4) as client:
@@ -437,7 +439,7 @@ def test_chunks_are_checked_on_a_thread_one_ahead_of_the_push_the_first_small(
 ) -> None:
     """The workers never wait for pandas: the next chunk is checked while this one is sent."""
     from importer import pipeline
-    from importer.records import RecordPlan
+    from importer.plans.single import RecordPlan
 
     monkeypatch.setattr(pipeline, "FIRST_PUSH_CHUNK_ROWS", 3)
     events: list[tuple[str, int, bool]] = []  # (what, first row, on the event loop's thread)

@@ -19,7 +19,7 @@ import pytest
 
 from importer.ledger import Ledger
 from importer.pipeline import push_file
-from importer.push import PushSettings
+from importer.push.settings import PushSettings
 from importer.sandbox import Faults, SandboxServer
 
 MAPPING = """\

@@ -25,7 +25,7 @@ import pytest
 
 from importer.errors import LedgerError
 from importer.ledger import Ledger
-from importer.push import PushSettings, create_window
+from importer.push.settings import PushSettings, create_window
 from importer.sandbox import Faults, SandboxServer
 from tests.bounds import run_bounded
 from tests.test_push import push

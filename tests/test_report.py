@@ -25,8 +25,8 @@ from importer.report import (
     report_front_columns,
     restore_neutralised,
 )
-from importer.reporting import xlsx as xlsx_module
-from importer.reporting.cells import MISSING_OUTCOME_STATUS, as_text
+from importer.report import xlsx as xlsx_module
+from importer.report.cells import MISSING_OUTCOME_STATUS, as_text
 
 HEADERS = ["Full Name", "State", "Zip", "Phone", "Notes"]
 OUTCOMES = ["status", "id", "error", "warnings"]

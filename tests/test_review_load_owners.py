@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from importer.load import open_source
-from importer.names import parse_owners, render
+from importer.mapping.names import parse_owners, render
+from importer.read.source import open_source
 from tests.conftest import RunCli
 
 MAPPING = Path(__file__).parent / "data" / "hostile" / "contacts.yaml"

@@ -184,7 +184,7 @@ def test_a_key_given_twice_through_an_alias_is_refused(run_cli, workdir: Path) -
 def test_a_second_merge_key_in_one_block_is_refused(tmp_path: Path) -> None:
     """``<<`` was left out of the check: given twice, YAML kept the first merge's values silently."""
     from importer.errors import MappingError
-    from importer.mapfile import read_yaml
+    from importer.mapping.yamlfile import read_yaml
 
     path = tmp_path / "m.yaml"
     path.write_text("a: &a {fullname: Name}\nb: &b {fullname: Email}\nfields:\n  <<: *a\n  <<: *b\n", encoding="utf-8")

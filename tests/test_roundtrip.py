@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 
 from importer.cli import main
-from importer.load import open_source
+from importer.read.source import open_source
 
 DATA = Path(__file__).parent / "data"
 MAPPING = str(DATA / "rw_contacts.yaml")

@@ -1,4 +1,4 @@
-"""`mapping suggest`: importer.suggest on the provider samples, on odd headers, and its YAML."""
+"""`mapping suggest`: importer.mapping.suggest on the provider samples, on odd headers, and its YAML."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importer.suggest import HIGH, LOW, custom_slot, render_yaml, suggest_mapping
+from importer.mapping.suggest import HIGH, LOW, custom_slot, render_yaml, suggest_mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS = ["propstream", "propstream-skiptraced", "batchskiptracing", "propertyradar", "dealmachine", "datatree"]
@@ -46,7 +46,7 @@ def column_choices(block: dict) -> dict[str, object]:
 
 def spec_columns(spec: object) -> list[str]:
     """The columns a spec reads, as the pipeline's spec parser sees them (none for a constant)."""
-    from importer.transforms import parse_spec
+    from importer.mapping.transforms import parse_spec
 
     return list(parse_spec(spec, "test").columns)
 

@@ -1,4 +1,4 @@
-"""Field specs and skip rules (importer.transforms) and how the mapping's extract stage applies them."""
+"""Field specs and skip rules (importer.mapping.transforms) and how the mapping's extract stage applies them."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from importer.errors import MappingError
-from importer.load import Chunk
-from importer.mapping import parse_mapping
+from importer.mapping.model import parse_mapping
+from importer.mapping.transforms import is_company, parse_spec
 from importer.problems import empty_problems
-from importer.transforms import is_company, parse_spec
+from importer.read.source import Chunk
 
 
 def cells_of(**columns: list[str]) -> tuple[dict[str, pd.Series], pd.Index]:
@@ -402,7 +402,7 @@ _NOISE = {"etal", "tr", "et", "al"}
 def test_owner_cells_lose_only_noise_and_person_2_needs_a_joiner(words: list[str], order: str) -> None:
     """Split into two people, no word is lost but ETAL/ET AL/TR (and a third owner, warned about);
     person 2 exists only where the cell joins names with & or AND."""
-    from importer.names import parse_owners
+    from importer.mapping.names import parse_owners
 
     cell = " ".join(words).replace(" ,", ",")
     one, _ = run({"name": "Owner", "order": order, "person": 1}, Owner=[cell])
@@ -451,7 +451,7 @@ def test_names_in_capitals_come_out_once_and_for_all(first: str, last: str, suff
 def test_owner_2_of_a_shared_name_cell_is_absent_on_one_person_rows(tmp_path) -> None:
     """The README's Owner 2 block shares every column with Owner 1: on a one-person row it is absent,
     so the row is valid, not partial with "Owner 2: fullname is required"."""
-    from importer.check import check_mapping
+    from importer.mapping.check import check_mapping
     from importer.pipeline import validate_file
 
     place = {"address": "Mailing Address", "city": "Mailing City", "state": "Mailing State", "zipcode": "Mailing Zip"}
@@ -491,7 +491,7 @@ def test_owner_2_of_a_shared_name_cell_is_absent_on_one_person_rows(tmp_path) ->
 )
 def test_plain_cells_read_as_the_full_rules_read_them(words: list[str], order: str) -> None:
     """Plain cells take a shortcut; a trailing "&" (nobody after it) sends a cell through the full rules."""
-    from importer.names import parse_owners
+    from importer.mapping.names import parse_owners
 
     cell = " ".join(words)
     assert parse_owners(cell, order).people == parse_owners(cell + " &", order).people

@@ -1,4 +1,4 @@
-"""Tests for the validate stage (importer.validate) and its pandera schemas."""
+"""Tests for the validate stage (importer.validate.rules) and its pandera schemas."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
-from importer import schemas
 from importer.errors import MappingError
 from importer.problems import PROBLEM_COLUMNS
-from importer.validate import validate_fields
+from importer.validate import schemas
+from importer.validate.rules import validate_fields
 
 HEADERS = {"fullname": "'First Name' + 'Last Name'", "state": "ST", "zipcode": "Zip", "phone": "Phone"}
 

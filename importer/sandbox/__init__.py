@@ -1,5 +1,7 @@
 """A local stand-in for the Realeflow API: real HTTP on loopback, SQLite storage, injected faults.
 
+May import: the foundation (errors) only: it stands in for the API, so it shares no code with the client.
+
     with SandboxServer(faults=Faults(error_rate=0.1)) as sandbox:
         httpx.post(sandbox.url + "/api/contact/create", auth=(sandbox.api_key, ""), json={...})
         sandbox.store.contacts()
@@ -14,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .faults import FAULT_KINDS, ODD_ANSWERS, Faults
-from .options import DEFAULT_PORT, KEY_ENV, add_sandbox_arguments, export_lines, faults_from_args, is_loopback
+from .options import DEFAULT_PORT, add_sandbox_arguments, export_lines, faults_from_args, is_loopback
 from .store import FIRST_IDS, SandboxStore
 
 if TYPE_CHECKING:  # loaded on first use by __getattr__ below: uvicorn and starlette cost ~80 ms
@@ -33,7 +35,6 @@ __all__ = [
     "DEFAULT_PORT",
     "FAULT_KINDS",
     "FIRST_IDS",
-    "KEY_ENV",
     "ODD_ANSWERS",
     "Faults",
     "SandboxServer",

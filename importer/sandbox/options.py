@@ -12,11 +12,10 @@ from pathlib import Path
 
 from .faults import ODD_ANSWERS, Faults
 
-__all__ = ["DEFAULT_PORT", "KEY_ENV", "add_sandbox_arguments", "export_lines", "faults_from_args", "is_loopback"]
+__all__ = ["DEFAULT_PORT", "add_sandbox_arguments", "export_lines", "faults_from_args", "is_loopback"]
 
 DEFAULT_PORT = 8765
 #: Environment variable the CLI's ``sandbox`` command takes its key from (else one is generated).
-KEY_ENV = "REALEFLOW_SANDBOX_KEY"
 
 
 def is_loopback(host: str) -> bool:
@@ -79,7 +78,7 @@ def _positive(text: str) -> int:
 def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the sandbox command's options (the key comes from $REALEFLOW_SANDBOX_KEY or is generated)."""
     parser.add_argument("--host", type=_loopback_host, default="127.0.0.1", help="loopback address to listen on")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0: any free)")
     parser.add_argument(
         "--db",
         type=Path,
@@ -124,12 +123,14 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="store the Nth create/relation request at once but hold its answer --stall-seconds",
     )
-    faults.add_argument("--stall-seconds", type=_non_negative, default=30.0, help="how long the stall holds (30)")
+    faults.add_argument(
+        "--stall-seconds", type=_non_negative, default=30.0, help="how long the stall holds, in seconds"
+    )
     faults.add_argument(
         "--revoke-after", type=_count, default=None, metavar="N", help="answer 401 to everything after N stored creates"
     )
     faults.add_argument("--account-status", default="Active", help="what /api/account/status answers")
-    faults.add_argument("--seed", type=int, default=0, help="seed of the fault draws (default 0)")
+    faults.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
 
 
 def faults_from_args(args: argparse.Namespace) -> Faults:

@@ -9,7 +9,6 @@ host program's logging.
 
 from __future__ import annotations
 
-import os
 import secrets
 import socket
 import tempfile
@@ -20,16 +19,16 @@ from types import TracebackType
 
 import uvicorn
 
+from importer.config import sandbox_key
 from importer.errors import ImporterError, UsageError
 
 from .app import SandboxState, create_app
 from .faults import Faults
-from .options import DEFAULT_PORT, KEY_ENV, add_sandbox_arguments, export_lines, faults_from_args, is_loopback
+from .options import DEFAULT_PORT, add_sandbox_arguments, export_lines, faults_from_args, is_loopback
 from .store import SandboxStore
 
 __all__ = [
     "DEFAULT_PORT",
-    "KEY_ENV",
     "SandboxServer",
     "add_sandbox_arguments",
     "export_lines",
@@ -237,7 +236,7 @@ def serve(
     down, so Ctrl-C ends this call with KeyboardInterrupt.
     """
     _check_host(host)
-    key = api_key or os.environ.get(KEY_ENV) or _new_key()
+    key = api_key or sandbox_key() or _new_key()
     tmpdir: tempfile.TemporaryDirectory[str] | None = None
     if db_path is None:
         tmpdir = tempfile.TemporaryDirectory(prefix="realeflow-sandbox-")

@@ -1,0 +1,594 @@
+"""Mappings: which spreadsheet columns become which API fields.
+
+A mapping is YAML (see README "Mapping format"). ``load_mapping`` reads and
+checks it on its own (unknown kinds, fields, custom-field slots, relation
+flags); ``Mapping.bind`` checks it against a file's header (every named column
+must exist) before any row is read; ``BoundMapping.extract`` turns a loaded
+chunk into one *field frame* per record of the row (one for a contact or
+property; property + contacts for ``property-with-contacts``).
+
+A field frame has the row numbers as index, one column per API field present
+in the mapping (custom fields as ``customfield_N``), and text values ("" when
+empty) with the mapping's ``values:`` maps and ``defaults:`` applied: it is
+what the validate stage checks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from importer.errors import MappingError, quote
+from importer.fields import (
+    KIND_FIELDS,
+    KINDS,
+    LIST_FIELDS,
+    MAX_CUSTOM_FIELDS,
+    RELATION_FLAGS,
+    REQUIRED_FIELDS,
+    custom_field,
+)
+from importer.mapping.transforms import (
+    FieldSpec,
+    SkipRule,
+    link_specs,
+    parse_skip,
+    parse_spec,
+    picks_person,
+    skip_reasons,
+)
+from importer.mapping.yamlfile import read_yaml
+from importer.problems import concat_problems
+from importer.read.source import Chunk, normalize_header
+
+#: Cells of list fields (type, tags) hold several items separated by either.
+LIST_SEPARATORS = r"[,;]"
+#: Names people write for API fields, for the "did you mean" hint of an unknown field.
+_FIELD_ALIASES: dict[str, str] = {
+    "name": "fullname",
+    "full name": "fullname",
+    "full_name": "fullname",
+    "contact name": "fullname",
+    "company": "companyname",
+    "company name": "companyname",
+    "e-mail": "email",
+    "mail": "email",
+    "phone number": "phone",
+    "mobile": "phone",
+    "cell": "phone",
+    "phone type": "phonetype",
+    "street": "address",
+    "street address": "address",
+    "zip": "zipcode",
+    "zip code": "zipcode",
+    "postal code": "zipcode",
+    "postcode": "zipcode",
+    "lead source": "source",
+    "contact type": "type",
+    "types": "type",
+    "tag": "tags",
+    "custom": "customfields",
+    "custom fields": "customfields",
+}
+
+__all__ = [
+    "BoundMapping",
+    "Extracted",
+    "Mapping",
+    "RecordMapping",
+    "find_preset",
+    "load_mapping",
+    "parse_mapping",
+    "preset_names",
+]
+
+#: Where presets live: ``mappings/`` of a checkout, shipped in the package as ``importer/presets``.
+_PRESET_DIRS = (Path(__file__).parents[1] / "presets", Path(__file__).parents[2] / "mappings")
+
+
+@dataclass(frozen=True)
+class RecordMapping:
+    """How one record (a contact or a property) is made from a row."""
+
+    kind: str
+    label: str  # "" for single-record mappings; "Property", "Owner 1", ... otherwise
+    specs: dict[str, FieldSpec]  # API field (or customfield_N) -> spec
+    defaults: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> casefolded cell -> value
+    relation: dict[str, bool] = field(default_factory=dict)  # contact-property role flags
+    optional: bool = False  # skipped on rows where all its cells are empty
+    skip: tuple[SkipRule, ...] = ()  # a contact block's ``skip:``: leave this record out where one holds
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for spec in self.specs.values():
+            seen.update(dict.fromkeys(spec.columns))
+        return tuple(seen)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Fields this record produces, in API order, then custom fields by slot."""
+        names = set(self.specs) | set(self.defaults)
+        api = [f for f in KIND_FIELDS[self.kind] if f in names]
+        custom = sorted((n for n in names if n.startswith("customfield_")), key=lambda n: int(n[12:]))
+        return (*api, *custom)
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A parsed, self-consistent mapping (not yet checked against a file)."""
+
+    kind: str
+    records: tuple[RecordMapping, ...]
+    source: str = "<mapping>"
+    skip: tuple[SkipRule, ...] = ()  # the mapping's top-level ``skip:``: leave the whole row out
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for rec in self.records:
+            seen.update(dict.fromkeys(rec.columns))
+        for rule in (*self.skip, *(r for rec in self.records for r in rec.skip)):
+            seen.update(dict.fromkeys(rule.when.columns))
+        return tuple(seen)
+
+    def bind(self, headers: Iterable[str], *, file: str = "the file") -> BoundMapping:
+        """Check every column the mapping names exists in ``headers``; resolve their exact spelling.
+
+        Header matching ignores case and white space. All missing columns are
+        reported in one error, each with the closest existing header as a hint.
+        """
+        headers = list(headers)
+        by_key: dict[str, str] = {}
+        for h in headers:
+            by_key.setdefault(normalize_header(h), h)
+        resolved: dict[str, str] = {}
+        missing: list[str] = []
+        for col in self.columns:
+            actual = by_key.get(normalize_header(col))
+            if actual is None:
+                hint = difflib.get_close_matches(normalize_header(col), list(by_key), n=1, cutoff=0.6)
+                missing.append(quote(col) + (f" (did you mean {quote(by_key[hint[0]])}?)" if hint else ""))
+            else:
+                resolved[col] = actual
+        if missing:
+            raise MappingError(
+                f"mapping {self.source} names {'a column' if len(missing) == 1 else 'columns'} that "
+                f"{file} lacks: {', '.join(missing)}; fix the mapping or the file's header"
+            )
+        return BoundMapping(self, resolved)
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """One record's field frame for one chunk, with what the validate stage needs to explain it."""
+
+    record: RecordMapping
+    fields: pd.DataFrame
+    columns: dict[str, str]  # field -> the spreadsheet column(s) it came from, for messages
+    zip_from_number: pd.Series | None  # the ZIP cell was a number in a workbook (pad back leading zeros)
+    present: pd.Series  # bool per row: the record has any mapped cell filled (optional records)
+    problems: pd.DataFrame  # warnings from transforms
+    #: Why a skip rule leaves this record out, per row ("" = it does not). The first record's
+    #: (the property's, or the one record's) holds the top-level rules: the whole row is skipped.
+    skip: pd.Series | None = None
+
+
+@dataclass(frozen=True)
+class BoundMapping:
+    """A mapping checked against one file's header."""
+
+    mapping: Mapping
+    resolved: dict[str, str]  # column as written in the mapping -> header as in the file
+
+    def extract(self, chunk: Chunk) -> list[Extracted]:
+        """The field frames of every record of the mapping for one chunk."""
+        frame = chunk.frame
+        cells = {col: frame[actual] for col, actual in self.resolved.items()}
+        row_skip = skip_reasons(self.mapping.skip, cells, frame.index) if self.mapping.skip else None
+        out = [self._extract_record(rec, chunk, cells) for rec in self.mapping.records]
+        if row_skip is not None:
+            first = out[0]
+            own = first.skip if first.skip is not None else row_skip
+            out[0] = dataclasses.replace(first, skip=row_skip.where(row_skip != "", own))
+        return out
+
+    def own_columns(self, rec: RecordMapping) -> tuple[str, ...]:
+        """The columns that decide whether an optional record is on a row.
+
+        Its own columns, not those it shares with another record of the mapping:
+        Owner 2 with the owners' common mailing address is on a row when an Owner 2
+        name cell is filled, not whenever the mailing address is. A field that picks
+        one person out of a shared name cell (``{name: Owner, person: 2}``) decides
+        as well (see ``_extract_record``), so such a record may have no own column.
+        All its columns when it has neither.
+        """
+        others = {c for r in self.mapping.records if r is not rec for c in r.columns}
+        own = tuple(c for c in rec.columns if c not in others)
+        return own if own or any(picks_person(s) for s in rec.specs.values()) else rec.columns
+
+    def _extract_record(self, rec: RecordMapping, chunk: Chunk, cells: dict[str, pd.Series]) -> Extracted:
+        index = chunk.frame.index
+        data: dict[str, pd.Series] = {}
+        made: dict[str, pd.Series] = {}  # what each spec made, before values: and defaults:
+        problems = []
+        for name in rec.fields:
+            spec = rec.specs.get(name)
+            if spec is None:
+                value = pd.Series("", index=index, dtype="string")
+            else:
+                value, warn = spec.apply(cells, index)
+                made[name] = value
+                if len(warn):  # transform warnings name the field they changed
+                    warn = warn.assign(field=name, message=name + ": " + warn["message"])
+                problems.append(warn)
+            if name in rec.values:
+                value = _map_values(value, rec.values[name], list_field=name in LIST_FIELDS)
+            if name in rec.defaults:
+                value = value.where(value.str.strip() != "", rec.defaults[name])
+            data[name] = value
+        fields = pd.DataFrame(data, index=index)
+        # Present where a field read from its own columns, or one that picks a person out of a
+        # shared name cell, comes out non-empty: a transform may leave a field empty although its
+        # cells are not (the second of "SMITH JOHN & MARY" on a row with one name; a phone passed
+        # over for its DNC flag).
+        own = set(self.own_columns(rec))
+        counted = [
+            made[n].fillna("").str.strip() != ""
+            for n, s in rec.specs.items()
+            if own.intersection(s.columns) or picks_person(s)
+        ]
+        present = pd.concat(counted, axis=1).any(axis=1) if counted else pd.Series(True, index=index)
+        skip = skip_reasons(rec.skip, cells, index) if rec.skip else None
+        zip_spec = rec.specs.get("zipcode")
+        zip_from_number = None
+        if chunk.numeric is not None and zip_spec is not None and zip_spec.columns:
+            zip_from_number = chunk.numeric[self.resolved[zip_spec.columns[0]]].astype(bool)
+        columns = {name: spec.describe() for name, spec in rec.specs.items()}
+        return Extracted(rec, fields, columns, zip_from_number, present, concat_problems(problems), skip)
+
+
+def _map_values(value: pd.Series, table: dict[str, str], *, list_field: bool) -> pd.Series:
+    """Apply a ``values:`` map (keys casefolded) to a field's cells.
+
+    A whole cell that matches a key is replaced. In a list field (type, tags) the
+    items of other cells are mapped one by one, so ``{Investor: Buyer}`` turns
+    "Investor; Seller" into "Buyer;Seller"; items without a key stay as typed.
+    """
+    key = value.str.strip().str.casefold()
+    whole = key.map(table)
+    out = whole.fillna(value).astype("string")
+    if not list_field:
+        return out
+    rest = whole.isna() & key.str.contains(LIST_SEPARATORS, regex=True).fillna(False)
+    if not rest.any():
+        return out
+    items = value[rest].str.split(LIST_SEPARATORS, regex=True).explode().str.strip()
+    mapped = items.str.casefold().map(table).fillna(items).astype("string")
+    mapped = mapped[mapped != ""]  # a key mapped to nothing drops the item
+    joined = mapped.groupby(level=0, sort=False).agg(";".join)
+    out.loc[rest] = joined.reindex(out.index[rest]).fillna("").astype("string")
+    return out
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+def preset_names() -> list[str]:
+    """Names usable as ``--mapping NAME``."""
+    names: set[str] = set()
+    for d in _PRESET_DIRS:
+        if d.is_dir():
+            names.update(p.stem for p in d.glob("*.yaml"))
+    return sorted(names)
+
+
+def find_preset(name: str) -> Path | None:
+    for d in _PRESET_DIRS:
+        candidate = d / f"{name}.yaml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_mapping(path_or_name: str | os.PathLike[str]) -> Mapping:
+    """Read a mapping from a YAML file, or a preset by name (``propstream``)."""
+    path = Path(path_or_name)
+    if not path.exists() and path.suffix == "" and (preset := find_preset(str(path_or_name))):
+        path = preset
+    if path.is_dir():
+        raise MappingError(f"mapping {path_or_name}: is a folder; give the mapping's YAML file")
+    if not path.is_file():
+        presets = ", ".join(preset_names()) or "none installed"
+        raise MappingError(f"mapping {path_or_name}: no such file and no such preset (presets: {presets})")
+    data = read_yaml(path)
+    try:
+        return parse_mapping(data, source=str(path))
+    except RecursionError:  # within read_yaml's bounds aliases can still chain a few hundred levels deep
+        raise MappingError(
+            f"mapping {path}: nests too deep through its anchors and aliases (*name); write it out plainly"
+        ) from None
+
+
+def parse_mapping(data: Any, source: str = "<mapping>") -> Mapping:
+    """Check a mapping's own consistency: kinds, fields, slots, flags. Raises MappingError."""
+    if not isinstance(data, dict):
+        what = "is empty" if data is None else f"is {_a(data)} ({quote(data)}), not a block of keys"
+        raise MappingError(
+            f"mapping {source}: {what}; expected a YAML mapping starting with 'kind:' and 'fields:'"
+        )
+    if "kind" not in data:
+        raise MappingError(f"mapping {source}: 'kind' is missing; start it with 'kind: contact' or 'kind: property'")
+    kind = data.get("kind")
+    if not isinstance(kind, str) or kind not in KINDS:
+        text = str(kind).strip().lower() if isinstance(kind, str) else ""
+        hint = text if text in KINDS else _close(text, KINDS)
+        why = f" (did you mean '{hint}'?)" if hint else ""
+        raise MappingError(f"mapping {source}: kind {quote(kind)} is not one of {', '.join(KINDS)}{why}")
+    if kind == "property-with-contacts":
+        _only(data, {"kind", "property", "contacts", "skip"}, source, "")
+        prop = _record(data.get("property"), "property", "Property", source, "property")
+        contacts_data = data.get("contacts")
+        if contacts_data is None:
+            contacts_data = []
+        if not isinstance(contacts_data, list):
+            raise MappingError(
+                f"mapping {source}: contacts must be a list of contact blocks ('- label: ...'), "
+                f"got {_a(contacts_data)}"
+            )
+        contacts = []
+        for i, block in enumerate(contacts_data, start=1):
+            label = _label(block, i, source)
+            contacts.append(_record(block, "contact", label, source, f"contacts[{i}]", multi=True))
+        labels = [c.label for c in contacts]
+        if len(set(labels)) != len(labels):
+            twice = next(x for x in labels if labels.count(x) > 1)
+            raise MappingError(
+                f"mapping {source}: contact labels must differ; {quote(twice)} is the label of two contacts"
+            )
+        return Mapping(kind, (prop, *contacts), source, parse_skip(data.get("skip"), f"mapping {source}: skip"))
+    _only(data, {"kind", "fields", "customfields", "defaults", "values", "skip"}, source, "")
+    rules = parse_skip(data.get("skip"), f"mapping {source}: skip")
+    return Mapping(kind, (_record(data, kind, "", source, ""),), source, rules)
+
+
+def _label(block: Any, i: int, source: str) -> str:
+    """A contact block's ``label:`` (default "Contact i"); one line of text."""
+    label = block.get("label") if isinstance(block, dict) else None
+    if label is None or label == "":
+        return f"Contact {i}"
+    if isinstance(label, dict | list) or not str(label).strip():
+        raise MappingError(
+            f"mapping {source}: contacts[{i}].label must be a short text such as 'Owner 1', got {quote(label)}"
+        )
+    text = str(label).strip()
+    if len(text) > 80 or len(text.splitlines()) > 1:
+        raise MappingError(
+            f"mapping {source}: contacts[{i}].label must be a short text on one line (at most 80 characters), "
+            f"got {quote(text)}"
+        )
+    return text
+
+
+def _a(value: Any) -> str:
+    """What a YAML value is, for messages: "a list", "a number", "nothing (null)"."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a block of keys"
+    return f"a {type(value).__name__}"
+
+
+def _only(block: dict, allowed: set[str], source: str, where: str) -> None:
+    unknown = sorted(set(block) - allowed, key=str)
+    if unknown:
+        at = f" in {where}" if where else ""
+        keys = ", ".join(quote(k) for k in unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        raise MappingError(
+            f"mapping {source}: unknown key{'s' if len(unknown) > 1 else ''} {keys}{at}; "
+            f"expected {', '.join(sorted(allowed))}"
+        )
+
+
+def _record(block: Any, kind: str, label: str, source: str, where: str, *, multi: bool = False) -> RecordMapping:
+    if not isinstance(block, dict):
+        raise MappingError(
+            f"mapping {source}: {where or 'the mapping'} must be a block with 'fields:', got {_a(block)}"
+        )
+    allowed = {"fields", "customfields", "defaults", "values"}
+    if multi:
+        allowed |= {"label", "relation", "skip"}
+    if where:
+        _only(block, allowed, source, where)
+    r = _RecordReader(block, kind, source, where)
+    specs = {**r.fields(), **r.customfields()}
+    defaults = r.defaults()
+    values = r.values()
+    relation = r.relation() if multi else {}
+    if not specs and not defaults:
+        raise MappingError(f"mapping {source}: {where or 'the mapping'} maps no fields")
+    for name in REQUIRED_FIELDS[kind]:
+        if name not in specs and name not in defaults:
+            raise MappingError(
+                f"mapping {source}: {r.prefix}fields: every {kind} needs '{name}'; "
+                f"map a column to it, e.g. '{name}: {_EXAMPLE_COLUMN[name]}'"
+            )
+    specs = link_specs(specs, f"mapping {source}: {r.prefix}")
+    skip = parse_skip(block.get("skip"), f"mapping {source}: {r.prefix}skip") if multi else ()
+    return RecordMapping(kind, label, specs, defaults, values, relation, optional=multi, skip=skip)
+
+
+class _RecordReader:
+    """Reads the sections of one record block (``fields``, ``customfields``, ...), naming each in messages."""
+
+    def __init__(self, block: dict, kind: str, source: str, where: str) -> None:
+        self.block = block
+        self.kind = kind
+        self.source = source
+        self.where = where
+        self.prefix = f"{where}." if where else ""
+        self.known = KIND_FIELDS[kind]
+
+    def fail(self, message: str) -> MappingError:
+        return MappingError(f"mapping {self.source}: {self.prefix}{message}")
+
+    def section(self, name: str, expected: str) -> dict:
+        """The block under ``name`` ({} when absent or empty); a list or a text there is refused."""
+        raw = self.block.get(name)
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise self.fail(f"{name} must {expected}, got {_a(raw)} ({quote(raw)})")
+        return raw
+
+    def check_field(self, name: Any, section: str) -> str:
+        text = str(name).strip().lower() if isinstance(name, str | int | float) else None
+        if text == "customfields":
+            raise self.fail(f"{section}: put custom fields under 'customfields:'")
+        if text not in self.known:
+            other = [k for k, fs in KIND_FIELDS.items() if text in fs and k != self.kind]
+            why = ""
+            if other:
+                why = f" (only a {other[0]} has it)"
+            elif text is not None:
+                custom = "customfields" if text.startswith("custom") else None
+                hint = _FIELD_ALIASES.get(text) or custom or _close(text, self.known)
+                if hint == "customfields":
+                    why = " (custom fields go under 'customfields:' by slot number 1..28)"
+                elif hint in self.known:
+                    why = f" (did you mean '{hint}'?)"
+            raise self.fail(
+                f"{section}: unknown field {quote(text if text is not None else name)} for a {self.kind}{why}; "
+                f"fields: {', '.join(self.known)}"
+            )
+        return text
+
+    def slot_or_field(self, name: Any, section: str) -> str:
+        number = isinstance(name, int) and not isinstance(name, bool)
+        if number or (isinstance(name, str) and name.strip().isdigit()):
+            return custom_field(_slot(name, self.source, f"{self.prefix}{section}"))
+        return self.check_field(name, section)
+
+    def unique(self, name: str, given: Any, seen: dict[str, Any], section: str) -> None:
+        if name in seen:
+            raise self.fail(
+                f"{section}: {quote(str(seen[name]))} and {quote(str(given))} are the same "
+                f"{'custom-field slot' if name.startswith('customfield_') else 'field'}; keep one of them"
+            )
+        seen[name] = given
+
+    def fields(self) -> dict[str, FieldSpec]:
+        specs: dict[str, FieldSpec] = {}
+        seen: dict[str, Any] = {}
+        for name, spec in self.section("fields", "map API fields to columns").items():
+            key = self.check_field(name, "fields")
+            self.unique(key, name, seen, "fields")
+            specs[key] = parse_spec(spec, f"mapping {self.source}: {self.prefix}fields.{key}")
+        return specs
+
+    def customfields(self) -> dict[str, FieldSpec]:
+        specs: dict[str, FieldSpec] = {}
+        seen: dict[str, Any] = {}
+        for slot, spec in self.section("customfields", "map slot numbers 1..28 to columns").items():
+            n = _slot(slot, self.source, f"{self.prefix}customfields")
+            self.unique(custom_field(n), slot, seen, "customfields")
+            specs[custom_field(n)] = parse_spec(spec, f"mapping {self.source}: {self.prefix}customfields.{n}")
+        return specs
+
+    def defaults(self) -> dict[str, str]:
+        defaults: dict[str, str] = {}
+        seen: dict[str, Any] = {}
+        for name, value in self.section("defaults", "map API fields to values").items():
+            key = self.slot_or_field(name, "defaults")
+            self.unique(key, name, seen, "defaults")
+            defaults[key] = self.one_value(value, f"defaults.{key}")
+        return defaults
+
+    def values(self) -> dict[str, dict[str, str]]:
+        values: dict[str, dict[str, str]] = {}
+        seen: dict[str, Any] = {}
+        for name, table in self.section("values", "map API fields to value maps").items():
+            key = self.slot_or_field(name, "values")
+            self.unique(key, name, seen, "values")
+            if not isinstance(table, dict):
+                raise self.fail(f"values.{key} must map cell values to API values, got {_a(table)}")
+            at = f"values.{key}"
+            values[key] = {
+                self.one_value(k, at).strip().casefold(): self.one_value(v, f"{at}.{_scalar_text(k)[:40]}")
+                for k, v in table.items()
+            }
+        return values
+
+    def relation(self) -> dict[str, bool]:
+        by_key = {f.casefold(): f for f in RELATION_FLAGS}
+        relation: dict[str, bool] = {}
+        raw = self.block.get("relation")
+        if raw is not None and not isinstance(raw, dict):
+            raise self.fail(
+                f"relation must give each role flag true or false, e.g. 'relation: {{IsOwner: true}}', "
+                f"got {_a(raw)} ({quote(raw)})"
+            )
+        for flag, value in (raw or {}).items():
+            name = by_key.get(flag.casefold()) if isinstance(flag, str) else None
+            if name is None:
+                raise self.fail(f"relation: unknown flag {quote(flag)}; flags: {', '.join(RELATION_FLAGS)}")
+            if not isinstance(value, bool):
+                raise self.fail(f"relation.{name} must be true or false, got {quote(value)}")
+            relation[name] = value
+        return relation
+
+    def one_value(self, value: Any, at: str) -> str:
+        if isinstance(value, dict | list):
+            raise self.fail(f"{at} must be one value, got {_a(value)} ({quote(value)})")
+        return _scalar_text(value)
+
+
+_EXAMPLE_COLUMN = {"fullname": "[First Name, Last Name]", "address": "Property Address"}
+
+
+def _slot(slot: Any, source: str, where: str) -> int:
+    """A custom-field label number 1..28, or MappingError naming it."""
+    try:
+        n = int(str(slot).strip()) if isinstance(slot, int | str) and not isinstance(slot, bool) else -1
+    except ValueError:  # not a number (or one of more digits than int() reads)
+        n = -1
+    if not 1 <= n <= MAX_CUSTOM_FIELDS:
+        raise MappingError(
+            f"mapping {source}: {where}: slot {quote(slot)} is outside 1..{MAX_CUSTOM_FIELDS}; "
+            f"Realeflow has custom-field labels 1 to {MAX_CUSTOM_FIELDS}"
+        )
+    return n
+
+
+def _close(text: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to ``text`` (ignoring spaces, "_" and "-"), if any is close enough."""
+    squash = {c.replace("_", "").replace("-", "").replace(" ", ""): c for c in choices}
+    key = text.replace("_", "").replace("-", "").replace(" ", "")
+    if key in squash:
+        return squash[key]
+    hit = difflib.get_close_matches(key, list(squash), n=1, cutoff=0.75)
+    return squash[hit[0]] if hit else None
+
+
+def _scalar_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

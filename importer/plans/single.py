@@ -1,0 +1,270 @@
+"""One row, one record: the plan for ``kind: contact`` and ``kind: property`` mappings.
+
+A *plan* says how the rows of a chunk become API requests, and what the
+report's outcome columns are; :mod:`importer.pipeline` runs any plan the same
+way (load, check, push, report). ``property-with-contacts`` rows, which become
+several records and relations, have their own plan in :mod:`importer.plans.with_contacts`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from importer.ledger import Entry, Journal, fingerprint
+from importer.mapping.model import BoundMapping
+from importer.mapping.transforms import skip_problems
+from importer.outcomes import Status
+from importer.plans.payload import build_payloads
+from importer.problems import ERROR, WARNING, concat_problems, messages_by_row
+from importer.push.pusher import Job, Outcome, Pusher
+from importer.read.source import Chunk
+from importer.validate.rules import validate_fields
+
+__all__ = ["ChunkCheck", "RecordPlan", "outcome_frame"]
+
+@dataclass(frozen=True)
+class ChunkCheck:
+    """A chunk after extract and validate: what can be sent and what is wrong."""
+
+    chunk: Chunk
+    problems: pd.DataFrame  # load problems, transform warnings, validation errors and warnings
+    valid: pd.Series  # bool per row: the row can be sent
+    values: pd.DataFrame  # the normalised field frame
+    skipped: pd.Series | None = None  # bool per row: a skip rule of the mapping leaves the row out
+    jobs: list[Job] | None = None  # the create requests, once :meth:`RecordPlan.prepare` built them
+
+
+def outcome_frame(
+    chunk: Chunk,
+    problems: pd.DataFrame,
+    status: pd.Series,
+    ids: dict[str, pd.Series],
+    extra_errors: pd.Series | None = None,
+    notes: pd.Series | None = None,
+) -> pd.DataFrame:
+    """The report's outcome columns for a chunk: status, id column(s), error, warnings.
+
+    ``error`` joins the row's validation errors and then ``extra_errors`` (what
+    the API or the push said), all with "; "; ``warnings`` joins the validation
+    warnings and then ``notes`` (e.g. "already created (335012) by run 3 ...").
+    """
+    index = chunk.frame.index
+    # Arrow-backed text all the way: no Python string per row (the report and a worker's
+    # pickle take these columns as they are).
+    errors = _text(messages_by_row(problems, ERROR), index)
+    if extra_errors is not None:
+        extra = _text(extra_errors, index)
+        errors = errors.where(extra == "", errors.where(errors == "", errors + "; ") + extra)
+    warnings = _text(messages_by_row(problems, WARNING), index)
+    if notes is not None:
+        note = _text(notes, index)
+        warnings = warnings.where(note == "", warnings.where(warnings == "", warnings + "; ") + note)
+    data: dict[str, pd.Series] = {"status": status.reindex(index)}
+    data.update({name: s.reindex(index) for name, s in ids.items()})
+    data["error"] = errors
+    data["warnings"] = warnings
+    return pd.DataFrame(data, index=index)
+
+
+def _text(values: pd.Series, index: pd.Index) -> pd.Series:
+    return values.reindex(index).astype("str").fillna("")
+
+
+class RecordPlan:
+    """A contact or property per valid row."""
+
+    def __init__(self, bound: BoundMapping) -> None:
+        self.outcome_columns = ["status", "id", "error", "warnings"]
+        self.bound = bound
+        self.record = bound.mapping.records[0]
+        self.kind = self.record.kind
+        self.kinds = {self.kind}
+        # Without a ledger, what each record key became in earlier chunks of this run, so that a
+        # repeat in a later chunk is skipped as a twin too (with a ledger, the ledger knows).
+        # Grows with the file (~200 bytes a distinct row): the price of --no-ledger.
+        self._made: dict[str, Outcome] = {}
+
+    def check(self, chunk: Chunk) -> ChunkCheck:
+        """Extract and validate one chunk."""
+        (extracted,) = self.bound.extract(chunk)
+        rec = extracted.record
+        columns = {f: self.bound.resolved[s.columns[0]] for f, s in rec.specs.items() if s.columns}
+        result = validate_fields(
+            extracted.fields,
+            rec.kind,
+            columns=columns,
+            zip_from_number=extracted.zip_from_number,
+            part=rec.label,
+        )
+        problems = concat_problems([chunk.problems, extracted.problems, result.problems])
+        has_error = problems.loc[problems["severity"] == ERROR, "row"].unique()
+        valid = result.valid & ~pd.Series(chunk.frame.index.isin(has_error), index=chunk.frame.index)
+        skipped = None
+        if extracted.skip is not None and (extracted.skip != "").any():
+            # A skipped row is not sent and has nothing to fix: its errors go, the reason is a warning.
+            skipped = (extracted.skip != "").reindex(chunk.frame.index, fill_value=False)
+            problems = problems[~(problems["row"].isin(chunk.frame.index[skipped]) & (problems["severity"] == ERROR))]
+            problems = concat_problems([problems, skip_problems(extracted.skip, rec.label)])
+            valid = valid & ~skipped
+        return ChunkCheck(chunk, problems, valid, result.values, skipped)
+
+    def validated(self, check: ChunkCheck) -> pd.DataFrame:
+        """Outcomes of a dry run."""
+        status = pd.Series("invalid", index=check.chunk.frame.index).where(~check.valid, "valid")
+        if check.skipped is not None:
+            status = status.where(~check.skipped, "skipped")
+        return outcome_frame(check.chunk, check.problems, status, {"id": pd.Series(dtype="Int64")})
+
+    def prepare(self, check: ChunkCheck) -> ChunkCheck:
+        """Build the chunk's create requests ahead of :meth:`push` (the pipeline does it on its check thread)."""
+        return replace(check, jobs=self.jobs(check, keyed=True))
+
+    def jobs(self, check: ChunkCheck, *, keyed: bool = False) -> list[Job]:
+        """The create requests of a chunk's valid rows, in row order (with ledger keys if ``keyed``)."""
+        rows = check.values.index[check.valid.to_numpy()]
+        payloads = build_payloads(check.values.loc[rows])
+        kind = self.kind
+        if keyed:
+            return [Job(int(r), kind, p, fingerprint(kind, p)) for r, p in zip(rows, payloads, strict=True)]
+        return [Job(int(r), kind, p) for r, p in zip(rows, payloads, strict=True)]
+
+    async def push(self, check: ChunkCheck, pusher: Pusher) -> pd.DataFrame:
+        """Send a chunk's valid rows that need sending; outcomes of every row of the chunk.
+
+        Before sending, each row is looked up in the ledger (when the run has one)
+        and among the rows before it: a record created by an earlier run is
+        ``skipped`` with its id (unless ``force``), and so is the second of two
+        identical rows, with a note naming the first.
+        """
+        journal = pusher.journal
+        jobs = check.jobs if check.jobs is not None else self.jobs(check, keyed=True)
+        decided, send, twins = self._triage(jobs, pusher)
+        if pusher.fatal is None:
+            sent = await pusher.run(send)
+        else:
+            reason = f"not sent: the run stopped before this row ({pusher.fatal})"
+            sent = [Outcome(j.row, Status.NOT_SENT, error=reason) for j in send]
+            if journal is not None:
+                pusher.keep(
+                    lambda: journal.settle_many(
+                        [(j.key, j.kind, j.row) for j in send if j.key], Status.NOT_SENT, reason
+                    )
+                )
+            for o in sent:
+                pusher.report_row(o.status)
+        outcomes = decided + sent
+        if journal is None:
+            self._made.update((j.key, o) for j, o in zip(send, sent, strict=True) if j.key is not None)
+        by_row = {o.row: o for o in outcomes}
+        for row, first in twins:
+            outcome = _twin(row, by_row[first])
+            outcomes.append(outcome)
+            pusher.report_row(outcome.status)
+        return self.pushed(check, outcomes)
+
+    def _triage(self, jobs: list[Job], pusher: Pusher) -> tuple[list[Outcome], list[Job], list[tuple[int, int]]]:
+        """Split jobs into outcomes known without a request, jobs to send, and (row, first row) twins."""
+        journal = pusher.journal
+        settings = pusher.settings
+        entries: dict[str, Entry] = {}
+        if journal is not None:  # unreadable, the run stops: nothing is sent without the ledger's word
+            pusher.keep(lambda: entries.update(journal.lookup(j.key for j in jobs if j.key)))
+        first_of: dict[str | None, int] = {}
+        decided: list[Outcome] = []
+        send: list[Job] = []
+        twins: list[tuple[int, int]] = []
+        seen: list[tuple[str, int]] = []
+        for job in jobs:
+            key = job.key
+            if key in first_of:
+                twins.append((job.row, first_of[key]))
+                continue
+            first_of[key] = job.row
+            earlier = self._made.get(key) if key is not None and journal is None else None
+            if earlier is not None:  # met in an earlier chunk of this run (no ledger to tell)
+                decided.append(_twin(job.row, earlier))
+                continue
+            entry = entries.get(key) if key is not None else None
+            if entry is None:
+                if settings.retry_failed:
+                    decided.append(Outcome(job.row, Status.SKIPPED, note=_NOT_RETRIED))
+                else:
+                    send.append(job)
+                continue
+            assert key is not None and journal is not None
+            if entry.last_run == journal.run_id and entry.last_row is not None and entry.last_row != job.row:
+                # Met in an earlier chunk of this run: a twin of that row.
+                decided.append(_twin(job.row, _entry_outcome(entry)))
+                continue
+            if entry.state == Status.CREATED and not settings.force:
+                decided.append(Outcome(job.row, Status.SKIPPED, id=entry.id, note=self._earlier(entry, journal)))
+                seen.append((key, job.row))
+            elif settings.retry_failed and entry.state not in (Status.FAILED, Status.NOT_SENT, Status.UNCERTAIN):
+                decided.append(Outcome(job.row, Status.SKIPPED, note=_NOT_RETRIED))
+                seen.append((key, job.row))
+            elif entry.state == Status.UNCERTAIN and not (settings.force or settings.retry_failed):
+                error = entry.error or "an earlier run could not tell whether this record was created"
+                decided.append(Outcome(job.row, Status.FAILED, error=error))
+                seen.append((key, job.row))
+            else:
+                send.append(job)
+        if journal is not None:
+            pusher.keep(lambda: journal.seen(seen))
+        for outcome in decided:
+            pusher.report_row(outcome.status)
+        return decided, send, twins
+
+    @staticmethod
+    def _earlier(entry: Entry, journal: Journal) -> str:
+        run = journal.run(entry.run_id) if entry.run_id is not None else None
+        ident = entry.id if entry.id is not None else "id unknown: the API gave none"
+        if run is None:
+            return f"already created ({ident}) by an earlier run; not sent again"
+        when = run.started.replace("T", " ").rstrip("Z")
+        where = f"row {entry.row} of {Path(run.file).name}" if entry.row is not None else Path(run.file).name
+        return f"already created ({ident}) by run {run.run_id} on {when} UTC ({where}); not sent again"
+
+    def pushed(self, check: ChunkCheck, outcomes: list[Outcome]) -> pd.DataFrame:
+        index = check.chunk.frame.index
+        status = pd.Series("invalid", index=index, dtype=object)
+        if check.skipped is not None:  # a skip rule of the mapping left these rows out
+            status = status.where(~check.skipped.reindex(index, fill_value=False).astype(bool), Status.SKIPPED)
+        ids = pd.Series(pd.NA, index=index, dtype="Int64")
+        extra = pd.Series("", index=index, dtype=object)
+        notes = pd.Series("", index=index, dtype=object)
+        if outcomes:
+            rows = [o.row for o in outcomes]
+            status.loc[rows] = [o.status for o in outcomes]
+            ids.loc[rows] = pd.array([o.id for o in outcomes], dtype="Int64")
+            extra.loc[rows] = [o.error for o in outcomes]
+            notes.loc[rows] = [o.note for o in outcomes]
+        return outcome_frame(check.chunk, check.problems, status, {"id": ids}, extra, notes)
+
+
+_NOT_RETRIED = "not sent: --retry-failed sends only rows whose last try failed or was not sent"
+
+
+def _entry_outcome(entry: Entry) -> Outcome:
+    """How a ledger entry met earlier in this run ended, as the outcome of its first row."""
+    row = entry.last_row or 0
+    if entry.state == Status.CREATED:
+        return Outcome(row, Status.CREATED, id=entry.id)
+    if entry.state == Status.NOT_SENT:
+        return Outcome(row, Status.NOT_SENT, error=entry.error or "not sent")
+    return Outcome(row, Status.FAILED, error=entry.error or "failed")
+
+
+def _twin(row: int, first: Outcome) -> Outcome:
+    """The outcome of a row that repeats an earlier row's record: sent once, for the first."""
+    if first.status in (Status.CREATED, Status.SKIPPED) and first.id is not None:
+        return Outcome(row, Status.SKIPPED, id=first.id, note=f"same record as row {first.row}; sent once")
+    if first.status == Status.CREATED:  # created, its id unknown
+        return Outcome(row, Status.SKIPPED, note=f"same record as row {first.row}; sent once")
+    if first.status == Status.NOT_SENT:
+        return Outcome(row, Status.NOT_SENT, error=first.error, note=f"same record as row {first.row}")
+    if first.status == Status.SKIPPED:
+        return Outcome(row, Status.SKIPPED, note=f"same record as row {first.row} ({first.note})")
+    return Outcome(row, Status.SKIPPED, note=f"same record as row {first.row}, which failed: see that row")

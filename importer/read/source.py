@@ -1,0 +1,1092 @@
+"""Load stage: open a CSV-like file or an Excel workbook and stream it as text chunks.
+
+Every cell comes out as text exactly as a person sees it (ZIP "02134" stays
+"02134", a phone number never becomes 2.16555e9). Each chunk's index is the
+row number Excel shows: the header is row 1, so the first data row is 2, and
+blank rows, which are skipped, still count.
+
+CSV is parsed by pyarrow's streaming reader (about 4x faster than pandas' C
+engine, with bounded memory). Rows with the wrong number of cells are handed
+to pyarrow's ``invalid_row_handler`` (rare, so a Python call each is fine),
+repaired with the ``csv`` module and put back in place by their record number.
+For parallel dry runs a CSV is also handed out as byte pieces cut at record ends
+(:meth:`_CsvSource.slices`, :mod:`importer.read.byteranges`) that workers parse themselves.
+Workbooks are read with python-calamine; cells are converted to text column
+by column with numpy, never row by row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import queue
+import re
+import sys
+import threading
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from python_calamine import CalamineError
+
+from importer.arrowtext import first_byte_in
+from importer.errors import LoadError, UsageError, quote
+from importer.formulas import restore_neutralised
+from importer.problems import WARNING, concat_problems, empty_problems, make_problems
+from importer.read.byteranges import CUTTABLE_ENCODINGS, CsvPiece, cut_csv
+from importer.read.csvtext import (
+    FALLBACK_ENCODING,
+    RecodedReader,
+    Runaway,
+    find_runaway,
+    header_hint,
+    line_of,
+    recode,
+    scan_mixed,
+    unclosed_at_end,
+)
+from importer.read.excelcells import as_percent, cells_to_text
+from importer.read.numfmt import percent_cells
+from importer.read.workbook import (
+    CSV_EXTENSIONS,
+    EXCEL_EXTENSIONS,
+    OLE2_MAGIC,
+    ZIP_MAGIC,
+    SheetInfo,
+    open_workbook,
+    read_sheet,
+    sheet_infos,
+)
+
+__all__ = [
+    "CSV_EXTENSIONS",
+    "EXCEL_EXTENSIONS",
+    "HEADER_ROW",
+    "REPORT_COLUMNS",
+    "Chunk",
+    "Source",
+    "column_letter",
+    "describe_sheets",
+    "list_sheets",
+    "normalize_header",
+    "open_source",
+]
+
+HEADER_ROW = 1
+REPORT_COLUMNS = ("row", "status", "id", "error", "warnings")
+_GRAPH_ID = re.compile(r"property_id|contact_\d+_id")  # a property-with-contacts report's id columns
+
+QUOTES = ("standard", "none")
+_CSV_QUOTING = {"standard": csv.QUOTE_MINIMAL, "none": csv.QUOTE_NONE}
+_STRADDLE = "straddling object"  # pyarrow's words for a record longer than its block
+_DELIMITERS = (",", "\t", ";", "|")
+_DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
+_SNIFF_BYTES = 64 * 1024
+_MAX_HEADER_BYTES = 16 << 20
+_SCAN_BLOCK = 8 << 20
+_CSV_BLOCK = 4 << 20
+# Bytes that never occur in Windows-1252 text: C0 controls other than tab/LF/CR/VT/FF/EOF,
+# and the five code points cp1252 leaves undefined.
+_NOT_CP1252 = re.compile(rb"[\x00-\x08\x0e-\x19\x1b-\x1f\x81\x8d\x8f\x90\x9d]")
+_WS = re.compile(r"\s+")
+
+
+def normalize_header(text: str) -> str:
+    """Key for matching a header against a mapping: BOM removed, trimmed, inner white space runs
+    collapsed to one space, casefolded."""
+    return _WS.sub(" ", text.replace("\ufeff", "")).strip().casefold()
+
+
+def column_letter(position: int) -> str:
+    """Excel column letter of a 0-based column position: 0 -> "A", 26 -> "AA"."""
+    letters = ""
+    n = position + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A block of data rows, every cell text; index = Excel row number (name "row")."""
+
+    frame: pd.DataFrame
+    numeric: pd.DataFrame | None
+    problems: pd.DataFrame
+
+
+# --------------------------------------------------------------------------------------------
+# Headers and chunk finishing (shared by CSV and Excel)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Which raw columns become which headers."""
+
+    raw_width: int
+    keep: tuple[int, ...]  # raw positions kept, in order
+    headers: tuple[str, ...]  # their header text
+    unnamed: tuple[int, ...]  # raw positions with an empty header (dropped)
+    report: bool = False  # the file is one of our reports: front columns dropped, cells restored
+
+
+def _layout(path: Path, raw: Sequence[str]) -> _Layout:
+    """Decide the kept columns from the raw header cells; raise LoadError for duplicates."""
+    cells = [str(c).replace("\ufeff", "") for c in raw]
+    if not any(c.strip() for c in cells):
+        raise LoadError(
+            f"{path}: row {HEADER_ROW} is empty; the column headers must be in row {HEADER_ROW} "
+            "(delete the empty rows above the header)"
+        )
+    start = _report_prefix(cells)
+    if start:
+        # Our report neutralised formula-like headers and cells with a leading "'" (see
+        # importer.report.cells); a report fed back as input gets its original text back.
+        cells = cells[:start] + restore_neutralised(pd.Series(cells[start:], dtype="str")).tolist()
+    keep = [i for i in range(start, len(cells)) if cells[i].strip()]
+    unnamed = [i for i in range(start, len(cells)) if not cells[i].strip()]
+    seen: dict[str, int] = {}
+    for i in keep:
+        key = normalize_header(cells[i])
+        if key in seen:
+            j = seen[key]
+            raise LoadError(
+                f"{path}: columns {column_letter(j)} ({quote(cells[j])}) and {column_letter(i)} "
+                f"({quote(cells[i])}) have the same header; rename one of them so each header is unique"
+            )
+        seen[key] = i
+    return _Layout(len(cells), tuple(keep), tuple(cells[i] for i in keep), tuple(unnamed), report=start > 0)
+
+
+def _report_prefix(cells: Sequence[str]) -> int:
+    """How many leading columns are our own report columns (row, status, ...), else 0."""
+    i = 0
+    for name in REPORT_COLUMNS:
+        if i < len(cells) and normalize_header(cells[i]) == name:
+            i += 1
+        # A property-with-contacts report has property_id, contact_1_id, ... in place of id.
+        while name == "id" and i < len(cells) and _GRAPH_ID.fullmatch(normalize_header(cells[i])):
+            i += 1
+    # "row", "status" and our "error" column: a CRM export's own Row/Status columns are data.
+    ours = i >= 2 and normalize_header(cells[1]) == "status" and "error" in map(normalize_header, cells[2:i])
+    return i if ours else 0
+
+
+def _unwrap_text_formula(col: pd.Series) -> pd.Series:
+    """Turn Excel's keep-as-text trick ="02134" into 02134 (inner "" -> ")."""
+    if not first_byte_in(col, b"=").any():  # the usual case, found at ~1 ms per 100k cells
+        return col
+    hit = col.str.startswith('="') & col.str.endswith('"') & (col.str.len() >= 3)
+    if not hit.any():
+        return col
+    inner = col[hit].str.slice(2, -1).str.replace('""', '"', regex=False)
+    out = col.copy()
+    out[hit] = inner
+    return out
+
+
+def _blank_rows(raw: pd.DataFrame, columns: Sequence[int]) -> pd.Series:
+    """Rows whose kept cells are all empty or white space.
+
+    Each column is looked at only on the rows still blank so far: on a real list the
+    first column or two rule out nearly every row (15 columns x 100k rows: 3 ms, not 40).
+    """
+    candidates = np.arange(len(raw))
+    for pos in columns:
+        if not len(candidates):
+            break
+        col = raw[pos].iloc[candidates]
+        candidates = candidates[((col == "") | col.str.isspace()).to_numpy(dtype=bool)]
+    blank = np.zeros(len(raw), dtype=bool)
+    blank[candidates] = True
+    return pd.Series(blank, index=raw.index)
+
+
+def _finish(
+    path: Path,
+    layout: _Layout,
+    raw: pd.DataFrame,
+    numeric: pd.DataFrame | None,
+    problems: pd.DataFrame,
+) -> Chunk:
+    """Drop unnamed/report columns and blank rows, name the columns, unwrap ="..." cells.
+
+    ``raw`` has columns 0..raw_width-1 (str), index = Excel row numbers.
+    """
+    found = [problems]
+    blank = _blank_rows(raw, layout.keep)
+    for pos in layout.unnamed:
+        has = (raw[pos] != "") & ~raw[pos].str.isspace() & ~blank
+        if has.any():
+            letter = column_letter(pos)
+            found.append(
+                make_problems(
+                    raw.index[has],
+                    code="row.cell_without_header",
+                    column=letter,
+                    value=raw.loc[has, pos],
+                    message=f"column {letter} has no header, so its value was ignored; "
+                    f"give column {letter} a header in row {HEADER_ROW} to import it",
+                    severity=WARNING,
+                )
+            )
+    keep = list(layout.keep)
+    frame = raw.loc[~blank, keep]
+    frame.columns = list(layout.headers)
+    for name in frame.columns:
+        col = restore_neutralised(frame[name]) if layout.report else frame[name]
+        frame[name] = _unwrap_text_formula(col)
+    frame.index = pd.Index(frame.index.to_numpy(dtype="int64"), name="row")
+    mask = None
+    if numeric is not None:
+        mask = numeric.loc[~blank.to_numpy(), keep]
+        mask.columns = list(layout.headers)
+        mask.index = frame.index
+    probs = concat_problems(found)
+    if len(probs):
+        probs = probs[probs["row"].isin(frame.index)].reset_index(drop=True)
+    return Chunk(frame=frame, numeric=mask, problems=probs)
+
+
+def _ragged_problems(rows: pd.Index, counts: np.ndarray, width: int) -> pd.DataFrame:
+    """Problems for rows with too many / too few cells (counts aligned with rows)."""
+    counts = np.asarray(counts)
+    out = []
+    many = counts > width
+    if many.any():
+        n = pd.Series(counts[many]).astype(str).to_numpy()
+        out.append(
+            make_problems(
+                rows[many],
+                code="row.too_many_cells",
+                message=pd.Series(
+                    "row has " + n + f" cells but the header row has {width} cells; the cells after "
+                    f"column {column_letter(width - 1)} were ignored (quote values that contain the "
+                    "delimiter)"
+                ),
+            )
+        )
+    few = counts < width
+    if few.any():
+        n = pd.Series(counts[few]).astype(str).to_numpy()
+        out.append(
+            make_problems(
+                rows[few],
+                code="row.too_few_cells",
+                message=pd.Series(
+                    "row has only " + n + f" cells but the header row has {width} cells; the missing "
+                    "cells were read as empty",
+                ),
+                severity=WARNING,
+            )
+        )
+    return concat_problems(out)
+
+
+def _clip(text: str, width: int) -> str:
+    """At most ``width`` characters of ``text`` for a message."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# The csv module refuses cells over 128 KiB (a process-wide limit): raised, never lowered, so that a
+# big cell in a ragged row, or a quote that swallowed the rest of the file, is read and then judged.
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
+
+
+def _csv_records(path: Path, text: str, delimiter: str, quotes: str) -> list[list[str]]:
+    """``text`` parsed with the csv module; any line break (CR, LF, CR LF) ends a record outside quotes."""
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=_CSV_QUOTING[quotes]))
+    except csv.Error as exc:  # pragma: no cover - universal newlines leave the csv module nothing to refuse
+        raise LoadError(f"{path}: cannot be read as CSV ({exc}); save it again as CSV UTF-8") from exc
+
+
+class _RecordTooLong(LoadError):
+    """A record longer than the probe's small block: read again with the normal one."""
+
+
+@dataclass(frozen=True)
+class _CsvOptions:
+    quotes: str = "standard"  # "none": quotes are plain characters
+    probe_block: int = _SNIFF_BYTES
+    mixed_rows: np.ndarray | None = None  # rows read as Windows-1252 in a mostly UTF-8 file
+
+
+# --------------------------------------------------------------------------------------------
+# Sources
+# --------------------------------------------------------------------------------------------
+
+
+class Source:
+    """An opened, checked input file. Create it with :func:`open_source`."""
+
+    path: Path
+    headers: list[str]
+    kind: str
+    sheet: str | None
+    encoding: str | None
+    delimiter: str | None
+    from_report: bool
+
+    def __init__(self, path: Path, kind: str, layout: _Layout) -> None:
+        self.path = path
+        self.kind = kind
+        self._layout = layout
+        #: True when the file is a report of ours fed back (its front columns were dropped).
+        self.from_report = layout.report
+        self.headers = list(layout.headers)
+        self._positions = dict(zip(layout.headers, layout.keep, strict=True))
+        self.sheet = None
+        self.encoding = None
+        self.delimiter = None
+        #: The file's first records (row 1 first), as text: for telling where the header is.
+        self.first_rows: list[list[str]] = []
+        #: A workbook's sheets (name, visibility, worksheet or not); empty for a text file.
+        self.sheets: tuple[SheetInfo, ...] = ()
+
+    def chunks(self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True) -> Iterator[Chunk]:
+        """Stream the data rows in chunks of about ``rows`` rows (the first of ``first_rows``); may be called again.
+
+        ``read_ahead``: a CSV's next chunk is parsed on a thread meanwhile (one more chunk in memory).
+
+        Blank rows are left out (a chunk may be shorter); a CSV chunk may also be a little longer,
+        by the ragged rows that were repaired and put back in place.
+        """
+        raise NotImplementedError
+
+    def preflight(self) -> None:
+        """Read the whole file once and raise the LoadError a later chunk would (before a push sends anything).
+
+        A workbook's rows were checked when its sheet was read: nothing to do.
+        """
+
+    def column_letter(self, header: str) -> str:
+        """The Excel column letter of a header ("A", "B", ..., "AA") for messages."""
+        return column_letter(self._positions[header])
+
+    def _check_has_data(self) -> None:
+        """Raise LoadError when there are no data rows or an unnamed column holds data early on."""
+        for chunk in self._probe():
+            bad = chunk.problems[chunk.problems["code"] == "row.cell_without_header"]
+            if len(bad):
+                first = bad.iloc[0]
+                raise LoadError(
+                    f"{self.path}: column {first['column']} has data (row {first['row']}: "
+                    f"{quote(first['value'])}) but no header in row {HEADER_ROW}; "
+                    + (self.header_hint() or "add a header or delete the column")
+                )
+            if len(chunk.frame):
+                return
+        raise LoadError(f"{self.path}: has a header but no data rows; add rows below the header in row 1")
+
+    def sheet_note(self) -> str | None:
+        """Which sheet was read when the workbook has several ("'Leads' was read, sheet 2 of 3 (...)"), else None."""
+        if len(self.sheets) < 2:
+            return None
+        names = [s.name for s in self.sheets]
+        at = names.index(self.sheet) + 1 if self.sheet in names else 0
+        listed = ", ".join(
+            repr(s.name) + ("" if s.visibility == "visible" else f" ({s.visibility})") for s in self.sheets
+        )
+        return f"{self.sheet!r} was read, sheet {at} of {len(names)} ({listed}); pick another with --sheet"
+
+    def header_hint(self, wanted: Sequence[str] = ()) -> str | None:
+        """'row 1 does not look like a header; the header seems to be in row N: ...', or None.
+
+        ``wanted``: the columns a mapping names (it lacks them in row 1); see importer.read.csvtext.
+        """
+        return header_hint(self.first_rows, wanted)
+
+    def _probe(self) -> Iterator[Chunk]:
+        """Small first chunks for the checks of open_source."""
+        return self.chunks(rows=1000)
+
+
+class _CsvSource(Source):
+    def __init__(self, path: Path, layout: _Layout, encoding: str, delimiter: str, options: _CsvOptions) -> None:
+        super().__init__(path, "csv", layout)
+        self.encoding = encoding
+        self.delimiter = delimiter
+        self.quotes = options.quotes
+        self._options = options
+        self._tail: str | None = None
+
+    def chunks(self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True) -> Iterator[Chunk]:
+        chunks = self._chunks(rows, _CSV_BLOCK, first_rows)
+        return _read_ahead(chunks) if read_ahead else chunks
+
+    def preflight(self) -> None:
+        # Parsing the file once costs little next to sending its rows, which take far longer.
+        for _ in self._chunks(100_000, _CSV_BLOCK):
+            pass
+
+    def _probe(self) -> Iterator[Chunk]:
+        # Small blocks: pyarrow parses (and checks) a block at once. A block must hold a whole
+        # record, so a long header or a big cell early on gets a bigger one.
+        try:
+            yield from self._chunks(1000, self._options.probe_block)
+        except _RecordTooLong:
+            yield from self._chunks(1000, _CSV_BLOCK)
+
+    def slices(self, rows: int, *, parsed_rows: int | None = None) -> Iterator[CsvPiece | Chunk]:
+        """The data rows as pieces of ``rows`` records that workers parse themselves (:meth:`read_slice`).
+
+        The file is cut at record ends found from its bytes (:mod:`importer.read.byteranges`); where it
+        cannot be (UTF-16, a stray quote, a bare CR), the rest comes as chunks of ``parsed_rows``
+        (default ``rows``) parsed here.
+        """
+        parsed_rows = parsed_rows or rows
+        if self.encoding not in CUTTABLE_ENCODINGS:
+            yield from self._chunks(parsed_rows, _CSV_BLOCK)
+            return
+        for piece in cut_csv(self.path, str(self.delimiter), rows, quoting=self.quotes != "none"):
+            if piece.cut:
+                yield piece
+            else:
+                yield from self._chunks(parsed_rows, _CSV_BLOCK, start=piece.start, first_record=piece.first_record)
+
+    def read_slice(self, piece: CsvPiece) -> Chunk | None:
+        """Parse one piece of :meth:`slices` (None when its rows are all blank)."""
+        return next(
+            self._chunks(sys.maxsize, _CSV_BLOCK, start=piece.start, end=piece.end, first_record=piece.first_record),
+            None,
+        )
+
+    def _reader(self, source: Any, block_size: int, on_invalid: Any) -> Any:
+        names = [str(i) for i in range(self._layout.raw_width)]
+        return pacsv.open_csv(
+            source,
+            read_options=pacsv.ReadOptions(
+                column_names=names,
+                encoding=self._arrow_encoding(),
+                use_threads=False,
+                block_size=block_size,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=self.delimiter,
+                quote_char=False if self.quotes == "none" else '"',
+                double_quote=True,
+                newlines_in_values=self.quotes != "none",
+                ignore_empty_lines=False,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+
+    def _chunks(
+        self,
+        rows: int,
+        block_size: int,
+        first_rows: int | None = None,
+        *,
+        start: int = 0,
+        end: int | None = None,
+        first_record: int = 1,
+    ) -> Iterator[Chunk]:
+        """Parse records from byte ``start`` (record ``first_record``) to ``end`` in chunks of ``rows``."""
+        invalid: list[tuple[int, str]] = []
+
+        def on_invalid(row: Any) -> str:
+            # Called for each row whose cell count differs from the header's: keep it for repair.
+            if row.number is None:  # pragma: no cover - only with parallel parsing, which we do not use
+                return "error"
+            invalid.append((row.number + first_record - 1, row.text))
+            return "skip"
+
+        source = self._input(start, end)
+        try:
+            reader = self._reader(source, block_size, on_invalid)
+        except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
+            if not isinstance(source, Path):
+                source.close()
+            if _STRADDLE in str(exc):
+                raise self._too_long(first_record, block_size) from exc
+            raise LoadError(f"{self.path}: cannot be read as CSV ({exc}); save it again as CSV UTF-8") from exc
+        next_row = first_record  # from the start of the file, the header is record 1, parsed like any row
+        limit = first_rows or rows
+        pending: list[pa.RecordBatch] = []
+        pending_rows = 0
+        at_end = end is None
+        try:
+            for batch in reader:
+                pending.append(batch)
+                pending_rows += batch.num_rows
+                while pending_rows >= limit:
+                    table = pa.Table.from_batches(pending)
+                    head, rest = table.slice(0, limit), table.slice(limit)
+                    pending, pending_rows = rest.to_batches(), rest.num_rows
+                    limit = rows
+                    chunk, next_row = self._chunk(head, next_row, invalid, final=False)
+                    if chunk is not None:
+                        yield chunk
+                if len(invalid) >= rows:  # mostly ragged rows: flush so memory and probes stay small
+                    table = pa.Table.from_batches(pending, schema=reader.schema)
+                    pending, pending_rows = [], 0
+                    chunk, next_row = self._chunk(table, next_row, invalid, final=False)
+                    if chunk is not None:
+                        yield chunk
+            table = pa.Table.from_batches(pending, schema=reader.schema)
+            chunk, next_row = self._chunk(table, next_row, invalid, final=True, at_end=at_end)
+            if chunk is not None:
+                yield chunk
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            if _STRADDLE in str(exc):
+                # Every record before the one too long for a block was parsed and handed over.
+                raise self._too_long(next_row + pending_rows + len(invalid), block_size) from exc
+            raise LoadError(
+                f"{self.path}: cannot be read as CSV near row {next_row} ({exc}); "
+                "check the quoting there or save the file again as CSV UTF-8"
+            ) from exc
+
+    def _too_long(self, row: int, block_size: int) -> LoadError:
+        if block_size < _CSV_BLOCK:
+            return _RecordTooLong(str(row))
+        return LoadError(
+            f"{self.path}: row {row} is longer than {block_size / 2**20:g} MiB: a quote there (or soon after) "
+            f"probably opens a cell and is never closed, so the rest of the file runs into it; close the quote, "
+            f"or pass --quotes none to read quotes as plain characters"
+        )
+
+    def _input(self, start: int, end: int | None) -> Any:
+        """What pyarrow reads: the file, or its bytes from ``start`` (to ``end``); recoded if mixed."""
+        mixed = self._options.mixed_rows is not None
+        if end is not None:  # a worker's piece: read whole, parsed from memory
+            with open(self.path, "rb") as fh:
+                fh.seek(start)
+                data = fh.read(end - start)
+            return pa.BufferReader(recode(data) if mixed else data)
+        if mixed:
+            return io.BufferedReader(RecodedReader(self.path, start), buffer_size=1 << 20)
+        if not start:
+            return self.path
+        stream = pa.OSFile(str(self.path))
+        stream.seek(start)
+        return stream
+
+    def _arrow_encoding(self) -> str:
+        return "utf8" if self.encoding in ("utf-8", "utf-8-sig") else str(self.encoding)
+
+    def _chunk(
+        self, table: pa.Table, next_row: int, invalid: list[tuple[int, str]], *, final: bool, at_end: bool = False
+    ) -> tuple[Chunk | None, int]:
+        """Number the parsed rows (skipping records pyarrow set aside), splice the repaired ones in.
+
+        ``at_end``: the table's last record is the file's last, where a quote still open shows.
+        """
+        m = table.num_rows
+        skipped = np.array(sorted(n for n, _ in invalid), dtype=np.int64)
+        span = np.arange(next_row, next_row + m + len(skipped), dtype=np.int64)
+        numbers = span[~np.isin(span, skipped)][:m]
+        last = int(numbers[-1]) if m else next_row - 1
+        if final and invalid:
+            last = max(last, int(skipped.max()))
+        taken = set(skipped.tolist())
+        while last + 1 in taken:  # set-aside rows right after the last parsed one come before any later row
+            last += 1
+        mine = [(n, t) for n, t in invalid if n <= last]
+        invalid[:] = [(n, t) for n, t in invalid if n > last]
+        table = table.combine_chunks()  # one Arrow chunk per column: kernels need no copy later
+        self._check_quotes([c.combine_chunks() for c in table.columns], numbers)
+        raw = table.to_pandas()
+        raw.columns = range(self._layout.raw_width)
+        raw.index = pd.Index(numbers)
+        found = [self._recoded_problems(numbers)]
+        if mine:
+            fixed, problems = self._repair(mine)
+            repaired = [pa.array(fixed[j], type=pa.large_string()) for j in fixed.columns]
+            self._check_quotes(repaired, fixed.index.to_numpy())
+            raw = pd.concat([raw, fixed]).sort_index()
+            found.append(problems)
+        if at_end and len(raw):
+            self._check_end(raw)
+        if len(raw) and raw.index[0] == HEADER_ROW:
+            raw = raw.iloc[1:]
+        if not len(raw):
+            return None, last + 1
+        return _finish(self.path, self._layout, raw, None, concat_problems(found)), last + 1
+
+    def _check_quotes(self, columns: list[pa.Array], rows: np.ndarray) -> None:
+        """LoadError when a cell swallowed other rows (a quote never closed); see importer.read.csvtext."""
+        if self.quotes == "none" or not len(rows):
+            return
+        runaway = find_runaway(columns, rows, self._layout.raw_width, str(self.delimiter))
+        if runaway is not None:
+            raise self._runaway_error(runaway)
+
+    def _check_end(self, raw: pd.DataFrame) -> None:
+        if self.quotes == "none":
+            return
+        if self._tail is None:
+            with open(self.path, "rb") as fh:
+                fh.seek(max(0, self.path.stat().st_size - 64))
+                tail = fh.read()
+            mixed = self._options.mixed_rows is not None
+            self._tail = codecs.decode(tail, "utf-8" if mixed else str(self.encoding), errors="ignore")
+        row = int(raw.index[-1])
+        runaway = unclosed_at_end([str(c) for c in raw.iloc[-1].tolist()], row, self._tail)
+        if runaway is not None:
+            raise self._runaway_error(runaway)
+
+    def _runaway_error(self, runaway: Runaway) -> LoadError:
+        row = runaway.row
+        line = line_of(self.path, str(self.encoding), runaway.text)
+        where = f"row {row}" + (f" (line {line} of the file)" if line is not None and line != row else "")
+        preview = _clip(runaway.text.split("\n", 1)[0].rstrip("\r"), 60)
+        below = f"{runaway.breaks} lines below it were" if runaway.breaks != 1 else "the line below it was"
+        return LoadError(
+            f"{self.path}: {where}, column {column_letter(runaway.column)}: a quote opens the cell "
+            f"\"{preview}\" and is not closed on its line, so {below} read into that one cell; "
+            f"close the quote in row {row}, or pass --quotes none to read quotes as plain characters"
+        )
+
+    def _recoded_problems(self, rows: np.ndarray) -> pd.DataFrame:
+        """Warnings for the rows of a mostly UTF-8 file that were read as Windows-1252."""
+        recoded = self._options.mixed_rows
+        if recoded is None or not len(rows):
+            return empty_problems()
+        hit = rows[np.isin(rows, recoded)]
+        hit = hit[hit != HEADER_ROW]
+        if not len(hit):
+            return empty_problems()
+        return make_problems(
+            pd.Index(hit),
+            code="row.not_utf8",
+            message=f"this row was not UTF-8 like the rest of the file, so it was read as Windows-1252 "
+            f"({FALLBACK_ENCODING}); check its accented letters, or save the file again as CSV UTF-8",
+            severity=WARNING,
+        )
+
+    def _repair(self, rows: list[tuple[int, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Parse the set-aside rows with the csv module; pad or cut them to the header's width."""
+        width = self._layout.raw_width
+        # One csv.reader pass over all set-aside rows: each text is one whole record.
+        texts = "\n".join(t.replace("\r\n", "\n") if '"' not in t else t for _, t in rows)
+        parsed = _csv_records(self.path, texts, str(self.delimiter), self.quotes)
+        if len(parsed) != len(rows):  # pragma: no cover - defensive: fall back to one at a time
+            parsed = [next(iter(_csv_records(self.path, t, str(self.delimiter), self.quotes)), []) for _, t in rows]
+        numbers, cells, counts = [], [], []
+        for (number, _), fields in zip(rows, parsed, strict=True):
+            if not "".join(fields).strip():
+                continue  # a blank or white-space-only line: skipped like any blank row
+            if number == HEADER_ROW:  # pragma: no cover - the header defines the width
+                raise LoadError(f"{self.path}: the header row cannot be parsed; check its quoting")
+            numbers.append(number)
+            counts.append(len(fields))
+            cells.append((fields + [""] * width)[:width])
+        index = pd.Index(numbers, dtype="int64")
+        frame = pd.DataFrame(cells, index=index, columns=range(width), dtype="str")
+        return frame, _ragged_problems(index, np.array(counts), width)
+
+
+class _ExcelSource(Source):
+    def __init__(self, path: Path, kind: str, layout: _Layout, sheet_name: str, sheet: Any) -> None:
+        super().__init__(path, kind, layout)
+        self.sheet = sheet_name
+        self._sheet = sheet
+        # Cells shown as percentages (importer.read.numfmt): found once, before any worker is forked.
+        self._percent = percent_cells(path, sheet_name)
+        self._cursor: tuple[Iterator[Any], int] | None = None  # (rows iterator, number of its next row)
+
+    def chunks(self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True) -> Iterator[Chunk]:
+        first = HEADER_ROW + 1
+        count = first_rows or rows
+        while True:
+            chunk, read = self.read_rows(first, count)
+            if not read:
+                return
+            first, count = first + read, rows
+            if chunk is not None:
+                yield chunk
+
+    def slices(self, rows: int, *, parsed_rows: int | None = None) -> list[tuple[int, int | None]]:
+        """(first row number, row count) of each chunk; the last has None: up to the end.
+
+        For workers that read their own chunks (:meth:`read_slice`) from the parsed sheet
+        (``parsed_rows``: unused, nothing is parsed here).
+        """
+        last = int(self._sheet.height)  # rows of the sheet, the header included
+        starts = list(range(HEADER_ROW + 1, last + 1, rows)) or [HEADER_ROW + 1]
+        return [(start, rows) for start in starts[:-1]] + [(starts[-1], None)]
+
+    def read_slice(self, piece: tuple[int, int | None]) -> Chunk | None:
+        """The rows of one piece of :meth:`slices` (None when they are all blank)."""
+        return self.read_rows(*piece)[0]
+
+    def read_rows(self, first: int, count: int | None) -> tuple[Chunk | None, int]:
+        """(chunk of rows ``first`` .. ``first + count - 1``, rows read); the chunk is None when all are blank.
+
+        Rows are numbered as Excel shows them; ``count`` None reads to the end. Reading on
+        from where the previous call stopped costs nothing; else the rows before are skipped
+        (~1 s per million).
+        """
+        cursor = self._cursor
+        if cursor is None or cursor[1] > first:
+            cursor = (self._sheet.iter_rows(), 1)
+        it, at = cursor
+        width = self._layout.raw_width
+        offset = _excel_column_offset(self._sheet)
+        try:
+            deque(islice(it, first - at), maxlen=0)
+            block = list(islice(it, count) if count is not None else it)
+        except CalamineError as exc:
+            raise LoadError(f"{self.path}: sheet {self.sheet!r} cannot be read ({exc})") from exc
+        self._cursor = (it, first + len(block))
+        if not block:
+            return None, 0
+        cells = np.full((len(block), width), "", dtype=object)
+        grid = np.array(block, dtype=object).reshape(len(block), -1)[:, : width - offset]
+        cells[:, offset : offset + grid.shape[1]] = grid
+        text, numeric = cells_to_text(cells)
+        for j, (rows, decimals) in self._percent.items():
+            if j < width:
+                text[j] = as_percent(text[j], cells[:, j], numeric[j], rows - first, decimals)
+        index = pd.RangeIndex(first, first + len(block))
+        raw = pd.DataFrame(
+            {j: pd.Series(pd.array(t, dtype="str"), index=index) for j, t in enumerate(text)}, index=index
+        )
+        mask = pd.DataFrame(dict(enumerate(numeric)), index=index)
+        chunk = _finish(self.path, self._layout, raw, mask, empty_problems())
+        return (chunk if len(chunk.frame) else None), len(block)
+
+
+_DONE = object()
+
+
+def _read_ahead(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+    """Yield ``chunks`` while a background thread prepares the next one.
+
+    pyarrow parses CSV with the GIL released, so on a machine with two cores the next chunk is
+    read while the caller validates this one (measured ~1 s saved per million rows). At most
+    one chunk waits ahead, so memory stays bounded. Errors (LoadError) reach the caller at the
+    chunk where they happened; a caller that stops early stops the thread.
+    """
+    ready: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not put(chunk):
+                    return
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(exc)
+        finally:
+            chunks.close()  # type: ignore[attr-defined]
+
+    worker = threading.Thread(target=produce, name="realeflow-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _excel_column_offset(sheet: Any) -> int:
+    """Columns before the first used one: calamine's iter_rows starts at the first used column."""
+    start = sheet.start
+    return int(start[1]) if start else 0
+
+
+# --------------------------------------------------------------------------------------------
+# Opening
+# --------------------------------------------------------------------------------------------
+
+
+def open_source(
+    path: str | os.PathLike[str],
+    *,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    quotes: str | None = None,
+) -> Source:
+    """Open and check an input file; raise LoadError with one actionable line if it is unusable.
+
+    ``sheet`` (workbooks) is a name or a 1-based index (int or digit string), default the first
+    visible worksheet with data. ``encoding`` (CSV) overrides detection. ``quotes`` (CSV):
+    "standard" (default: a cell in double quotes may hold delimiters, quotes and line breaks) or
+    "none" (quotes are plain characters; for files whose stray quotes are not meant as quoting).
+    """
+    quotes = quotes or "standard"
+    if quotes not in QUOTES:
+        raise UsageError(f"--quotes must be one of {', '.join(QUOTES)}, not {quotes!r}")
+    p = _check_path(path)
+    ext = p.suffix.lower()
+    if quotes != "standard" and ext not in CSV_EXTENSIONS:
+        raise UsageError(f"{p}: --quotes only applies to delimited text files (.csv, .tsv, .txt); drop it")
+    source = _open_csv(p, encoding, quotes) if ext in CSV_EXTENSIONS else _open_excel(p, sheet)
+    source._check_has_data()
+    return source
+
+
+def list_sheets(path: str | os.PathLike[str]) -> list[tuple[str, int]]:
+    """(sheet name, data row count) for each sheet of a workbook; data rows exclude blank rows."""
+    return [(name, rows) for name, rows, _ in describe_sheets(path)]
+
+
+def describe_sheets(path: str | os.PathLike[str]) -> list[tuple[str, int, str]]:
+    """(sheet name, data row count, "visible" / "hidden" / "very hidden") for each sheet of a workbook."""
+    p = _check_path(path)
+    if p.suffix.lower() not in EXCEL_EXTENSIONS:
+        raise LoadError(f"{p}: is not an Excel workbook; only {', '.join(EXCEL_EXTENSIONS)} files have sheets")
+    wb = open_workbook(p)
+    visibility = {info.name: info.visibility for info in sheet_infos(wb)}
+    out = []
+    for name in wb.sheet_names:
+        try:
+            sh = wb.get_sheet_by_name(name)
+            count = 0
+            it = sh.iter_rows()
+            next(it, None)
+            while block := list(islice(it, 10_000)):
+                grid = np.array(block, dtype=object).reshape(len(block), -1)
+                count += int((grid != "").any(axis=1).sum()) if grid.size else 0
+        except CalamineError:
+            count = 0  # chart sheets and the like hold no rows
+        out.append((name, count, visibility.get(name, "visible")))
+    return out
+
+
+def _check_path(path: str | os.PathLike[str]) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise LoadError(f"{p}: file not found; check the path")
+    if p.is_dir():
+        raise LoadError(f"{p}: is a folder, not a file; give the path of a spreadsheet file")
+    ext = p.suffix.lower()
+    if ext not in CSV_EXTENSIONS + EXCEL_EXTENSIONS:
+        raise LoadError(
+            f"{p}: unsupported file type {ext or '(no extension)'!r}; "
+            f"supported: {', '.join(CSV_EXTENSIONS + EXCEL_EXTENSIONS)}"
+        )
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise LoadError(f"{p}: cannot be read ({exc.strerror}); check its permissions") from exc
+    if size == 0:
+        raise LoadError(f"{p}: the file is empty (0 bytes); export the spreadsheet again")
+    return p
+
+
+# ---- CSV ------------------------------------------------------------------------------------
+
+
+def _open_csv(path: Path, encoding: str | None, quotes: str) -> Source:
+    head = _read_head(path)
+    mixed = None
+    if encoding is None:
+        if head.startswith(ZIP_MAGIC) or head.startswith(OLE2_MAGIC):
+            kind = ".xlsx" if head.startswith(ZIP_MAGIC) else ".xls"
+            raise LoadError(f"{path}: is an Excel workbook, not a text file; rename it to {kind} (or export it as CSV)")
+        encoding, mixed = _detect_encoding(path, head)
+    else:
+        try:
+            encoding = codecs.lookup(encoding).name
+        except LookupError as exc:
+            raise LoadError(f"{path}: unknown encoding {encoding!r}; use e.g. utf-8 or cp1252") from exc
+        _check_decodes(path, encoding)
+    if len(head) >= _MAX_HEADER_BYTES and not _has_line_break(head):
+        raise LoadError(
+            f"{path}: row 1 is longer than {_MAX_HEADER_BYTES / 2**20:g} MiB, so it is no header row; "
+            "check that this is a list with the column headers in row 1"
+        )
+    text = _decode_head(recode(head) if mixed is not None else head, "utf-8" if mixed is not None else encoding)
+    delimiter = _sniff_delimiter(text, tsv=path.suffix.lower() == ".tsv", quotes=quotes)
+    records = _csv_records(path, _whole_lines(text), delimiter, quotes)
+    header = records[0] if records else []
+    try:
+        layout = _layout(path, header)
+    except LoadError as exc:
+        hint = header_hint(records[:30])
+        raise (LoadError(f"{exc}; {hint}") if hint else exc) from None
+    first_line = len(head.split(b"\n", 1)[0])
+    options = _CsvOptions(quotes, max(_SNIFF_BYTES, 4 * first_line), mixed)
+    source = _CsvSource(path, layout, encoding, delimiter, options)
+    source.first_rows = records[:30]
+    return source
+
+
+def _read_head(path: Path) -> bytes:
+    """The file's first 64 KiB, or more: up to twice the length of its first line (at most 16 MiB)."""
+    size = _SNIFF_BYTES
+    try:
+        with path.open("rb") as f:
+            head = f.read(size)
+            while len(head) == size < _MAX_HEADER_BYTES and not _has_line_break(head[: size // 2]):
+                head += f.read(size)
+                size *= 2
+    except OSError as exc:
+        raise LoadError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from exc
+    return head
+
+
+def _has_line_break(data: bytes) -> bool:
+    return b"\n" in data or b"\r" in data
+
+
+def _whole_lines(text: str) -> str:
+    """``text`` without its last line when that may be cut by the end of the sniffed bytes."""
+    lines = text.splitlines(keepends=True)
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]
+    return "".join(lines)
+
+
+def _detect_encoding(path: Path, head: bytes) -> tuple[str, np.ndarray | None]:
+    """(encoding, rows read as Windows-1252 in a mostly UTF-8 file, else None).
+
+    UTF-16 by BOM; else strict UTF-8 over the whole file; else, when every byte is possible in
+    Windows-1252: a file with UTF-8 text is read line by line (its other lines as Windows-1252,
+    see importer.read.csvtext), one without as Windows-1252.
+    """
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        _check_decodes(path, "utf-16")
+        return "utf-16", None
+    bad_utf8 = _first_bad_utf8(path)
+    if bad_utf8 is None:
+        return ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"), None
+    bad_1252 = _first_match(path, _NOT_CP1252)
+    if bad_1252 is None:
+        mixed = scan_mixed(path)
+        if mixed is not None:
+            return ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"), mixed
+        return "cp1252", None
+    offset, byte = bad_1252
+    raise LoadError(
+        f"{path}: cannot be read as text: byte 0x{byte:02X} at offset {offset} is neither UTF-8 nor "
+        f"Windows-1252 (the first invalid UTF-8 byte is at offset {bad_utf8}), so this looks like a "
+        "binary file; export the data as CSV UTF-8, or pass the file's encoding"
+    )
+
+
+def _first_bad_utf8(path: Path) -> int | None:
+    """File offset of the first byte that is not valid UTF-8 (or a NUL), streamed in blocks."""
+    carry, base = b"", 0
+    with path.open("rb") as f:
+        while block := f.read(_SCAN_BLOCK):
+            data = carry + block
+            nul = data.find(b"\x00")
+            try:
+                data.decode("utf-8")
+                carry = b""
+            except UnicodeDecodeError as exc:
+                if exc.reason == "unexpected end of data" and exc.end == len(data) and (nul < 0 or nul > exc.start):
+                    carry = data[exc.start :]  # a character cut by the block boundary
+                    data = data[: exc.start]
+                else:
+                    return base + (min(exc.start, nul) if nul >= 0 else exc.start)
+            if nul >= 0:
+                return base + nul
+            base += len(data)
+    return base if carry else None
+
+
+def _first_match(path: Path, pattern: re.Pattern[bytes]) -> tuple[int, int] | None:
+    base = 0
+    with path.open("rb") as f:
+        while block := f.read(_SCAN_BLOCK):
+            m = pattern.search(block)
+            if m:
+                return base + m.start(), block[m.start()]
+            base += len(block)
+    return None
+
+
+def _check_decodes(path: Path, encoding: str) -> None:
+    """Decode the whole file strictly with ``encoding`` (streamed); LoadError at the first bad byte."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    base = 0
+    with path.open("rb") as f:
+        while True:
+            block = f.read(_SCAN_BLOCK)
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as exc:
+                raise LoadError(
+                    f"{path}: cannot be decoded as {encoding}: bad byte near offset {base + max(exc.start, 0)}; "
+                    "pass the file's real encoding or export it as CSV UTF-8"
+                ) from exc
+            if not block:
+                return
+            base += len(block)
+
+
+def _decode_head(head: bytes, encoding: str) -> str:
+    text = head.decode(encoding, errors="ignore")
+    return text.lstrip("\ufeff")
+
+
+def _sniff_delimiter(text: str, *, tsv: bool, quotes: str = "standard") -> str:
+    """Pick the delimiter whose per-record count (quotes respected) is steady and > 0 in the header."""
+    sample = "".join(_whole_lines(text).splitlines(keepends=True)[:200])  # the last line may be cut
+    best, best_score = ("\t" if tsv else ","), (0.0, 0, 0)
+    for rank, d in enumerate(_DELIMITERS):
+        try:
+            records = csv.reader(io.StringIO(sample, newline=""), delimiter=d, quoting=_CSV_QUOTING[quotes])
+            lens = [len(r) for r in records if r]
+        except csv.Error:  # pragma: no cover - universal newlines leave the csv module nothing to refuse
+            continue
+        if not lens or lens[0] < 2:
+            continue
+        steady = sum(n == lens[0] for n in lens) / len(lens)
+        score = (steady, lens[0], -rank)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+# ---- Excel ----------------------------------------------------------------------------------
+
+
+def _open_excel(path: Path, sheet: str | int | None) -> Source:
+    picked = read_sheet(path, sheet)
+    name, sh = picked.name, picked.sheet
+    try:
+        first_rows = [list(r) for r in islice(sh.iter_rows(), 30)]
+    except CalamineError as exc:
+        raise LoadError(f"{path}: sheet {name!r} cannot be read ({exc}); pick a worksheet with --sheet") from exc
+    if not first_rows:
+        raise LoadError(f"{path}: sheet {name!r} is empty; pick the sheet with the data (--sheet)")
+    offset = _excel_column_offset(sh)
+    text, _ = cells_to_text(np.array([[""] * offset + first_rows[0]], dtype=object))
+    header = [str(t[0].as_py()) for t in text]
+    while header and not header[-1].strip():
+        header.pop()  # trailing empty header cells; data under them is caught per chunk
+    width = max(len(header), offset + sh.width)
+    layout = _layout(path, header + [""] * (width - len(header)))
+    source = _ExcelSource(path, path.suffix.lower().lstrip(".").replace("xlsm", "xlsx"), layout, name, sh)
+    source.sheets = picked.sheets
+    source.first_rows = [["" if c is None else str(c) for c in r] for r in first_rows]
+    return source
