@@ -61,7 +61,6 @@ __all__ = [
     "validate_file",
 ]
 
-DEFAULT_CHUNK_ROWS = 50_000
 #: A push holds a payload dict, a job and an outcome per row of a chunk: smaller chunks keep its
 #: memory near 230 MiB (50,000 rows: ~480 MiB) and cost one round trip of idle workers per chunk.
 DEFAULT_PUSH_CHUNK_ROWS = 10_000

@@ -72,8 +72,3 @@ def samples(tmp_path: Path) -> Path:
     shutil.copytree(MAPPINGS, tmp_path / "mappings")
     return tmp_path
 
-
-@pytest.fixture(autouse=True)
-def _private_ledger(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test pushes with its own ledger, never the user's (~/.local/state/realeflow-import)."""
-    monkeypatch.setenv("REALEFLOW_LEDGER", str(tmp_path_factory.mktemp("ledger") / "ledger.sqlite3"))

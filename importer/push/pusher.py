@@ -190,7 +190,6 @@ class Pusher:
         log: RequestLog | None = None,
         on_notice: Callable[[str], None] | None = None,
         on_row: Callable[[str], None] | None = None,
-        on_outcome: Callable[[Outcome], None] | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
@@ -198,7 +197,6 @@ class Pusher:
         self.log = log
         self.on_notice = on_notice or (lambda message: None)
         self.on_row = on_row
-        self.on_outcome = on_outcome
         self._fatal: ImporterError | None = None
         self.stats = PushStats()
         self._stop = asyncio.Event()
@@ -403,8 +401,6 @@ class Pusher:
 
     def _finished(self, outcome: Outcome) -> None:
         self.stats.counts[outcome.status] = self.stats.counts.get(outcome.status, 0) + 1
-        if self.on_outcome is not None:
-            self.on_outcome(outcome)
         self.report_row(outcome.status)
 
     def _not_sent_reason(self) -> str:

@@ -89,7 +89,6 @@ QUOTES = ("standard", "none")
 _CSV_QUOTING = {"standard": csv.QUOTE_MINIMAL, "none": csv.QUOTE_NONE}
 _STRADDLE = "straddling object"  # pyarrow's words for a record longer than its block
 _DELIMITERS = (",", "\t", ";", "|")
-_DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _SNIFF_BYTES = 64 * 1024
 _MAX_HEADER_BYTES = 16 << 20
 _SCAN_BLOCK = 8 << 20
