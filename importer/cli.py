@@ -630,7 +630,7 @@ def run() -> None:
     """The ``realeflow-import`` program: :func:`main`, then exit with its code."""
     code = main()
     # Everything is closed by now. Frozen, the heap is not walked once more by the interpreter's
-    # last garbage collection: ~0.15-0.25 s at exit once pandas and pandera are loaded.
+    # last garbage collection, which is slow once pandas and pandera are loaded.
     gc.freeze()
     sys.exit(code)
 

@@ -101,9 +101,8 @@ def plan_workers(requested: int | None, rows: int | None, chunk_rows: int) -> tu
     workers = available_cores() if requested is None else max(1, requested)
     if workers <= 1 or rows is None or rows < 2 * MIN_PARALLEL_CHUNK_ROWS:
         return 1, chunk_rows
-    # A worker holds the piece it checks (~3.4 KiB a row at its peak, 15 columns), so smaller pieces
-    # save memory, but each costs ~0.15 s of fixed pandas work (10k-row pieces: 24 us a row, 50k:
-    # 10, 100k: 8). A 1M x 15 CSV peaked at 923 MiB in all with 100k-row pieces, 823 MiB with 75k.
+    # A worker holds the piece it checks, so smaller pieces save memory, but each has a fixed cost of
+    # pandas work: three quarters of a chunk is where the two balance (figures in bench/README.md).
     chunk_rows = max(MIN_PARALLEL_CHUNK_ROWS, chunk_rows * 3 // 4)
     if rows < 2 * workers * chunk_rows:
         chunk_rows = max(MIN_PARALLEL_CHUNK_ROWS, math.ceil(rows / (2 * workers)))

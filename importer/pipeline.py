@@ -62,13 +62,13 @@ __all__ = [
 ]
 
 #: A push holds a payload dict, a job and an outcome per row of a chunk: smaller chunks keep its
-#: memory near 230 MiB (50,000 rows: ~480 MiB) and cost one round trip of idle workers per chunk.
+#: memory low and cost one round trip of idle workers per chunk (figures in bench/README.md).
 DEFAULT_PUSH_CHUNK_ROWS = 10_000
 #: A push's first chunk is small, so the first requests leave after 500 rows are checked, not 10,000.
 FIRST_PUSH_CHUNK_ROWS = 500
-#: A dry run sends nothing, so it reads bigger chunks: each chunk costs ~0.15 s of fixed pandas
-#: and pandera overhead (3 s of a 1M-row run at 50k rows). Sized by cells, so that a wide file
-#: gets fewer rows per chunk and memory stays about the same (measured ~640 MiB at 15 x 100k).
+#: A dry run sends nothing, so it reads bigger chunks: each chunk has a fixed pandas and pandera
+#: cost. Sized by cells, so that a wide file gets fewer rows per chunk and memory stays about the
+#: same (figures in bench/README.md).
 VALIDATE_CHUNK_CELLS = 1_500_000
 
 

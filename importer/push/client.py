@@ -206,7 +206,7 @@ class RealeflowClient:
         self._traced = transport is None
         timeouts = httpx.Timeout(timeout, connect=min(connect_timeout, timeout), pool=None)
         limits = httpx.Limits(max_connections=per_client, max_keepalive_connections=per_client)
-        # One TLS context for all of them: each client would otherwise load the CA bundle (~35 ms each).
+        # One TLS context for all of them: each client would otherwise load the CA bundle again.
         tls = httpx.create_ssl_context() if transport is None else True
         headers = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate", "User-Agent": "realeflow-import"}
         self._clients = [
@@ -287,7 +287,7 @@ class RealeflowClient:
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         # The least busy client, not the next in turn: round robin let one client get more requests
         # than it has connections while another had some free, and the extra one waited for a
-        # connection (16 workers on 2 x 8 at 50 ms latency: 277 rows/s round robin, 289 so).
+        # connection (figures in bench/README.md).
         i = min(range(len(self._busy)), key=self._busy.__getitem__)
         self._busy[i] += 1
         progress = _Progress(self._traced)

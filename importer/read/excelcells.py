@@ -26,7 +26,7 @@ def cells_to_text(cells: np.ndarray) -> tuple[list[pa.Array], list[np.ndarray]]:
     for j in range(cells.shape[1]):
         col = cells[:, j]
         try:
-            # Fast path for an all-text column (most are): Arrow takes Python strs 5x faster
+            # Fast path for an all-text column (most are): Arrow takes Python strs much faster
             # than pandas' string constructor, and a number anywhere makes it refuse.
             text = pa.array(col, type=pa.large_string())
         except (pa.ArrowTypeError, pa.ArrowInvalid):

@@ -184,7 +184,7 @@ def _report_prefix(cells: Sequence[str]) -> int:
 
 def _unwrap_text_formula(col: pd.Series) -> pd.Series:
     """Turn Excel's keep-as-text trick ="02134" into 02134 (inner "" -> ")."""
-    if not first_byte_in(col, b"=").any():  # the usual case, found at ~1 ms per 100k cells
+    if not first_byte_in(col, b"=").any():  # the usual case: one byte scan
         return col
     hit = col.str.startswith('="') & col.str.endswith('"') & (col.str.len() >= 3)
     if not hit.any():

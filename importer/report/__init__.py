@@ -63,7 +63,7 @@ _FROM_XLSX = ("EXCEL_MAX_ROWS", "STATUS_COLOURS", "XlsxReportWriter")
 
 
 def __getattr__(name: str) -> object:
-    # openpyxl (~0.1 s to import) is loaded only when an .xlsx report is written or these are asked for.
+    # openpyxl (slow to import) is loaded only when an .xlsx report is written or these are asked for.
     if name in _FROM_XLSX:
         from importer.report import xlsx
 

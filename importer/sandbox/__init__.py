@@ -19,7 +19,7 @@ from .faults import FAULT_KINDS, ODD_ANSWERS, Faults
 from .options import DEFAULT_PORT, add_sandbox_arguments, export_lines, faults_from_args, is_loopback
 from .store import FIRST_IDS, SandboxStore
 
-if TYPE_CHECKING:  # loaded on first use by __getattr__ below: uvicorn and starlette cost ~80 ms
+if TYPE_CHECKING:  # loaded on first use by __getattr__ below: uvicorn and starlette are slow to import
     from .server import SandboxServer, serve
 
 

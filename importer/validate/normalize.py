@@ -175,7 +175,7 @@ def _empty_notes() -> pd.DataFrame:
 
 
 def _no_notes() -> pd.DataFrame:
-    # A copy of a cached empty frame: building one costs ~1 ms and most cells need no note.
+    # A copy of a cached empty frame: cheaper than building one, and most cells need no note.
     return _empty_notes().copy()
 
 
@@ -587,7 +587,7 @@ def _phone_special(sub: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.
     why = pd.Series("", index=sub.index, dtype="str")
     code = pd.Series("", index=sub.index, dtype="str")
     msg = pd.Series("", index=sub.index, dtype="str")
-    # Assignments go through .loc: a plain s[mask] = v first tries the mask as a label (~3 ms each).
+    # Assignments go through .loc: a plain s[mask] = v first tries the mask as a label (slow).
     floaty = full_match(sub, _PHONE_FLOAT)
     main.loc[floaty] = sub[floaty].str.replace(r"\.0+$", "", regex=True)
     why.loc[floaty] = " (number format repaired)"
