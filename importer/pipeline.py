@@ -317,7 +317,7 @@ def _writer(
 ) -> ReportWriter | None:
     if report is False:
         return None
-    path = default_report_path(source.path, command) if report in (None, True) else Path(report)
+    path = default_report_path(source.path, command) if report is None or report is True else Path(report)
     return open_report(path, headers=source.headers, outcome_columns=plan.outcome_columns, input_path=source.path)
 
 

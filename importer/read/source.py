@@ -30,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -86,7 +86,8 @@ REPORT_COLUMNS = ("row", "status", "id", "error", "warnings")
 _GRAPH_ID = re.compile(r"property_id|contact_\d+_id")  # a property-with-contacts report's id columns
 
 QUOTES = ("standard", "none")
-_CSV_QUOTING = {"standard": csv.QUOTE_MINIMAL, "none": csv.QUOTE_NONE}
+#: --quotes -> csv.reader's quoting (typed as the literals its stub takes: 0 QUOTE_MINIMAL, 3 QUOTE_NONE)
+_CSV_QUOTING: dict[str, Literal[0, 3]] = {"standard": csv.QUOTE_MINIMAL, "none": csv.QUOTE_NONE}
 _STRADDLE = "straddling object"  # pyarrow's words for a record longer than its block
 _DELIMITERS = (",", "\t", ";", "|")
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
