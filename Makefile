@@ -22,6 +22,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check importer tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 wheel: $(STAMP)
@@ -36,4 +37,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) out dist build .pytest_cache .ruff_cache
+	rm -rf $(VENV) out dist build .pytest_cache .ruff_cache .mypy_cache

@@ -22,9 +22,15 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Never
 
 from importer.errors import ImporterError, UsageError, one_line
+
+if TYPE_CHECKING:  # both are imported where used: a --help or --version must not pay for them
+    from tqdm import tqdm
+
+    from importer.pipeline import Observer
+    from importer.read.source import Source
 
 __all__ = ["main", "run"]
 
@@ -34,18 +40,18 @@ PROG = "realeflow-import"
 # -- progress --------------------------------------------------------------------------------------
 
 
-def _observer(quiet: bool):
+def _observer(quiet: bool) -> Observer:
     from importer.pipeline import Observer
 
     class TerminalObserver(Observer):
         """A tqdm bar on stderr when it is a terminal (not with --quiet); notices on stderr always."""
 
         def __init__(self) -> None:
-            self.bar = None
+            self.bar: tqdm[Never] | None = None  # a bar over no iterable: it is advanced by hand
             self.enabled = not quiet and sys.stderr.isatty()
             self.sheet_note: str | None = None
 
-        def started(self, command, source) -> None:
+        def started(self, command: str, source: Source) -> None:
             self.sheet_note = source.sheet_note()  # which sheet of several was read: said with the summary
             if self.enabled:
                 from tqdm import tqdm
@@ -135,9 +141,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _print_sheet_note(observer) -> None:
-    if getattr(observer, "sheet_note", None):
-        print(f"Sheet: {observer.sheet_note}")  # e.g. Sheet: 'Leads' was read, sheet 2 of 3 (...)
+def _print_sheet_note(observer: Observer) -> None:
+    note = getattr(observer, "sheet_note", None)
+    if note:
+        print(f"Sheet: {note}")  # e.g. Sheet: 'Leads' was read, sheet 2 of 3 (...)
 
 
 def cmd_push(args: argparse.Namespace) -> int:

@@ -39,6 +39,7 @@ def main() -> int:
         os.environ["REALEFLOW_LEDGER"] = str(ledger)
     worst = 0
     with SandboxServer() as sandbox:
+        assert sandbox.url is not None  # set by start(), which entering the block ran
         os.environ["REALEFLOW_API_URL"] = sandbox.url
         os.environ["REALEFLOW_API_KEY"] = sandbox.api_key
         print(f"== sandbox running at {sandbox.url}\n")

@@ -224,8 +224,9 @@ _ENTRY_COLUMNS = (
 
 
 def _entry(row: Sequence[Any]) -> Entry:
-    payload = json.loads(row[10]) if row[10] else None
-    return Entry(*row[:10], payload, *row[11:])
+    values = list(row)
+    values[10] = json.loads(values[10]) if values[10] else None  # the payload
+    return Entry(*values)
 
 
 def _run(row: Sequence[Any]) -> RunRecord:

@@ -239,6 +239,7 @@ class CheckPool:
             return
         pool = self._pool
         if self._source_in_workers:
+            # slices() is not on Source: only on the sources with read_slice(), which __init__ made sure of.
             tasks: Iterable[tuple[Chunk | None, Callable[[], Future[Checked]]]] = (
                 (None, partial(pool.submit, _check_slice, piece))
                 for piece in source.slices(rows, parsed_rows=sent_rows(rows))  # type: ignore[attr-defined]

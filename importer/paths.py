@@ -149,7 +149,7 @@ def check_paths(
         files.append(RunFile("the mapping (--mapping)", Path(mapping), False))
     report_path = None
     if report is not False:
-        report_path = default_report_path(source, command) if report in (None, True) else Path(report)  # type: ignore[arg-type]
+        report_path = default_report_path(source, command) if report is None or report is True else Path(report)
         files.append(RunFile("the report (--report)", report_path, True))
     if log_file is not None:
         files.append(RunFile("the log file (--log-file)", Path(log_file), True))
@@ -157,7 +157,7 @@ def check_paths(
     default_what = f"the ledger (${LEDGER_ENV})" if ledger_from_env() else "the default ledger"
     chosen = None
     if ledger is not False:
-        chosen = default if ledger in (None, True) else Path(ledger)  # type: ignore[arg-type]
+        chosen = default if ledger is None or ledger is True else Path(ledger)
         what = "the ledger (--ledger)" if ledger not in (None, True) else default_what
         files += ledger_files(chosen, what, "ledger")
     if chosen is None or not same_file(chosen, default):

@@ -316,7 +316,7 @@ def _writer(
 ) -> ReportWriter | None:
     if report is False:
         return None
-    path = default_report_path(source.path, command) if report in (None, True) else Path(report)
+    path = default_report_path(source.path, command) if report is None or report is True else Path(report)
     return open_report(path, headers=source.headers, outcome_columns=plan.outcome_columns, input_path=source.path)
 
 
@@ -363,7 +363,7 @@ class _Prepared:
                 cancelled = True
         if not self._next.cancelled():
             self._next.exception()  # retrieved: a chunk that failed after the run ended is not news
-        self._chunks.close()  # type: ignore[attr-defined]  # the file, now, not when collected
+        self._chunks.close()  # the file, now, not when collected
         if cancelled:
             raise asyncio.CancelledError
 
@@ -456,7 +456,7 @@ def push_file(
     source.preflight()  # a stray quote far down stops the run before anything is sent
     book = None
     if ledger is not False:
-        book = Ledger.open(None if ledger in (None, True) else Path(ledger))  # type: ignore[arg-type]
+        book = Ledger.open(None if ledger is None or ledger is True else Path(ledger))
     try:
         return asyncio.run(
             _push(

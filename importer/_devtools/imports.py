@@ -115,7 +115,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         on_stack.add(root)
         while work:
             node, children = work[-1]
-            child = next(iter(children), None)  # type: ignore[call-overload]
+            child = next(iter(children), None)
             if child is not None:
                 if child not in index:
                     index[child] = low[child] = len(index)

@@ -28,7 +28,7 @@ from importer.fields import MAX_CUSTOM_FIELDS, REQUIRED_FIELDS
 from importer.mapping.model import BoundMapping, Mapping, RecordMapping, load_mapping
 from importer.mapping.transforms import skip_reasons
 from importer.problems import ERROR
-from importer.read.source import normalize_header, open_source
+from importer.read.source import Source, normalize_header, open_source
 from importer.validate.rules import validate_fields
 
 __all__ = ["ERROR_LEVEL", "INFO", "WARNING_LEVEL", "CheckResult", "Finding", "check_mapping", "closest_header"]
@@ -195,12 +195,12 @@ def _unused_message(header: str, mapping: Mapping) -> str:
 def _check_values(
     mapping: Mapping,
     bound: BoundMapping,
-    source: object,
+    source: Source,
     result: CheckResult,
     sample_rows: int,
     fail_share: float,
 ) -> None:
-    chunk = next(iter(source.chunks(max(sample_rows, 1) + 1)), None)  # type: ignore[attr-defined]
+    chunk = next(iter(source.chunks(max(sample_rows, 1) + 1)), None)
     out = result.findings
     if chunk is None or not len(chunk.frame):
         out.append(Finding(WARNING_LEVEL, "file.empty", f"{result.file.name} has no data rows to check"))

@@ -293,6 +293,7 @@ class _Builder:
         if not tiers:
             return
         best, others = tiers[0], [c for t in tiers[1:] for c in t]
+        spare: list[_Col]
         if fld in _MULTI and len(best) > 1:
             chosen, spare = best, []
             spec: Any = {"first": [c.name for c in best]}

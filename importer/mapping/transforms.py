@@ -110,7 +110,7 @@ def _flag(s: pd.Series) -> pd.Series:
     return _text(s).str.strip().str.casefold().isin(TRUE_WORDS)
 
 
-def _quote(s: pd.Series | str) -> pd.Series | str:
+def _quote(s: pd.Series) -> pd.Series:
     return "'" + s + "'"
 
 

@@ -55,7 +55,7 @@ class _BoundedLoader(yaml.SafeLoader):
         self._path: list[str] = []
         self._nodes = 0  # composed so far: never more than the expanded count bounded by MAX_NODES
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         # ``index`` is the key node for a block's value, the item's number in a list (from 0).
         if isinstance(index, ScalarNode):
             self._path.append(f".{index.value}" if any(self._path) else str(index.value))
@@ -78,7 +78,8 @@ class _BoundedLoader(yaml.SafeLoader):
         finally:
             self._path.pop()
 
-    def compose_mapping_node(self, anchor: str | None) -> MappingNode:
+    # ``anchor`` is the event's anchor name (str | None); types-PyYAML says dict[Any, Node], so Any here.
+    def compose_mapping_node(self, anchor: Any) -> MappingNode:
         node = super().compose_mapping_node(anchor)
         seen: dict[Any, ScalarNode] = {}
         for key_node, _ in node.value:

@@ -82,7 +82,7 @@ def build_payloads(values: pd.DataFrame) -> list[dict[str, Any]]:
 
     payloads: list[dict[str, Any]] = []
     for i in range(len(values)):
-        payload = {f: col[i] for f, col in columns if col[i] is not None}
+        payload: dict[str, Any] = {f: col[i] for f, col in columns if col[i] is not None}
         if custom[i] is not None:
             payload["customfields"] = custom[i]
         payloads.append(payload)

@@ -229,12 +229,13 @@ class RecordPlan:
 
     def pushed(self, check: ChunkCheck, outcomes: list[Outcome]) -> pd.DataFrame:
         index = check.chunk.frame.index
-        status = pd.Series("invalid", index=index, dtype=object)
+        # Object columns filled with lists by .loc: pandas-stubs would type them Series[str] and refuse that.
+        status: pd.Series = pd.Series("invalid", index=index, dtype=object)
         if check.skipped is not None:  # a skip rule of the mapping left these rows out
             status = status.where(~check.skipped.reindex(index, fill_value=False).astype(bool), Status.SKIPPED)
         ids = pd.Series(pd.NA, index=index, dtype="Int64")
-        extra = pd.Series("", index=index, dtype=object)
-        notes = pd.Series("", index=index, dtype=object)
+        extra: pd.Series = pd.Series("", index=index, dtype=object)
+        notes: pd.Series = pd.Series("", index=index, dtype=object)
         if outcomes:
             rows = [o.row for o in outcomes]
             status.loc[rows] = [o.status for o in outcomes]

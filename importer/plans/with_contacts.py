@@ -54,6 +54,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from importer.errors import AuthError, TransientError
@@ -425,7 +426,9 @@ class GraphPlan:
             if len(transform):  # a warning about an absent optional part is noise
                 transform = transform[transform["row"].isin(rows)]
             problems += [transform, result.problems]
-            errs = transform.loc[transform["severity"] == ERROR, "row"].unique() if len(transform) else []
+            errs: np.ndarray | list[int] = []
+            if len(transform):
+                errs = transform.loc[transform["severity"] == ERROR, "row"].unique()
             ok = result.valid.reindex(index, fill_value=False).astype(bool) & ~pd.Series(index.isin(errs), index=index)
             skip = _skip_reasons(ex, index).where(here, "")
             values.append(result.values)
@@ -538,11 +541,12 @@ class GraphPlan:
     def pushed(self, check: GraphCheck, results: dict[int, _RowResult]) -> pd.DataFrame:
         """The outcome frame of a chunk from its rows' results (rows without one were not sent)."""
         index = check.chunk.frame.index
-        status = pd.Series(Status.INVALID, index=index, dtype=object)
+        # Object columns filled with lists by .loc: pandas-stubs would type them Series[str] and refuse that.
+        status: pd.Series = pd.Series(Status.INVALID, index=index, dtype=object)
         status[(check.skip[0] != "").to_numpy()] = Status.SKIPPED
         sendable = (~check.blocked & check.valid[0] & (check.skip[0] == "")).to_numpy()
         status[sendable] = Status.NOT_SENT
-        extra = pd.Series("", index=index, dtype=object)
+        extra: pd.Series = pd.Series("", index=index, dtype=object)
         notes = pd.Series("", index=index, dtype=object)
         extra[sendable] = "not sent: the run stopped before this row"
         ids = {c: pd.Series(pd.NA, index=index, dtype="Int64") for c in self._id_columns()}

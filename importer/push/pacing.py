@@ -82,7 +82,9 @@ class Gate:
         if self.holds:
             return True
         unanswered = self._open.get(kind)
-        return bool(unanswered) and self._started[kind] - min(unanswered) - 1 >= self.window
+        if not unanswered:
+            return False
+        return self._started[kind] - min(unanswered) - 1 >= self.window
 
     async def enter(self, kind: str, stop: asyncio.Event) -> int:
         """Wait until a create of ``kind`` may start; returns its number (for :meth:`leave`)."""

@@ -576,22 +576,22 @@ class Pusher:
             recorded = True
             if not answer.successful:
                 error = f"rejected by the API: {answer.error}"
-                if journal is not None:
-                    await self._keep(journal.settled(key, kind, job.row, Status.FAILED, error))  # type: ignore[arg-type]
+                if journal is not None and key is not None:
+                    await self._keep(journal.settled(key, kind, job.row, Status.FAILED, error))
                 self._log(row, "rejected", started, http=200, error=answer.error)
                 return self._outcome(row, Status.FAILED, error=error)
             if answer.id is None:
                 why = "the API said it created the record but its answer had no usable Id"
                 self._log(row, "created-no-id", started, http=200)
-                if journal is not None:  # it exists: committed now, so that no later run sends it again
-                    await self._keep(journal.created(key, kind, job.row, None))  # type: ignore[arg-type]
+                if journal is not None and key is not None:  # it exists: committed now, never sent again
+                    await self._keep(journal.created(key, kind, job.row, None))
                     self.keep(journal.flush_now)
                 row.sent = _Sent(seq, inflight, mark, why, False, time.monotonic(), created=True)
                 self._hold(row)
                 return None
             self._see(kind, answer.id)
-            if journal is not None:
-                await self._keep(journal.created(key, kind, job.row, answer.id))  # type: ignore[arg-type]
+            if journal is not None and key is not None:
+                await self._keep(journal.created(key, kind, job.row, answer.id))
             self._log(row, Status.CREATED, started, http=200, id=answer.id)
             return self._outcome(row, Status.CREATED, id=answer.id)
         finally:
@@ -612,8 +612,8 @@ class Pusher:
         key, kind, journal = job.key, job.kind, self.journal if job.key is not None else None
 
         async def settle(state: str, error: str) -> None:
-            if journal is not None:
-                await self._keep(journal.settled(key, kind, job.row, state, error))  # type: ignore[arg-type]
+            if journal is not None and key is not None:
+                await self._keep(journal.settled(key, kind, job.row, state, error))
 
         if isinstance(exc, TransientError):
             self._log(row, "lost" if exc.ambiguous else "error", started, http=exc.status_code, error=str(exc))

@@ -27,6 +27,16 @@ from importer.push.settings import PushSettings
 __all__ = ["RetryPolicy", "start_retrying"]
 
 
+class _StopWhen(stop_base):
+    """A function as a stop rule: tenacity's ``|`` combines stop_base instances only."""
+
+    def __init__(self, predicate: Callable[[RetryCallState], bool]) -> None:
+        self.predicate = predicate
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.predicate(retry_state)
+
+
 class RetryPolicy:
     """Retries as ``settings`` say; :meth:`retrying` builds the tenacity loop for one request."""
 
@@ -45,7 +55,7 @@ class RetryPolicy:
         self,
         *,
         retry: Callable[[BaseException], bool] = lambda e: isinstance(e, TransientError),
-        stop: stop_base | None = None,
+        stop: Callable[[RetryCallState], bool] | None = None,
         wait: Callable[[RetryCallState], float] | None = None,
         row_deadline: bool = True,
         sleep: Callable[[float], Awaitable[None]] | None = None,
@@ -57,7 +67,7 @@ class RetryPolicy:
         if row_deadline:
             rule = rule | stop_after_delay(self.settings.row_timeout)
         if stop is not None:
-            rule = rule | stop
+            rule = rule | _StopWhen(stop)
         extra: dict[str, Any] = {}
         if sleep is not None:
             extra["sleep"] = sleep

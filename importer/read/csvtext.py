@@ -21,12 +21,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from importer.arrowtext import buffers
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 __all__ = [
     "FALLBACK_ENCODING",
@@ -158,15 +162,16 @@ class RecodedReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer) -> int:
         while not self._out and not self._eof:
             block = self._fh.read(_BLOCK)
             data = self._carry + block
             cut = _whole_lines_cut(data, not block)
             self._out, self._carry = recode(data[:cut]), data[cut:]
             self._eof = not block
-        n = min(len(buffer), len(self._out))
-        buffer[:n] = self._out[:n]
+        with memoryview(buffer) as view:  # io hands in a memoryview already: this only types it
+            n = min(len(view), len(self._out))
+            view[:n] = self._out[:n]
         self._out = self._out[n:]
         return n
 

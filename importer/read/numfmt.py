@@ -155,21 +155,24 @@ def _by_column(cols: np.ndarray, rows: np.ndarray, decimals: np.ndarray) -> Perc
 
 def _xls_percent_cells(path: Path, sheet: str) -> PercentCells:
     import xlrd
+    from xlrd.biffh import XLRDError  # where it is defined (types-xlrd does not re-export it from xlrd)
 
     try:
         book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
-    except (xlrd.XLRDError, NotImplementedError, AssertionError, struct.error):
+    except (XLRDError, NotImplementedError, AssertionError, struct.error):
         return {}
-    styles = {}
+    styles: dict[int, int] = {}
     for i, xf in enumerate(book.xf_list):
         fmt = book.format_map.get(xf.format_key)
-        decimals = percent_decimals(fmt.format_str) if fmt is not None else None
-        if decimals is not None:
-            styles[i] = decimals
+        places = percent_decimals(fmt.format_str) if fmt is not None else None
+        if places is not None:
+            styles[i] = places
     if not styles:
         return {}
     sh = book.sheet_by_name(sheet)
-    cols, rows, decimals = [], [], []
+    cols: list[int] = []
+    rows: list[int] = []
+    decimals: list[int] = []
     for r in range(sh.nrows):  # .xls sheets are small (65,536 rows at most), and only with a percent format
         for c in range(sh.ncols):
             d = styles.get(sh.cell_xf_index(r, c))

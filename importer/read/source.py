@@ -26,11 +26,11 @@ import re
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -86,7 +86,8 @@ REPORT_COLUMNS = ("row", "status", "id", "error", "warnings")
 _GRAPH_ID = re.compile(r"property_id|contact_\d+_id")  # a property-with-contacts report's id columns
 
 QUOTES = ("standard", "none")
-_CSV_QUOTING = {"standard": csv.QUOTE_MINIMAL, "none": csv.QUOTE_NONE}
+#: --quotes -> csv.reader's quoting (typed as the literals its stub takes: 0 QUOTE_MINIMAL, 3 QUOTE_NONE)
+_CSV_QUOTING: dict[str, Literal[0, 3]] = {"standard": csv.QUOTE_MINIMAL, "none": csv.QUOTE_NONE}
 _STRADDLE = "straddling object"  # pyarrow's words for a record longer than its block
 _DELIMITERS = (",", "\t", ";", "|")
 _SNIFF_BYTES = 64 * 1024
@@ -354,13 +355,16 @@ class Source:
         #: A workbook's sheets (name, visibility, worksheet or not); empty for a text file.
         self.sheets: tuple[SheetInfo, ...] = ()
 
-    def chunks(self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True) -> Iterator[Chunk]:
+    def chunks(
+        self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True
+    ) -> Generator[Chunk, None, None]:
         """Stream the data rows in chunks of about ``rows`` rows (the first of ``first_rows``); may be called again.
 
         ``read_ahead``: a CSV's next chunk is parsed on a thread meanwhile (one more chunk in memory).
 
         Blank rows are left out (a chunk may be shorter); a CSV chunk may also be a little longer,
-        by the ragged rows that were repaired and put back in place.
+        by the ragged rows that were repaired and put back in place. A caller that stops early
+        closes the generator: a CSV's file and read-ahead thread are released then.
         """
         raise NotImplementedError
 
@@ -421,7 +425,9 @@ class _CsvSource(Source):
         self._options = options
         self._tail: str | None = None
 
-    def chunks(self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True) -> Iterator[Chunk]:
+    def chunks(
+        self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True
+    ) -> Generator[Chunk, None, None]:
         chunks = self._chunks(rows, _CSV_BLOCK, first_rows)
         return _read_ahead(chunks) if read_ahead else chunks
 
@@ -497,7 +503,7 @@ class _CsvSource(Source):
         start: int = 0,
         end: int | None = None,
         first_record: int = 1,
-    ) -> Iterator[Chunk]:
+    ) -> Generator[Chunk, None, None]:
         """Parse records from byte ``start`` (record ``first_record``) to ``end`` in chunks of ``rows``."""
         invalid: list[tuple[int, str]] = []
 
@@ -702,7 +708,9 @@ class _ExcelSource(Source):
         self._percent = percent_cells(path, sheet_name)
         self._cursor: tuple[Iterator[Any], int] | None = None  # (rows iterator, number of its next row)
 
-    def chunks(self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True) -> Iterator[Chunk]:
+    def chunks(
+        self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True
+    ) -> Generator[Chunk, None, None]:
         first = HEADER_ROW + 1
         count = first_rows or rows
         while True:
@@ -767,7 +775,7 @@ class _ExcelSource(Source):
 _DONE = object()
 
 
-def _read_ahead(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+def _read_ahead(chunks: Generator[Chunk, None, None]) -> Generator[Chunk, None, None]:
     """Yield ``chunks`` while a background thread prepares the next one.
 
     pyarrow parses CSV with the GIL released, so on a machine with two cores the next chunk is
@@ -796,7 +804,7 @@ def _read_ahead(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
         except BaseException as exc:  # handed to the consumer, raised there
             put(exc)
         finally:
-            chunks.close()  # type: ignore[attr-defined]
+            chunks.close()
 
     worker = threading.Thread(target=produce, name="realeflow-read-ahead", daemon=True)
     worker.start()

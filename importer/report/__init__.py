@@ -33,7 +33,7 @@ import contextlib
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from importer.errors import ReportError
 from importer.formulas import DANGEROUS_PREFIXES, neutralise, restore_neutralised
@@ -143,23 +143,24 @@ def open_report(
             )
     if path.is_dir():
         raise ReportError(f"cannot write the report {path}: it is a folder; give a file name")
+    fh: IO[Any] | None = None
     try:
-        fh = open(path, "w", encoding="utf-8", newline="\n") if fmt == "json" else open(path, "wb")  # noqa: SIM115
-    except OSError as exc:
-        raise write_error(path, exc) from exc
-    try:
-        if fmt == "csv":
-            return CsvReportWriter(path, fh, headers=headers, outcome_columns=outcome_columns)
         if fmt == "json":
-            return JsonReportWriter(path, fh, headers=headers, outcome_columns=outcome_columns)
+            text = fh = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+            return JsonReportWriter(path, text, headers=headers, outcome_columns=outcome_columns)
+        data = fh = open(path, "wb")  # noqa: SIM115
+        if fmt == "csv":
+            return CsvReportWriter(path, data, headers=headers, outcome_columns=outcome_columns)
         from importer.report.xlsx import XlsxReportWriter
 
-        return XlsxReportWriter(path, fh, headers=headers, outcome_columns=outcome_columns, expected_rows=expected_rows)
+        return XlsxReportWriter(
+            path, data, headers=headers, outcome_columns=outcome_columns, expected_rows=expected_rows
+        )
     except BaseException as exc:
-        # Leave no empty or half-made report behind when the writer cannot start.
-        fh.close()
-        with contextlib.suppress(OSError):
-            path.unlink()
+        if fh is not None:  # the writer could not start: leave no empty or half-made report behind
+            fh.close()
+            with contextlib.suppress(OSError):
+                path.unlink()
         if isinstance(exc, OSError):
             raise write_error(path, exc) from exc
         raise

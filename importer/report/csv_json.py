@@ -23,7 +23,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import IO
+from typing import IO, TextIO
 
 import pandas as pd
 import pyarrow as pa
@@ -37,7 +37,10 @@ from importer.report.summary import RunSummary
 __all__ = ["CsvChunkEncoder", "CsvReportWriter", "JsonChunkEncoder", "JsonReportWriter", "is_id_column"]
 
 _BOM = "\ufeff".encode()
-_CSV_OPTIONS = {"eol": "\r\n", "quoting_style": "needed"}
+
+
+def _csv_options(*, include_header: bool) -> pacsv.WriteOptions:
+    return pacsv.WriteOptions(include_header=include_header, eol="\r\n", quoting_style="needed")
 
 
 def is_id_column(name: str) -> bool:
@@ -58,11 +61,11 @@ class CsvChunkEncoder:
         )
 
     def encode_prepared(self, chunk: ReportChunk) -> bytes:
-        columns = [pa.array(chunk.rows, pa.int64())]
+        columns: list[pa.Array] = [pa.array(chunk.rows, pa.int64())]
         columns += [pa.array(neutralise(s), pa.large_string()) for s in (*chunk.outcomes, *chunk.inputs)]
         table = pa.Table.from_arrays(columns, names=[f"c{i}" for i in range(len(columns))])
         sink = pa.BufferOutputStream()
-        pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False, **_CSV_OPTIONS))
+        pacsv.write_csv(table, sink, _csv_options(include_header=False))
         return sink.getvalue().to_pybytes()
 
 
@@ -79,7 +82,7 @@ class CsvReportWriter(BaseReportWriter):
         pacsv.write_csv(
             empty.rename_columns(names),
             self._fh,
-            pacsv.WriteOptions(include_header=True, **_CSV_OPTIONS),
+            _csv_options(include_header=True),
         )
         self._fh.flush()
 
@@ -164,7 +167,7 @@ def _problem_lists(chunk: ReportChunk) -> dict[int, list[dict[str, str]]]:
 class JsonReportWriter(BaseReportWriter):
     """JSON report: summary, then one object per input row; see the module doc."""
 
-    def __init__(self, path: Path, fh: IO[str], *, headers: list[str], outcome_columns: list[str]) -> None:
+    def __init__(self, path: Path, fh: TextIO, *, headers: list[str], outcome_columns: list[str]) -> None:
         super().__init__(path, headers=headers, outcome_columns=outcome_columns)
         self._fh = fh
         self._rows = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives until close()

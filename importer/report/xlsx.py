@@ -171,7 +171,7 @@ class XlsxReportWriter(BaseReportWriter):
         self._ws.append(header)
         self._started = True
 
-    def _cell(self, value: str, fill: PatternFill | None = None, comment: str | None = None) -> WriteOnlyCell:
+    def _cell(self, value: str, fill: PatternFill | None = None, comment: str | None = None) -> Cell:
         cell = WriteOnlyCell(self._ws, value)
         cell.data_type = "s"  # explicit: never a formula or an error value
         if fill is not None:
@@ -235,8 +235,10 @@ class XlsxReportWriter(BaseReportWriter):
         lists = [s.astype(object).where(s != "", None).tolist() for s in columns]
         for pos, values in enumerate(zip(chunk.rows.tolist(), *lists, strict=True)):
             row: list[object] = list(values)
-            if at is not None and status_fills.get(row[at]) is not None:
-                row[at] = self._cell(row[at], status_fills[row[at]])
+            if at is not None:
+                status = row[at]
+                if isinstance(status, str) and status_fills.get(status) is not None:
+                    row[at] = self._cell(status, status_fills[status])
             for place, (is_error, comment) in special.get(pos, {}).items():
                 fill = (ERROR_FILL if is_error else WARNING_FILL) if comment else None
                 value = row[place]
@@ -250,7 +252,7 @@ class XlsxReportWriter(BaseReportWriter):
         ws.column_dimensions["A"].width = 30
         ws.column_dimensions["E"].width = 80
 
-        def bold(*values: object) -> list[WriteOnlyCell]:
+        def bold(*values: str | int) -> list[Cell]:
             cells = []
             for value in values:
                 cell = WriteOnlyCell(ws, value)

@@ -292,9 +292,9 @@ def create_app(state: SandboxState) -> ASGIApp:
             return _json(_answer(0, checked.error))
         created = {**log, "status": 200, "outcome": "created"}
         if kind == "relation":
-            relation_id, error = state.store.add_relation(checked.record, created)
+            relation_id, refused = state.store.add_relation(checked.record, created)
             if relation_id is None:
-                return _json(_answer(0, error))
+                return _json(_answer(0, refused))
             return _json(_answer(relation_id, None))
         odd = state.faults.odd()
         if odd is not None:

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 #: How long shutdown waits for requests still running (hangs end at once anyway).
-_GRACEFUL_SECONDS = 2.0
+_GRACEFUL_SECONDS = 2  # uvicorn takes whole seconds
 
 
 def _check_host(host: str) -> None:

@@ -163,7 +163,8 @@ def _notes(pos: np.ndarray, code: str | pd.Series, message: pd.Series) -> pd.Dat
     pos = np.asarray(pos, dtype=np.int64)
     msg = message.reset_index(drop=True).astype("str")
     if isinstance(code, str):
-        codes: pd.Categorical | pd.Series = pd.Categorical.from_codes(np.zeros(len(pos), np.int8), [code])
+        one = pd.Index([code])
+        codes: pd.Categorical[str] | pd.Series = pd.Categorical.from_codes(np.zeros(len(pos), np.int8), one)
     else:
         codes = code.reset_index(drop=True).astype("category")
     return pd.DataFrame({"pos": pos, "code": codes, "message": msg}, copy=False)
@@ -563,7 +564,7 @@ def _extract(s: pd.Series, pattern: str) -> pd.DataFrame:
     arr = arrow_strings(s)
     if arr is None:
         out = s.str.extract(pattern)
-        out.columns = range(out.shape[1])
+        out.columns = pd.RangeIndex(out.shape[1])
         return out
     found = pc.extract_regex(arr, pattern)
     names = [found.type.field(i).name for i in range(found.type.num_fields)]
@@ -647,7 +648,7 @@ def normalize_phone(s: pd.Series) -> Normalized:
 
     warn = []
     errors = []
-    if why is not None:
+    if why is not None and code is not None and msg is not None:  # all three or none (no special cell)
         sp = np.flatnonzero(special)
         w = (why != "").to_numpy(dtype=bool) & ok[sp]
         wmsg = "phone: " + s.iloc[sp[w]] + " → " + values.iloc[sp[w]] + why[w].to_numpy(dtype=object)

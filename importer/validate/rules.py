@@ -193,14 +193,14 @@ def validate_fields(
     extra_warnings: dict[str, pd.DataFrame] = {}
     if "zipcode" in values:
         state = values.get("state")
-        flag = None
+        flag: np.ndarray | None = None
         if zip_from_number is not None:
-            flag = (
+            given = (
                 zip_from_number.reindex(index, fill_value=False)
                 if isinstance(zip_from_number, pd.Series) and index.is_unique
                 else zip_from_number
             )
-            flag = np.asarray(flag, dtype=bool)
+            flag = np.asarray(given, dtype=bool)
         field_notes["zipcode"] = normalize_zipcode(values["zipcode"], state, flag)
         values["zipcode"] = field_notes["zipcode"].values
         if state is not None:
@@ -251,15 +251,15 @@ def validate_fields(
     for f in values:
         header, _ = _header(columns, f)
         specific = field_notes[f].warnings if f in field_notes else None
-        notes = [specific] if specific is not None else []
+        warning_frames = [specific] if specific is not None else []
         text = text_warnings[f]
         if len(text) and specific is not None and len(specific):
             text = text[~text["pos"].isin(specific["pos"])]
-        notes.append(text)
+        warning_frames.append(text)
         if f in extra_warnings:
-            notes.append(extra_warnings[f])
+            warning_frames.append(extra_warnings[f])
         bad = error_pos.get(f)
-        for note in notes:
+        for note in warning_frames:
             if not len(note):
                 continue
             if bad:
