@@ -20,8 +20,10 @@ def test_a_process_past_its_memory_cap_is_killed_and_fails_the_test() -> None:
         run_bounded([sys.executable, "-c", hog], timeout=20, rss_mib=200)
 
 
+# The children sleep a little: memory is polled every 20 ms, and one that is gone before the first
+# poll after its start has no peak to report.
 def test_output_exit_code_and_peak_memory_are_reported() -> None:
-    r = run_bounded([sys.executable, "-c", "import sys; print('hi'); sys.exit(3)"], timeout=20, rss_mib=200)
+    r = run_bounded([sys.executable, "-c", "import sys, time; print('hi'); time.sleep(0.3); sys.exit(3)"], timeout=20, rss_mib=200)
     assert (r.returncode, r.stdout.strip()) == (3, "hi")
     assert 1 < r.peak_rss_mib < 200
 
@@ -30,6 +32,6 @@ def test_the_peak_of_a_small_child_of_a_big_test_process_is_the_childs() -> None
     """Linux passes the parent's high-water mark to a child's ru_maxrss: a full suite's pytest is big."""
     ballast = bytearray(300 * 2**20)
     ballast[::4096] = b"x" * len(ballast[::4096])  # resident, not just reserved
-    r = run_bounded([sys.executable, "-c", "print('hi')"], timeout=20, rss_mib=200)
+    r = run_bounded([sys.executable, "-c", "import time; print('hi'); time.sleep(0.3)"], timeout=20, rss_mib=200)
     del ballast
     assert 1 < r.peak_rss_mib < 100
