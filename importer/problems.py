@@ -153,7 +153,7 @@ CHECK_KINDS: dict[str, ProblemKind] = {
         "check",
         WARNING,
         {
-            "file.empty": "File has no data rows",
+            "file.empty": "No data rows among the rows sampled",
             "field.failing": "Most sampled values of a field fail",
         },
     ),
