@@ -34,11 +34,13 @@ PACKAGE = REPO / "importer"
 DATA = REPO / "tests" / "data"
 HOSTILE = DATA / "hostile"
 TABLES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls"}
+#: What a code looks like: "zipcode.padded", "row.too_many_cells".
+_CODE = re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*")
 
 
 def test_every_title_is_plain_words_and_every_entry_is_well_formed() -> None:
     for code, kind in {**PROBLEM_KINDS, **CHECK_KINDS}.items():
-        assert re.fullmatch(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*", code), code
+        assert _CODE.fullmatch(code), code
         # A title is read before "(code)": a sentence, not the code again, no brackets of its own.
         assert kind.title[0].isupper() and code not in kind.title and not re.search(r"[()\[\]]", kind.title), code
         assert len(kind.title) <= 60, code
@@ -117,8 +119,6 @@ def test_every_code_the_corpus_gives_is_catalogued(path: Path, mappings: list[Pa
 
 
 # -- (b) the code ------------------------------------------------------------------------------------
-
-_CODE = re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*")
 
 #: Code-shaped text in importer/ that is not a problem code, and why.
 NOT_CODES = {
