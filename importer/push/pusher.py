@@ -414,7 +414,8 @@ class Pusher:
 
     async def pace(self) -> None:
         """Wait for the rate limit (``--max-rate``), if any: every request of the run goes through it."""
-        await self.pace()
+        if self._limiter is not None:
+            await self._limiter.wait()
 
     @property
     def retry(self) -> RetryPolicy:
