@@ -27,14 +27,13 @@ import pandas as pd
 from importer.fields import MAX_CUSTOM_FIELDS, REQUIRED_FIELDS
 from importer.mapping.model import BoundMapping, Mapping, RecordMapping, load_mapping
 from importer.mapping.transforms import skip_reasons
-from importer.problems import ERROR, INFO, WARNING
+from importer.problems import ERROR
 from importer.read.source import normalize_header, open_source
 from importer.validate.rules import validate_fields
 
 __all__ = ["ERROR_LEVEL", "INFO", "WARNING_LEVEL", "CheckResult", "Finding", "check_mapping", "closest_header"]
 
-# The levels are the catalogue's (importer.problems.CHECK_KINDS gives each code's level and title).
-ERROR_LEVEL, WARNING_LEVEL = ERROR, WARNING
+ERROR_LEVEL, WARNING_LEVEL, INFO = "error", "warning", "info"
 _LEVEL_ORDER = {ERROR_LEVEL: 0, WARNING_LEVEL: 1, INFO: 2}
 
 
