@@ -17,12 +17,18 @@ Columns (all present in every problems frame, in this order):
     code      str  a stable machine-readable kind, e.g. "state.invalid"
     message   str  what a person reads: "state 'XX' is not a US state code"
     severity  str  "error" (the row is not sent) or "warning" (sent, but changed)
+
+Every code the tool can give has a plain-language title in :data:`PROBLEM_KINDS` (row
+problems in the report) or :data:`CHECK_KINDS` (``mapping check`` findings); the summary
+and the reports show the title with the code ("E-mail address not valid (email.invalid)").
+tests/test_problem_codes.py fails for a code that has none, and docs/problems.md lists them.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -30,18 +36,161 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = [
+    "CHECK_KINDS",
     "ERROR",
+    "INFO",
     "PROBLEM_COLUMNS",
+    "PROBLEM_KINDS",
     "WARNING",
+    "ProblemKind",
     "concat_problems",
     "empty_problems",
+    "labelled",
     "make_problems",
     "messages_by_row",
+    "problem_title",
 ]
 
 ERROR = "error"
 WARNING = "warning"
+#: The third level of a ``mapping check`` finding: worth knowing, nothing to fix.
+INFO = "info"
 PROBLEM_COLUMNS = ["row", "part", "field", "column", "value", "code", "message", "severity"]
+
+
+@dataclass(frozen=True)
+class ProblemKind:
+    """What a problem code means, in words a person who never saw the code understands."""
+
+    title: str
+    severity: str  # ERROR or WARNING; for a mapping check finding its level, "" where it varies
+    stage: str  # what finds it: "load", "map" (the mapping's transforms), "validate" or "check"
+
+
+def _kinds(stage: str, severity: str, titles: dict[str, str]) -> dict[str, ProblemKind]:
+    return {code: ProblemKind(title, severity, stage) for code, title in titles.items()}
+
+
+# Codes built from a field name (f"{field}.required", f"{field}.normalized") are listed here
+# one by one, for every field they are built for; tests/test_problem_codes.py checks that.
+
+#: Row problems: every code a problems frame (and so a report) can hold.
+PROBLEM_KINDS: dict[str, ProblemKind] = {
+    **_kinds("load", ERROR, {"row.too_many_cells": "Row has more cells than the header"}),
+    **_kinds(
+        "load",
+        WARNING,
+        {
+            "row.too_few_cells": "Row has fewer cells than the header",
+            "row.cell_without_header": "Value in a column without a header was ignored",
+            "row.not_utf8": "Row not in UTF-8, read as Windows text",
+        },
+    ),
+    **_kinds(
+        "map",
+        WARNING,
+        {
+            "row.skipped": "Row left out by a skip rule",
+            "transform.flagged": "Value passed over because its flag column is set",
+            "name.company": "Owner is a company, not a person",
+            "name.split": "Name cell holds two people: one taken",
+            "name.reordered": "Name reordered as First Last",
+            "name.dropped": "Words like ETAL or TR left out of a name",
+            "name.case": "Name changed from capitals to title case",
+            "name.unreadable": "No name found in the name cell",
+            "zip_state.unknown": "No state known for the ZIP code",
+        },
+    ),
+    **_kinds(
+        "validate",
+        ERROR,
+        {
+            "fullname.required": "Full name missing",
+            "address.required": "Address missing",
+            "state.invalid": "State not a US state",
+            "zipcode.invalid": "ZIP code not valid",
+            "zipcode.leading_zeros": "ZIP code has fewer than 5 digits",
+            "phone.invalid": "Phone number not valid",
+            "phone.length": "Phone number has the wrong number of digits",
+            "phone.letters": "Phone number contains letters",
+            "phone.scientific": "Phone number in scientific notation, digits lost",
+            "phonetype.invalid": "Phone type not Mobile, Work or Home",
+            "type.invalid": "Contact type not Buyer or Seller",
+            "email.invalid": "E-mail address not valid",
+            "customfield.limit": "More than 28 custom fields",
+        },
+    ),
+    **_kinds(
+        "validate",
+        WARNING,
+        {
+            "text.normalized": "Extra spaces or hidden characters removed",
+            "state.normalized": "State changed to its two-letter code",
+            "zipcode.normalized": "ZIP code repaired to five digits",
+            "zipcode.padded": "ZIP code padded with leading zeros",
+            "zipcode.unknown": "ZIP code not a known US ZIP code",
+            "zipcode.state_mismatch": "ZIP code is in another state",
+            "phone.normalized": "Phone number format repaired or extension dropped",
+            "phonetype.normalized": "Phone type changed to Mobile, Work or Home",
+            "type.normalized": "Contact type spelling or repeats tidied",
+            "tags.normalized": "Repeated or blank tags removed",
+            "email.normalized": "E-mail domain changed to lower case",
+        },
+    ),
+}
+
+#: ``mapping check`` findings (``importer.mapping.check.Finding.code``), with their level.
+CHECK_KINDS: dict[str, ProblemKind] = {
+    **_kinds(
+        "check",
+        ERROR,
+        {
+            "column.missing": "Column named in the mapping not in the file",
+            "header.misplaced": "Header not in row 1",
+        },
+    ),
+    **_kinds(
+        "check",
+        WARNING,
+        {
+            "file.empty": "No data rows among the rows sampled",
+            "field.failing": "Most sampled values of a field fail",
+        },
+    ),
+    **_kinds(
+        "check",
+        INFO,
+        {
+            "column.unused": "Column not imported",
+            "values.unchecked": "Values not checked until the missing columns are fixed",
+            "row.skipped": "Rows left out by a skip rule",
+            "record.absent": "Record on none of the sampled rows",
+            "field.empty": "Field empty in every sampled row",
+            "field.some_fail": "Some values of a field fail",
+        },
+    ),
+    # A warning for the first record, or when the field is empty in every row; else a note.
+    **_kinds("check", "", {"field.required_empty": "Required field often empty"}),
+}
+
+
+def problem_title(code: str) -> str:
+    """The plain-language title of ``code`` ("" for a code not in the catalogue)."""
+    kind = PROBLEM_KINDS.get(code) or CHECK_KINDS.get(code)
+    return kind.title if kind is not None else ""
+
+
+def labelled(code: str, *notes: str) -> str:
+    """``code`` as a person reads it: "E-mail address not valid (email.invalid)".
+
+    ``notes`` go in the brackets after the code ("(zipcode.padded, warning)"); a code
+    without a title is shown as itself ("x.y (warning)").
+    """
+    inside = ", ".join((code, *notes))
+    title = problem_title(code)
+    if not title:
+        return f"{code} ({', '.join(notes)})" if notes else code
+    return f"{title} ({inside})"
 
 
 @functools.cache

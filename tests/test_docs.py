@@ -1,7 +1,8 @@
-"""The command reference is generated from the parser and current; the README names every command."""
+"""The command reference and the problem codes are generated and current; the README names every command."""
 
 from __future__ import annotations
 
+from importer._devtools import problemdoc
 from importer._devtools.clidoc import commands, render
 from tests.conftest import REPO
 
@@ -26,3 +27,10 @@ def test_every_option_has_help() -> None:
         for action in parser._actions:
             if action.option_strings and action.help is None:
                 raise AssertionError(f"{path} {action.option_strings[0]} has no help text")
+
+
+def test_the_problem_code_list_is_current() -> None:
+    path = REPO / "docs" / "problems.md"
+    assert path.read_text(encoding="utf-8") == problemdoc.render(), (
+        "docs/problems.md is stale: python -m importer._devtools.problemdoc > docs/problems.md"
+    )

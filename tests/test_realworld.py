@@ -293,7 +293,7 @@ def test_terminal_summary_top_five_with_example_rows(capsys: pytest.CaptureFixtu
     top = lines[start + 1 : start + 6]
     assert len(top) == 5 and all("e.g. row " in t for t in top)
     assert lines[start + 6].startswith("  … and ") and lines[-1] == f"Report: {report}"
-    assert "state.invalid: e.g. row 6: state 'XX'" in out
+    assert "  State not a US state (state.invalid): 1 row, e.g. row 6: state 'XX'" in out
     assert err == ""  # not a terminal: no progress bar
 
 

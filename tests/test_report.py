@@ -289,7 +289,10 @@ def test_xlsx_report_content_styles_and_comments(tmp_path: Path) -> None:
     assert widths["F"] >= len("Full Name") and all(6 <= w <= 60 for w in widths.values())
     summary_rows = list(wb["Summary"].values)
     assert summary_rows[0][:2] == ("Rows", 5)
-    assert ("state.invalid", "error", 1, 3, "state 'XX' is not a US state code") in summary_rows
+    assert ("Problem", "Code", "Severity", "Rows", "Example row", "Example message") in summary_rows
+    assert ("State not a US state", "state.invalid", "error", 1, 3, "state 'XX' is not a US state code") in summary_rows
+    # A code the catalogue lacks is shown as itself.
+    assert ("state.normalised", "state.normalised", "warning", 1, 2, "state 'ohio' was sent as 'OH'") in summary_rows
 
 
 def test_xlsx_warning_comment_shows_original_when_cell_differs(tmp_path: Path) -> None:
@@ -432,6 +435,34 @@ def test_run_summary_counts_and_top_problems() -> None:
     assert data["problems"][-1]["severity"] == "warning"
 
 
+def test_summary_counts_rows_per_problem_and_gives_its_title() -> None:
+    """A row with the same problem in two parts is one row (two problems); JSON and text say which."""
+
+    def bad_state(rows: list[int], part: str) -> pd.DataFrame:
+        return make_problems(rows, code="state.invalid", message="state 'XX' is not a US state code", part=part)
+
+    status = pd.DataFrame({"status": ["partial", "partial"]}, index=[5, 6])
+    summary = RunSummary.of(status, concat_problems([bad_state([5, 6], "Owner 1"), bad_state([5], "Owner 2")]))
+    summary.merge(RunSummary.of(pd.DataFrame({"status": ["invalid"]}, index=[9]), bad_state([9], "")))
+    assert summary.problem_counts == {"state.invalid": 4} and summary.problem_rows == {"state.invalid": 3}
+    data = json.loads(json.dumps(summary.as_dict()))
+    assert data["problems"] == [
+        {
+            "code": "state.invalid",
+            "title": "State not a US state",
+            "severity": "error",
+            "count": 4,
+            "rows": 3,
+            "example_row": 5,
+            "example_message": "Owner 1: state 'XX' is not a US state code",
+        }
+    ]
+    text = render_summary(summary, None).splitlines()
+    assert text[text.index("Most common problems:") + 1] == (
+        "  State not a US state (state.invalid): 3 rows, e.g. row 5: Owner 1: state 'XX' is not a US state code"
+    )
+
+
 def test_render_summary_text(tmp_path: Path) -> None:
     summary = RunSummary()
     _, outcomes, problems = chunk_one()
@@ -441,8 +472,9 @@ def test_render_summary_text(tmp_path: Path) -> None:
     assert lines[0] == "4 rows"
     assert any(line.split() == ["created", "2"] for line in lines)
     assert "Most common problems:" in lines
-    assert any("state.invalid" in line and "row 3" in line for line in lines)
-    assert any("state.normalised (warning)" in line for line in lines)
+    # The title with the code in brackets, the rows it is on, the first example.
+    assert "  State not a US state (state.invalid): 1 row, e.g. row 3: state 'XX' is not a US state code" in lines
+    assert "  state.normalised (warning): 1 row, e.g. row 2: state 'ohio' was sent as 'OH'" in lines
     assert lines[-1] == f"Report: {tmp_path / 'leads.push-report.csv'}"
     assert "No problems found." in render_summary(RunSummary(), None)
 

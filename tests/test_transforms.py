@@ -67,6 +67,15 @@ def test_each_name_change_is_a_warning_naming_the_row_and_the_value() -> None:
     assert (warnings["severity"] == "warning").all() and (warnings["column"] == "Owner").all()
 
 
+@pytest.mark.parametrize("person", [None, 1])
+def test_a_name_cell_without_a_name_warns_with_a_code_and_a_reason(person: int | None) -> None:
+    # "&" or "," parse to nobody: the warning had no code (no title in the summary) and said "()".
+    values, warnings = run({"name": "Owner", "person": person}, Owner=["&", ",", "John Smith"])
+    assert values == ["", "", "John Smith"]
+    assert warnings["code"].tolist() == ["name.unreadable", "name.unreadable"]
+    assert warnings["message"].tolist() == ["'&' → (none) (no name found in it)", "',' → (none) (no name found in it)"]
+
+
 def test_company_owner_gives_the_care_of_person_and_companyname() -> None:
     cells, index = cells_of(
         Owner=["Maple Ridge Holdings LLC", "ESTATE OF JANE DOE", "John Smith", "Keystone Trust"],

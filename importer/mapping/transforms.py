@@ -342,7 +342,9 @@ class Name(FieldSpec):
         """One distinct non-company cell and its :func:`~importer.mapping.names.parse_owners`: (the field, why it
         differs from the cell, the warning code, how many people the cell names)."""
         people, n = owners.people, len(owners.people)
-        if not n or (self.person == 2 and n < 2):
+        if not n:  # punctuation only ("&", ","): the field is left empty, and the report says why
+            return "", "no name found in it", "name.unreadable", 0
+        if self.person == 2 and n < 2:
             return "", "", "", n
         title = self.case == "title" or (self.case == "auto" and shouting(text))
         if self.person is not None:

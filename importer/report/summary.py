@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from importer.problems import ERROR, WARNING
+from importer.problems import ERROR, WARNING, labelled, problem_title
 
 __all__ = ["RunSummary", "render_summary"]
 
@@ -25,6 +25,7 @@ class RunSummary:
         counts: rows per status, e.g. ``{"created": 10, "invalid": 2}``.
         problem_counts: problems per code, e.g. ``{"state.invalid": 2}``; a row
             with the same problem in two parts counts twice.
+        problem_rows: per code, the rows with that problem (what the terminal shows).
         problem_severity: per code, "error" or "warning" ("error" if a code was
             ever reported as an error).
         rows_with_errors / rows_with_warnings: rows with at least one problem of
@@ -36,6 +37,7 @@ class RunSummary:
         self.counts: dict[str, int] = {}
         self.problem_counts: dict[str, int] = {}
         self.problem_severity: dict[str, str] = {}
+        self.problem_rows: Counter[str] = Counter()
         self.rows_with_errors: int = 0
         self.rows_with_warnings: int = 0
         self._examples: dict[str, tuple[int, str]] = {}
@@ -56,6 +58,10 @@ class RunSummary:
         probs = problems.sort_values("row", kind="stable")
         self._problems.update({str(k): int(v) for k, v in probs["code"].value_counts(sort=False).items()})
         self.problem_counts = dict(sorted(self._problems.items(), key=lambda kv: (-kv[1], kv[0])))
+
+        # A row is in one chunk only, so rows per code add up over chunks.
+        rows_per_code = probs.groupby("code", sort=False)["row"].nunique()
+        self.problem_rows.update({str(k): int(v) for k, v in rows_per_code.items()})
 
         is_error = probs["severity"] == ERROR
         for code, has_error in is_error.groupby(probs["code"], sort=False).any().items():
@@ -80,6 +86,7 @@ class RunSummary:
         if other._problems:
             self._problems.update(other._problems)
             self.problem_counts = dict(sorted(self._problems.items(), key=lambda kv: (-kv[1], kv[0])))
+        self.problem_rows.update(other.problem_rows)
         for code, severity in other.problem_severity.items():
             if severity == ERROR or code not in self.problem_severity:
                 self.problem_severity[code] = severity
@@ -107,7 +114,11 @@ class RunSummary:
         return [(c, self._problems[c], *self._examples[c]) for c in codes[:n]]
 
     def as_dict(self) -> dict:
-        """A JSON-ready summary: total, counts per status and per problem code, details."""
+        """A JSON-ready summary: total, counts per status and per problem code, details.
+
+        Each of ``problems`` has the code's plain-language ``title`` ("" for a code the
+        catalogue lacks), ``count`` (problems) and ``rows`` (rows with it).
+        """
         return {
             "total": self.total,
             "counts": dict(self.counts),
@@ -117,8 +128,10 @@ class RunSummary:
             "problems": [
                 {
                     "code": code,
+                    "title": problem_title(code),
                     "severity": self.problem_severity.get(code, ERROR),
                     "count": count,
+                    "rows": self.problem_rows[code],
                     "example_row": row,
                     "example_message": message,
                 }
@@ -133,7 +146,11 @@ def _clip(text: str, width: int = 100) -> str:
 
 
 def render_summary(summary: RunSummary, report_path: Path | None) -> str:
-    """The end-of-run text for the terminal: counts, the five leading problems, the report."""
+    """The end-of-run text for the terminal: counts, the five leading problems, the report.
+
+    A problem line: "E-mail address not valid (email.invalid): 3 rows, e.g. row 6: email 'x' is ...";
+    a warning's brackets say so: "(zipcode.padded, warning)".
+    """
     lines = [f"{summary.total:,} rows"]
     if summary.counts:
         width = max(len(s) for s in summary.counts)
@@ -141,10 +158,10 @@ def render_summary(summary: RunSummary, report_path: Path | None) -> str:
     top = summary.top_problems(5)
     if top:
         lines.append("Most common problems:")
-        count_width = max(len(f"{count:,}") for _, count, _, _ in top)
-        for code, count, row, message in top:
-            tag = "" if summary.problem_severity.get(code) == ERROR else " (warning)"
-            lines.append(f"  {count:>{count_width},}  {code}{tag}: e.g. row {row}: {_clip(message)}")
+        for code, _, row, message in top:
+            label = labelled(code) if summary.problem_severity.get(code) == ERROR else labelled(code, WARNING)
+            rows = summary.problem_rows[code]
+            lines.append(f"  {label}: {rows:,} row{'s' if rows != 1 else ''}, e.g. row {row}: {_clip(message)}")
         more = len(summary.problem_counts) - len(top)
         if more > 0:
             lines.append(f"  … and {more} more kinds of problem (see the report)")

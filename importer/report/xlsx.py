@@ -34,7 +34,7 @@ from openpyxl.utils import get_column_letter
 
 from importer.errors import ReportError
 from importer.formulas import neutralise
-from importer.problems import ERROR
+from importer.problems import ERROR, problem_title
 from importer.report.base import BaseReportWriter
 from importer.report.cells import ReportChunk
 from importer.report.summary import RunSummary
@@ -249,8 +249,9 @@ class XlsxReportWriter(BaseReportWriter):
 
     def _write_summary_sheet(self, summary: RunSummary, complete: bool) -> None:
         ws = self._wb.create_sheet("Summary")
-        ws.column_dimensions["A"].width = 30
-        ws.column_dimensions["E"].width = 80
+        ws.column_dimensions["A"].width = 45
+        ws.column_dimensions["B"].width = 24
+        ws.column_dimensions["F"].width = 80
 
         def bold(*values: str | int) -> list[Cell]:
             cells = []
@@ -266,9 +267,10 @@ class XlsxReportWriter(BaseReportWriter):
         for status, count in summary.counts.items():
             ws.append([status, count])
         ws.append([])
-        ws.append(bold("Problem", "Severity", "Count", "Example row", "Example message"))
-        for code, count, row, message in summary.top_problems(len(summary.problem_counts)):
-            ws.append([code, summary.problem_severity.get(code, ERROR), count, row, message])
+        ws.append(bold("Problem", "Code", "Severity", "Rows", "Example row", "Example message"))
+        for code, _, row, message in summary.top_problems(len(summary.problem_counts)):
+            severity = summary.problem_severity.get(code, ERROR)
+            ws.append([problem_title(code) or code, code, severity, summary.problem_rows[code], row, message])
         if self._comments_dropped:
             ws.append([])
             ws.append([f"{self._comments_dropped:,} cells beyond the first {MAX_COMMENTS:,} have no comment"])
