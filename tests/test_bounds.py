@@ -23,7 +23,8 @@ def test_a_process_past_its_memory_cap_is_killed_and_fails_the_test() -> None:
 # The children sleep a little: memory is polled every 20 ms, and one that is gone before the first
 # poll after its start has no peak to report.
 def test_output_exit_code_and_peak_memory_are_reported() -> None:
-    r = run_bounded([sys.executable, "-c", "import sys, time; print('hi'); time.sleep(0.3); sys.exit(3)"], timeout=20, rss_mib=200)
+    child = "import sys, time; print('hi'); time.sleep(0.3); sys.exit(3)"
+    r = run_bounded([sys.executable, "-c", child], timeout=20, rss_mib=200)
     assert (r.returncode, r.stdout.strip()) == (3, "hi")
     assert 1 < r.peak_rss_mib < 200
 
