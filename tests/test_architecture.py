@@ -63,11 +63,18 @@ def _too_long_without_reason(root: Path) -> list[str]:
             length = (node.end_lineno or node.lineno) - node.lineno + 1
             if length <= limit:
                 continue
-            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            above = lines[first - 2].strip() if first >= 2 else ""
-            if not (above.startswith("# long:") and above[len("# long:") :].strip()):
+            if not _reason_above(lines, min([node.lineno, *(d.lineno for d in node.decorator_list)])):
                 offenders.append(f"{path.relative_to(root.parent)}:{node.lineno} {node.name} ({length} lines)")
     return offenders
+
+
+def _reason_above(lines: list[str], first: int) -> bool:
+    """The comment block just above line ``first`` (1-based) starts with a non-empty '# long: <reason>'."""
+    i = first - 2
+    while i >= 0 and lines[i].strip().startswith("#"):
+        i -= 1
+    head = lines[i + 1].strip() if i + 1 < first - 1 else ""
+    return head.startswith("# long:") and bool(head[len("# long:") :].strip())
 
 
 def test_no_long_function_or_class_without_a_written_reason() -> None:
@@ -82,4 +89,12 @@ def test_the_length_check_sees_a_long_function_and_accepts_a_reason(tmp_path: Pa
     body = "".join(f"    x{i} = {i}\n" for i in range(FUNCTION_LIMIT))
     (pkg / "a.py").write_text(f"def long_one() -> None:\n{body}\n\ndef short() -> None:\n    pass\n")
     (pkg / "b.py").write_text(f"# long: one table, read top to bottom\n@staticmethod\ndef ok() -> None:\n{body}")
-    assert _too_long_without_reason(pkg) == [f"pkg/a.py:1 long_one ({FUNCTION_LIMIT + 1} lines)"]
+    (pkg / "c.py").write_text(f"# long: a reason\n# on two lines\ndef ok2() -> None:\n{body}")
+    (pkg / "d.py").write_text(
+        f"# long:\ndef empty_reason() -> None:\n{body}\n# why\n# long: not first\ndef x() -> None:\n{body}"
+    )
+    assert _too_long_without_reason(pkg) == [
+        f"pkg/a.py:1 long_one ({FUNCTION_LIMIT + 1} lines)",
+        f"pkg/d.py:2 empty_reason ({FUNCTION_LIMIT + 1} lines)",
+        f"pkg/d.py:{FUNCTION_LIMIT + 6} x ({FUNCTION_LIMIT + 1} lines)",
+    ]

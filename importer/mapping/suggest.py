@@ -275,7 +275,11 @@ def _order(c: _Col) -> tuple[int, int, int, int]:
     return (_SOURCE_RANK[c.source], c.rank, c.number, c.pos)
 
 
+# long: one builder holds the choices, notes and used columns every pick reads and updates; its
+# methods are the steps of one guess, and splitting them apart would pass that state around instead.
 class _Builder:
+    """Picks columns for records, keeping the choices made, the notes and the columns used so far."""
+
     def __init__(
         self, cols: list[_Col], shares: dict[int, dict[str, float]], sample: pd.DataFrame, positional: bool
     ) -> None:
@@ -517,12 +521,16 @@ class _Builder:
                     self.choices[k] = FieldChoice(ch.record, ch.field, new, MEDIUM if spare else ch.confidence,
                                                   spare, ch.reason)  # fmt: skip
         if "companyname" not in rec.fields:
-            hits = {c: int(self._values([c]).str.contains(_COMPANY, regex=True).sum()) for cs in own_read for c in cs}
-            best = max(hits, key=lambda c: (hits[c], -self._col(c).pos), default=None)
-            if best is not None and hits[best]:
-                rec.fields["companyname"] = {"company": best}
-                self.choices.append(FieldChoice(rec.key, "companyname", rec.fields["companyname"], MEDIUM, (),
-                                                f"{hits[best]} sampled names in '{best}' are companies"))  # fmt: skip
+            self._company(rec, own_read)
+
+    def _company(self, rec: _Record, read: list[list[str]]) -> None:
+        """companyname from the name column (of those ``read``) whose sampled values most often are companies."""
+        hits = {c: int(self._values([c]).str.contains(_COMPANY, regex=True).sum()) for cs in read for c in cs}
+        best = max(hits, key=lambda c: (hits[c], -self._col(c).pos), default=None)
+        if best is not None and hits[best]:
+            rec.fields["companyname"] = {"company": best}
+            self.choices.append(FieldChoice(rec.key, "companyname", rec.fields["companyname"], MEDIUM, (),
+                                            f"{hits[best]} sampled names in '{best}' are companies"))  # fmt: skip
 
     def _col(self, name: str) -> _Col:
         return next(c for c in self.cols if c.name == name)
