@@ -416,6 +416,8 @@ class Source:
         return self.chunks(rows=1000)
 
 
+# long: every way of reading a CSV (chunks, preflight, probe, slices for workers) goes through one
+# pyarrow reader and one repair of ragged and runaway-quote rows, which share the file's settings.
 class _CsvSource(Source):
     def __init__(self, path: Path, layout: _Layout, encoding: str, delimiter: str, options: _CsvOptions) -> None:
         super().__init__(path, "csv", layout)
