@@ -443,26 +443,18 @@ def push_file(
     request. ``settings.force`` / ``settings.retry_failed`` need a ledger.
     Raises LedgerLockedError when another run holds the ledger.
     """
-    api_key = api_key if api_key is not None else config.api_key()
-    if not api_key.strip():
-        raise UsageError(f"no API key: set the environment variable {API_KEY_ENV} (never pass it on the command line)")
-    endpoint = endpoint_from_env(base_url, insecure=insecure)  # a bad URL stops the run before anything opens
-    settings = settings or PushSettings()
+    key, endpoint, settings = _push_settings(api_key, base_url, insecure, settings, ledger)
     observer = observer or Observer()
-    if ledger is False and (settings.force or settings.retry_failed):
-        raise UsageError("--force and --retry-failed need the ledger: they act on what it remembers")
     check_paths("push", path, mapping, report, ledger=ledger, log_file=log_file)
     source, plan = _open(path, mapping, sheet, encoding, quotes)
     source.preflight()  # a stray quote far down stops the run before anything is sent
-    book = None
-    if ledger is not False:
-        book = Ledger.open(None if ledger is None or ledger is True else Path(ledger))
+    book = None if ledger is False else Ledger.open(None if ledger is None or ledger is True else Path(ledger))
     try:
         return asyncio.run(
             _push(
                 source,
                 plan,
-                api_key.strip(),
+                key,
                 endpoint,
                 settings,
                 observer,
@@ -477,6 +469,24 @@ def push_file(
     finally:
         if book is not None:
             book.close()
+
+
+def _push_settings(
+    api_key: str | None,
+    base_url: str | Endpoint | None,
+    insecure: bool,
+    settings: PushSettings | None,
+    ledger: str | os.PathLike[str] | bool | None,
+) -> tuple[str, Endpoint, PushSettings]:
+    """(the API key, the endpoint, the settings) for a push, or UsageError for what cannot run."""
+    api_key = api_key if api_key is not None else config.api_key()
+    if not api_key.strip():
+        raise UsageError(f"no API key: set the environment variable {API_KEY_ENV} (never pass it on the command line)")
+    endpoint = endpoint_from_env(base_url, insecure=insecure)  # a bad URL stops the run before anything opens
+    settings = settings or PushSettings()
+    if ledger is False and (settings.force or settings.retry_failed):
+        raise UsageError("--force and --retry-failed need the ledger: they act on what it remembers")
+    return api_key.strip(), endpoint, settings
 
 
 async def _check_account(client: RealeflowClient, settings: PushSettings, observer: Observer) -> None:
@@ -526,6 +536,13 @@ def _close_run(journal: Journal, summary: RunSummary, result: ImportResult | Non
         result.fatal = result.fatal or exc
 
 
+def _start_journal(ledger: Ledger | None, scope: str, source: Source, mapping_name: str) -> Journal | None:
+    """The ledger's record of this run (None without a ledger)."""
+    if ledger is None:
+        return None
+    return Journal(ledger, scope, ledger.start_run(scope, "push", str(source.path), mapping_name))
+
+
 async def _push(
     source: Source,
     plan: Plan,
@@ -554,14 +571,11 @@ async def _push(
             try:
                 writer = _writer(source, plan, "push", report)
                 run = _Run("push", source, plan, writer, keep_outcomes=keep_outcomes)
-                if ledger is not None:
-                    scope = endpoint.scope
-                    journal = Journal(ledger, scope, ledger.start_run(scope, "push", str(source.path), mapping_name))
+                journal = _start_journal(ledger, endpoint.scope, source, mapping_name)
                 if log is not None and journal is not None:
                     log.run_id = journal.run_id
                 observer.started("push", source)
-                total = estimate_rows(source)
-                if total is not None:
+                if (total := estimate_rows(source)) is not None:
                     observer.expected(total)
                 run.live = _Live(observer, run.summary)
                 pusher = Pusher(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
+from pathlib import Path
 
 from importer._devtools.imports import ALLOWED, check, cycles, import_graph, violations
 
@@ -40,3 +42,59 @@ def test_each_stage_package_says_what_it_owns_and_may_import() -> None:
         named = {w.strip(" .,`") for w in doc.split("May import:")[1].split("\n")[0].split(",")}
         for dep in allowed:
             assert any(dep in n for n in named), f"importer.{group}'s docstring does not say it may import {dep}"
+
+
+# Issue 13: a long function or class is a smell unless someone wrote down why it is one piece.
+FUNCTION_LIMIT = 60
+CLASS_LIMIT = 250
+
+
+def _too_long_without_reason(root: Path) -> list[str]:
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines), filename=str(path))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                limit = FUNCTION_LIMIT
+            elif isinstance(node, ast.ClassDef):
+                limit = CLASS_LIMIT
+            else:
+                continue
+            length = (node.end_lineno or node.lineno) - node.lineno + 1
+            if length <= limit:
+                continue
+            if not _reason_above(lines, min([node.lineno, *(d.lineno for d in node.decorator_list)])):
+                offenders.append(f"{path.relative_to(root.parent)}:{node.lineno} {node.name} ({length} lines)")
+    return offenders
+
+
+def _reason_above(lines: list[str], first: int) -> bool:
+    """The comment block just above line ``first`` (1-based) starts with a non-empty '# long: <reason>'."""
+    i = first - 2
+    while i >= 0 and lines[i].strip().startswith("#"):
+        i -= 1
+    head = lines[i + 1].strip() if i + 1 < first - 1 else ""
+    return head.startswith("# long:") and bool(head[len("# long:") :].strip())
+
+
+def test_no_long_function_or_class_without_a_written_reason() -> None:
+    root = Path(importlib.import_module("importer").__file__ or "").parent
+    offenders = _too_long_without_reason(root)
+    assert not offenders, "over the limit with no '# long: <reason>' line above the def:\n" + "\n".join(offenders)
+
+
+def test_the_length_check_sees_a_long_function_and_accepts_a_reason(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    body = "".join(f"    x{i} = {i}\n" for i in range(FUNCTION_LIMIT))
+    (pkg / "a.py").write_text(f"def long_one() -> None:\n{body}\n\ndef short() -> None:\n    pass\n")
+    (pkg / "b.py").write_text(f"# long: one table, read top to bottom\n@staticmethod\ndef ok() -> None:\n{body}")
+    (pkg / "c.py").write_text(f"# long: a reason\n# on two lines\ndef ok2() -> None:\n{body}")
+    (pkg / "d.py").write_text(
+        f"# long:\ndef empty_reason() -> None:\n{body}\n# why\n# long: not first\ndef x() -> None:\n{body}"
+    )
+    assert _too_long_without_reason(pkg) == [
+        f"pkg/a.py:1 long_one ({FUNCTION_LIMIT + 1} lines)",
+        f"pkg/d.py:2 empty_reason ({FUNCTION_LIMIT + 1} lines)",
+        f"pkg/d.py:{FUNCTION_LIMIT + 6} x ({FUNCTION_LIMIT + 1} lines)",
+    ]

@@ -122,6 +122,28 @@ def check_mapping(
     name = source.path.name
     out = result.findings
 
+    resolved = _resolve_columns(mapping, headers, name, out)
+    hint = source.header_hint(mapping.columns) if len(resolved) < len(mapping.columns) else None
+    if hint:  # junk rows above the header: that, not the mapping, is what to fix
+        out.append(Finding(ERROR_LEVEL, "header.misplaced", f"{name}: {hint}"))
+    used = set(resolved.values())
+    for h in headers:
+        if not h.strip() or h in used:
+            continue
+        out.append(Finding(INFO, "column.unused", _unused_message(h, mapping), column=h))
+
+    if len(resolved) == len(mapping.columns):
+        _check_values(mapping, BoundMapping(mapping, resolved), source, result, sample_rows, fail_share)
+    else:
+        out.append(
+            Finding(INFO, "values.unchecked", "values not checked: fix the missing columns first, then check again")
+        )
+    result.findings.sort(key=lambda f: _LEVEL_ORDER[f.level])
+    return result
+
+
+def _resolve_columns(mapping: Mapping, headers: list[str], name: str, out: list[Finding]) -> dict[str, str]:
+    """The file's header for each column the mapping names; a finding for each it does not have."""
     by_key: dict[str, str] = {}
     for h in headers:
         by_key.setdefault(normalize_header(h), h)
@@ -143,24 +165,7 @@ def check_mapping(
                 column=col,
             )
         )
-
-    hint = source.header_hint(mapping.columns) if len(resolved) < len(mapping.columns) else None
-    if hint:  # junk rows above the header: that, not the mapping, is what to fix
-        out.append(Finding(ERROR_LEVEL, "header.misplaced", f"{name}: {hint}"))
-    used = set(resolved.values())
-    for h in headers:
-        if not h.strip() or h in used:
-            continue
-        out.append(Finding(INFO, "column.unused", _unused_message(h, mapping), column=h))
-
-    if len(resolved) == len(mapping.columns):
-        _check_values(mapping, BoundMapping(mapping, resolved), source, result, sample_rows, fail_share)
-    else:
-        out.append(
-            Finding(INFO, "values.unchecked", "values not checked: fix the missing columns first, then check again")
-        )
-    result.findings.sort(key=lambda f: _LEVEL_ORDER[f.level])
-    return result
+    return resolved
 
 
 def _users(mapping: Mapping, column: str) -> str:

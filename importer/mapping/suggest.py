@@ -275,7 +275,11 @@ def _order(c: _Col) -> tuple[int, int, int, int]:
     return (_SOURCE_RANK[c.source], c.rank, c.number, c.pos)
 
 
+# long: one builder holds the choices, notes and used columns every pick reads and updates; its
+# methods are the steps of one guess, and splitting them apart would pass that state around instead.
 class _Builder:
+    """Picks columns for records, keeping the choices made, the notes and the columns used so far."""
+
     def __init__(
         self, cols: list[_Col], shares: dict[int, dict[str, float]], sample: pd.DataFrame, positional: bool
     ) -> None:
@@ -517,12 +521,16 @@ class _Builder:
                     self.choices[k] = FieldChoice(ch.record, ch.field, new, MEDIUM if spare else ch.confidence,
                                                   spare, ch.reason)  # fmt: skip
         if "companyname" not in rec.fields:
-            hits = {c: int(self._values([c]).str.contains(_COMPANY, regex=True).sum()) for cs in own_read for c in cs}
-            best = max(hits, key=lambda c: (hits[c], -self._col(c).pos), default=None)
-            if best is not None and hits[best]:
-                rec.fields["companyname"] = {"company": best}
-                self.choices.append(FieldChoice(rec.key, "companyname", rec.fields["companyname"], MEDIUM, (),
-                                                f"{hits[best]} sampled names in '{best}' are companies"))  # fmt: skip
+            self._company(rec, own_read)
+
+    def _company(self, rec: _Record, read: list[list[str]]) -> None:
+        """companyname from the name column (of those ``read``) whose sampled values most often are companies."""
+        hits = {c: int(self._values([c]).str.contains(_COMPANY, regex=True).sum()) for cs in read for c in cs}
+        best = max(hits, key=lambda c: (hits[c], -self._col(c).pos), default=None)
+        if best is not None and hits[best]:
+            rec.fields["companyname"] = {"company": best}
+            self.choices.append(FieldChoice(rec.key, "companyname", rec.fields["companyname"], MEDIUM, (),
+                                            f"{hits[best]} sampled names in '{best}' are companies"))  # fmt: skip
 
     def _col(self, name: str) -> _Col:
         return next(c for c in self.cols if c.name == name)
@@ -569,9 +577,30 @@ def suggest_mapping(headers: list[str], sample: pd.DataFrame, kind: str | None =
     contact blocks beside a property address: property-with-contacts; names, e-mails or phones:
     contact; otherwise property).
     """
+    positional = sample.shape[1] == len(headers)
+    cols, shares = _read_columns(headers, sample, positional)
+    _name_by_content(cols, shares)
+    kind = _guess_kind(cols) if kind is None else kind
+    b = _Builder(cols, shares, sample, positional)
+    graph = kind == "property-with-contacts"
+    records = _graph_records(b, cols) if graph else [_single_record(b, cols, kind)]
+    _custom_fields(b, cols, records[0])
+    for rec in records:
+        _state_default(rec, cols, shares, sample, positional, b)
+        _phone_type_values(rec, cols, sample, positional)
+
+    skip = _skip_rules(cols, b)
+    mapping = _as_mapping(kind, records, skip)
+    unmatched = [c.name for c in cols if c.pos not in b.used]
+    return Suggestion(kind, mapping, b.choices, unmatched, b.notes)
+
+
+def _read_columns(
+    headers: list[str], sample: pd.DataFrame, positional: bool
+) -> tuple[list[_Col], dict[int, dict[str, float]]]:
+    """Each nameable header parsed, with the shares of its sampled cells that look like each field."""
     cols: list[_Col] = []
     seen: set[str] = set()
-    positional = sample.shape[1] == len(headers)
     shares: dict[int, dict[str, float]] = {}
     for pos, h in enumerate(headers):
         key = _normalise(h)
@@ -589,7 +618,11 @@ def suggest_mapping(headers: list[str], sample: pd.DataFrame, kind: str | None =
         if col.field == "type" and shares[pos].get("type", 0.0) < 0.5:
             col = _Col(col.name, col.pos, col.norm, col.rest, col.block, col.family, col.source, col.role)
         cols.append(col)
-    # Columns whose names say nothing but whose cells are plainly e-mails or phones.
+    return cols, shares
+
+
+def _name_by_content(cols: list[_Col], shares: dict[int, dict[str, float]]) -> None:
+    """Columns whose names say nothing but whose cells are plainly e-mails or phones."""
     for i, c in enumerate(cols):
         s = shares.get(c.pos, {})
         if c.field is None and not _slot_of(c):
@@ -599,82 +632,108 @@ def suggest_mapping(headers: list[str], sample: pd.DataFrame, kind: str | None =
                                    rank=99, by_content=True)  # fmt: skip
                     break
 
+
+def _guess_kind(cols: list[_Col]) -> str:
     people = [c for c in cols if c.field in _NAMES]
     blocked = [c for c in cols if c.block is not None and c.field in _PERSON]
     prop_addr = any(c.field == "address" and c.role in {"property", None} and c.block is None for c in cols)
     mail_addr = any(c.field == "address" and c.role == "mailing" for c in cols)
-    if kind is None:
-        if prop_addr and (any(c.field in _NAMES for c in blocked) or (people and mail_addr)):
-            kind = "property-with-contacts"
-        elif people or any(c.field in {"email", "phone"} for c in cols):
-            kind = "contact"
-        else:
-            kind = "property"
-    b = _Builder(cols, shares, sample, positional)
-    records: list[_Record] = []
+    if prop_addr and (any(c.field in _NAMES for c in blocked) or (people and mail_addr)):
+        return "property-with-contacts"
+    if people or any(c.field in {"email", "phone"} for c in cols):
+        return "contact"
+    return "property"
+
+
+def _graph_records(b: _Builder, cols: list[_Col]) -> list[_Record]:
+    """The property, then one contact per owner or contact block that has a name."""
+    blocked = [c for c in cols if c.block is not None and c.field in _PERSON]
     unblocked = [c for c in cols if c.block is None]
-
-    if kind == "property-with-contacts":
-        prop = _Record("property", "property")
-        place = _by_field(c for c in unblocked if c.field in _PLACE and c.role != "mailing")
-        b.place(prop, _tiers(place, ["property"], [None]))
-        for fld in ("source", "tags"):
-            b.pick(prop, fld, [[c for c in unblocked if c.field == fld]])
-        records.append(prop)
-        numbers = sorted({c.block for c in blocked if c.block is not None}) or [1]
-        for n in numbers:
-            mine = [c for c in blocked if c.block == n]
-            families: dict[str | None, set[str]] = {}
-            for c in mine:
-                families.setdefault(c.family, set()).add(c.field or "")
-            # Two kinds of block with one number (DealMachine's owner_1_name and contact_1_*, PropertyRadar's
-            # Owner and Primary *): the one with more fields leads, the other's columns are runners-up.
-            lead = max(families, key=lambda f: (len(families[f]), f == "contact"), default=None)
-            label = f"Contact {n}" if lead == "contact" else f"Owner {n}"
-            rec = _Record(label, "contact", relation={"IsOwner": True})
-            if n == numbers[0]:
-                rec.relation["IsPrimaryContact"] = True
-            own = [c for c in mine if c.family == lead]
-            other = [c for c in mine if c.family != lead]
-            shared = [c for c in unblocked if c.field in _PERSON] if n == numbers[0] else []
-            cands = {f: [[c for c in own if c.field == f], [c for c in shared if c.field == f],
-                         [c for c in other if c.field == f]] for f in _PERSON}  # fmt: skip
-            used_before = set(b.used)
-            b.person(rec, cands)
-            whole = [c for c in blocked if c.block == numbers[0] and c.family == "owner" and c.field == "fullname"]
-            pool = [*mine, *shared]
-            if n == numbers[0]:
-                reference = rec.fields.get("fullname")
-            b.names(rec, pool, n, whole, reference)
-            if "fullname" not in rec.fields and "companyname" not in rec.fields:
-                b.notes.append(f"{label} has no name column: it is left out (a contact needs a fullname)")
-                b.choices = [c for c in b.choices if c.record != label]
-                b.used = used_before
-                continue
-            if n == numbers[0] or lead == "owner":  # owners of record share the mailing address
-                block_place = _by_field(c for c in mine if c.field in _PLACE)
-                mail = _by_field(c for c in unblocked if c.field in _PLACE and c.role == "mailing")
-                b.place(rec, {f: [block_place.get(f, []), mail.get(f, [])] for f in _PLACE})
-            records.append(rec)
-            if n == numbers[0] and lead == "owner" and 2 not in numbers and (second := b.second_owner(rec)):
-                records.append(second)
-    else:
-        rec = _Record("", kind)
-        first_block = min((c.block for c in blocked if c.block is not None), default=None)
-        pool = [c for c in cols if c.block is None or c.block == first_block]
-        place = _by_field(c for c in pool if c.field in _PLACE)
-        if kind == "contact":
-            b.person(rec, {f: [[c for c in pool if c.field == f]] for f in _PERSON})
-            b.names(rec, [c for c in pool if c.field in _PERSON], 1, [], rec.fields.get("fullname"))
-            b.place(rec, _tiers(place, ["mailing"], [None], ["property"]))  # a person gets mail there
-        else:
-            b.place(rec, _tiers(place, ["property"], [None]))
-        for fld in ("source", "tags"):
-            b.pick(rec, fld, [[c for c in unblocked if c.field == fld]])
+    prop = _Record("property", "property")
+    place = _by_field(c for c in unblocked if c.field in _PLACE and c.role != "mailing")
+    b.place(prop, _tiers(place, ["property"], [None]))
+    for fld in ("source", "tags"):
+        b.pick(prop, fld, [[c for c in unblocked if c.field == fld]])
+    records = [prop]
+    numbers = sorted({c.block for c in blocked if c.block is not None}) or [1]
+    reference: Any = None  # the first block's fullname, before refining: later blocks are read against it
+    for n in numbers:
+        rec, lead, reference = _block_record(b, n, numbers, blocked, unblocked, reference)
+        if rec is None:
+            continue
         records.append(rec)
+        if n == numbers[0] and lead == "owner" and 2 not in numbers and (second := b.second_owner(rec)):
+            records.append(second)
+    return records
 
-    # Custom fields: leftover columns the shared slot table knows, on the property (or the one record).
-    target = records[0]
+
+def _block_record(
+    b: _Builder,
+    n: int,
+    numbers: list[int],
+    blocked: list[_Col],
+    unblocked: list[_Col],
+    reference: Any,
+) -> tuple[_Record | None, str | None, Any]:
+    """(contact ``n``'s record or None if it has no name column, its leading family, the reference name).
+
+    The reference name is the first block's fullname as first chosen; other blocks pass it on.
+    """
+    mine = [c for c in blocked if c.block == n]
+    families: dict[str | None, set[str]] = {}
+    for c in mine:
+        families.setdefault(c.family, set()).add(c.field or "")
+    # Two kinds of block with one number (DealMachine's owner_1_name and contact_1_*, PropertyRadar's
+    # Owner and Primary *): the one with more fields leads, the other's columns are runners-up.
+    lead = max(families, key=lambda f: (len(families[f]), f == "contact"), default=None)
+    label = f"Contact {n}" if lead == "contact" else f"Owner {n}"
+    rec = _Record(label, "contact", relation={"IsOwner": True})
+    first = n == numbers[0]
+    if first:
+        rec.relation["IsPrimaryContact"] = True
+    own = [c for c in mine if c.family == lead]
+    other = [c for c in mine if c.family != lead]
+    shared = [c for c in unblocked if c.field in _PERSON] if first else []
+    cands = {f: [[c for c in own if c.field == f], [c for c in shared if c.field == f],
+                 [c for c in other if c.field == f]] for f in _PERSON}  # fmt: skip
+    used_before = set(b.used)
+    b.person(rec, cands)
+    whole = [c for c in blocked if c.block == numbers[0] and c.family == "owner" and c.field == "fullname"]
+    if first:
+        reference = rec.fields.get("fullname")
+    b.names(rec, [*mine, *shared], n, whole, reference)
+    if "fullname" not in rec.fields and "companyname" not in rec.fields:
+        b.notes.append(f"{label} has no name column: it is left out (a contact needs a fullname)")
+        b.choices = [c for c in b.choices if c.record != label]
+        b.used = used_before
+        return None, lead, reference
+    if first or lead == "owner":  # owners of record share the mailing address
+        block_place = _by_field(c for c in mine if c.field in _PLACE)
+        mail = _by_field(c for c in unblocked if c.field in _PLACE and c.role == "mailing")
+        b.place(rec, {f: [block_place.get(f, []), mail.get(f, [])] for f in _PLACE})
+    return rec, lead, reference
+
+
+def _single_record(b: _Builder, cols: list[_Col], kind: str) -> _Record:
+    """The one record of a contact or property file (the first block's columns if there are blocks)."""
+    blocked = [c for c in cols if c.block is not None and c.field in _PERSON]
+    rec = _Record("", kind)
+    first_block = min((c.block for c in blocked if c.block is not None), default=None)
+    pool = [c for c in cols if c.block is None or c.block == first_block]
+    place = _by_field(c for c in pool if c.field in _PLACE)
+    if kind == "contact":
+        b.person(rec, {f: [[c for c in pool if c.field == f]] for f in _PERSON})
+        b.names(rec, [c for c in pool if c.field in _PERSON], 1, [], rec.fields.get("fullname"))
+        b.place(rec, _tiers(place, ["mailing"], [None], ["property"]))  # a person gets mail there
+    else:
+        b.place(rec, _tiers(place, ["property"], [None]))
+    for fld in ("source", "tags"):
+        b.pick(rec, fld, [[c for c in cols if c.block is None and c.field == fld]])
+    return rec
+
+
+def _custom_fields(b: _Builder, cols: list[_Col], target: _Record) -> None:
+    """Leftover columns the shared slot table knows, on the property (or the one record)."""
     for c in cols:
         if c.pos in b.used or c.field is not None or c.block is not None or c.role == "mailing":
             continue
@@ -685,15 +744,6 @@ def suggest_mapping(headers: list[str], sample: pd.DataFrame, kind: str | None =
             b.choices.append(FieldChoice(target.key, f"customfield_{slot}", c.name, MEDIUM, (),
                                          f"custom field {slot} ({SLOT_LABELS[slot]})"))  # fmt: skip
     target.customfields = dict(sorted(target.customfields.items()))
-
-    for rec in records:
-        _state_default(rec, cols, shares, sample, positional, b)
-        _phone_type_values(rec, cols, sample, positional)
-
-    skip = _skip_rules(cols, b)
-    mapping = _as_mapping(kind, records, skip)
-    unmatched = [c.name for c in cols if c.pos not in b.used]
-    return Suggestion(kind, mapping, b.choices, unmatched, b.notes)
 
 
 def custom_slot(header: str) -> int | None:
@@ -828,57 +878,65 @@ def render_yaml(s: Suggestion) -> str:
     if s.mapping.get("skip"):
         lines.append("skip:   # rows where one of these yes/no columns is set are left out (reported as skipped)")
         lines.extend(f"  - {_flow(rule)}" for rule in s.mapping["skip"])
-    used_slots: set[int] = set()
-    for rec in [s.mapping["property"], *s.mapping["contacts"]] if s.kind == "property-with-contacts" else []:
-        used_slots.update(rec.get("customfields", {}))
-    used_slots.update(s.mapping.get("customfields", {}))
-    free = [n for n in range(1, MAX_CUSTOM_FIELDS + 1) if n not in used_slots]
-    leftovers = list(zip(free, s.unmatched, strict=False))
-
-    def record(rec: dict[str, Any], key: str, indent: str, *, leftover_here: bool) -> None:
-        if not rec["fields"]:
-            lines[-1] += " {}   # check: no column looks like an API field"
-        for fld, spec in rec["fields"].items():
-            lines.append(f"{indent}  {fld}: {_flow(spec)}{_comment(s.choice(key, fld))}")
-        if "source" not in rec["fields"] and key in {"", "property"}:
-            lines.append(f"{indent}  # source: {{value: My list}}   # Lead Source for every row")
-        custom = rec.get("customfields", {})
-        if custom:
-            lines.append(f"{indent}customfields:")
-            for slot, spec in custom.items():
-                label = SLOT_LABELS.get(slot, "")
-                note = f"   # {label}" if label and label.casefold() != str(spec).casefold() else ""
-                lines.append(f"{indent}  {slot}: {_flow(spec)}{note}")
-        if leftover_here and leftovers:
-            if not custom:
-                lines.append(f"{indent}# customfields:")
-            lines.append(f"{indent}  # Columns not imported; uncomment a line to send one as that custom field:")
-            lines.extend(f"{indent}  # {slot}: {_flow(col)}" for slot, col in leftovers)
-        for section in ("defaults", "values"):
-            if rec.get(section):
-                lines.append(f"{indent}{section}:")
-                for fld, value in rec[section].items():
-                    note = "   # check: guessed from the ZIPs" if section == "defaults" and fld == "state" else ""
-                    lines.append(f"{indent}  {fld}: {_flow(value)}{note}")
-
+    leftovers = _leftover_slots(s)
     if s.kind == "property-with-contacts":
         lines.append("property:")
         lines.append("  fields:")
-        record(s.mapping["property"], "property", "  ", leftover_here=True)
+        _record_yaml(lines, s, s.mapping["property"], "property", "  ", leftovers)
         lines.append("contacts:" if s.mapping["contacts"] else "contacts: []   # check: no owner or contact names")
         for contact in s.mapping["contacts"]:
             lines.append(f"  - label: {_flow(contact['label'])}")
             lines.append("    fields:")
-            record(contact, contact["label"], "    ", leftover_here=False)
+            _record_yaml(lines, s, contact, contact["label"], "    ", [])
             lines.append(f"    relation: {_flow(contact['relation'])}")
     else:
         lines.append("fields:")
-        record(s.mapping, "", "", leftover_here=True)
+        _record_yaml(lines, s, s.mapping, "", "", leftovers)
     if len(s.unmatched) > len(leftovers):
         rest = ", ".join(s.unmatched[len(leftovers) :])
         lines.append(f"# No custom-field slot left for: {rest}")
     lines.extend(f"# note: {n}" for n in s.notes)
     return "\n".join(lines) + "\n"
+
+
+def _leftover_slots(s: Suggestion) -> list[tuple[int, str]]:
+    """(free custom-field slot, unmatched column) pairs, offered as commented-out lines."""
+    used_slots: set[int] = set()
+    for rec in [s.mapping["property"], *s.mapping["contacts"]] if s.kind == "property-with-contacts" else []:
+        used_slots.update(rec.get("customfields", {}))
+    used_slots.update(s.mapping.get("customfields", {}))
+    free = [n for n in range(1, MAX_CUSTOM_FIELDS + 1) if n not in used_slots]
+    return list(zip(free, s.unmatched, strict=False))
+
+
+def _record_yaml(
+    lines: list[str], s: Suggestion, rec: dict[str, Any], key: str, indent: str, leftovers: list[tuple[int, str]]
+) -> None:
+    """Append one record's fields, custom fields (with ``leftovers`` commented out), defaults and values."""
+    if not rec["fields"]:
+        lines[-1] += " {}   # check: no column looks like an API field"
+    for fld, spec in rec["fields"].items():
+        lines.append(f"{indent}  {fld}: {_flow(spec)}{_comment(s.choice(key, fld))}")
+    if "source" not in rec["fields"] and key in {"", "property"}:
+        lines.append(f"{indent}  # source: {{value: My list}}   # Lead Source for every row")
+    custom = rec.get("customfields", {})
+    if custom:
+        lines.append(f"{indent}customfields:")
+        for slot, spec in custom.items():
+            label = SLOT_LABELS.get(slot, "")
+            note = f"   # {label}" if label and label.casefold() != str(spec).casefold() else ""
+            lines.append(f"{indent}  {slot}: {_flow(spec)}{note}")
+    if leftovers:
+        if not custom:
+            lines.append(f"{indent}# customfields:")
+        lines.append(f"{indent}  # Columns not imported; uncomment a line to send one as that custom field:")
+        lines.extend(f"{indent}  # {slot}: {_flow(col)}" for slot, col in leftovers)
+    for section in ("defaults", "values"):
+        if rec.get(section):
+            lines.append(f"{indent}{section}:")
+            for fld, value in rec[section].items():
+                note = "   # check: guessed from the ZIPs" if section == "defaults" and fld == "state" else ""
+                lines.append(f"{indent}  {fld}: {_flow(value)}{note}")
 
 
 def _comment(choice: FieldChoice | None) -> str:

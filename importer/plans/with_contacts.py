@@ -372,6 +372,9 @@ class _RowResult:
 # -- the plan --------------------------------------------------------------------------------------
 
 
+# long: one row's property, contacts and relations are created in order with the per-run identity
+# maps (_entities, _relations) and the resume state every step reads and updates; the steps
+# (check, jobs, push, _row, _make, _create, _link, _relate, the frames) are one plan's interface.
 class GraphPlan:
     """A property, its contacts and their relations per row."""
 

@@ -78,7 +78,7 @@ from importer.errors import (
     UsageError,
 )
 from importer.outcomes import Status
-from importer.push.client import RealeflowClient
+from importer.push.client import Answer, RealeflowClient
 from importer.push.pacing import Breaker, Gate, RateLimiter, Stopped
 from importer.push.recent import LIST_SIZE, covered, matches, record_int_id
 from importer.push.retry import RetryPolicy, start_retrying
@@ -178,6 +178,9 @@ class PushStats:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+# long: the create path (gate, breaker, pacing, ledger notes, lost-answer resolution, stop) shares
+# one run's state: ids seen, held rows, sequence numbers, the fatal error. Each method does one step;
+# moving groups of them out would hand that state around and split one lock-step protocol in two.
 class Pusher:
     """Runs jobs against the API. One instance per run; ``run`` once per chunk."""
 
@@ -537,7 +540,7 @@ class Pusher:
         """One create request; None when the API created it but gave no usable id (``row.sent`` says so)."""
         token = await self._breaker.admit(self._stop)
         recorded = False
-        kind, key, journal = job.kind, job.key, self.journal if job.key is not None else None
+        kind, journal = job.kind, self.journal if job.key is not None else None
         try:
             number = await self._gate.enter(kind, self._stop)
         except BaseException:
@@ -549,15 +552,7 @@ class Pusher:
             inflight = self._gate.inflight - 1
             mark = self._marks.get(kind)
             if journal is not None:
-                assert key is not None
-                try:
-                    await journal.pending(key, kind, job.row, seq, inflight, mark, job.payload)
-                except LedgerError as exc:  # not recorded, so not sent
-                    self.stop(exc)
-                    raise Stopped from exc
-                if self._stop.is_set():
-                    await self._keep(journal.settled(key, kind, job.row, Status.NOT_SENT, self._not_sent_reason()))
-                    raise Stopped
+                await self._record_pending(job, journal, seq, inflight, mark)
             row.attempts += 1
             self.stats.requests += 1
             started = time.monotonic()
@@ -574,30 +569,51 @@ class Pusher:
             row.on_wire = False
             self._breaker.record(False, token)
             recorded = True
-            if not answer.successful:
-                error = f"rejected by the API: {answer.error}"
-                if journal is not None and key is not None:
-                    await self._keep(journal.settled(key, kind, job.row, Status.FAILED, error))
-                self._log(row, "rejected", started, http=200, error=answer.error)
-                return self._outcome(row, Status.FAILED, error=error)
-            if answer.id is None:
-                why = "the API said it created the record but its answer had no usable Id"
-                self._log(row, "created-no-id", started, http=200)
-                if journal is not None and key is not None:  # it exists: committed now, never sent again
-                    await self._keep(journal.created(key, kind, job.row, None))
-                    self.keep(journal.flush_now)
-                row.sent = _Sent(seq, inflight, mark, why, False, time.monotonic(), created=True)
-                self._hold(row)
-                return None
-            self._see(kind, answer.id)
-            if journal is not None and key is not None:
-                await self._keep(journal.created(key, kind, job.row, answer.id))
-            self._log(row, Status.CREATED, started, http=200, id=answer.id)
-            return self._outcome(row, Status.CREATED, id=answer.id)
+            return await self._answered(job, row, answer, started, seq, inflight, mark)
         finally:
             self._gate.leave(kind, number)
             if not recorded:
                 self._breaker.abandon(token)
+
+    async def _record_pending(self, job: Job, journal: Journal, seq: int, inflight: int, mark: int | None) -> None:
+        """Note in the ledger that the create is about to be sent; Stopped if that fails or the run stops."""
+        key, kind = job.key, job.kind
+        assert key is not None
+        try:
+            await journal.pending(key, kind, job.row, seq, inflight, mark, job.payload)
+        except LedgerError as exc:  # not recorded, so not sent
+            self.stop(exc)
+            raise Stopped from exc
+        if self._stop.is_set():
+            await self._keep(journal.settled(key, kind, job.row, Status.NOT_SENT, self._not_sent_reason()))
+            raise Stopped
+
+    async def _answered(
+        self, job: Job, row: _Row, answer: Answer, started: float, seq: int, inflight: int, mark: int | None
+    ) -> Outcome | None:
+        """The outcome of a create the API answered; None when it was created with no usable id."""
+        kind, key = job.kind, job.key
+        journal = self.journal if key is not None else None
+        if not answer.successful:
+            error = f"rejected by the API: {answer.error}"
+            if journal is not None and key is not None:
+                await self._keep(journal.settled(key, kind, job.row, Status.FAILED, error))
+            self._log(row, "rejected", started, http=200, error=answer.error)
+            return self._outcome(row, Status.FAILED, error=error)
+        if answer.id is None:
+            why = "the API said it created the record but its answer had no usable Id"
+            self._log(row, "created-no-id", started, http=200)
+            if journal is not None and key is not None:  # it exists: committed now, never sent again
+                await self._keep(journal.created(key, kind, job.row, None))
+                self.keep(journal.flush_now)
+            row.sent = _Sent(seq, inflight, mark, why, False, time.monotonic(), created=True)
+            self._hold(row)
+            return None
+        self._see(kind, answer.id)
+        if journal is not None and key is not None:
+            await self._keep(journal.created(key, kind, job.row, answer.id))
+        self._log(row, Status.CREATED, started, http=200, id=answer.id)
+        return self._outcome(row, Status.CREATED, id=answer.id)
 
     def _breaker_heard(self, exc: ApiError, token: tuple[int, bool]) -> bool:
         """Tell the breaker of a failed create; a 401 or an unusable API is not the API failing."""

@@ -78,20 +78,10 @@ def cut_csv(
             if codecs.BOM_UTF8 in tail + block:
                 break  # a BOM inside (files joined with cat): the parser would drop it at a piece's start
             tail = block[-2:]
-            data = np.frombuffer(block, dtype=np.uint8)
-            breaks = np.flatnonzero(data == _LF)
-            if quoting and b'"' in block:
-                quotes = np.flatnonzero(data == _QUOTE)
-                opening = quotes[((parity + np.arange(len(quotes))) & 1) == 0]
-                before = data[np.maximum(opening - 1, 0)]
-                if len(opening) and opening[0] == 0:
-                    before[0] = prev
-                if not np.isin(before, (delim, _LF, _QUOTE)).all():
-                    break  # a quote the parser takes literally: counting no longer tells
-                ends = breaks[((parity + np.searchsorted(quotes, breaks)) & 1) == 0]
-                parity = (parity + len(quotes)) & 1
-            else:
-                ends = breaks if parity == 0 else breaks[:0]
+            found = _record_ends(block, parity, prev, delim, quoting)
+            if found is None:
+                break  # a quote the parser takes literally: counting no longer tells
+            ends, parity = found
             prev = block[-1]
             used = 0
             while len(ends) - used >= need:
@@ -113,3 +103,22 @@ def cut_csv(
         yield CsvPiece(0, None, 1, cut=False)
     else:
         yield CsvPiece(start, None, record, cut=False)
+
+
+def _record_ends(block: bytes, parity: int, prev: int, delim: int, quoting: bool) -> tuple[np.ndarray, int] | None:
+    """(offsets in ``block`` of the line feeds that end a record, the quote parity after it); None when a
+    quote in it is one the parser takes literally. ``parity`` 1: the block starts inside a quoted field;
+    ``prev``: the byte before it."""
+    data = np.frombuffer(block, dtype=np.uint8)
+    breaks = np.flatnonzero(data == _LF)
+    if not (quoting and b'"' in block):
+        return (breaks if parity == 0 else breaks[:0]), parity
+    quotes = np.flatnonzero(data == _QUOTE)
+    opening = quotes[((parity + np.arange(len(quotes))) & 1) == 0]
+    before = data[np.maximum(opening - 1, 0)]
+    if len(opening) and opening[0] == 0:
+        before[0] = prev
+    if not np.isin(before, (delim, _LF, _QUOTE)).all():
+        return None
+    ends = breaks[((parity + np.searchsorted(quotes, breaks)) & 1) == 0]
+    return ends, (parity + len(quotes)) & 1

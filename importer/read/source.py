@@ -416,6 +416,8 @@ class Source:
         return self.chunks(rows=1000)
 
 
+# long: every way of reading a CSV (chunks, preflight, probe, slices for workers) goes through one
+# pyarrow reader and one repair of ragged and runaway-quote rows, which share the file's settings.
 class _CsvSource(Source):
     def __init__(self, path: Path, layout: _Layout, encoding: str, delimiter: str, options: _CsvOptions) -> None:
         super().__init__(path, "csv", layout)
@@ -514,15 +516,7 @@ class _CsvSource(Source):
             invalid.append((row.number + first_record - 1, row.text))
             return "skip"
 
-        source = self._input(start, end)
-        try:
-            reader = self._reader(source, block_size, on_invalid)
-        except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
-            if not isinstance(source, Path):
-                source.close()
-            if _STRADDLE in str(exc):
-                raise self._too_long(first_record, block_size) from exc
-            raise LoadError(f"{self.path}: cannot be read as CSV ({exc}); save it again as CSV UTF-8") from exc
+        reader = self._open_reader(start, end, block_size, first_record, on_invalid)
         next_row = first_record  # from the start of the file, the header is record 1, parsed like any row
         limit = first_rows or rows
         pending: list[pa.RecordBatch] = []
@@ -558,6 +552,18 @@ class _CsvSource(Source):
                 f"{self.path}: cannot be read as CSV near row {next_row} ({exc}); "
                 "check the quoting there or save the file again as CSV UTF-8"
             ) from exc
+
+    def _open_reader(self, start: int, end: int | None, block_size: int, first_record: int, on_invalid: Any) -> Any:
+        """A pyarrow CSV reader of the bytes ``start`` to ``end``; LoadError when it cannot start."""
+        source = self._input(start, end)
+        try:
+            return self._reader(source, block_size, on_invalid)
+        except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
+            if not isinstance(source, Path):
+                source.close()
+            if _STRADDLE in str(exc):
+                raise self._too_long(first_record, block_size) from exc
+            raise LoadError(f"{self.path}: cannot be read as CSV ({exc}); save it again as CSV UTF-8") from exc
 
     def _too_long(self, row: int, block_size: int) -> LoadError:
         if block_size < _CSV_BLOCK:

@@ -204,6 +204,8 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+# long: the routes are closures over one ``state`` and share ``begin``; split out, each would take
+# ``state`` as an argument and the API's shape (six routes, one table at the end) would be scattered.
 def create_app(state: SandboxState) -> ASGIApp:
     """The ASGI app serving ``state``; change ``state.faults`` etc. while it runs."""
     logging.getLogger("uvicorn.error").addFilter(_LOG_FILTER)  # idempotent: same filter object

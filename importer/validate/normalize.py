@@ -482,47 +482,62 @@ def normalize_zipcode(
     # Short or mid-length all-digit values: decided per row (cell type, state).
     pad_pos = np.flatnonzero((short | mid)[codes])
     if len(pad_pos):
-        orig = s.iloc[pad_pos].reset_index(drop=True)
-        sub = _take(base, codes[pad_pos])
-        is_short = short[codes[pad_pos]]
-        padded = sub.str.zfill(5).where(is_short, sub.str.zfill(9).str.slice(0, 5)).astype("str")
-        num = flag[pad_pos]
-        st = _text([""] * len(pad_pos)) if state is None else state.iloc[pad_pos].reset_index(drop=True)
-        in_state = (_zip_states(padded) == st).to_numpy(dtype=bool) & (st != "").to_numpy(dtype=bool)
-        same_state = is_short & ~num & in_state
-        ok = num | same_state
-        if ok.any():
-            values = values.copy() if values is s else values
-            values.iloc[pad_pos[ok]] = padded[ok].to_numpy(dtype=object)
-        arrow = "zipcode: " + orig + " → " + padded
-        warn.append(
-            _notes(pad_pos[num], "zipcode.padded", arrow[num] + " (leading zeros restored: the cell was a number)")
-        )
-        warn.append(
-            _notes(
-                pad_pos[same_state],
-                "zipcode.padded",
-                arrow[same_state] + " (leading zero restored: it is a ZIP in " + st[same_state] + ")",
-            )
-        )
-        lost = is_short & ~ok
-        err.append(
-            _notes(
-                pad_pos[lost],
-                "zipcode.leading_zeros",
-                "zipcode " + _quoted(orig[lost]) + " has fewer than 5 digits; if leading zeros were lost, "
-                "write it with them (e.g. '" + padded[lost] + "') or format the column as text",
-            )
-        )
-        text_mid = ~is_short & ~num
-        err.append(
-            _notes(
-                pad_pos[text_mid],
-                "zipcode.invalid",
-                "zipcode " + _quoted(orig[text_mid]) + " is not a 5-digit US ZIP code",
-            )
+        values = _pad_zips(
+            s, values, _take(base, codes[pad_pos]), pad_pos, short[codes[pad_pos]], flag, state, warn, err
         )
     return Normalized(values, _cat(warn), _cat(err))
+
+
+def _pad_zips(
+    s: pd.Series,
+    values: pd.Series,
+    sub: pd.Series,
+    pad_pos: np.ndarray,
+    is_short: np.ndarray,
+    flag: np.ndarray,
+    state: pd.Series | None,
+    warn: list[pd.DataFrame],
+    err: list[pd.DataFrame],
+) -> pd.Series:
+    """Pad the 3-4 digit (or 6-8 digit) ZIPs at ``pad_pos`` (digits ``sub``) where it is safe; the
+    values with those padded (``values`` itself when none is), their warnings and errors appended."""
+    orig = s.iloc[pad_pos].reset_index(drop=True)
+    padded = sub.str.zfill(5).where(is_short, sub.str.zfill(9).str.slice(0, 5)).astype("str")
+    num = flag[pad_pos]
+    st = _text([""] * len(pad_pos)) if state is None else state.iloc[pad_pos].reset_index(drop=True)
+    in_state = (_zip_states(padded) == st).to_numpy(dtype=bool) & (st != "").to_numpy(dtype=bool)
+    same_state = is_short & ~num & in_state
+    ok = num | same_state
+    if ok.any():
+        values = values.copy() if values is s else values
+        values.iloc[pad_pos[ok]] = padded[ok].to_numpy(dtype=object)
+    arrow = "zipcode: " + orig + " → " + padded
+    warn.append(_notes(pad_pos[num], "zipcode.padded", arrow[num] + " (leading zeros restored: the cell was a number)"))
+    warn.append(
+        _notes(
+            pad_pos[same_state],
+            "zipcode.padded",
+            arrow[same_state] + " (leading zero restored: it is a ZIP in " + st[same_state] + ")",
+        )
+    )
+    lost = is_short & ~ok
+    err.append(
+        _notes(
+            pad_pos[lost],
+            "zipcode.leading_zeros",
+            "zipcode " + _quoted(orig[lost]) + " has fewer than 5 digits; if leading zeros were lost, "
+            "write it with them (e.g. '" + padded[lost] + "') or format the column as text",
+        )
+    )
+    text_mid = ~is_short & ~num
+    err.append(
+        _notes(
+            pad_pos[text_mid],
+            "zipcode.invalid",
+            "zipcode " + _quoted(orig[text_mid]) + " is not a 5-digit US ZIP code",
+        )
+    )
+    return values
 
 
 def zip_state_warnings(zipcode: pd.Series, state: pd.Series) -> pd.DataFrame:

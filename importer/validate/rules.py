@@ -178,119 +178,165 @@ def validate_fields(
     _check_columns(fields.columns, kind)
     index = fields.index
     original = {f: fields[f].fillna("").astype("str") for f in fields.columns}
-
-    values: dict[str, pd.Series] = {}
-    field_notes: dict[str, Normalized] = {}
-    text_warnings: dict[str, pd.DataFrame] = {}
-    for f, col in original.items():
-        cleaned = clean_text(col, f)
-        values[f] = cleaned.values
-        text_warnings[f] = cleaned.warnings
-    for f, normalize in _NORMALIZERS.items():
-        if f in values:
-            field_notes[f] = normalize(values[f])
-            values[f] = field_notes[f].values
-    extra_warnings: dict[str, pd.DataFrame] = {}
-    if "zipcode" in values:
-        state = values.get("state")
-        flag: np.ndarray | None = None
-        if zip_from_number is not None:
-            given = (
-                zip_from_number.reindex(index, fill_value=False)
-                if isinstance(zip_from_number, pd.Series) and index.is_unique
-                else zip_from_number
-            )
-            flag = np.asarray(given, dtype=bool)
-        field_notes["zipcode"] = normalize_zipcode(values["zipcode"], state, flag)
-        values["zipcode"] = field_notes["zipcode"].values
-        if state is not None:
-            extra_warnings["zipcode"] = zip_state_warnings(values["zipcode"], state)
-
-    frame = pd.DataFrame(values, index=index)
+    norm = _normalize(original, index, zip_from_number)
+    frame = pd.DataFrame(norm.values, index=index)
     failures = _schema_failures(frame, kind)
 
-    # Errors: one per failing check and cell; the normaliser's message when it has one.
-    problems: list[pd.DataFrame] = []
-    order: list[np.ndarray] = []  # sort key: row position, then field order in the frame
-    width = max(len(frame.columns), 1)
-    error_pos: dict[str, set[int]] = {}
+    out = _Problems(index=index, frame=frame, original=original, columns=columns, part=part)
     valid = np.ones(len(frame), dtype=bool)
+    error_pos: dict[str, set[int]] = {}
     for f, code, pos in failures:
         if not len(pos):
             continue
         valid[pos] = False
         error_pos.setdefault(f, set()).update(pos.tolist())
-        header, header_q = _header(columns, f)
-        shown = frame[f].iloc[pos]
+        out.add_errors(f, code, pos, norm.field_notes.get(f))
+    for f in norm.values:
+        out.add_warnings(f, _warning_notes(f, norm), error_pos.get(f))
+    return ValidationResult(
+        values=frame,
+        problems=out.combined(),
+        valid=pd.Series(valid, index=index, name="valid"),
+    )
+
+
+@dataclass
+class _Normalised:
+    """The normalisers' output for one chunk, per field."""
+
+    values: dict[str, pd.Series]
+    field_notes: dict[str, Normalized]
+    text_warnings: dict[str, pd.DataFrame]
+    extra_warnings: dict[str, pd.DataFrame]
+
+
+def _normalize(original: dict[str, pd.Series], index: pd.Index, zip_from_number: pd.Series | None) -> _Normalised:
+    """Clean every text field, then run each field's own normaliser (ZIP last: it reads the state)."""
+    norm = _Normalised(values={}, field_notes={}, text_warnings={}, extra_warnings={})
+    for f, col in original.items():
+        cleaned = clean_text(col, f)
+        norm.values[f] = cleaned.values
+        norm.text_warnings[f] = cleaned.warnings
+    for f, normalize in _NORMALIZERS.items():
+        if f in norm.values:
+            norm.field_notes[f] = normalize(norm.values[f])
+            norm.values[f] = norm.field_notes[f].values
+    if "zipcode" in norm.values:
+        state = norm.values.get("state")
+        flag = _zip_number_flag(zip_from_number, index)
+        norm.field_notes["zipcode"] = normalize_zipcode(norm.values["zipcode"], state, flag)
+        norm.values["zipcode"] = norm.field_notes["zipcode"].values
+        if state is not None:
+            norm.extra_warnings["zipcode"] = zip_state_warnings(norm.values["zipcode"], state)
+    return norm
+
+
+def _zip_number_flag(zip_from_number: pd.Series | None, index: pd.Index) -> np.ndarray | None:
+    """Per row: was the ZIP cell a workbook number (aligned to the chunk's rows when it can be)."""
+    if zip_from_number is None:
+        return None
+    given = (
+        zip_from_number.reindex(index, fill_value=False)
+        if isinstance(zip_from_number, pd.Series) and index.is_unique
+        else zip_from_number
+    )
+    return np.asarray(given, dtype=bool)
+
+
+def _warning_notes(f: str, norm: _Normalised) -> list[pd.DataFrame]:
+    """The field's warning frames: field-specific first, text cleaning only where it has none."""
+    specific = norm.field_notes[f].warnings if f in norm.field_notes else None
+    notes = [specific] if specific is not None else []
+    text = norm.text_warnings[f]
+    if len(text) and specific is not None and len(specific):
+        text = text[~text["pos"].isin(specific["pos"])]
+    notes.append(text)
+    if f in norm.extra_warnings:
+        notes.append(norm.extra_warnings[f])
+    return notes
+
+
+@dataclass
+class _Problems:
+    """Collects a chunk's problem frames with a sort key: row position, then field order in the frame."""
+
+    index: pd.Index
+    frame: pd.DataFrame
+    original: dict[str, pd.Series]
+    columns: Mapping[str, str] | None
+    part: str
+
+    def __post_init__(self) -> None:
+        self.problems: list[pd.DataFrame] = []
+        self.order: list[np.ndarray] = []
+        self.width = max(len(self.frame.columns), 1)
+
+    def _add(self, pos: np.ndarray, f: str, frame: pd.DataFrame) -> None:
+        self.problems.append(frame)
+        self.order.append(pos * self.width + self.frame.columns.get_loc(f))
+
+    def add_errors(self, f: str, code: str, pos: np.ndarray, notes: Normalized | None) -> None:
+        """One error per failing cell; the normaliser's message and code where it has one."""
+        header, header_q = _header(self.columns, f)
+        shown = self.frame[f].iloc[pos]
         messages = _template(code, f, header_q, shown.reset_index(drop=True))
         codes = pd.Series(code, index=messages.index, dtype="str")
-        notes = field_notes[f].errors if f in field_notes else None
-        if notes is not None and len(notes):
-            where = pd.Index(pos).get_indexer(notes["pos"].to_numpy())
+        errors = notes.errors if notes is not None else None
+        if errors is not None and len(errors):
+            where = pd.Index(pos).get_indexer(errors["pos"].to_numpy())
             hit = where >= 0
-            messages.iloc[where[hit]] = notes["message"].to_numpy(dtype=object)[hit]
-            codes.iloc[where[hit]] = notes["code"].to_numpy(dtype=object)[hit]
-        raw = original[f].iloc[pos].reset_index(drop=True)
+            messages.iloc[where[hit]] = errors["message"].to_numpy(dtype=object)[hit]
+            codes.iloc[where[hit]] = errors["code"].to_numpy(dtype=object)[hit]
+        raw = self.original[f].iloc[pos].reset_index(drop=True)
         for c in pd.unique(codes):
             sel = (codes == c).to_numpy()
-            problems.append(
+            self._add(
+                pos[sel],
+                f,
                 make_problems(
-                    index[pos[sel]],
+                    self.index[pos[sel]],
                     code=str(c),
                     message=messages[sel],
                     field=f,
                     column=header,
                     value=raw[sel],
-                    part=part,
+                    part=self.part,
                     severity=ERROR,
-                )
+                ),
             )
-            order.append(pos[sel] * width + frame.columns.get_loc(f))
 
-    # Warnings: field-specific beats text cleaning; none on a cell in error.
-    for f in values:
-        header, _ = _header(columns, f)
-        specific = field_notes[f].warnings if f in field_notes else None
-        warning_frames = [specific] if specific is not None else []
-        text = text_warnings[f]
-        if len(text) and specific is not None and len(specific):
-            text = text[~text["pos"].isin(specific["pos"])]
-        warning_frames.append(text)
-        if f in extra_warnings:
-            warning_frames.append(extra_warnings[f])
-        bad = error_pos.get(f)
-        for note in warning_frames:
+    def add_warnings(self, f: str, notes: list[pd.DataFrame], bad: set[int] | None) -> None:
+        """The field's warnings, none on a cell in error (the error is what a person must act on)."""
+        header, _ = _header(self.columns, f)
+        for note in notes:
             if not len(note):
                 continue
             if bad:
                 note = note[~note["pos"].isin(bad)]
             for c, grp in note.groupby("code", sort=False, observed=True):
                 pos = grp["pos"].to_numpy(dtype=np.int64)
-                problems.append(
+                self._add(
+                    pos,
+                    f,
                     make_problems(
-                        index[pos],
+                        self.index[pos],
                         code=str(c),
                         message=grp["message"],
                         field=f,
                         column=header,
-                        value=original[f].iloc[pos].reset_index(drop=True),
-                        part=part,
+                        value=self.original[f].iloc[pos].reset_index(drop=True),
+                        part=self.part,
                         severity=WARNING,
-                    )
+                    ),
                 )
-                order.append(pos * width + frame.columns.get_loc(f))
 
-    if problems:
-        kept = [(p, o) for p, o in zip(problems, order, strict=True) if len(p)]
+    def combined(self) -> pd.DataFrame:
+        """One problems frame in row order, then field order."""
+        if not self.problems:
+            return empty_problems()
+        kept = [(p, o) for p, o in zip(self.problems, self.order, strict=True) if len(p)]
         combined = concat_problems([p for p, _ in kept]) if kept else empty_problems()
         if len(combined):
             rank = np.concatenate([o for _, o in kept])
             combined = combined.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
-        combined = combined[PROBLEM_COLUMNS]
-    else:
-        combined = empty_problems()
-    return ValidationResult(
-        values=frame,
-        problems=combined,
-        valid=pd.Series(valid, index=index, name="valid"),
-    )
+        return combined[PROBLEM_COLUMNS]
