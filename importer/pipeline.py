@@ -300,9 +300,8 @@ def estimate_rows(source: Source) -> int | None:
             if len(block) < size:
                 lines = round(lines * size / len(block))
             return max(0, lines - 1)
-        sheet = getattr(source, "_sheet", None)
-        height = getattr(sheet, "height", None)
-        return max(0, int(height) - 1) if height is not None else None
+        height = source.sheet_height()
+        return max(0, height - 1) if height is not None else None
     except (OSError, TypeError, ValueError):
         return None
 
@@ -589,7 +588,7 @@ async def _push(
             except BaseException:
                 observer.finished()
                 if writer is not None:
-                    writer.__exit__(RuntimeError, RuntimeError("interrupted"), None)
+                    writer.abort()
                 raise
             finally:
                 if log is not None:

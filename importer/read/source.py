@@ -339,6 +339,10 @@ class Source:
     delimiter: str | None
     from_report: bool
 
+    def sheet_height(self) -> int | None:
+        """Rows of the worksheet read, header included, when the format knows it up front."""
+        return None
+
     def __init__(self, path: Path, kind: str, layout: _Layout) -> None:
         self.path = path
         self.kind = kind
@@ -706,6 +710,9 @@ class _CsvSource(Source):
 
 
 class _ExcelSource(Source):
+    def sheet_height(self) -> int | None:
+        return int(self._sheet.height)
+
     def __init__(self, path: Path, kind: str, layout: _Layout, sheet_name: str, sheet: Any) -> None:
         super().__init__(path, kind, layout)
         self.sheet = sheet_name

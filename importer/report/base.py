@@ -119,10 +119,13 @@ class BaseReportWriter:
         if exc_type is None:
             self.close()
             return
+        self.abort()
+
+    def abort(self) -> None:
+        """The run failed: keep what was written (those rows may already be in the CRM), marked
+        incomplete, but never let a second failure here hide the first one."""
         if self._closed:
             return
-        # The run failed: keep what was written (those rows may already be in the
-        # CRM), but never let a second failure here hide the first one.
         self._closed = True
         with contextlib.suppress(Exception):
             self._finish(self._own_summary, complete=False)
