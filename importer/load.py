@@ -602,17 +602,23 @@ class _CsvSource(Source):
         mine = [(n, t) for n, t in invalid if n <= last]
         invalid[:] = [(n, t) for n, t in invalid if n > last]
         table = table.combine_chunks()  # one Arrow chunk per column: kernels need no copy later
-        self._check_quotes([c.combine_chunks() for c in table.columns], numbers)
+        columns: list[pa.Array | pa.ChunkedArray] = [c.combine_chunks() for c in table.columns]
         raw = table.to_pandas()
         raw.columns = range(self._layout.raw_width)
         raw.index = pd.Index(numbers)
         found = [self._recoded_problems(numbers)]
+        rows = numbers
         if mine:
             fixed, problems = self._repair(mine)
-            repaired = [pa.array(fixed[j], type=pa.large_string()) for j in fixed.columns]
-            self._check_quotes(repaired, fixed.index.to_numpy())
+            # Checked with the rest: a runaway row is often one of these, and the others show what rows look like.
+            columns = [
+                pa.chunked_array([c.cast(pa.large_string()), pa.array(fixed[j], type=pa.large_string())])
+                for c, j in zip(columns, fixed.columns, strict=True)
+            ]
+            rows = np.concatenate([numbers, fixed.index.to_numpy(dtype=np.int64)])
             raw = pd.concat([raw, fixed]).sort_index()
             found.append(problems)
+        self._check_quotes(columns, rows)
         if at_end and len(raw):
             self._check_end(raw)
         if len(raw) and raw.index[0] == HEADER_ROW:
@@ -621,7 +627,7 @@ class _CsvSource(Source):
             return None, last + 1
         return _finish(self.path, self._layout, raw, None, concat_problems(found)), last + 1
 
-    def _check_quotes(self, columns: list[pa.Array], rows: np.ndarray) -> None:
+    def _check_quotes(self, columns: list[pa.Array | pa.ChunkedArray], rows: np.ndarray) -> None:
         """LoadError when a cell swallowed other rows (a quote never closed); see importer.csvtext."""
         if self.quotes == "none" or not len(rows):
             return
