@@ -10,6 +10,10 @@
   spots such cells among the parsed ones: a cell whose lines after the first look like whole
   records (as many delimiters as the header has), or that runs over very many lines. A quoted
   cell with a few line breaks (an address, a note) is left alone.
+* **Text encoded twice.** "JosÃ©" is "José" saved as UTF-8, read as Windows-1252 and saved
+  as UTF-8 again, before the file reached us: valid text, so no decoding can tell.
+  :func:`find_mojibake` finds the telltale pairs ("Ã©", "Â ", "â€™") and :func:`undo_mojibake`
+  says what the text probably should read. Columns without a byte of those are passed over.
 * **A header below junk rows.** :func:`header_hint` names the row that looks like the header
   when row 1 does not, for the error messages that a misplaced header causes.
 """
@@ -23,22 +27,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from importer.arrowtext import buffers
+from importer.arrowtext import arrow_strings, buffers
 
 __all__ = [
     "FALLBACK_ENCODING",
     "MAX_CELL_LINE_BREAKS",
     "RecodedReader",
     "Runaway",
+    "find_mojibake",
     "find_runaway",
     "header_hint",
     "line_of",
+    "mojibake_fragment",
     "recode",
     "scan_mixed",
     "unclosed_at_end",
+    "undo_mojibake",
 ]
 
 #: The encoding of the lines of a mostly UTF-8 file that are not UTF-8.
@@ -230,6 +238,7 @@ class _Profile:
 
     seen: np.ndarray  # bool [columns, _SHAPES]: a value of that shape is in the column
     rich: np.ndarray  # bool [columns]: enough values that a shape not seen counts against a line
+    spaced: np.ndarray  # bool [columns]: most values start with white space (", " between cells)
 
     @classmethod
     def of(cls, columns: Sequence[pa.Array | pa.ChunkedArray], rows: np.ndarray) -> _Profile:
@@ -239,15 +248,16 @@ class _Profile:
         """
         data = np.flatnonzero(rows != 1)
         sample = pa.array(data[np.linspace(0, len(data) - 1, min(len(data), PROFILE_ROWS)).astype(np.int64)])
-        seen = np.zeros((len(columns), _SHAPES), dtype=bool)
-        counts = np.zeros(len(columns), dtype=np.int64)
+        counts = np.zeros((len(columns), _SHAPES), dtype=np.int64)
         for j, arr in enumerate(columns):
-            values = arr.take(sample) if len(sample) else arr.slice(0, 0)
+            values = arr.take(sample)
             ok = (pc.binary_length(values).to_numpy(zero_copy_only=False) > 0) & ~_flags(values, r"[\r\n]")
-            shapes = _shape(values.filter(pa.array(ok))) if ok.any() else np.empty(0, np.int64)
-            seen[j, shapes] = True
-            counts[j] = len(shapes)
-        return cls(seen, counts >= RICH_COLUMN_VALUES)
+            if ok.any():
+                counts[j] = np.bincount(_shape(values.filter(pa.array(ok))), minlength=_SHAPES)
+        total = counts.sum(axis=1)
+        # A majority, not any: the rows a stray quote leaves out of step can hold ", prose" cells.
+        spaced = 2 * counts[:, _SPACE * 4 : _SPACE * 4 + 4].sum(axis=1) > total
+        return cls(counts > 0, total >= RICH_COLUMN_VALUES, spaced)
 
 
 def _record_lines(lines: pa.ListArray, width: int, delimiter: str, profile: _Profile) -> np.ndarray:
@@ -290,8 +300,7 @@ def _like_records(lines: pa.Array, cells: np.ndarray, width: int, delimiter: str
     filled = pc.binary_length(values).to_numpy(zero_copy_only=False) > 0
     shape = _shape(values)
     seen = inside & profile.seen[col, shape]
-    known = inside & profile.seen[col].any(axis=1)
-    spaced = filled & (shape // 4 == _SPACE) & ~(known & profile.seen[col, _SPACE * 4 : _SPACE * 4 + 4].any(axis=1))
+    spaced = filled & (shape // 4 == _SPACE) & ~(inside & profile.spaced[col])
     n = len(lines)
     matched = np.bincount(line[filled & seen], minlength=n)
     against = np.bincount(line[filled & ~seen & inside & profile.rich[col]], minlength=n)
@@ -385,6 +394,60 @@ def line_of(path: Path, encoding: str, text: str) -> int | None:
 def _breaks(data: bytes, end: int) -> int:
     """Line breaks (LF, CR LF, bare CR) in ``data[:end]``."""
     return data.count(b"\n", 0, end) + data.count(b"\r", 0, end) - data.count(b"\r\n", 0, end)
+
+
+# ---- text encoded twice -------------------------------------------------------------------------
+
+# What the bytes 0x80-0xBF (a UTF-8 character's continuation bytes) read as in Windows-1252, or
+# in Latin-1 where Windows-1252 leaves them undefined.
+_CONTINUATION = "\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
+# A lead byte and its continuation read that way: Â/Ã (Latin-1 letters: é -> Ã©, a no-break
+# space -> Â + no-break space), Ä/Å (č, ł, š, ő), and â€ (’ “ ” – — … •). Those capitals are
+# followed by letters in real text, never by these signs.
+_MOJIBAKE = f"[ÂÃÄÅ][{_CONTINUATION}]|â€"
+_MOJIBAKE_RE = re.compile(_MOJIBAKE)
+_MOJIBAKE_BYTES = re.compile(b"\xc3[\x82-\x85]|\xc3\xa2\xe2\x82\xac")  # Â Ã Ä Å, â€ in UTF-8
+_C1 = frozenset("\x81\x8d\x8f\x90\x9d")  # undefined in Windows-1252: kept as Latin-1 reads them
+_SEQUENCE = re.compile(f"[\xc2-\xdf][{_CONTINUATION}]|[\xe0-\xef][{_CONTINUATION}]{{2}}")
+
+
+def find_mojibake(values: pd.Series) -> np.ndarray:
+    """Bool mask of the cells that hold UTF-8 text read as Windows-1252 ("JosÃ©").
+
+    Arrow strings: a column with no byte of 0xC3 or above (ASCII, most of a list) costs one
+    ``max`` over its bytes, one with accents a byte search; the pattern runs only where that hits.
+    """
+    arr = arrow_strings(values)
+    if arr is None:
+        text = values.fillna("").astype("str")
+        return text.str.contains(_MOJIBAKE, regex=True).to_numpy(dtype=bool)
+    data = buffers(arr)[1]
+    if not data.size or data.max() < 0xC3 or not _MOJIBAKE_BYTES.search(data):
+        return np.zeros(len(arr), dtype=bool)
+    return _flags(arr, _MOJIBAKE)
+
+
+def undo_mojibake(text: str) -> str:
+    """``text`` with each character that UTF-8 read as Windows-1252 made of put back: "JosÃ©" -> "José"."""
+
+    def fix(m: re.Match[str]) -> str:
+        raw = b"".join(c.encode("cp1252") if c not in _C1 else c.encode("latin-1") for c in m.group())
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return m.group()
+
+    return _SEQUENCE.sub(fix, text)
+
+
+def mojibake_fragment(text: str, width: int = 40) -> tuple[str, str]:
+    """(the first double-encoded part of ``text`` with some context, what it probably should read),
+    each at most about ``width`` characters, for a message."""
+    m = _MOJIBAKE_RE.search(text)
+    start = max(0, (m.start() if m else 0) - width // 3)
+    part = text[start : start + width]
+    lead, tail = ("…" if start else ""), ("…" if start + width < len(text) else "")
+    return lead + part + tail, lead + undo_mojibake(part) + tail
 
 
 # ---- a header below other rows ------------------------------------------------------------------

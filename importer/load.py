@@ -44,9 +44,11 @@ from importer.csvtext import (
     FALLBACK_ENCODING,
     RecodedReader,
     Runaway,
+    find_mojibake,
     find_runaway,
     header_hint,
     line_of,
+    mojibake_fragment,
     recode,
     scan_mixed,
     unclosed_at_end,
@@ -253,10 +255,34 @@ def _finish(
         mask = numeric.loc[~blank.to_numpy(), keep]
         mask.columns = list(layout.headers)
         mask.index = frame.index
+    found += [_mojibake_problems(frame[name]) for name in frame.columns]
     probs = concat_problems(found)
     if len(probs):
         probs = probs[probs["row"].isin(frame.index)].reset_index(drop=True)
     return Chunk(frame=frame, numeric=mask, problems=probs)
+
+
+def _mojibake_problems(col: pd.Series) -> pd.DataFrame:
+    """Warnings for the cells of ``col`` that hold text encoded twice ("JosÃ©"): see importer.csvtext."""
+    hit = find_mojibake(col)
+    if not hit.any():
+        return empty_problems()
+    cells = col[hit]
+    messages = []
+    for text in cells.tolist():  # only the cells found, each with its own suggestion
+        shown, meant = mojibake_fragment(str(text))
+        messages.append(
+            f"{col.name}: {quote(shown)} looks double-encoded (UTF-8 read as Windows-1252 before it was saved "
+            f"here) and probably should read {quote(meant)}; correct it in the source"
+        )
+    return make_problems(
+        cells.index,
+        code="text.mojibake",
+        column=str(col.name),
+        value=cells.astype("str"),
+        message=pd.Series(messages, index=cells.index),
+        severity=WARNING,
+    )
 
 
 def _ragged_problems(rows: pd.Index, counts: np.ndarray, width: int) -> pd.DataFrame:

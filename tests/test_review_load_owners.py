@@ -117,7 +117,6 @@ def test_cr_only_stray_quote_message_does_not_name_line_1(run_cli: RunCli, tmp_p
 # -- mixed encodings ----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="UTF-8 double-encoded in the source ('JosÃ©') passes without a warning")
 @pytest.mark.timeout(30)
 def test_double_encoded_utf8_in_the_source_is_warned(tmp_path: Path) -> None:
     path = tmp_path / "mojibake.csv"
