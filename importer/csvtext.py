@@ -42,6 +42,7 @@ __all__ = [
     "find_runaway",
     "header_hint",
     "line_of",
+    "may_hold_mojibake",
     "mojibake_fragment",
     "recode",
     "scan_mixed",
@@ -218,14 +219,34 @@ def _has_break(arr: pa.Array | pa.ChunkedArray) -> bool:
 def _shape(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A coarse shape of each value, 0..15: what it starts with (letter, digit, white space, other),
     whether it holds an "@" and whether it holds a digit. Names, e-mails, ZIPs, phones and states
-    each keep to one or two shapes; a piece of prose after ", " starts with a space."""
-    first = pc.utf8_slice_codeunits(values, 0, 1)
+    each keep to one or two shapes; a piece of prose after ", " starts with a space.
+
+    Read from the UTF-8 bytes with numpy (a character beyond ASCII counts as a letter).
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    rel, data = buffers(values)
+    start, end = rel[:-1], rel[1:]
+    first = np.zeros(len(start), dtype=np.uint8)
+    filled = end > start
+    first[filled] = data[start[filled]]
+    lower = first | 0x20
     kind = np.select(
-        [_flags(first, r"^\p{L}"), _flags(first, r"^\p{N}"), _flags(first, r"^\s")], [_LETTER, _DIGIT, _SPACE], 0
+        [((lower >= 97) & (lower <= 122)) | (first >= 0xC0), (first >= 48) & (first <= 57), _is_space(first)],
+        [_LETTER, _DIGIT, _SPACE],
+        0,
     )
-    at = pc.match_substring(values, "@").to_numpy(zero_copy_only=False)
-    digit = _flags(values, r"\p{N}")
-    return (kind * 4 + at * 2 + digit).astype(np.int64)
+    return kind * 4 + _holds(data, rel, (data == 64)) * 2 + _holds(data, rel, (data >= 48) & (data <= 57))
+
+
+def _is_space(byte: np.ndarray) -> np.ndarray:
+    return (byte == 32) | ((byte >= 9) & (byte <= 13))
+
+
+def _holds(data: np.ndarray, rel: np.ndarray, hit: np.ndarray) -> np.ndarray:
+    """1 for each value (byte ranges ``rel``) holding a byte where ``hit`` is set, else 0."""
+    at = np.flatnonzero(hit)
+    return (np.searchsorted(at, rel[1:]) > np.searchsorted(at, rel[:-1])).astype(np.int64)
 
 
 def _flags(values: pa.Array | pa.ChunkedArray, pattern: str) -> np.ndarray:
@@ -260,7 +281,7 @@ class _Profile:
         return cls(counts > 0, total >= RICH_COLUMN_VALUES, spaced)
 
 
-def _record_lines(lines: pa.ListArray, width: int, delimiter: str, profile: _Profile) -> np.ndarray:
+def _record_lines(lines: pa.ListArray, width: int, delimiter: str, profile: _Lazy) -> np.ndarray:
     """How many of each cell's lines after its first read like records of the file (one count per cell).
 
     A line is a candidate when it splits into 2 to ``width`` + 1 cells (a record, a record
@@ -269,6 +290,7 @@ def _record_lines(lines: pa.ListArray, width: int, delimiter: str, profile: _Pro
     "no answer, left vm"), and two or more of its cells have shapes the column's values have
     and outnumber those that do not (a column with too few values to tell says nothing); with
     nothing to compare against, two filled cells and at least half the header's cell count do.
+    Cells with fewer than :data:`RUNAWAY_RECORD_LINES` candidates are dropped at each step.
     """
     offsets = lines.offsets.to_numpy()
     offsets = offsets - offsets[0]
@@ -278,13 +300,36 @@ def _record_lines(lines: pa.ListArray, width: int, delimiter: str, profile: _Pro
     cells = pc.count_substring(flat, delimiter).to_numpy(zero_copy_only=False) + 1
     candidate = (cells >= 2) & (cells <= width + 1)
     candidate[offsets[:-1][sizes > 0]] = False  # a cell's first line is the rest of its own row
-    per_cell = np.bincount(owner[candidate], minlength=len(sizes))
-    candidate &= per_cell[owner] >= RUNAWAY_RECORD_LINES  # too few: the cell is a note either way
-    picked = np.flatnonzero(candidate)
+    picked = _enough(candidate, owner, len(sizes))
+    if len(picked) and not profile.get().spaced.any():
+        # No column of the file starts with a space: a line with one after a delimiter is prose.
+        text = flat.take(pa.array(picked))
+        spaced = pc.match_substring(text, delimiter + " ").to_numpy(zero_copy_only=False)
+        candidate[picked[spaced | pc.starts_with(text, " ").to_numpy(zero_copy_only=False)]] = False
+        picked = _enough(candidate, owner, len(sizes))
     like = np.zeros(len(picked), dtype=bool)
     if len(picked):
-        like = _like_records(flat.take(pa.array(picked)), cells[picked], width, delimiter, profile)
+        like = _like_records(flat.take(pa.array(picked)), cells[picked], width, delimiter, profile.get())
     return np.bincount(owner[picked[like]], minlength=len(sizes))
+
+
+def _enough(candidate: np.ndarray, owner: np.ndarray, cells: int) -> np.ndarray:
+    """Positions of the candidate lines of the cells that have :data:`RUNAWAY_RECORD_LINES` of them or more."""
+    per_cell = np.bincount(owner[candidate], minlength=cells)
+    return np.flatnonzero(candidate & (per_cell[owner] >= RUNAWAY_RECORD_LINES))
+
+
+class _Lazy:
+    """The profile of a chunk, built the first time a cell needs it (most chunks never do)."""
+
+    def __init__(self, columns: Sequence[pa.Array | pa.ChunkedArray], rows: np.ndarray) -> None:
+        self._args = (columns, rows)
+        self._profile: _Profile | None = None
+
+    def get(self) -> _Profile:
+        if self._profile is None:
+            self._profile = _Profile.of(*self._args)
+        return self._profile
 
 
 def _like_records(lines: pa.Array, cells: np.ndarray, width: int, delimiter: str, profile: _Profile) -> np.ndarray:
@@ -325,7 +370,7 @@ def find_runaway(
     columns without one are passed over by a byte search.
     """
     found: Runaway | None = None
-    profile: _Profile | None = None
+    profile = _Lazy(columns, rows)
     for j, arr in enumerate(columns):
         if not len(arr) or not _has_break(arr):
             continue
@@ -335,7 +380,6 @@ def find_runaway(
             cells = cells.combine_chunks()
         lines = pc.split_pattern_regex(cells, _BREAK.pattern)
         if width >= 2:
-            profile = profile or _Profile.of(columns, rows)
             bad = _record_lines(lines, width, delimiter, profile) >= RUNAWAY_RECORD_LINES
         else:
             bad = np.diff(lines.offsets.to_numpy()) - 1 > MAX_CELL_LINE_BREAKS
@@ -409,6 +453,12 @@ _MOJIBAKE_RE = re.compile(_MOJIBAKE)
 _MOJIBAKE_BYTES = re.compile(b"\xc3[\x82-\x85]|\xc3\xa2\xe2\x82\xac")  # Â Ã Ä Å, â€ in UTF-8
 _C1 = frozenset("\x81\x8d\x8f\x90\x9d")  # undefined in Windows-1252: kept as Latin-1 reads them
 _SEQUENCE = re.compile(f"[\xc2-\xdf][{_CONTINUATION}]|[\xe0-\xef][{_CONTINUATION}]{{2}}")
+
+
+def may_hold_mojibake(text: str) -> bool:
+    """Whether ``text`` holds a character that starts a double-encoded one (Â Ã Ä Å, or â€):
+    a quick look over a whole file, before :func:`find_mojibake` looks per cell."""
+    return not text.isascii() and ("â€" in text or any(c in text for c in "ÂÃÄÅ"))
 
 
 def find_mojibake(values: pd.Series) -> np.ndarray:
