@@ -281,16 +281,14 @@ class _Profile:
         return cls(counts > 0, total >= RICH_COLUMN_VALUES, spaced)
 
 
-def _record_lines(lines: pa.ListArray, width: int, delimiter: str, profile: _Lazy) -> np.ndarray:
-    """How many of each cell's lines after its first read like records of the file (one count per cell).
+def _swallowed(lines: pa.ListArray, column: int, width: int, delimiter: str, profile: _Lazy) -> np.ndarray:
+    """Whether each cell of ``column`` (split into its lines) holds rows of the file.
 
-    A line is a candidate when it splits into 2 to ``width`` + 1 cells (a record, a record
-    without its trailing empty cells, or with a delimiter at its end). It reads like a record
-    when none of its cells starts with white space where the column's values never do (prose:
-    "no answer, left vm"), and two or more of its cells have shapes the column's values have
-    and outnumber those that do not (a column with too few values to tell says nothing); with
-    nothing to compare against, two filled cells and at least half the header's cell count do.
-    Cells with fewer than :data:`RUNAWAY_RECORD_LINES` candidates are dropped at each step.
+    It does when :data:`RUNAWAY_RECORD_LINES` of its lines after the first read like records,
+    or one does and so does its first line, as the rest of a record from ``column`` on (the
+    stray quote's own row, with cells after the quote: one row swallowed). A line is a
+    candidate when it splits into 2 to ``width`` + 1 cells (a record, a record without its
+    trailing empty cells, or with a delimiter at its end); see :func:`_like_records`.
     """
     offsets = lines.offsets.to_numpy()
     offsets = offsets - offsets[0]
@@ -298,25 +296,30 @@ def _record_lines(lines: pa.ListArray, width: int, delimiter: str, profile: _Laz
     owner = np.repeat(np.arange(len(sizes)), sizes)
     flat = lines.flatten()
     cells = pc.count_substring(flat, delimiter).to_numpy(zero_copy_only=False) + 1
-    candidate = (cells >= 2) & (cells <= width + 1)
-    candidate[offsets[:-1][sizes > 0]] = False  # a cell's first line is the rest of its own row
-    picked = _enough(candidate, owner, len(sizes))
+    first = np.zeros(len(flat), dtype=bool)
+    first[offsets[:-1][sizes > 0]] = True
+    shift = np.where(first, column, 0)  # a cell's first line is the rest of its own row
+    candidate = (cells >= 2) & (cells <= width + 1 - shift)
+    picked = _enough(candidate, first, owner, len(sizes))
     if len(picked) and not profile.get().spaced.any():
         # No column of the file starts with a space: a line with one after a delimiter is prose.
         text = flat.take(pa.array(picked))
         spaced = pc.match_substring(text, delimiter + " ").to_numpy(zero_copy_only=False)
         candidate[picked[spaced | pc.starts_with(text, " ").to_numpy(zero_copy_only=False)]] = False
-        picked = _enough(candidate, owner, len(sizes))
-    like = np.zeros(len(picked), dtype=bool)
+        picked = _enough(candidate, first, owner, len(sizes))
+    like = np.zeros(len(flat), dtype=bool)
     if len(picked):
-        like = _like_records(flat.take(pa.array(picked)), cells[picked], width, delimiter, profile.get())
-    return np.bincount(owner[picked[like]], minlength=len(sizes))
+        text = flat.take(pa.array(picked))
+        like[picked] = _like_records(text, cells[picked], shift[picked], width, delimiter, profile.get())
+    return np.isin(np.arange(len(sizes)), owner[_enough(like, first, owner, len(sizes))])
 
 
-def _enough(candidate: np.ndarray, owner: np.ndarray, cells: int) -> np.ndarray:
-    """Positions of the candidate lines of the cells that have :data:`RUNAWAY_RECORD_LINES` of them or more."""
-    per_cell = np.bincount(owner[candidate], minlength=cells)
-    return np.flatnonzero(candidate & (per_cell[owner] >= RUNAWAY_RECORD_LINES))
+def _enough(lines: np.ndarray, first: np.ndarray, owner: np.ndarray, cells: int) -> np.ndarray:
+    """Positions of the ``lines`` (a mask) of the cells that have enough of them (see :func:`_swallowed`)."""
+    later = np.bincount(owner[lines & ~first], minlength=cells)
+    opened = np.bincount(owner[lines & first], minlength=cells) > 0
+    keep = (later >= RUNAWAY_RECORD_LINES) | ((later >= 1) & opened)
+    return np.flatnonzero(lines & keep[owner])
 
 
 class _Lazy:
@@ -332,14 +335,23 @@ class _Lazy:
         return self._profile
 
 
-def _like_records(lines: pa.Array, cells: np.ndarray, width: int, delimiter: str, profile: _Profile) -> np.ndarray:
-    """Whether each line reads like a record of the file (see :func:`_record_lines`)."""
+def _like_records(
+    lines: pa.Array, cells: np.ndarray, shift: np.ndarray, width: int, delimiter: str, profile: _Profile
+) -> np.ndarray:
+    """Whether each line reads like a record of the file, from column ``shift`` on.
+
+    It does when none of its cells starts with white space where the column's values never do
+    (prose: "no answer, left vm"), and two or more of its cells have shapes the column's values
+    have and outnumber those that do not (a column with too few values to tell says nothing);
+    with nothing to compare against, two filled cells and at least half the cells a record has
+    from ``shift`` on do.
+    """
     parts = pc.split_pattern(lines, delimiter)
     offsets = parts.offsets.to_numpy()
     offsets = offsets - offsets[0]
     values = parts.flatten()
     line = np.repeat(np.arange(len(lines)), np.diff(offsets))
-    pos = np.arange(len(values)) - offsets[line]
+    pos = np.arange(len(values)) - offsets[line] + shift[line]
     inside = pos < min(width, profile.seen.shape[0])
     col = np.where(inside, pos, 0)
     filled = pc.binary_length(values).to_numpy(zero_copy_only=False) > 0
@@ -351,7 +363,7 @@ def _like_records(lines: pa.Array, cells: np.ndarray, width: int, delimiter: str
     against = np.bincount(line[filled & ~seen & inside & profile.rich[col]], minlength=n)
     unsure = np.bincount(line[filled & ~seen & ~(inside & profile.rich[col])], minlength=n)
     prose = np.bincount(line[spaced], minlength=n) > 0
-    lo = max(2, -(-width // 2))
+    lo = np.maximum(2, -(-(width - shift) // 2))
     return ~prose & (
         ((matched >= 2) & (matched > against)) | ((matched + unsure >= 2) & (against == 0) & (cells >= lo))
     )
@@ -362,10 +374,9 @@ def find_runaway(
 ) -> Runaway | None:
     """The first cell (lowest row) that swallowed other rows, if any.
 
-    In a file of two columns or more a cell is runaway when :data:`RUNAWAY_RECORD_LINES` or
-    more of its lines after the first read like records of the file (:func:`_record_lines`):
-    rows of the file read as text, however many lines it has. A note of prose is not, however
-    long. In a one-column file a line cannot be told from a row, so only a cell of more than
+    In a file of two columns or more a cell is runaway when it holds rows of the file read as
+    text (:func:`_swallowed`), however many lines it has; a note of prose is not, however long.
+    In a one-column file a line cannot be told from a row, so only a cell of more than
     :data:`MAX_CELL_LINE_BREAKS` line breaks is. Only cells holding a line break are looked at;
     columns without one are passed over by a byte search.
     """
@@ -380,7 +391,7 @@ def find_runaway(
             cells = cells.combine_chunks()
         lines = pc.split_pattern_regex(cells, _BREAK.pattern)
         if width >= 2:
-            bad = _record_lines(lines, width, delimiter, profile) >= RUNAWAY_RECORD_LINES
+            bad = _swallowed(lines, j, width, delimiter, profile)
         else:
             bad = np.diff(lines.offsets.to_numpy()) - 1 > MAX_CELL_LINE_BREAKS
         if not bad.any():

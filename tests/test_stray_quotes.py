@@ -193,3 +193,28 @@ def test_push_of_a_ragged_file_with_a_stray_quote_sends_nothing(
     code, out, err = run_cli("push", path, "-m", MAPPING, "--report", tmp_path / "r.csv", "-q")
     assert code == 2 and out == "" and "close the quote in row 3" in err
     assert env.store.requests("/api/contact/create") == []
+
+
+# -- one row swallowed, and notes that are nearly rows ----------------------------------------------
+
+
+def csv_file(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.timeout(30)
+def test_one_row_swallowed_stops_the_load_when_the_stray_quotes_row_reads_like_a_row(tmp_path: Path) -> None:
+    rows = [f"Person {i},p{i}@example.com,OH" for i in range(2, 22)]
+    rows[3] = '"Bob Lee,b@example.com,OH'  # row 5; row 6 is swallowed whole, row 7 closes the quote
+    rows[5] = "Tall 5'10\",t@example.com,OH"
+    with pytest.raises(LoadError, match="row 5, column A: a quote opens the cell"):
+        read(csv_file(tmp_path / "one.csv", ["Name,Email,State", *rows]))
+
+
+@pytest.mark.timeout(30)
+def test_notes_of_key_value_lines_and_of_prose_after_commas_are_read(tmp_path: Path) -> None:
+    rows = [f"P {i},p{i}@example.com,ok" for i in range(20)]
+    notes = ["Beds,3\nBaths,2\nSqft,1500", "Smith, John\nSmith, Mary\nLee, Ann", "Called,no answer\nLeft vm,call back"]
+    lines = ["Name,Email,Notes", *rows, *(f'Ann,a@example.com,"{n}"' for n in notes)]
+    assert read(csv_file(tmp_path / "notes.csv", lines))["Notes"].tolist()[-3:] == notes
