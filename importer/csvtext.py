@@ -7,9 +7,10 @@
   UTF-8 "é" into "Ã©" without a word. Only files that fail strict UTF-8 decoding take this path.
 * **Runaway quotes.** A quote that opens a cell and is never closed (``"Ace Realty, LLC,...``)
   makes the parser read every following line into that one cell, silently. :func:`find_runaway`
-  spots such cells among the parsed ones: a cell whose lines after the first look like whole
-  records (as many delimiters as the header has), or that runs over very many lines. A quoted
-  cell with a few line breaks (an address, a note) is left alone.
+  spots such cells among the parsed ones: a cell whose lines after the first read like records
+  of this file (2 to width + 1 cells, shaped like the values the other rows hold in those
+  columns, no prose after ", "). A quoted cell with line breaks (an address, a note of any
+  length) is left alone. Only cells holding a line break are looked at.
 * **Text encoded twice.** "JosÃ©" is "José" saved as UTF-8, read as Windows-1252 and saved
   as UTF-8 again, before the file reached us: valid text, so no decoding can tell.
   :func:`find_mojibake` finds the telltale pairs ("Ã©", "Â ", "â€™") and :func:`undo_mojibake`
