@@ -84,6 +84,7 @@ PROBLEM_KINDS: dict[str, ProblemKind] = {
             "row.too_few_cells": "Row has fewer cells than the header",
             "row.cell_without_header": "Value in a column without a header was ignored",
             "row.not_utf8": "Row not in UTF-8, read as Windows text",
+            "text.mojibake": "Text encoded twice before it reached the file",
         },
     ),
     **_kinds(

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from importer.errors import LoadError
-from importer.read.csvtext import MAX_CELL_LINE_BREAKS, find_runaway, header_hint
+from importer.read.csvtext import MAX_CELL_LINE_BREAKS, find_mojibake, find_runaway, header_hint, undo_mojibake
 from importer.read.numfmt import format_percent, percent_decimals
 from importer.read.source import (
     HEADER_ROW,
@@ -469,6 +469,47 @@ def test_a_last_row_with_a_closed_multiline_cell_is_not_a_stray_quote(tmp_path: 
     path.write_text('Name,Note,Zip\nAnn,x,1\n"Bob,1,2\nCy,3,4\n', encoding="utf-8")
     with pytest.raises(LoadError, match="row 3, column A: a quote opens the cell"):
         load(path)
+
+
+def test_undo_mojibake_and_what_is_not_mojibake() -> None:
+    assert undo_mojibake("JosÃ© MuÃ±oz") == "José Muñoz"
+    assert undo_mojibake("itâ€™s â€œhomeâ€\x9d") == "it’s “home”"  # 0x9D: undefined in Windows-1252
+    assert undo_mojibake("Å\x81ukasz") == "Łukasz"
+    legit = ["José", "SÃO PAULO", "CHÂTEAU", "Ñandú", "ÄRZTE", "Åsa", "€ 5", "naïve café", "N°5", ""]
+    found = find_mojibake(pd.Series(["JosÃ©", *legit], dtype="str"))
+    assert found.tolist() == [True] + [False] * len(legit)
+    assert find_mojibake(pd.Series(["x", "Ã©"], dtype=object)).tolist() == [False, True]  # not Arrow strings
+
+
+def test_text_encoded_twice_is_warned_with_what_it_should_read(tmp_path: Path) -> None:
+    path = tmp_path / "twice.csv"
+    rows = ["José,j@x.com", "JosÃ©,k@x.com", "SÃO PAULO,l@x.com", "Ann,itâ€™s@x.com", "CHÂTEAU,m@x.com"]
+    path.write_text("Name,Email\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    frame, _, problems = load(path)
+    assert frame["Name"].tolist()[1] == "JosÃ©"  # read as written; only a warning
+    found = problems[problems["code"] == "text.mojibake"]
+    assert found[["row", "column", "severity"]].values.tolist() == [[3, "Name", "warning"], [5, "Email", "warning"]]
+    assert "'JosÃ©' looks double-encoded" in found["message"].iloc[0]
+    assert "probably should read 'José'" in found["message"].iloc[0]
+    assert "probably should read 'it’s@x.com'" in found["message"].iloc[1]
+
+
+def test_text_encoded_twice_in_a_workbook_is_warned(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.append(["Name", "Zip"])
+    wb.active.append(["MuÃ±oz", "02134"])
+    path = tmp_path / "twice.xlsx"
+    wb.save(path)
+    _, _, problems = load(path)
+    assert problems[["row", "code"]].values.tolist() == [[2, "text.mojibake"]]
+    assert "probably should read 'Muñoz'" in problems["message"].iloc[0]
+
+
+def test_a_long_cell_encoded_twice_is_quoted_in_part(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("Name,Note\nAnn," + "x" * 100_000 + "JosÃ©" + "y" * 100_000 + "\n", encoding="utf-8")
+    _, _, problems = load(path)
+    assert len(problems["message"].iloc[0]) < 300 and "José" in problems["message"].iloc[0]
 
 
 def test_a_first_line_past_the_cap_is_no_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

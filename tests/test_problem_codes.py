@@ -305,7 +305,7 @@ def _row_problems(tmp_path: Path) -> dict[str, str]:
     fields = pd.DataFrame({"fullname": ["Ann Lee"], "customfield_29": ["x"]}, index=pd.Index([2], name="row"))
     found |= dict(validate_fields(fields, "contact").problems[["code", "severity"]].to_numpy())
     # Load: ragged rows, a value under no header past the rows the loader probes, a line not in UTF-8.
-    lines = ["Name,Email,", "Zoë,z@x.co,", *[f"P{i},p{i}@x.co," for i in range(1100)]]
+    lines = ["Name,Email,", "Zoë,z@x.co,", "JosÃ© MuÃ±oz,j@x.co,", *[f"P{i},p{i}@x.co," for i in range(1100)]]
     lines += ["Late,l@x.co,orphan", "Many,m@x.co,,extra", "Few"]
     load = tmp_path / "load.csv"
     load.write_bytes(("\n".join(lines) + "\n").encode() + "Renée,r@x.co,\n".encode("cp1252"))

@@ -48,11 +48,6 @@ def _stray(rows: list[str], at: int, closed_at: int, opened: str, closing: str) 
 # -- stray quotes that swallow rows and are closed later ---------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runaway rule counts lines with exactly width-1 delimiters; rows that leave trailing empty "
-    "cells out (ragged exports) are never 'record-like', so 8 rows vanish into one cell with warnings only",
-)
 @pytest.mark.timeout(30)
 def test_stray_quote_in_file_without_trailing_empty_cells_stops_the_load(run_cli: RunCli, tmp_path: Path) -> None:
     rows = [f"Person {i},p{i}@example.com" for i in range(2, 12)]
@@ -62,11 +57,6 @@ def test_stray_quote_in_file_without_trailing_empty_cells_stops_the_load(run_cli
     assert "row 3, column A: a quote opens the cell" in output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rows ending in a delimiter (one more than the header) are never 'record-like' to the runaway "
-    "rule: the swallowed rows vanish behind one row.too_many_cells error",
-)
 @pytest.mark.timeout(30)
 def test_stray_quote_in_file_with_trailing_delimiters_stops_the_load(run_cli: RunCli, tmp_path: Path) -> None:
     rows = [f"Person {i},p{i}@example.com,OH," for i in range(2, 12)]
@@ -79,11 +69,6 @@ def test_stray_quote_in_file_with_trailing_delimiters_stops_the_load(run_cli: Ru
 # -- legitimate multi-line cells refused as runaway quotes -------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a closed quoted cell of more than MAX_CELL_LINE_BREAKS (100) lines is refused, and "
-    "--quotes none cannot read it either: a CRM export with a long activity note cannot be imported",
-)
 @pytest.mark.timeout(30)
 def test_closed_note_of_120_lines_is_read_not_refused(run_cli: RunCli, tmp_path: Path) -> None:
     note = "\n".join(f"call {i}: no answer" for i in range(120))
@@ -93,10 +78,6 @@ def test_closed_note_of_120_lines_is_read_not_refused(run_cli: RunCli, tmp_path:
     assert [r["row"] for r in rows] == ["2"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="in a three-column file, a note whose lines each hold two commas looks like swallowed records",
-)
 @pytest.mark.timeout(30)
 def test_closed_note_with_commas_in_three_column_file_is_read(run_cli: RunCli, tmp_path: Path) -> None:
     note = "Called 1/2, no answer, left vm\nCalled 1/5, spoke to owner, call back\nMailed 1/9, returned, bad addr"
@@ -136,7 +117,6 @@ def test_cr_only_stray_quote_message_does_not_name_line_1(run_cli: RunCli, tmp_p
 # -- mixed encodings ----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="UTF-8 double-encoded in the source ('JosÃ©') passes without a warning")
 @pytest.mark.timeout(30)
 def test_double_encoded_utf8_in_the_source_is_warned(tmp_path: Path) -> None:
     path = tmp_path / "mojibake.csv"

@@ -7,9 +7,14 @@
   UTF-8 "é" into "Ã©" without a word. Only files that fail strict UTF-8 decoding take this path.
 * **Runaway quotes.** A quote that opens a cell and is never closed (``"Ace Realty, LLC,...``)
   makes the parser read every following line into that one cell, silently. :func:`find_runaway`
-  spots such cells among the parsed ones: a cell whose lines after the first look like whole
-  records (as many delimiters as the header has), or that runs over very many lines. A quoted
-  cell with a few line breaks (an address, a note) is left alone.
+  spots such cells among the parsed ones: a cell whose lines after the first read like records
+  of this file (2 to width + 1 cells, shaped like the values the other rows hold in those
+  columns, no prose after ", "). A quoted cell with line breaks (an address, a note of any
+  length) is left alone. Only cells holding a line break are looked at.
+* **Text encoded twice.** "JosÃ©" is "José" saved as UTF-8, read as Windows-1252 and saved
+  as UTF-8 again, before the file reached us: valid text, so no decoding can tell.
+  :func:`find_mojibake` finds the telltale pairs ("Ã©", "Â ", "â€™") and :func:`undo_mojibake`
+  says what the text probably should read. Columns without a byte of those are passed over.
 * **A header below junk rows.** :func:`header_hint` names the row that looks like the header
   when row 1 does not, for the error messages that a misplaced header causes.
 """
@@ -24,10 +29,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from importer.arrowtext import buffers
+from importer.arrowtext import arrow_strings, buffers
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -37,20 +43,28 @@ __all__ = [
     "MAX_CELL_LINE_BREAKS",
     "RecodedReader",
     "Runaway",
+    "find_mojibake",
     "find_runaway",
     "header_hint",
     "line_of",
+    "may_hold_mojibake",
+    "mojibake_fragment",
     "recode",
     "scan_mixed",
     "unclosed_at_end",
+    "undo_mojibake",
 ]
 
 #: The encoding of the lines of a mostly UTF-8 file that are not UTF-8.
 FALLBACK_ENCODING = "cp1252"
-#: More line breaks than this in one cell is not a note or an address but a quote never closed.
+#: In a one-column file, more line breaks than this in one cell is not a note but a quote never closed.
 MAX_CELL_LINE_BREAKS = 100
-#: Lines of a cell after its first that look like whole records before the cell counts as runaway.
+#: Lines of a cell after its first that read like records of the file before the cell counts as runaway.
 RUNAWAY_RECORD_LINES = 2
+#: Rows of a chunk whose cells show the shapes of each column's values.
+PROFILE_ROWS = 1000
+#: Values a column needs before a shape it does not have counts against a line.
+RICH_COLUMN_VALUES = 5
 _BLOCK = 8 << 20
 _LF, _CR, _QUOTE = 10, 13, 34
 _BREAK = re.compile(r"\r\n|\r|\n")
@@ -191,44 +205,208 @@ class Runaway:
     column: int
     text: str
     breaks: int
-    unclosed: bool = False  # open at the end of the file
 
 
-def _has_break(arr: pa.Array) -> bool:
+# What a cell's first character is, for the shape of a value (see _shape).
+_LETTER, _DIGIT, _SPACE = 1, 2, 3
+_SHAPES = 16
+
+
+def _has_break(arr: pa.Array | pa.ChunkedArray) -> bool:
     """Whether any cell holds a CR or LF: a byte search of the column's text buffer (cheap on clean columns)."""
-    data = buffers(arr)[1].tobytes()
-    return b"\n" in data or b"\r" in data
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    for chunk in chunks:
+        data = buffers(chunk)[1].tobytes()
+        if b"\n" in data or b"\r" in data:
+            return True
+    return False
 
 
-def find_runaway(columns: Sequence[pa.Array], rows: np.ndarray, width: int, delimiter: str) -> Runaway | None:
+def _shape(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A coarse shape of each value, 0..15: what it starts with (letter, digit, white space, other),
+    whether it holds an "@" and whether it holds a digit. Names, e-mails, ZIPs, phones and states
+    each keep to one or two shapes; a piece of prose after ", " starts with a space.
+
+    Read from the UTF-8 bytes with numpy (a character beyond ASCII counts as a letter).
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    rel, data = buffers(values)
+    start, end = rel[:-1], rel[1:]
+    first = np.zeros(len(start), dtype=np.uint8)
+    filled = end > start
+    first[filled] = data[start[filled]]
+    lower = first | 0x20
+    kind = np.select(
+        [((lower >= 97) & (lower <= 122)) | (first >= 0xC0), (first >= 48) & (first <= 57), _is_space(first)],
+        [_LETTER, _DIGIT, _SPACE],
+        0,
+    )
+    return kind * 4 + _holds(data, rel, (data == 64)) * 2 + _holds(data, rel, (data >= 48) & (data <= 57))
+
+
+def _is_space(byte: np.ndarray) -> np.ndarray:
+    return (byte == 32) | ((byte >= 9) & (byte <= 13))
+
+
+def _holds(data: np.ndarray, rel: np.ndarray, hit: np.ndarray) -> np.ndarray:
+    """1 for each value (byte ranges ``rel``) holding a byte where ``hit`` is set, else 0."""
+    at = np.flatnonzero(hit)
+    return (np.searchsorted(at, rel[1:]) > np.searchsorted(at, rel[:-1])).astype(np.int64)
+
+
+def _flags(values: pa.Array | pa.ChunkedArray, pattern: str) -> np.ndarray:
+    return np.asarray(pc.match_substring_regex(values, pattern).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """The shapes each column's values take in the rows around a cell (the file's own records)."""
+
+    seen: np.ndarray  # bool [columns, _SHAPES]: a value of that shape is in the column
+    rich: np.ndarray  # bool [columns]: enough values that a shape not seen counts against a line
+    spaced: np.ndarray  # bool [columns]: most values start with white space (", " between cells)
+
+    @classmethod
+    def of(cls, columns: Sequence[pa.Array | pa.ChunkedArray], rows: np.ndarray) -> _Profile:
+        """From up to :data:`PROFILE_ROWS` rows spread over the chunk: single-line, non-empty cells.
+
+        Row 1 (the header) is left out: its cells are names, not values.
+        """
+        data = np.flatnonzero(rows != 1)
+        sample = pa.array(data[np.linspace(0, len(data) - 1, min(len(data), PROFILE_ROWS)).astype(np.int64)])
+        counts = np.zeros((len(columns), _SHAPES), dtype=np.int64)
+        for j, arr in enumerate(columns):
+            values = arr.take(sample)
+            ok = (pc.binary_length(values).to_numpy(zero_copy_only=False) > 0) & ~_flags(values, r"[\r\n]")
+            if ok.any():
+                counts[j] = np.bincount(_shape(values.filter(pa.array(ok))), minlength=_SHAPES)
+        total = counts.sum(axis=1)
+        # A majority, not any: the rows a stray quote leaves out of step can hold ", prose" cells.
+        spaced = 2 * counts[:, _SPACE * 4 : _SPACE * 4 + 4].sum(axis=1) > total
+        return cls(counts > 0, total >= RICH_COLUMN_VALUES, spaced)
+
+
+def _swallowed(lines: pa.ListArray, column: int, width: int, delimiter: str, profile: _Lazy) -> np.ndarray:
+    """Whether each cell of ``column`` (split into its lines) holds rows of the file.
+
+    It does when :data:`RUNAWAY_RECORD_LINES` of its lines after the first read like records,
+    or one does and so does its first line, as the rest of a record from ``column`` on (the
+    stray quote's own row, with cells after the quote: one row swallowed). A line is a
+    candidate when it splits into 2 to ``width`` + 1 cells (a record, a record without its
+    trailing empty cells, or with a delimiter at its end); see :func:`_like_records`.
+    """
+    offsets = lines.offsets.to_numpy()
+    offsets = offsets - offsets[0]
+    sizes = np.diff(offsets)
+    owner = np.repeat(np.arange(len(sizes)), sizes)
+    flat = lines.flatten()
+    cells = pc.count_substring(flat, delimiter).to_numpy(zero_copy_only=False) + 1
+    first = np.zeros(len(flat), dtype=bool)
+    first[offsets[:-1][sizes > 0]] = True
+    shift = np.where(first, column, 0)  # a cell's first line is the rest of its own row
+    candidate = (cells >= 2) & (cells <= width + 1 - shift)
+    picked = _enough(candidate, first, owner, len(sizes))
+    if len(picked) and not profile.get().spaced.any():
+        # No column of the file starts with a space: a line with one after a delimiter is prose.
+        text = flat.take(pa.array(picked))
+        spaced = pc.match_substring(text, delimiter + " ").to_numpy(zero_copy_only=False)
+        candidate[picked[spaced | pc.starts_with(text, " ").to_numpy(zero_copy_only=False)]] = False
+        picked = _enough(candidate, first, owner, len(sizes))
+    like = np.zeros(len(flat), dtype=bool)
+    if len(picked):
+        text = flat.take(pa.array(picked))
+        like[picked] = _like_records(text, cells[picked], shift[picked], width, delimiter, profile.get())
+    return np.isin(np.arange(len(sizes)), owner[_enough(like, first, owner, len(sizes))])
+
+
+def _enough(lines: np.ndarray, first: np.ndarray, owner: np.ndarray, cells: int) -> np.ndarray:
+    """Positions of the ``lines`` (a mask) of the cells that have enough of them (see :func:`_swallowed`)."""
+    later = np.bincount(owner[lines & ~first], minlength=cells)
+    opened = np.bincount(owner[lines & first], minlength=cells) > 0
+    keep = (later >= RUNAWAY_RECORD_LINES) | ((later >= 1) & opened)
+    return np.flatnonzero(lines & keep[owner])
+
+
+class _Lazy:
+    """The profile of a chunk, built the first time a cell needs it (most chunks never do)."""
+
+    def __init__(self, columns: Sequence[pa.Array | pa.ChunkedArray], rows: np.ndarray) -> None:
+        self._args = (columns, rows)
+        self._profile: _Profile | None = None
+
+    def get(self) -> _Profile:
+        if self._profile is None:
+            self._profile = _Profile.of(*self._args)
+        return self._profile
+
+
+def _like_records(
+    lines: pa.Array, cells: np.ndarray, shift: np.ndarray, width: int, delimiter: str, profile: _Profile
+) -> np.ndarray:
+    """Whether each line reads like a record of the file, from column ``shift`` on.
+
+    It does when none of its cells starts with white space where the column's values never do
+    (prose: "no answer, left vm"), and two or more of its cells have shapes the column's values
+    have and outnumber those that do not (a column with too few values to tell says nothing);
+    with nothing to compare against, two filled cells and at least half the cells a record has
+    from ``shift`` on do.
+    """
+    parts = pc.split_pattern(lines, delimiter)
+    offsets = parts.offsets.to_numpy()
+    offsets = offsets - offsets[0]
+    values = parts.flatten()
+    line = np.repeat(np.arange(len(lines)), np.diff(offsets))
+    pos = np.arange(len(values)) - offsets[line] + shift[line]
+    inside = pos < min(width, profile.seen.shape[0])
+    col = np.where(inside, pos, 0)
+    filled = pc.binary_length(values).to_numpy(zero_copy_only=False) > 0
+    shape = _shape(values)
+    seen = inside & profile.seen[col, shape]
+    spaced = filled & (shape // 4 == _SPACE) & ~(inside & profile.spaced[col])
+    n = len(lines)
+    matched = np.bincount(line[filled & seen], minlength=n)
+    against = np.bincount(line[filled & ~seen & inside & profile.rich[col]], minlength=n)
+    unsure = np.bincount(line[filled & ~seen & ~(inside & profile.rich[col])], minlength=n)
+    prose = np.bincount(line[spaced], minlength=n) > 0
+    lo = np.maximum(2, -(-(width - shift) // 2))
+    return ~prose & (
+        ((matched >= 2) & (matched > against)) | ((matched + unsure >= 2) & (against == 0) & (cells >= lo))
+    )
+
+
+def find_runaway(
+    columns: Sequence[pa.Array | pa.ChunkedArray], rows: np.ndarray, width: int, delimiter: str
+) -> Runaway | None:
     """The first cell (lowest row) that swallowed other rows, if any.
 
-    A cell is runaway when it has more than :data:`MAX_CELL_LINE_BREAKS` line breaks, or (files of
-    two columns or more) at least :data:`RUNAWAY_RECORD_LINES` of its lines after the first hold
-    exactly as many delimiters as a record does: rows of the file read as text. Vectorised over
-    the cells that hold a line break; columns without one are passed over by a byte search.
+    In a file of two columns or more a cell is runaway when it holds rows of the file read as
+    text (:func:`_swallowed`), however many lines it has; a note of prose is not, however long.
+    In a one-column file a line cannot be told from a row, so only a cell of more than
+    :data:`MAX_CELL_LINE_BREAKS` line breaks is. Only cells holding a line break are looked at;
+    columns without one are passed over by a byte search.
     """
     found: Runaway | None = None
+    profile = _Lazy(columns, rows)
     for j, arr in enumerate(columns):
         if not len(arr) or not _has_break(arr):
             continue
-        hit = np.flatnonzero(pc.match_substring_regex(arr, r"[\r\n]").to_numpy(zero_copy_only=False))
+        hit = np.flatnonzero(_flags(arr, r"[\r\n]"))
         cells = arr.take(pa.array(hit))
+        if isinstance(cells, pa.ChunkedArray):
+            cells = cells.combine_chunks()
         lines = pc.split_pattern_regex(cells, _BREAK.pattern)
-        offsets = lines.offsets.to_numpy()
-        breaks = np.diff(offsets) - 1
-        bad = breaks > MAX_CELL_LINE_BREAKS
         if width >= 2:
-            flat = lines.flatten()
-            like = pc.count_substring(flat, delimiter).to_numpy() == width - 1
-            like[offsets[:-1]] = False  # a cell's first line is the rest of its own row
-            bad |= np.add.reduceat(like.astype(np.int64), offsets[:-1]) >= RUNAWAY_RECORD_LINES
+            bad = _swallowed(lines, j, width, delimiter, profile)
+        else:
+            bad = np.diff(lines.offsets.to_numpy()) - 1 > MAX_CELL_LINE_BREAKS
         if not bad.any():
             continue
         cell_rows = rows[hit]
         k = int(np.flatnonzero(bad)[np.argmin(cell_rows[bad])])
         if found is None or int(cell_rows[k]) < found.row:
-            found = Runaway(int(cell_rows[k]), j, str(cells[k].as_py()), int(breaks[k]))
+            text = str(cells[k].as_py())
+            found = Runaway(int(cell_rows[k]), j, text, len(_BREAK.findall(text)))
     return found
 
 
@@ -247,7 +425,7 @@ def unclosed_at_end(cells: Sequence[str], row: int, tail: str) -> Runaway | None
     end = tail.rstrip("\r\n\t ")
     if not _BREAK.search(text) or end.endswith('"') or not end.endswith(text.rstrip("\r\n\t ")[-16:]):
         return None
-    return Runaway(row, j, text, len(_BREAK.findall(text)), unclosed=True)
+    return Runaway(row, j, text, len(_BREAK.findall(text)))
 
 
 def line_of(path: Path, encoding: str, text: str) -> int | None:
@@ -277,6 +455,66 @@ def line_of(path: Path, encoding: str, text: str) -> int | None:
 def _breaks(data: bytes, end: int) -> int:
     """Line breaks (LF, CR LF, bare CR) in ``data[:end]``."""
     return data.count(b"\n", 0, end) + data.count(b"\r", 0, end) - data.count(b"\r\n", 0, end)
+
+
+# ---- text encoded twice -------------------------------------------------------------------------
+
+# What the bytes 0x80-0xBF (a UTF-8 character's continuation bytes) read as in Windows-1252, or
+# in Latin-1 where Windows-1252 leaves them undefined.
+_CONTINUATION = "\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
+# A lead byte and its continuation read that way: Â/Ã (Latin-1 letters: é -> Ã©, a no-break
+# space -> Â + no-break space), Ä/Å (č, ł, š, ő), and â€ (’ “ ” – — … •). Those capitals are
+# followed by letters in real text, never by these signs.
+_MOJIBAKE = f"[ÂÃÄÅ][{_CONTINUATION}]|â€"
+_MOJIBAKE_RE = re.compile(_MOJIBAKE)
+_MOJIBAKE_BYTES = re.compile(b"\xc3[\x82-\x85]|\xc3\xa2\xe2\x82\xac")  # Â Ã Ä Å, â€ in UTF-8
+_C1 = frozenset("\x81\x8d\x8f\x90\x9d")  # undefined in Windows-1252: kept as Latin-1 reads them
+_SEQUENCE = re.compile(f"[\xc2-\xdf][{_CONTINUATION}]|[\xe0-\xef][{_CONTINUATION}]{{2}}")
+
+
+def may_hold_mojibake(text: str) -> bool:
+    """Whether ``text`` holds a character that starts a double-encoded one (Â Ã Ä Å, or â€):
+    a quick look over a whole file, before :func:`find_mojibake` looks per cell."""
+    return not text.isascii() and ("â€" in text or any(c in text for c in "ÂÃÄÅ"))
+
+
+def find_mojibake(values: pd.Series) -> np.ndarray:
+    """Bool mask of the cells that hold UTF-8 text read as Windows-1252 ("JosÃ©").
+
+    Arrow strings: a column with no byte of 0xC3 or above (ASCII, most of a list) costs one
+    ``max`` over its bytes, one with accents a byte search; the pattern runs only where that hits.
+    """
+    arr = arrow_strings(values)
+    if arr is None:
+        text = values.fillna("").astype("str")
+        return text.str.contains(_MOJIBAKE, regex=True).to_numpy(dtype=bool)
+    data = buffers(arr)[1]
+    if not data.size or data.max() < 0xC3 or not _MOJIBAKE_BYTES.search(data.tobytes()):
+        return np.zeros(len(arr), dtype=bool)
+    return _flags(arr, _MOJIBAKE)
+
+
+def undo_mojibake(text: str) -> str:
+    """``text`` with each character that UTF-8 read as Windows-1252 made of put back: "JosÃ©" -> "José"."""
+
+    def fix(m: re.Match[str]) -> str:
+        raw = b"".join(c.encode("cp1252") if c not in _C1 else c.encode("latin-1") for c in m.group())
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return m.group()
+
+    return _SEQUENCE.sub(fix, text)
+
+
+def mojibake_fragment(text: str, width: int = 40) -> tuple[str, str]:
+    """(the first double-encoded part of ``text`` with some context, what it probably should read),
+    each at most about ``width`` characters, for a message."""
+    m = _MOJIBAKE_RE.search(text)
+    start = max(0, (m.start() if m else 0) - width // 3)
+    part = text[start : start + width]
+    lead, tail = ("…" if start else ""), ("…" if start + width < len(text) else "")
+    return lead + part + tail, lead + undo_mojibake(part) + tail
 
 
 # ---- a header below other rows ------------------------------------------------------------------

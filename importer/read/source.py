@@ -47,9 +47,12 @@ from importer.read.csvtext import (
     FALLBACK_ENCODING,
     RecodedReader,
     Runaway,
+    find_mojibake,
     find_runaway,
     header_hint,
     line_of,
+    may_hold_mojibake,
+    mojibake_fragment,
     recode,
     scan_mixed,
     unclosed_at_end,
@@ -219,6 +222,8 @@ def _finish(
     raw: pd.DataFrame,
     numeric: pd.DataFrame | None,
     problems: pd.DataFrame,
+    *,
+    twice: bool = True,
 ) -> Chunk:
     """Drop unnamed/report columns and blank rows, name the columns, unwrap ="..." cells.
 
@@ -253,10 +258,35 @@ def _finish(
         mask = numeric.loc[~blank.to_numpy(), keep]
         mask.columns = list(layout.headers)
         mask.index = frame.index
+    if twice:
+        found += [_mojibake_problems(frame[name]) for name in frame.columns]
     probs = concat_problems(found)
     if len(probs):
         probs = probs[probs["row"].isin(frame.index)].reset_index(drop=True)
     return Chunk(frame=frame, numeric=mask, problems=probs)
+
+
+def _mojibake_problems(col: pd.Series) -> pd.DataFrame:
+    """Warnings for the cells of ``col`` that hold text encoded twice ("JosÃ©"): see importer.read.csvtext."""
+    hit = find_mojibake(col)
+    if not hit.any():
+        return empty_problems()
+    cells = col[hit]
+    messages = []
+    for text in cells.tolist():  # only the cells found, each with its own suggestion
+        shown, meant = mojibake_fragment(str(text))
+        messages.append(
+            f"{col.name}: {quote(shown)} looks double-encoded (UTF-8 read as Windows-1252 before it was saved "
+            f"here) and probably should read {quote(meant)}; correct it in the source"
+        )
+    return make_problems(
+        cells.index,
+        code="text.mojibake",
+        column=str(col.name),
+        value=cells.astype("str"),
+        message=pd.Series(messages, index=cells.index),
+        severity=WARNING,
+    )
 
 
 def _ragged_problems(rows: pd.Index, counts: np.ndarray, width: int) -> pd.DataFrame:
@@ -321,6 +351,7 @@ class _CsvOptions:
     quotes: str = "standard"  # "none": quotes are plain characters
     probe_block: int = _SNIFF_BYTES
     mixed_rows: np.ndarray | None = None  # rows read as Windows-1252 in a mostly UTF-8 file
+    twice: bool = True  # the text may hold characters encoded twice ("JosÃ©"): look for them per column
 
 
 # --------------------------------------------------------------------------------------------
@@ -617,26 +648,33 @@ class _CsvSource(Source):
         mine = [(n, t) for n, t in invalid if n <= last]
         invalid[:] = [(n, t) for n, t in invalid if n > last]
         table = table.combine_chunks()  # one Arrow chunk per column: kernels need no copy later
-        self._check_quotes([c.combine_chunks() for c in table.columns], numbers)
+        columns: list[pa.Array | pa.ChunkedArray] = [c.combine_chunks() for c in table.columns]
         raw = table.to_pandas()
         raw.columns = range(self._layout.raw_width)
         raw.index = pd.Index(numbers)
         found = [self._recoded_problems(numbers)]
+        rows = numbers
         if mine:
             fixed, problems = self._repair(mine)
-            repaired = [pa.array(fixed[j], type=pa.large_string()) for j in fixed.columns]
-            self._check_quotes(repaired, fixed.index.to_numpy())
+            # Checked with the rest: a runaway row is often one of these, and the others show what rows look like.
+            columns = [
+                pa.chunked_array([c.cast(pa.large_string()), pa.array(fixed[j], type=pa.large_string())])
+                for c, j in zip(columns, fixed.columns, strict=True)
+            ]
+            rows = np.concatenate([numbers, fixed.index.to_numpy(dtype=np.int64)])
             raw = pd.concat([raw, fixed]).sort_index()
             found.append(problems)
+        self._check_quotes(columns, rows)
         if at_end and len(raw):
             self._check_end(raw)
         if len(raw) and raw.index[0] == HEADER_ROW:
             raw = raw.iloc[1:]
         if not len(raw):
             return None, last + 1
-        return _finish(self.path, self._layout, raw, None, concat_problems(found)), last + 1
+        chunk = _finish(self.path, self._layout, raw, None, concat_problems(found), twice=self._options.twice)
+        return chunk, last + 1
 
-    def _check_quotes(self, columns: list[pa.Array], rows: np.ndarray) -> None:
+    def _check_quotes(self, columns: list[pa.Array | pa.ChunkedArray], rows: np.ndarray) -> None:
         """LoadError when a cell swallowed other rows (a quote never closed); see importer.read.csvtext."""
         if self.quotes == "none" or not len(rows):
             return
@@ -925,12 +963,12 @@ def _check_path(path: str | os.PathLike[str]) -> Path:
 
 def _open_csv(path: Path, encoding: str | None, quotes: str) -> Source:
     head = _read_head(path)
-    mixed = None
+    mixed, twice = None, True
     if encoding is None:
         if head.startswith(ZIP_MAGIC) or head.startswith(OLE2_MAGIC):
             kind = ".xlsx" if head.startswith(ZIP_MAGIC) else ".xls"
             raise LoadError(f"{path}: is an Excel workbook, not a text file; rename it to {kind} (or export it as CSV)")
-        encoding, mixed = _detect_encoding(path, head)
+        encoding, mixed, twice = _detect_encoding(path, head)
     else:
         try:
             encoding = codecs.lookup(encoding).name
@@ -952,7 +990,7 @@ def _open_csv(path: Path, encoding: str | None, quotes: str) -> Source:
         hint = header_hint(records[:30])
         raise (LoadError(f"{exc}; {hint}") if hint else exc) from None
     first_line = len(head.split(b"\n", 1)[0])
-    options = _CsvOptions(quotes, max(_SNIFF_BYTES, 4 * first_line), mixed)
+    options = _CsvOptions(quotes, max(_SNIFF_BYTES, 4 * first_line), mixed, twice)
     source = _CsvSource(path, layout, encoding, delimiter, options)
     source.first_rows = records[:30]
     return source
@@ -984,8 +1022,9 @@ def _whole_lines(text: str) -> str:
     return "".join(lines)
 
 
-def _detect_encoding(path: Path, head: bytes) -> tuple[str, np.ndarray | None]:
-    """(encoding, rows read as Windows-1252 in a mostly UTF-8 file, else None).
+def _detect_encoding(path: Path, head: bytes) -> tuple[str, np.ndarray | None, bool]:
+    """(encoding, rows read as Windows-1252 in a mostly UTF-8 file or None, whether the text may
+    hold characters encoded twice: known only for UTF-8, from the pass that checks it).
 
     UTF-16 by BOM; else strict UTF-8 over the whole file; else, when every byte is possible in
     Windows-1252: a file with UTF-8 text is read line by line (its other lines as Windows-1252,
@@ -993,16 +1032,16 @@ def _detect_encoding(path: Path, head: bytes) -> tuple[str, np.ndarray | None]:
     """
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         _check_decodes(path, "utf-16")
-        return "utf-16", None
-    bad_utf8 = _first_bad_utf8(path)
+        return "utf-16", None, True
+    bad_utf8, twice = _first_bad_utf8(path)
     if bad_utf8 is None:
-        return ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"), None
+        return ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"), None, twice
     bad_1252 = _first_match(path, _NOT_CP1252)
     if bad_1252 is None:
         mixed = scan_mixed(path)
         if mixed is not None:
-            return ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"), mixed
-        return "cp1252", None
+            return ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"), mixed, True
+        return "cp1252", None, True
     offset, byte = bad_1252
     raise LoadError(
         f"{path}: cannot be read as text: byte 0x{byte:02X} at offset {offset} is neither UTF-8 nor "
@@ -1011,26 +1050,32 @@ def _detect_encoding(path: Path, head: bytes) -> tuple[str, np.ndarray | None]:
     )
 
 
-def _first_bad_utf8(path: Path) -> int | None:
-    """File offset of the first byte that is not valid UTF-8 (or a NUL), streamed in blocks."""
-    carry, base = b"", 0
+def _first_bad_utf8(path: Path) -> tuple[int | None, bool]:
+    """(file offset of the first byte that is not valid UTF-8 (or a NUL), whether the text before
+    it may hold characters encoded twice), streamed in blocks. The text decoded anyway tells the
+    second at no cost for ASCII (``str.isascii`` is O(1)), a few character searches for the rest.
+    """
+    carry, base, twice, last = b"", 0, False, ""
     with path.open("rb") as f:
         while block := f.read(_SCAN_BLOCK):
             data = carry + block
             nul = data.find(b"\x00")
             try:
-                data.decode("utf-8")
+                text = data.decode("utf-8")
                 carry = b""
             except UnicodeDecodeError as exc:
                 if exc.reason == "unexpected end of data" and exc.end == len(data) and (nul < 0 or nul > exc.start):
                     carry = data[exc.start :]  # a character cut by the block boundary
                     data = data[: exc.start]
+                    text = data.decode("utf-8")
                 else:
-                    return base + (min(exc.start, nul) if nul >= 0 else exc.start)
+                    return base + (min(exc.start, nul) if nul >= 0 else exc.start), True
             if nul >= 0:
-                return base + nul
+                return base + nul, True
+            twice = twice or may_hold_mojibake(last + text)
+            last = text[-1:]
             base += len(data)
-    return base if carry else None
+    return (base if carry else None), twice
 
 
 def _first_match(path: Path, pattern: re.Pattern[bytes]) -> tuple[int, int] | None:
