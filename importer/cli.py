@@ -374,6 +374,15 @@ def _add_source(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _subcommand(
+    sub: Any, name: str, help: str, *examples: str, parents: list[argparse.ArgumentParser]
+) -> argparse.ArgumentParser:
+    """A (sub)command with its shared options, the help formatter and its examples."""
+    return sub.add_parser(
+        name, parents=parents, formatter_class=_HelpFormatter, help=help, epilog=_examples(*examples)
+    )
+
+
 def _parents() -> dict[str, argparse.ArgumentParser]:
     """Option groups shared by several commands, declared once (argparse "parents")."""
     common = argparse.ArgumentParser(add_help=False)
@@ -398,12 +407,12 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
 
 def _add_validate_push(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     common, run, api = parents["common"], parents["run"], parents["api"]
-    p = sub.add_parser(
+    p = _subcommand(
+        sub,
         "validate",
+        "dry run: check every row and write the report; sends nothing",
+        "validate leads.csv --mapping propstream --report leads.check.xlsx",
         parents=[common, run],
-        formatter_class=_HelpFormatter,
-        help="dry run: check every row and write the report; sends nothing",
-        epilog=_examples("validate leads.csv --mapping propstream --report leads.check.xlsx"),
     )
     _add_source(p)
     p.add_argument(
@@ -414,12 +423,12 @@ def _add_validate_push(sub: Any, parents: dict[str, argparse.ArgumentParser]) ->
     )
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser(
+    p = _subcommand(
+        sub,
         "push",
+        "create every valid row in Realeflow and write the report",
+        "push leads.csv --mapping propstream --concurrency 8",
         parents=[common, run, api],
-        formatter_class=_HelpFormatter,
-        help="create every valid row in Realeflow and write the report",
-        epilog=_examples("push leads.csv --mapping propstream --concurrency 8"),
     )
     _add_source(p)
     p.add_argument("--concurrency", "-c", type=int, default=4, help="requests in flight, 1-20")
@@ -441,33 +450,17 @@ def _add_validate_push(sub: Any, parents: dict[str, argparse.ArgumentParser]) ->
 
 def _add_account_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     common = parents["common"]
-    p = sub.add_parser(
-        "history",
-        parents=[common],
-        formatter_class=_HelpFormatter,
-        help="list past push runs from the ledger",
-        epilog=_examples("history --limit 5"),
-    )
+    p = _subcommand(sub, "history", "list past push runs from the ledger", "history --limit 5", parents=[common])
     p.add_argument("--ledger", metavar="PATH", help="the ledger (default as for push)")
     p.add_argument("--limit", type=int, default=20, help="newest N runs")
     p.add_argument("--json", action="store_true", help="one JSON object per run")
     p.set_defaults(func=cmd_history)
 
-    p = sub.add_parser(
-        "status",
-        parents=[common, parents["api"]],
-        formatter_class=_HelpFormatter,
-        help="print the account status",
-        epilog=_examples("status"),
-    )
+    p = _subcommand(sub, "status", "print the account status", "status", parents=[common, parents["api"]])
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser(
-        "sheets",
-        parents=[common],
-        formatter_class=_HelpFormatter,
-        help="list a workbook's sheets with their row counts",
-        epilog=_examples("sheets owners.xlsx"),
+    p = _subcommand(
+        sub, "sheets", "list a workbook's sheets with their row counts", "sheets owners.xlsx", parents=[common]
     )
     p.add_argument("file", metavar="FILE", help=".xlsx, .xlsm or .xls")
     p.set_defaults(func=cmd_sheets)
@@ -475,20 +468,21 @@ def _add_account_commands(sub: Any, parents: dict[str, argparse.ArgumentParser])
 
 def _add_mapping(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     common = parents["common"]
-    p = sub.add_parser(
+    p = _subcommand(
+        sub,
         "mapping",
+        "suggest a mapping for a file, check one, list the presets",
+        "mapping suggest leads.csv -o leads.yaml",
+        "mapping check leads.yaml leads.csv",
         parents=[common],
-        formatter_class=_HelpFormatter,
-        help="suggest a mapping for a file, check one, list the presets",
-        epilog=_examples("mapping suggest leads.csv -o leads.yaml", "mapping check leads.yaml leads.csv"),
     )
     msub = p.add_subparsers(dest="mapping_command", metavar="ACTION", required=True)
-    m = msub.add_parser(
+    m = _subcommand(
+        msub,
         "suggest",
+        "print a commented YAML mapping guessed from the file's header and values",
+        "mapping suggest leads.csv --kind property-with-contacts -o leads.yaml",
         parents=[common],
-        formatter_class=_HelpFormatter,
-        help="print a commented YAML mapping guessed from the file's header and values",
-        epilog=_examples("mapping suggest leads.csv --kind property-with-contacts -o leads.yaml"),
     )
     _add_source(m)
     m.add_argument("--kind", choices=["contact", "property", "property-with-contacts"], help="default: guessed")
@@ -497,24 +491,20 @@ def _add_mapping(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     m.add_argument("--force", action="store_true", help="overwrite --output if it exists")
     m.set_defaults(func=cmd_mapping_suggest)
 
-    m = msub.add_parser(
+    m = _subcommand(
+        msub,
         "check",
+        "check a mapping against a file's header and sample rows; sends nothing",
+        "mapping check propstream MyList.csv",
         parents=[common],
-        formatter_class=_HelpFormatter,
-        help="check a mapping against a file's header and sample rows; sends nothing",
-        epilog=_examples("mapping check propstream MyList.csv"),
     )
     m.add_argument("mapping", metavar="MAPPING", help="a mapping YAML file or a preset name")
     _add_source(m)
     m.add_argument("--rows", type=int, default=1000, help="rows sampled to check the values")
     m.set_defaults(func=cmd_mapping_check)
 
-    m = msub.add_parser(
-        "presets",
-        parents=[common],
-        formatter_class=_HelpFormatter,
-        help="list the preset mappings usable as --mapping NAME",
-        epilog=_examples("mapping presets"),
+    m = _subcommand(
+        msub, "presets", "list the preset mappings usable as --mapping NAME", "mapping presets", parents=[common]
     )
     m.set_defaults(func=cmd_mapping_presets)
 
@@ -541,12 +531,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate_push(sub, parents)
     _add_account_commands(sub, parents)
     _add_mapping(sub, parents)
-    p = sub.add_parser(
+    p = _subcommand(
+        sub,
         "sandbox",
+        "run the local stand-in Realeflow API on 127.0.0.1",
+        "sandbox --port 8765 --latency-ms 50 --error-rate 0.05",
         parents=[parents["common"]],
-        formatter_class=_HelpFormatter,
-        help="run the local stand-in Realeflow API on 127.0.0.1",
-        epilog=_examples("sandbox --port 8765 --latency-ms 50 --error-rate 0.05"),
     )
     add_sandbox_arguments(p)
     p.set_defaults(func=cmd_sandbox)
