@@ -23,6 +23,11 @@ a power cut may lose the last ones. Writes from the push workers go through
 one transaction (small groups: no transaction per row, and no request is
 sent before its ``pending`` line is committed).
 
+One writer: every SQL statement is in this module, and a run writes only through its
+:class:`Journal` (``Journal.start`` records the run, ``Journal.finish`` how it ended, the rest
+what each record became). The plans and the pusher decide *what* to note; this module decides
+how it is stored. ``Ledger`` itself writes only the run history and migrations.
+
 Scope: entries are kept per API base URL (a sandbox and production never see
 each other's records), normalised by :func:`importer.endpoint.scope_of` so that
 spellings of one URL (``localhost`` or ``127.0.0.1``, ``:443`` or none, a trailing
@@ -519,8 +524,8 @@ class Ledger:
 
     # -- writing ----------------------------------------------------------------------------------
 
-    def write(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
-        """Run ``(sql, rows)`` pairs with executemany, all in one committed transaction."""
+    def _commit(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
+        """Run ``(sql, rows)`` pairs with executemany, all in one committed transaction (for :class:`Journal`)."""
         with self._write() as db:
             for sql, rows in statements:
                 db.executemany(sql, rows)
@@ -573,6 +578,15 @@ class Journal:
         self._failure: LedgerError | None = None  # a failed commit nobody waited for: raised at the next write
         self.commits = 0  # transactions so far (for the benchmark's figures)
 
+    @classmethod
+    def start(cls, ledger: Ledger, scope: str, command: str, file: str, mapping: str | None = None) -> Journal:
+        """Record a new run in ``ledger`` and return its journal."""
+        return cls(ledger, scope, ledger.start_run(scope, command, file, mapping))
+
+    def finish(self, state: str, counts: dict[str, int], exit_code: int | None, note: str | None = None) -> None:
+        """Record how the run ended (call :meth:`flush_now` first: what is queued belongs before it)."""
+        self.ledger.finish_run(self.run_id, state, counts, exit_code, note)
+
     # -- reads --------------------------------------------------------------------------------------
 
     def lookup(self, keys: Iterable[str]) -> dict[str, Entry]:
@@ -580,6 +594,14 @@ class Journal:
 
     def run(self, run_id: int) -> RunRecord | None:
         return self.ledger.run(run_id)
+
+    def left_pending(self) -> list[Entry]:
+        """What killed runs left ``pending`` in this scope, oldest first (see :meth:`Ledger.pending`)."""
+        return self.ledger.pending(self.scope)
+
+    def known_ids(self, kind: str, ids: Iterable[int]) -> set[int]:
+        """Which of ``ids`` the ledger has already given to some key of this scope."""
+        return self.ledger.known_ids(self.scope, kind, ids)
 
     # -- writes (async, grouped) ----------------------------------------------------------------------
 
@@ -610,20 +632,20 @@ class Journal:
     def seen(self, rows: Sequence[tuple[str, int]]) -> None:
         """Note the rows that met an existing key this run (skipped ones), so a later duplicate names them."""
         if rows:
-            self.ledger.write([(_SEEN_SQL, [(self.run_id, row, self.scope, key) for key, row in rows])])
+            self.ledger._commit([(_SEEN_SQL, [(self.run_id, row, self.scope, key) for key, row in rows])])
 
     def settle_many(self, rows: Sequence[tuple[str, str, int]], state: str, error: str) -> None:
         """(key, kind, row) triples that end in ``state`` without a request (e.g. not-sent)."""
         if rows:
             now = _now()
             params = [(self.scope, k, kind, state, error, self.run_id, r, self.run_id, r, now) for k, kind, r in rows]
-            self.ledger.write([(_SETTLED_SQL, params)])
+            self.ledger._commit([(_SETTLED_SQL, params)])
 
     def recovered(self, entry: Entry, ident: int, guid: str | None) -> None:
         """A killed run's pending entry found in the list: recorded as that run's creation."""
         run, row = entry.run_id, entry.row
         params = (self.scope, entry.key, entry.kind, ident, guid, run, row, run, row, _now())
-        self.ledger.write([(_CREATED_SQL, [params])])
+        self.ledger._commit([(_CREATED_SQL, [params])])
 
     def flush_now(self) -> None:
         """Commit whatever is queued (also called by the event loop on its own); LedgerError if that fails."""
@@ -660,7 +682,7 @@ class Journal:
             ("UPDATE runs SET max_seq = MAX(max_seq, ?) WHERE run_id = ?", [(self._max_seq, self.run_id)])
         )
         try:
-            self.ledger.write(statements)
+            self.ledger._commit(statements)
             self.commits += 1
         except LedgerError as exc:
             self._failure = exc  # the writes nobody waits for are lost: every later write fails with it
@@ -676,11 +698,11 @@ class Journal:
         """Record parts about to be sent (committed at once: a single request follows)."""
         now = _now()
         rows = [(self.scope, k, kind, self.run_id, row, None, None, None, None, self.run_id, row, now) for k in keys]
-        self.ledger.write([(_PENDING_SQL, rows)])
+        self.ledger._commit([(_PENDING_SQL, rows)])
 
     def mark_created(self, keys: Sequence[str], kind: str, row: int, ident: int, guid: str | None) -> None:
         """Record created parts with their id and GUID (committed at once)."""
         now = _now()
         rows = [(self.scope, k, kind, ident, guid, self.run_id, row, self.run_id, row, now) for k in keys]
-        self.ledger.write([(_CREATED_SQL, rows)])
+        self.ledger._commit([(_CREATED_SQL, rows)])
 

@@ -517,11 +517,10 @@ async def _send_all(pusher: Pusher, plan: Plan, prepared: _Prepared, run: _Run, 
 def _close_run(journal: Journal, summary: RunSummary, result: ImportResult | None) -> None:
     """Record how the run ended. A ledger that fails now becomes the result's error (exit 2), after
     the report and the summary, never instead of them."""
-    ledger = journal.ledger
     if result is None:
         with contextlib.suppress(ImporterError):  # never hide what stopped the run
             journal.flush_now()
-            ledger.finish_run(journal.run_id, "interrupted", dict(summary.counts), None)
+            journal.finish("interrupted", dict(summary.counts), None)
         return
     try:
         journal.flush_now()  # LedgerError if a create could not be recorded
@@ -530,7 +529,7 @@ def _close_run(journal: Journal, summary: RunSummary, result: ImportResult | Non
     state = "stopped" if result.fatal else "finished"
     note = str(result.fatal) if result.fatal else None
     try:
-        ledger.finish_run(journal.run_id, state, result.counts, result.exit_code, note)
+        journal.finish(state, result.counts, result.exit_code, note)
     except LedgerError as exc:
         result.fatal = result.fatal or exc
 
@@ -539,7 +538,7 @@ def _start_journal(ledger: Ledger | None, scope: str, source: Source, mapping_na
     """The ledger's record of this run (None without a ledger)."""
     if ledger is None:
         return None
-    return Journal(ledger, scope, ledger.start_run(scope, "push", str(source.path), mapping_name))
+    return Journal.start(ledger, scope, "push", str(source.path), mapping_name)
 
 
 async def _push(

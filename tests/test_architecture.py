@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 from pathlib import Path
 
 from importer._devtools.imports import ALLOWED, check, cycles, import_graph, violations
@@ -97,4 +98,39 @@ def test_the_length_check_sees_a_long_function_and_accepts_a_reason(tmp_path: Pa
         f"pkg/a.py:1 long_one ({FUNCTION_LIMIT + 1} lines)",
         f"pkg/d.py:2 empty_reason ({FUNCTION_LIMIT + 1} lines)",
         f"pkg/d.py:{FUNCTION_LIMIT + 6} x ({FUNCTION_LIMIT + 1} lines)",
+    ]
+
+
+# Issue 13: one writer of the ledger. Every SQL statement is in importer/ledger.py, and a run writes
+# through its Journal only: nobody else reaches the Ledger behind it or starts and finishes runs by hand.
+_LEDGER_WRITES = ("INSERT INTO", "UPDATE records", "UPDATE runs", "DELETE FROM", ".start_run(", ".finish_run(")
+
+
+def _ledger_writers(root: Path) -> list[str]:
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel == "ledger.py" or rel.startswith("sandbox/"):  # the sandbox is the server, with a store of its own
+            continue
+        text = path.read_text(encoding="utf-8")
+        found += [f"{rel}: {w}" for w in _LEDGER_WRITES if w in text]
+        if re.search(r"\b(journal|j)\.ledger\b", text):
+            found.append(f"{rel}: journal.ledger")
+    return found
+
+
+def test_only_the_ledger_module_writes_the_ledger() -> None:
+    root = Path(importlib.import_module("importer").__file__ or "").parent
+    assert _ledger_writers(root) == []
+
+
+def test_the_writer_check_sees_sql_and_a_run_started_by_hand(tmp_path: Path) -> None:
+    (tmp_path / "ledger.py").write_text('SQL = "INSERT INTO records VALUES (?)"\n')
+    (tmp_path / "a.py").write_text('db.execute("UPDATE records SET state = ?", ("failed",))\n')
+    (tmp_path / "b.py").write_text("run = ledger.start_run(scope, 'push', file)\n")
+    (tmp_path / "c.py").write_text("entries = journal.ledger.pending(journal.scope)\n")
+    assert _ledger_writers(tmp_path) == [
+        "a.py: UPDATE records",
+        "b.py: .start_run(",
+        "c.py: journal.ledger",
     ]

@@ -142,19 +142,7 @@ class RecordPlan:
         journal = pusher.journal
         jobs = check.jobs if check.jobs is not None else self.jobs(check, keyed=True)
         decided, send, twins = self._triage(jobs, pusher)
-        if pusher.fatal is None:
-            sent = await pusher.run(send)
-        else:
-            reason = f"not sent: the run stopped before this row ({pusher.fatal})"
-            sent = [Outcome(j.row, Status.NOT_SENT, error=reason) for j in send]
-            if journal is not None:
-                pusher.keep(
-                    lambda: journal.settle_many(
-                        [(j.key, j.kind, j.row) for j in send if j.key], Status.NOT_SENT, reason
-                    )
-                )
-            for o in sent:
-                pusher.report_row(o.status)
+        sent = await pusher.run(send)  # after a stop: each not-sent, so noted in the ledger by the pusher
         outcomes = decided + sent
         if journal is None:
             self._made.update((j.key, o) for j, o in zip(send, sent, strict=True) if j.key is not None)

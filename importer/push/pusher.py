@@ -56,10 +56,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -259,12 +260,27 @@ class Pusher:
         except LedgerError as exc:
             self.stop(exc)
 
-    async def _keep(self, write: Awaitable[None]) -> None:
-        """A ledger write after a request's answer: the row keeps its outcome, a failing ledger stops the run."""
-        try:
-            await write
-        except LedgerError as exc:
-            self.stop(exc)
+    async def _note_settled(self, job: Job, state: str, error: str) -> None:
+        """In the ledger: ``job``'s request ended without a record (after its answer, or instead of sending).
+
+        Like every write after a request, a failing ledger stops the run and the row keeps its outcome.
+        """
+        if self.journal is not None and job.key is not None:
+            try:
+                await self.journal.settled(job.key, job.kind, job.row, state, error)
+            except LedgerError as exc:
+                self.stop(exc)
+
+    async def _note_created(self, job: Job, ident: int | None, guid: str | None = None, *, flush: bool = False) -> None:
+        """In the ledger: ``job``'s record exists (``ident`` None: its id unknown); ``flush``: committed now."""
+        journal = self.journal
+        if journal is not None and job.key is not None:
+            try:
+                await journal.created(job.key, job.kind, job.row, ident, guid)
+            except LedgerError as exc:
+                self.stop(exc)
+            if flush:
+                self.keep(journal.flush_now)
 
     def report_row(self, status: str) -> None:
         """Live progress: one row got its final status (plans that call ``send`` directly call this)."""
@@ -289,7 +305,7 @@ class Pusher:
         if self.journal is None:
             return None
         j = self.journal
-        entries = j.ledger.pending(j.scope)
+        entries = j.left_pending()
         if not entries:
             return None
         counts = {"found": 0, "absent": 0, "unsure": 0}
@@ -315,7 +331,7 @@ class Pusher:
         j = self.journal
         assert j is not None
         ids = [i for r in records if (i := record_int_id(kind, r)) is not None]
-        taken = j.ledger.known_ids(j.scope, kind, ids)
+        taken = j.known_ids(kind, ids)
         unmatched: list[Entry] = []
         for e in items:  # first every entry that can be found, so what is left over is someone else's
             assert e.payload is not None
@@ -540,7 +556,7 @@ class Pusher:
         """One create request; None when the API created it but gave no usable id (``row.sent`` says so)."""
         token = await self._breaker.admit(self._stop)
         recorded = False
-        kind, journal = job.kind, self.journal if job.key is not None else None
+        kind = job.kind
         try:
             number = await self._gate.enter(kind, self._stop)
         except BaseException:
@@ -551,8 +567,7 @@ class Pusher:
             seq, self._seq = self._seq, self._seq + 1
             inflight = self._gate.inflight - 1
             mark = self._marks.get(kind)
-            if journal is not None:
-                await self._record_pending(job, journal, seq, inflight, mark)
+            await self._note_pending(job, seq, inflight, mark)
             row.attempts += 1
             self.stats.requests += 1
             started = time.monotonic()
@@ -575,43 +590,39 @@ class Pusher:
             if not recorded:
                 self._breaker.abandon(token)
 
-    async def _record_pending(self, job: Job, journal: Journal, seq: int, inflight: int, mark: int | None) -> None:
-        """Note in the ledger that the create is about to be sent; Stopped if that fails or the run stops."""
-        key, kind = job.key, job.kind
-        assert key is not None
+    async def _note_pending(self, job: Job, seq: int, inflight: int, mark: int | None) -> None:
+        """In the ledger: the create is about to be sent (committed first); Stopped if that fails or the run stops."""
+        journal = self.journal
+        if journal is None or job.key is None:
+            return
         try:
-            await journal.pending(key, kind, job.row, seq, inflight, mark, job.payload)
+            await journal.pending(job.key, job.kind, job.row, seq, inflight, mark, job.payload)
         except LedgerError as exc:  # not recorded, so not sent
             self.stop(exc)
             raise Stopped from exc
         if self._stop.is_set():
-            await self._keep(journal.settled(key, kind, job.row, Status.NOT_SENT, self._not_sent_reason()))
+            await self._note_settled(job, Status.NOT_SENT, self._not_sent_reason())
             raise Stopped
 
     async def _answered(
         self, job: Job, row: _Row, answer: Answer, started: float, seq: int, inflight: int, mark: int | None
     ) -> Outcome | None:
         """The outcome of a create the API answered; None when it was created with no usable id."""
-        kind, key = job.kind, job.key
-        journal = self.journal if key is not None else None
+        kind = job.kind
         if not answer.successful:
             error = f"rejected by the API: {answer.error}"
-            if journal is not None and key is not None:
-                await self._keep(journal.settled(key, kind, job.row, Status.FAILED, error))
+            await self._note_settled(job, Status.FAILED, error)
             self._log(row, "rejected", started, http=200, error=answer.error)
             return self._outcome(row, Status.FAILED, error=error)
         if answer.id is None:
             why = "the API said it created the record but its answer had no usable Id"
             self._log(row, "created-no-id", started, http=200)
-            if journal is not None and key is not None:  # it exists: committed now, never sent again
-                await self._keep(journal.created(key, kind, job.row, None))
-                self.keep(journal.flush_now)
+            await self._note_created(job, None, flush=True)  # it exists: committed now, never sent again
             row.sent = _Sent(seq, inflight, mark, why, False, time.monotonic(), created=True)
             self._hold(row)
             return None
         self._see(kind, answer.id)
-        if journal is not None and key is not None:
-            await self._keep(journal.created(key, kind, job.row, answer.id))
+        await self._note_created(job, answer.id)
         self._log(row, Status.CREATED, started, http=200, id=answer.id)
         return self._outcome(row, Status.CREATED, id=answer.id)
 
@@ -624,13 +635,7 @@ class Pusher:
 
     async def _failed(self, row: _Row, exc: ApiError, started: float, sent: _Sent) -> BaseException:
         """Log and record a create that raised; returns what ``_try`` is to raise."""
-        job = row.job
-        key, kind, journal = job.key, job.kind, self.journal if job.key is not None else None
-
-        async def settle(state: str, error: str) -> None:
-            if journal is not None and key is not None:
-                await self._keep(journal.settled(key, kind, job.row, state, error))
-
+        settle = functools.partial(self._note_settled, row.job)
         if isinstance(exc, TransientError):
             self._log(row, "lost" if exc.ambiguous else "error", started, http=exc.status_code, error=str(exc))
             if exc.ambiguous:
@@ -710,8 +715,7 @@ class Pusher:
             f"{sent.why} (gave up after {row.attempts} attempt(s)); it is not among the "
             f"{LIST_SIZE} most recent {job.kind}s, so it was not created"
         )
-        if self.journal is not None and job.key is not None:
-            await self._keep(self.journal.settled(job.key, job.kind, job.row, Status.FAILED, error))
+        await self._note_settled(job, Status.FAILED, error)
         return self._outcome(row, Status.FAILED, error=error)
 
     async def _found(self, row: _Row, hit: tuple[int, str | None], started: float) -> Outcome:
@@ -720,8 +724,7 @@ class Pusher:
         assert sent is not None
         ident, guid = hit
         self._see(job.kind, ident)
-        if self.journal is not None and job.key is not None:
-            await self._keep(self.journal.created(job.key, job.kind, job.row, ident, guid))
+        await self._note_created(job, ident, guid)
         self._log(row, "found", started, id=ident)
         self.stats.found += 1
         self._unhold(row)
@@ -737,8 +740,7 @@ class Pusher:
             f"{reason}; the record may have been created but is not among the {LIST_SIZE} most recent "
             f"{job.kind}s: check Realeflow, then re-run with --retry-failed to send it if it is not there"
         )
-        if self.journal is not None and job.key is not None:
-            await self._keep(self.journal.settled(job.key, job.kind, job.row, "uncertain", error))
+        await self._note_settled(job, Status.UNCERTAIN, error)
         self._unhold(row)
         return self._outcome(row, Status.FAILED, error=error, maybe_created=True)
 
