@@ -170,45 +170,52 @@ class _Run:
     source: Source
     plan: Plan
     writer: ReportWriter | None
+    observer: Observer
     summary: RunSummary = field(default_factory=RunSummary)
     outcomes: list[pd.DataFrame] = field(default_factory=list)
     keep_outcomes: bool = True
     started: float = field(default_factory=time.monotonic)
-    live: _Live | None = None
+    progress: _Progress = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.progress = _Progress(self.observer, self.summary)
 
 
-class _Live:
-    """Live progress while a chunk is pushed: rows as they finish, counts so far (at most 5 a second)."""
+class _Progress:
+    """What the observer is told, from one count: rows done so far, and their statuses.
+
+    Rows are counted once, by where they are: a finished chunk's rows in the run's summary (the
+    report's counts), the rows of the chunk being pushed that have their outcome in ``live`` until
+    the chunk's summary takes them over. The observer is told how far the run got since it was
+    last told (live rows at most 5 times a second).
+    """
 
     def __init__(self, observer: Observer, summary: RunSummary) -> None:
         self.observer = observer
         self.summary = summary
-        self.counts: Counter[str] = Counter()
-        self.unreported = 0
-        self.reported = 0  # rows of the current chunk already passed to the observer
+        self.live: Counter[str] = Counter()  # the chunk being pushed: statuses of its finished rows
+        self.told = 0  # rows the observer has been told of
         self._last = 0.0
 
     def row(self, status: str) -> None:
-        self.counts[status] += 1
-        self.unreported += 1
+        """A row of the chunk being pushed has its outcome (the pusher's ``on_row``)."""
+        self.live[status] += 1
         now = time.monotonic()
         if now - self._last >= 0.2:
             self._last = now
-            self.observer.advanced(self.unreported, self.merged())
-            self.reported += self.unreported
-            self.unreported = 0
+            self._tell()
 
-    def merged(self) -> dict[str, int]:
-        merged = Counter(self.summary.counts)
-        merged.update(self.counts)
-        return dict(merged)
+    def chunk_done(self) -> None:
+        """The chunk's summary is in the run's: its live rows are counted there now."""
+        self.live.clear()
+        self._tell()
 
-    def chunk_done(self) -> int:
-        """Rows of the chunk already reported; resets for the next chunk."""
-        done = self.reported
-        self.counts.clear()
-        self.unreported = self.reported = 0
-        return done
+    def _tell(self) -> None:
+        counts = Counter(self.summary.counts)
+        counts.update(self.live)
+        done = self.summary.total + self.live.total()
+        self.observer.advanced(max(0, done - self.told), dict(counts))
+        self.told = max(self.told, done)
 
 
 def _open(
@@ -231,37 +238,32 @@ def _open(
     return source, make_plan(bound)
 
 
-def _record(
-    run: _Run,
-    chunk: Chunk,
-    problems: pd.DataFrame,
-    outcomes: pd.DataFrame,
-    observer: Observer,
-    summary: RunSummary | None = None,
+def _report_chunk(
+    run: _Run, chunk: Chunk, problems: pd.DataFrame, outcomes: pd.DataFrame, summary: RunSummary | None = None
 ) -> None:
+    """A finished chunk: its lines in the report, its rows counted."""
     summary = summary or RunSummary.of(outcomes, problems)
     if run.writer is not None:
         run.writer.write(chunk.frame, outcomes, problems, summary=summary)
-    _counted(run, summary, outcomes, observer)
+    _count_chunk(run, summary, outcomes)
 
 
-def _counted(run: _Run, summary: RunSummary, outcomes: pd.DataFrame | None, observer: Observer) -> None:
+def _count_chunk(run: _Run, summary: RunSummary, outcomes: pd.DataFrame | None) -> None:
     run.summary.merge(summary)
     if run.keep_outcomes and outcomes is not None:
         run.outcomes.append(outcomes)
-    done = run.live.chunk_done() if run.live is not None else 0
-    observer.advanced(max(0, summary.total - done), dict(run.summary.counts))
+    run.progress.chunk_done()
 
 
-def _record_checked(run: _Run, checked: Checked, observer: Observer) -> None:
+def _report_checked(run: _Run, checked: Checked) -> None:
     """Report and count a dry-run chunk: its encoded lines if a worker made them."""
     if checked.encoded is None:
         assert checked.chunk is not None and checked.problems is not None and checked.outcomes is not None
-        _record(run, checked.chunk, checked.problems, checked.outcomes, observer, checked.summary)
+        _report_chunk(run, checked.chunk, checked.problems, checked.outcomes, checked.summary)
         return
     if run.writer is not None:
         run.writer.write_encoded(checked.encoded, checked.summary)
-    _counted(run, checked.summary, checked.outcomes, observer)
+    _count_chunk(run, checked.summary, checked.outcomes)
 
 
 def _finish(run: _Run, observer: Observer, fatal: ImporterError | None = None) -> ImportResult:
@@ -394,7 +396,8 @@ def validate_file(
     source, plan = _open(path, mapping, sheet, encoding, quotes)
     total = estimate_rows(source)
     workers, rows = plan_workers(workers, total, chunk_rows or validate_chunk_rows(len(source.headers)))
-    run = _Run("validate", source, plan, _writer(source, plan, "validate", report), keep_outcomes=keep_outcomes)
+    writer = _writer(source, plan, "validate", report)
+    run = _Run("validate", source, plan, writer, observer, keep_outcomes=keep_outcomes)
     try:
         encoder = run.writer.encoder() if run.writer is not None else None
         # Before the observer starts: workers are forked before any thread of ours exists.
@@ -403,7 +406,7 @@ def validate_file(
             if total is not None:
                 observer.expected(total)
             for checked in pool.run(source, rows):
-                _record_checked(run, checked, observer)
+                _report_checked(run, checked)
     except BaseException:
         observer.finished()
         raise
@@ -511,7 +514,7 @@ async def _send_all(pusher: Pusher, plan: Plan, prepared: _Prepared, run: _Run, 
     except ImporterError as exc:
         pusher.stop(exc)
     async for check in prepared:
-        _record(run, check.chunk, check.problems, await plan.push(check, pusher), observer)
+        _report_chunk(run, check.chunk, check.problems, await plan.push(check, pusher))
 
 
 def _close_run(journal: Journal, summary: RunSummary, result: ImportResult | None) -> None:
@@ -568,16 +571,15 @@ async def _push(
             result: ImportResult | None = None
             try:
                 writer = _writer(source, plan, "push", report)
-                run = _Run("push", source, plan, writer, keep_outcomes=keep_outcomes)
+                run = _Run("push", source, plan, writer, observer, keep_outcomes=keep_outcomes)
                 journal = _start_journal(ledger, endpoint.scope, source, mapping_name)
                 if log is not None and journal is not None:
                     log.run_id = journal.run_id
                 observer.started("push", source)
                 if (total := estimate_rows(source)) is not None:
                     observer.expected(total)
-                run.live = _Live(observer, run.summary)
                 pusher = Pusher(
-                    client, settings, journal=journal, log=log, on_notice=observer.notice, on_row=run.live.row
+                    client, settings, journal=journal, log=log, on_notice=observer.notice, on_row=run.progress.row
                 )
                 if journal is not None and hasattr(plan, "state"):  # property-with-contacts: parts in the ledger
                     plan.state = LedgerGraphState(journal, on_failure=pusher.stop)
