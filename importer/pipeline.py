@@ -39,7 +39,7 @@ from importer.errors import AccountInactiveError, ImporterError, LedgerError, Ma
 from importer.ledger import Journal, Ledger
 from importer.mapping.model import BoundMapping, Mapping, load_mapping
 from importer.outcomes import exit_code_for
-from importer.parallel import Checked, CheckPool, plan_workers
+from importer.parallel import DryRunChunk, DryRunPool, plan_workers
 from importer.paths import check_paths
 from importer.plans.resume import LedgerGraphState
 from importer.plans.single import RecordPlan
@@ -146,13 +146,13 @@ class Plan(Protocol):
     outcome_columns: list[str]
     kinds: set[str]  # record kinds it creates (to prime lost-answer reconciliation)
 
-    def check(self, chunk: Chunk) -> Any: ...  # extract + validate; has .chunk and .problems
+    def validate(self, chunk: Chunk) -> Any: ...  # extract + validate; has .chunk and .problems
 
-    def validated(self, check: Any) -> pd.DataFrame: ...  # dry-run outcomes
+    def dry_run(self, validated: Any) -> pd.DataFrame: ...  # dry-run outcomes
 
-    def prepare(self, check: Any) -> Any: ...  # the check with its requests built (run on a thread)
+    def prepare(self, validated: Any) -> Any: ...  # the chunk with its requests built (run on a thread)
 
-    async def push(self, check: Any, pusher: Pusher) -> pd.DataFrame: ...  # push outcomes
+    async def push(self, validated: Any, pusher: Pusher) -> pd.DataFrame: ...  # push outcomes
 
 
 def make_plan(bound: BoundMapping) -> Plan:
@@ -255,7 +255,7 @@ def _count_chunk(run: _Run, summary: RunSummary, outcomes: pd.DataFrame | None) 
     run.progress.chunk_done()
 
 
-def _report_checked(run: _Run, checked: Checked) -> None:
+def _report_checked(run: _Run, checked: DryRunChunk) -> None:
     """Report and count a dry-run chunk: its encoded lines if a worker made them."""
     if checked.encoded is None:
         assert checked.chunk is not None and checked.problems is not None and checked.outcomes is not None
@@ -342,17 +342,17 @@ class _Prepared:
 
     def _step(self) -> Any:
         chunk = next(self._chunks, None)
-        return None if chunk is None else self._plan.prepare(self._plan.check(chunk))
+        return None if chunk is None else self._plan.prepare(self._plan.validate(chunk))
 
     def __aiter__(self) -> _Prepared:
         return self
 
     async def __anext__(self) -> Any:
-        check = await asyncio.shield(self._next)
-        if check is None:
+        validated = await asyncio.shield(self._next)
+        if validated is None:
             raise StopAsyncIteration
         self._next = self._start()
-        return check
+        return validated
 
     async def aclose(self) -> None:
         """Wait for the thread (the source must not be read after the run ends), then close the reader."""
@@ -401,7 +401,7 @@ def validate_file(
     try:
         encoder = run.writer.encoder() if run.writer is not None else None
         # Before the observer starts: workers are forked before any thread of ours exists.
-        with CheckPool(plan, workers, source=source, encoder=encoder, keep_outcomes=keep_outcomes) as pool:
+        with DryRunPool(plan, workers, source=source, encoder=encoder, keep_outcomes=keep_outcomes) as pool:
             observer.started("validate", source)
             if total is not None:
                 observer.expected(total)
@@ -450,7 +450,7 @@ def push_file(
     check_paths("push", path, mapping, report, ledger=ledger, log_file=log_file)
     source, plan = _open(path, mapping, sheet, encoding, quotes)
     source.preflight()  # a stray quote far down stops the run before anything is sent
-    book = None if ledger is False else Ledger.open(None if ledger is None or ledger is True else Path(ledger))
+    ledger_db = None if ledger is False else Ledger.open(None if ledger is None or ledger is True else Path(ledger))
     try:
         return asyncio.run(
             _push(
@@ -463,14 +463,14 @@ def push_file(
                 report,
                 keep_outcomes,
                 chunk_rows,
-                book,
+                ledger_db,
                 Path(log_file) if log_file is not None else None,
                 str(mapping.source if isinstance(mapping, Mapping) else mapping),
             )
         )
     finally:
-        if book is not None:
-            book.close()
+        if ledger_db is not None:
+            ledger_db.close()
 
 
 def _push_settings(
@@ -513,8 +513,8 @@ async def _send_all(pusher: Pusher, plan: Plan, prepared: _Prepared, run: _Run, 
             observer.notice(recovered)
     except ImporterError as exc:
         pusher.stop(exc)
-    async for check in prepared:
-        _report_chunk(run, check.chunk, check.problems, await plan.push(check, pusher))
+    async for validated in prepared:
+        _report_chunk(run, validated.chunk, validated.problems, await plan.push(validated, pusher))
 
 
 def _close_run(journal: Journal, summary: RunSummary, result: ImportResult | None) -> None:

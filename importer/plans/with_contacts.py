@@ -72,12 +72,12 @@ from importer.validate.rules import validate_fields
 
 __all__ = [
     "RESOLVE_WINDOW",
-    "GraphCheck",
     "GraphPlan",
     "GraphState",
     "GuidResolver",
     "NullState",
     "StoredPart",
+    "ValidatedGraph",
     "contact_keys",
     "property_keys",
     "relation_payload",
@@ -291,7 +291,7 @@ class GuidResolver:
 
 
 @dataclass(frozen=True)
-class GraphCheck:
+class ValidatedGraph:
     """A chunk after extract and validate, per part (0 = the property, 1.. = the contact blocks)."""
 
     chunk: Chunk
@@ -321,7 +321,7 @@ def _labelled(problems: pd.DataFrame, label: str) -> pd.DataFrame:
 
 
 @dataclass
-class _Made:
+class _PartResult:
     """What became of a part: a record (id, GUID) or an error."""
 
     id: int | None = None
@@ -334,12 +334,14 @@ class _Made:
 
 
 @dataclass
-class _Entity:
+class _PartInRun:
+    """A part this run makes once: the first row that needs it makes it, the others await ``done``."""
+
     kind: str
     keys: list[str]
     row: int
     label: str
-    done: asyncio.Future[_Made] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    done: asyncio.Future[_PartResult] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
 @dataclass
@@ -373,8 +375,8 @@ class _RowResult:
 
 
 # long: one row's property, contacts and relations are created in order with the per-run identity
-# maps (_entities, _relations) and the resume state every step reads and updates; the steps
-# (check, jobs, push, _row, _make, _create, _link, _relate, the frames) are one plan's interface.
+# maps (_parts, _relations) and the resume state every step reads and updates; the steps
+# (validate, dry_run, jobs, push, _row, _make, _create, _link, _relate, the frames) are one plan's interface.
 class GraphPlan:
     """A property, its contacts and their relations per row."""
 
@@ -394,14 +396,14 @@ class GraphPlan:
         self.kinds = {"property", "contact"} if self.contacts else {"property"}
         self.state: GraphState = state or NullState()
         # Per run: what each identity key became (or is becoming), across chunks.
-        self._entities: dict[str, _Entity] = {}
-        self._relations: dict[tuple[int, int], _Entity] = {}
+        self._parts: dict[str, _PartInRun] = {}
+        self._relations: dict[tuple[int, int], _PartInRun] = {}
         self._resolver: GuidResolver | None = None
         self._resolver_pusher: Pusher | None = None
 
     # -- check -----------------------------------------------------------------------------------
 
-    def check(self, chunk: Chunk) -> GraphCheck:
+    def validate(self, chunk: Chunk) -> ValidatedGraph:
         """Extract and validate every part of one chunk; each problem names its part."""
         index = chunk.frame.index
         extracted = self.bound.extract(chunk)
@@ -457,45 +459,45 @@ class GraphPlan:
         row_level = errors.loc[errors["part"].isin(["", self.property.label]), "row"].unique()
         blocked = (pd.Series(index.isin(row_level), index=index) | part_errors[0]) & (skips[0] == "")
         valid = [v & ~blocked for v in valid]
-        return GraphCheck(chunk, all_problems, self.records, values, present, valid, skips, blocked)
+        return ValidatedGraph(chunk, all_problems, self.records, values, present, valid, skips, blocked)
 
-    def validated(self, check: GraphCheck) -> pd.DataFrame:
+    def dry_run(self, validated: ValidatedGraph) -> pd.DataFrame:
         """Dry-run outcomes: ``valid``, ``partial`` (an optional contact is invalid), ``invalid``, ``skipped``."""
-        index = check.chunk.frame.index
+        index = validated.chunk.frame.index
         contact_bad = pd.Series(False, index=index)
-        for i in range(1, len(check.records)):
-            contact_bad |= check.present[i] & ~check.valid[i] & (check.skip[i] == "")
+        for i in range(1, len(validated.records)):
+            contact_bad |= validated.present[i] & ~validated.valid[i] & (validated.skip[i] == "")
         status = pd.Series(Status.VALID, index=index, dtype=object)
         status[contact_bad.to_numpy()] = Status.PARTIAL
-        status[(check.skip[0] != "").to_numpy()] = Status.SKIPPED
-        status[check.blocked.to_numpy()] = Status.INVALID
+        status[(validated.skip[0] != "").to_numpy()] = Status.SKIPPED
+        status[validated.blocked.to_numpy()] = Status.INVALID
         ids = {c: pd.Series(pd.NA, index=index, dtype="Int64") for c in self._id_columns()}
-        return self._frame(check, status, ids)
+        return self._frame(validated, status, ids)
 
     # -- push ------------------------------------------------------------------------------------
 
-    def prepare(self, check: GraphCheck) -> GraphCheck:
+    def prepare(self, validated: ValidatedGraph) -> ValidatedGraph:
         """Build the chunk's payloads and keys ahead of :meth:`push` (the pipeline does it on its check thread)."""
-        return replace(check, jobs=self.jobs(check))
+        return replace(validated, jobs=self.jobs(validated))
 
-    def jobs(self, check: GraphCheck) -> list[_RowJob]:
+    def jobs(self, validated: ValidatedGraph) -> list[_RowJob]:
         """The rows of a chunk that can be sent, in row order, with each part's payload and keys."""
-        index = check.chunk.frame.index
-        sendable = ~check.blocked & check.valid[0] & (check.skip[0] == "")
+        index = validated.chunk.frame.index
+        sendable = ~validated.blocked & validated.valid[0] & (validated.skip[0] == "")
         rows = index[sendable.to_numpy()]
         if not len(rows):
             return []
-        prop_values = check.values[0].loc[rows]
+        prop_values = validated.values[0].loc[rows]
         prop_payloads = build_payloads(prop_values)
         prop_key = property_keys(prop_values)
         prop_keys = prop_key.tolist()
         per_contact: list[tuple[dict[int, dict[str, Any]], dict[int, list[str]], set[int]]] = []
-        for i in range(1, len(check.records)):
-            bad = check.present[i] & ~check.valid[i] & (check.skip[i] == "")
+        for i in range(1, len(validated.records)):
+            bad = validated.present[i] & ~validated.valid[i] & (validated.skip[i] == "")
             invalid = set(bad.index[bad.to_numpy()].tolist())
-            ok = check.valid[i].reindex(rows, fill_value=False).to_numpy()
+            ok = validated.valid[i].reindex(rows, fill_value=False).to_numpy()
             crow = rows[ok]
-            cvalues = check.values[i].loc[crow]
+            cvalues = validated.values[i].loc[crow]
             payloads = dict(zip(crow.tolist(), build_payloads(cvalues), strict=True))
             keys = dict(zip(crow.tolist(), contact_keys(cvalues, prop_key), strict=True))
             per_contact.append((payloads, keys, invalid))
@@ -515,11 +517,11 @@ class GraphPlan:
             jobs.append(_RowJob(int(r), payload, key, contacts))
         return jobs
 
-    async def push(self, check: GraphCheck, pusher: Pusher) -> pd.DataFrame:
+    async def push(self, validated: ValidatedGraph, pusher: Pusher) -> pd.DataFrame:
         """Send a chunk's rows (``concurrency`` rows at once); outcomes of every row of the chunk."""
         if self._resolver is None or self._resolver_pusher is not pusher:
             self._resolver, self._resolver_pusher = GuidResolver(pusher), pusher
-        jobs = check.jobs if check.jobs is not None else self.jobs(check)
+        jobs = validated.jobs if validated.jobs is not None else self.jobs(validated)
         results: dict[int, _RowResult] = {}
         queue: asyncio.Queue[_RowJob] = asyncio.Queue()
         for job in jobs:
@@ -539,15 +541,15 @@ class GraphPlan:
         finally:
             for w in workers:
                 w.cancel()
-        return self.pushed(check, results)
+        return self.pushed(validated, results)
 
-    def pushed(self, check: GraphCheck, results: dict[int, _RowResult]) -> pd.DataFrame:
+    def pushed(self, validated: ValidatedGraph, results: dict[int, _RowResult]) -> pd.DataFrame:
         """The outcome frame of a chunk from its rows' results (rows without one were not sent)."""
-        index = check.chunk.frame.index
+        index = validated.chunk.frame.index
         # Object columns filled with lists by .loc: pandas-stubs would type them Series[str] and refuse that.
         status: pd.Series = pd.Series(Status.INVALID, index=index, dtype=object)
-        status[(check.skip[0] != "").to_numpy()] = Status.SKIPPED
-        sendable = (~check.blocked & check.valid[0] & (check.skip[0] == "")).to_numpy()
+        status[(validated.skip[0] != "").to_numpy()] = Status.SKIPPED
+        sendable = (~validated.blocked & validated.valid[0] & (validated.skip[0] == "")).to_numpy()
         status[sendable] = Status.NOT_SENT
         extra: pd.Series = pd.Series("", index=index, dtype=object)
         notes = pd.Series("", index=index, dtype=object)
@@ -563,7 +565,7 @@ class GraphPlan:
                 ids[f"contact_{i}_id"].loc[rows] = pd.array([r.contact_ids.get(i) for r in res], dtype="Int64")
             more = pd.Series(["; ".join(r.notes) for r in res], index=rows, dtype=object)
             notes = _join(notes, more.reindex(index).fillna(""))
-        return self._frame(check, status, ids, notes, extra)
+        return self._frame(validated, status, ids, notes, extra)
 
     # -- one row ---------------------------------------------------------------------------------
 
@@ -609,7 +611,7 @@ class GraphPlan:
             result.status = Status.SKIPPED
         return result
 
-    def _note(self, result: _RowResult, row: int, label: str, made: _Made) -> None:
+    def _note(self, result: _RowResult, row: int, label: str, made: _PartResult) -> None:
         if made.id is None:
             return
         if made.prior:
@@ -626,36 +628,36 @@ class GraphPlan:
         label: str,
         job: Any,
         pusher: Pusher,
-    ) -> _Made:
+    ) -> _PartResult:
         """The record for ``keys``: made now by this row, or awaited from the row making it."""
-        entity = None
+        in_run = None
         for k in keys:
-            entity = self._entities.get(k)
-            if entity is not None:
+            in_run = self._parts.get(k)
+            if in_run is not None:
                 break
-        if entity is not None:
+        if in_run is not None:
             for k in keys:  # a new key of a known record (same phone, other e-mail) joins it
-                self._entities.setdefault(k, entity)
-            return await asyncio.shield(entity.done)
-        entity = _Entity(kind, keys, row, label)
+                self._parts.setdefault(k, in_run)
+            return await asyncio.shield(in_run.done)
+        in_run = _PartInRun(kind, keys, row, label)
         for k in keys:
-            self._entities[k] = entity
+            self._parts[k] = in_run
         try:
             made = await self._create(kind, keys, row, label, job(), pusher)
         except BaseException as exc:  # cancelled: waiters must not hang
-            entity.done.set_result(_Made(error=f"not sent: {exc or type(exc).__name__}", row=row, label=label))
+            in_run.done.set_result(_PartResult(error=f"not sent: {exc or type(exc).__name__}", row=row, label=label))
             raise
-        entity.done.set_result(made)
+        in_run.done.set_result(made)
         return made
 
-    async def _create(self, kind: str, keys: list[str], row: int, label: str, job: Job, pusher: Pusher) -> _Made:
+    async def _create(self, kind: str, keys: list[str], row: int, label: str, job: Job, pusher: Pusher) -> _PartResult:
         # --force: what earlier runs created is sent again (this run's own duplicates are still
-        # merged by the entity registry before we get here).
+        # merged by the in_run registry before we get here).
         stored = self.state.find(keys) if keys and not pusher.settings.force else None
         resolver = self._resolver
         assert resolver is not None
         if stored is not None and stored.state == "created" and stored.id is not None:
-            made = _Made(stored.id, stored.guid, row=stored.row or row, label=label, prior=True)
+            made = _PartResult(stored.id, stored.guid, row=stored.row or row, label=label, prior=True)
             if made.guid is None and self.contacts:
                 made.error = (
                     f"created as {kind} {stored.id} by an earlier run, but its GUID was never looked up "
@@ -670,15 +672,15 @@ class GraphPlan:
                         pass
             return made
         if pusher.fatal is not None:
-            return _Made(error="not sent: the run stopped before this part", row=row, label=label)
+            return _PartResult(error="not sent: the run stopped before this part", row=row, label=label)
         if stored is not None and stored.state == "uncertain" and not pusher.settings.retry_failed:
             # An earlier run lost this create's answer and could not find it: only --retry-failed resends.
-            return _Made(error=_maybe_created(kind), row=row, label=label)
+            return _PartResult(error=_maybe_created(kind), row=row, label=label)
         async with resolver.open(kind):
             if stored is not None and stored.state == "pending":
                 found = await self._reconcile(kind, job, resolver)
                 if found is not None:
-                    made = _Made(found[0], found[1], row=row, label=label, sent=True)
+                    made = _PartResult(found[0], found[1], row=row, label=label, sent=True)
                     self.state.created(keys, kind, row, found[0], found[1])
                     return made
             self.state.sending(keys, kind, row)
@@ -691,14 +693,14 @@ class GraphPlan:
                     error = outcome.error or outcome.note
                     if outcome.status != Status.NOT_SENT:
                         self.state.uncertain(keys, kind, row, error)
-                    return _Made(error=error, row=row, label=label, sent=outcome.status != Status.NOT_SENT)
+                    return _PartResult(error=error, row=row, label=label, sent=outcome.status != Status.NOT_SENT)
                 if outcome.status == Status.NOT_SENT:  # refused (401) before anything was created
                     self.state.failed(keys, kind, row, outcome.error)
-                    return _Made(error=outcome.error or "not sent", row=row, label=label)
+                    return _PartResult(error=outcome.error or "not sent", row=row, label=label)
                 self.state.failed(keys, kind, row, outcome.error)
-                return _Made(error=outcome.error, row=row, label=label, sent=True)
+                return _PartResult(error=outcome.error, row=row, label=label, sent=True)
             self.state.created(keys, kind, row, outcome.id, None)
-            made = _Made(outcome.id, row=row, label=label, sent=True)
+            made = _PartResult(outcome.id, row=row, label=label, sent=True)
             if not self.contacts:
                 return made
             try:
@@ -723,55 +725,57 @@ class GraphPlan:
                 return ident, guid
         return None
 
-    async def _link(self, prop: _Made, contact: _Made, c: _ContactJob, row: int, pusher: Pusher) -> _Made:
+    async def _link(
+        self, prop: _PartResult, contact: _PartResult, c: _ContactJob, row: int, pusher: Pusher
+    ) -> _PartResult:
         """The relation of a property and a contact, made once per pair in a run."""
         assert prop.id is not None and contact.id is not None
         if prop.guid is None or contact.guid is None:
             missing = prop if prop.guid is None else contact
-            return _Made(error=missing.error or "the GUID of a record is unknown", row=row)
+            return _PartResult(error=missing.error or "the GUID of a record is unknown", row=row)
         pair = (prop.id, contact.id)
-        entity = self._relations.get(pair)
-        if entity is not None:
-            return await asyncio.shield(entity.done)
-        entity = _Entity("relation", [_relation_key(pair)], row, c.label)
-        self._relations[pair] = entity
+        in_run = self._relations.get(pair)
+        if in_run is not None:
+            return await asyncio.shield(in_run.done)
+        in_run = _PartInRun("relation", [_relation_key(pair)], row, c.label)
+        self._relations[pair] = in_run
         try:
-            made = await self._relate(entity.keys, prop, contact, c, row, pusher)
+            made = await self._relate(in_run.keys, prop, contact, c, row, pusher)
         except BaseException as exc:
-            entity.done.set_result(_Made(error=f"not sent: {exc or type(exc).__name__}", row=row))
+            in_run.done.set_result(_PartResult(error=f"not sent: {exc or type(exc).__name__}", row=row))
             raise
-        entity.done.set_result(made)
+        in_run.done.set_result(made)
         return made
 
     async def _relate(
-        self, keys: list[str], prop: _Made, contact: _Made, c: _ContactJob, row: int, pusher: Pusher
-    ) -> _Made:
+        self, keys: list[str], prop: _PartResult, contact: _PartResult, c: _ContactJob, row: int, pusher: Pusher
+    ) -> _PartResult:
         stored = None if pusher.settings.force else self.state.find(keys)
         if stored is not None and stored.state == "created":
-            return _Made(stored.id, row=stored.row or row, prior=True)
+            return _PartResult(stored.id, row=stored.row or row, prior=True)
         # A relation whose answer was lost may exist: only --retry-failed sends it again.
         if stored is not None and stored.state in ("uncertain", "pending") and not pusher.settings.retry_failed:
-            return _Made(error=_maybe_related(), row=row)
+            return _PartResult(error=_maybe_related(), row=row)
         if pusher.fatal is not None:
-            return _Made(error="not sent: the run stopped before this relation", row=row)
+            return _PartResult(error="not sent: the run stopped before this relation", row=row)
         payload = relation_payload(prop.guid or "", contact.guid or "", c.flags)
         self.state.sending(keys, "relation", row)
         answer, error, ambiguous = await _send_relation(pusher, payload)
         if ambiguous:
             self.state.uncertain(keys, "relation", row, error)
-            return _Made(error=f"{error}; {_maybe_related()}", row=row, sent=True)
+            return _PartResult(error=f"{error}; {_maybe_related()}", row=row, sent=True)
         if answer is None:
             if error.startswith("not sent"):  # refused (401): nothing was created
                 self.state.failed(keys, "relation", row, error)
-                return _Made(error=error, row=row)
+                return _PartResult(error=error, row=row)
             self.state.failed(keys, "relation", row, error)
-            return _Made(error=error, row=row, sent=True)
+            return _PartResult(error=error, row=row, sent=True)
         if not answer.successful:
             error = f"rejected by the API: {answer.error}"
             self.state.failed(keys, "relation", row, error)
-            return _Made(error=error, row=row, sent=True)
+            return _PartResult(error=error, row=row, sent=True)
         self.state.created(keys, "relation", row, answer.id, None)
-        return _Made(answer.id, row=row, sent=True)
+        return _PartResult(answer.id, row=row, sent=True)
 
     # -- outcome frames --------------------------------------------------------------------------
 
@@ -780,17 +784,17 @@ class GraphPlan:
 
     def _frame(
         self,
-        check: GraphCheck,
+        validated: ValidatedGraph,
         status: pd.Series,
         ids: dict[str, pd.Series],
         notes: pd.Series | None = None,
         extra_errors: pd.Series | None = None,
     ) -> pd.DataFrame:
-        index = check.chunk.frame.index
-        errors = messages_by_row(check.problems, ERROR).reindex(index).fillna("").astype(object)
+        index = validated.chunk.frame.index
+        errors = messages_by_row(validated.problems, ERROR).reindex(index).fillna("").astype(object)
         if extra_errors is not None:
             errors = _join(errors, extra_errors.reindex(index).fillna(""))
-        warnings = messages_by_row(check.problems, WARNING).reindex(index).fillna("").astype(object)
+        warnings = messages_by_row(validated.problems, WARNING).reindex(index).fillna("").astype(object)
         if notes is not None:
             warnings = _join(warnings, notes)
         data: dict[str, pd.Series] = {"status": status.reindex(index)}
@@ -810,7 +814,7 @@ def _join(a: pd.Series, b: pd.Series, sep: str = "; ") -> pd.Series:
     return out
 
 
-def _elsewhere(made: _Made, row: int) -> str:
+def _elsewhere(made: _PartResult, row: int) -> str:
     """Where a shared record's failure happened, when another row tried to make it."""
     return f" (tried by row {made.row})" if made.row != row else ""
 

@@ -144,7 +144,7 @@ class RequestLog:
 
 
 @dataclass
-class _Sent:
+class _Unconfirmed:
     """A create whose answer was lost, or said "created" without a usable id: what is needed to look for it."""
 
     seq: int
@@ -162,7 +162,7 @@ class _Row:
     started: float
     paused_at_start: float
     attempts: int = 0
-    sent: _Sent | None = None
+    unconfirmed: _Unconfirmed | None = None
     holding: bool = False
     on_wire: bool = False  # its create request is out, the answer not yet in
 
@@ -404,7 +404,7 @@ class Pusher:
             outcome = outcomes.get(id(job))
             if outcome is None:
                 row = rows.get(id(job))
-                if row is not None and (row.on_wire or row.sent is not None):
+                if row is not None and (row.on_wire or row.unconfirmed is not None):
                     outcome = self._not_sent(row, on_wire=row.on_wire)  # its ledger line stays as it is
                 else:
                     outcome = Outcome(job.row, Status.NOT_SENT, error=self._not_sent_reason())
@@ -462,11 +462,11 @@ class Pusher:
         except _RowFailed as exc:
             return self._outcome(row, Status.FAILED, error=str(exc))
         except TransientError as exc:
-            if row.sent is not None and row.sent.created:
+            if row.unconfirmed is not None and row.unconfirmed.created:
                 return await self._last_look(row)  # it exists: looked for, never sent again
             if self._stop.is_set():
                 return self._not_sent(row)
-            if row.sent is not None:
+            if row.unconfirmed is not None:
                 return await self._last_look(row)
             return self._outcome(row, Status.FAILED, error=f"{exc} (gave up after {row.attempts} attempt(s))")
         finally:
@@ -481,9 +481,9 @@ class Pusher:
 
     def _not_sent(self, row: _Row, *, on_wire: bool = False) -> Outcome:
         """The run stopped before this row was done; if a create's answer is missing, it may exist."""
-        if row.sent is not None and row.sent.created:
+        if row.unconfirmed is not None and row.unconfirmed.created:
             return self._created_unknown(row)
-        if row.sent is None and not on_wire:
+        if row.unconfirmed is None and not on_wire:
             return self._outcome(row, Status.NOT_SENT, error=self._not_sent_reason())
         # Its ledger line stays pending: the next run looks for it before sending.
         what = "was given up when the run stopped" if on_wire else "answer was lost"
@@ -492,7 +492,7 @@ class Pusher:
 
     def _created_unknown(self, row: _Row) -> Outcome:
         """The API said it created the record but gave no usable id, and the list did not show it."""
-        sent = row.sent
+        sent = row.unconfirmed
         self._unhold(row)
         note = (
             f"created: {sent.why if sent else 'the API gave no usable Id'}, and it is not among the {LIST_SIZE} "
@@ -502,7 +502,7 @@ class Pusher:
 
     async def _last_look(self, row: _Row) -> Outcome:
         """Out of tries just after a lost answer: look for the record once more, never send it again."""
-        sent = row.sent
+        sent = row.unconfirmed
         assert sent is not None
         try:
             outcome = await self._resolve(row.job, row, final=True)
@@ -542,7 +542,7 @@ class Pusher:
     async def _try(self, job: Job, row: _Row) -> Outcome:
         if self._stop.is_set() or self._fatal is not None:
             raise Stopped
-        if row.sent is not None:
+        if row.unconfirmed is not None:
             outcome = await self._resolve(job, row)
             if outcome is not None:
                 return outcome
@@ -553,7 +553,7 @@ class Pusher:
         return outcome
 
     async def _create(self, job: Job, row: _Row) -> Outcome | None:
-        """One create request; None when the API created it but gave no usable id (``row.sent`` says so)."""
+        """One create request; None when the API created it but gave no usable id (``row.unconfirmed`` says so)."""
         token = await self._breaker.admit(self._stop)
         recorded = False
         kind = job.kind
@@ -577,7 +577,7 @@ class Pusher:
             except ApiError as exc:
                 row.on_wire = False
                 recorded = self._breaker_heard(exc, token)
-                failure = await self._failed(row, exc, started, _Sent(seq, inflight, mark, str(exc), False, 0))
+                failure = await self._failed(row, exc, started, _Unconfirmed(seq, inflight, mark, str(exc), False, 0))
                 if failure is exc:
                     raise
                 raise failure from exc
@@ -618,7 +618,7 @@ class Pusher:
             why = "the API said it created the record but its answer had no usable Id"
             self._log(row, "created-no-id", started, http=200)
             await self._note_created(job, None, flush=True)  # it exists: committed now, never sent again
-            row.sent = _Sent(seq, inflight, mark, why, False, time.monotonic(), created=True)
+            row.unconfirmed = _Unconfirmed(seq, inflight, mark, why, False, time.monotonic(), created=True)
             self._hold(row)
             return None
         self._see(kind, answer.id)
@@ -633,14 +633,14 @@ class Pusher:
         self._breaker.record(isinstance(exc, TransientError), token)
         return True
 
-    async def _failed(self, row: _Row, exc: ApiError, started: float, sent: _Sent) -> BaseException:
+    async def _failed(self, row: _Row, exc: ApiError, started: float, sent: _Unconfirmed) -> BaseException:
         """Log and record a create that raised; returns what ``_try`` is to raise."""
         settle = functools.partial(self._note_settled, row.job)
         if isinstance(exc, TransientError):
             self._log(row, "lost" if exc.ambiguous else "error", started, http=exc.status_code, error=str(exc))
             if exc.ambiguous:
                 sent.timed_out, sent.at = _timed_out(exc), time.monotonic()
-                row.sent = sent
+                row.unconfirmed = sent
                 self._hold(row)
             else:
                 await settle(Status.FAILED, str(exc))
@@ -674,7 +674,7 @@ class Pusher:
         A create the API said it made (``sent.created``) is never sent again: absent, it is
         created with its id unknown.
         """
-        sent = row.sent
+        sent = row.unconfirmed
         assert sent is not None
         await self._gate.drain(self._stop)  # every other answer is in and recorded: their ids are claimed
         pause = 0.5
@@ -720,7 +720,7 @@ class Pusher:
 
     async def _found(self, row: _Row, hit: tuple[int, str | None], started: float) -> Outcome:
         job = row.job
-        sent = row.sent
+        sent = row.unconfirmed
         assert sent is not None
         ident, guid = hit
         self._see(job.kind, ident)
@@ -734,7 +734,7 @@ class Pusher:
 
     async def _uncertain(self, row: _Row, reason: str) -> Outcome:
         job = row.job
-        if row.sent is not None and row.sent.created:
+        if row.unconfirmed is not None and row.unconfirmed.created:
             return self._created_unknown(row)
         error = (
             f"{reason}; the record may have been created but is not among the {LIST_SIZE} most recent "
@@ -745,7 +745,7 @@ class Pusher:
         return self._outcome(row, Status.FAILED, error=error, maybe_created=True)
 
     def _unhold(self, row: _Row) -> None:
-        row.sent = None
+        row.unconfirmed = None
         if row.holding:
             row.holding = False
             self._gate.release()
