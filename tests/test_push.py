@@ -468,7 +468,7 @@ def test_chunks_are_checked_on_a_thread_one_ahead_of_the_push_the_first_small(
 
     monkeypatch.setattr(pipeline, "FIRST_PUSH_CHUNK_ROWS", 3)
     events: list[tuple[str, int, bool]] = []  # (what, first row, on the event loop's thread)
-    check, push_chunk = RecordPlan.check, RecordPlan.push
+    check, push_chunk = RecordPlan.validate, RecordPlan.push
 
     def spy_check(self: RecordPlan, chunk: pipeline.Chunk) -> object:
         events.append(("check", int(chunk.frame.index[0]), threading.current_thread() is threading.main_thread()))
@@ -482,7 +482,7 @@ def test_chunks_are_checked_on_a_thread_one_ahead_of_the_push_the_first_small(
         finally:
             events.append(("pushed", first, True))
 
-    monkeypatch.setattr(RecordPlan, "check", spy_check)
+    monkeypatch.setattr(RecordPlan, "validate", spy_check)
     monkeypatch.setattr(RecordPlan, "push", spy_push)
     sandbox.faults.latency_ms = 30  # a chunk's requests take long enough to see the overlap
     data = write_contacts(tmp_path / "list.csv", 14)
