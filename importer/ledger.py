@@ -64,6 +64,7 @@ from typing import IO, Any
 from importer.config import default_ledger_path
 from importer.endpoint import redact_url, scope_of
 from importer.errors import LedgerError, LedgerLockedError
+from importer.outcomes import Status
 
 __all__ = [
     "Entry",
@@ -77,7 +78,8 @@ __all__ = [
 _SCHEMA_VERSION = "2"  # 2: scopes normalised (1: the URL as typed, user info included)
 _LOOKUP_BATCH = 900  # keys per IN (...) query
 
-_SCHEMA = """
+_PENDING, _CREATED = Status.PENDING.value, Status.CREATED.value  # the states the SQL below names
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     run_id INTEGER PRIMARY KEY, scope TEXT NOT NULL, command TEXT NOT NULL, file TEXT NOT NULL,
@@ -89,36 +91,36 @@ CREATE TABLE IF NOT EXISTS records (
     seq INTEGER, inflight INTEGER, mark INTEGER, payload TEXT, error TEXT,
     last_run INTEGER, last_row INTEGER, updated TEXT NOT NULL,
     PRIMARY KEY (scope, key)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS records_pending ON records (scope) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS records_pending ON records (scope) WHERE state = '{_PENDING}';
 CREATE INDEX IF NOT EXISTS records_api_id ON records (scope, kind, api_id) WHERE api_id IS NOT NULL;
 """
 
 # Before a request: the row, its place in the run's sequence of creates, how many creates were
 # in flight and the highest id known (what recovery needs), and the payload to match it by.
-_PENDING_SQL = """
+_PENDING_SQL = f"""
 INSERT INTO records (scope, key, kind, state, run_id, row, seq, inflight, mark, payload, last_run, last_row,
                      updated)
-VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, '{_PENDING}', ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (scope, key) DO UPDATE SET
-    kind = excluded.kind, state = 'pending', run_id = excluded.run_id, row = excluded.row,
+    kind = excluded.kind, state = '{_PENDING}', run_id = excluded.run_id, row = excluded.row,
     seq = excluded.seq, inflight = excluded.inflight, mark = excluded.mark, payload = excluded.payload,
     error = NULL, last_run = excluded.last_run, last_row = excluded.last_row, updated = excluded.updated
 """
-_CREATED_SQL = """
+_CREATED_SQL = f"""
 INSERT INTO records (scope, key, kind, state, api_id, guid, run_id, row, last_run, last_row, updated)
-VALUES (?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, '{_CREATED}', ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (scope, key) DO UPDATE SET
-    kind = excluded.kind, state = 'created',
+    kind = excluded.kind, state = '{_CREATED}',
     guid = COALESCE(excluded.guid, CASE WHEN records.api_id = excluded.api_id THEN records.guid END),
     api_id = excluded.api_id, run_id = excluded.run_id, row = excluded.row, payload = NULL, error = NULL,
     last_run = excluded.last_run, last_row = excluded.last_row, updated = excluded.updated
 """
 # A failure never hides a record an earlier run created (a --force re-send that failed).
-_SETTLED_SQL = """
+_SETTLED_SQL = f"""
 INSERT INTO records (scope, key, kind, state, error, run_id, row, last_run, last_row, updated)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (scope, key) DO UPDATE SET
-    state = CASE WHEN records.api_id IS NOT NULL THEN 'created' ELSE excluded.state END,
+    state = CASE WHEN records.api_id IS NOT NULL THEN '{_CREATED}' ELSE excluded.state END,
     error = CASE WHEN records.api_id IS NOT NULL THEN NULL ELSE excluded.error END,
     run_id = CASE WHEN records.api_id IS NOT NULL THEN records.run_id ELSE excluded.run_id END,
     row = CASE WHEN records.api_id IS NOT NULL THEN records.row ELSE excluded.row END,
@@ -129,7 +131,8 @@ _SEEN_SQL = "UPDATE records SET last_run = ?, last_row = ? WHERE scope = ? AND k
 # Format 1 -> 2: a key met under two spellings of one URL keeps the entry that says most: one with
 # an id, then one a killed run left pending (to be looked for), then the newer.
 _RANK = (
-    "CASE WHEN {t}.api_id IS NOT NULL THEN 2 WHEN {t}.state = 'pending' AND {t}.payload IS NOT NULL THEN 1 ELSE 0 END"
+    f"CASE WHEN {{t}}.api_id IS NOT NULL THEN 2 WHEN {{t}}.state = '{_PENDING}' AND {{t}}.payload IS NOT NULL THEN 1 "
+    "ELSE 0 END"
 )
 _MERGE_SCOPE_SQL = f"""
 INSERT INTO records (scope, key, kind, state, api_id, guid, run_id, row, seq, inflight, mark, payload, error,
@@ -500,7 +503,7 @@ class Ledger:
     def pending(self, scope: str) -> list[Entry]:
         """Entries left ``pending`` with a payload (sent by a run that died), oldest first."""
         sql = (
-            f"SELECT {_ENTRY_COLUMNS} FROM records WHERE scope = ? AND state = 'pending' "
+            f"SELECT {_ENTRY_COLUMNS} FROM records WHERE scope = ? AND state = '{_PENDING}' "
             "AND payload IS NOT NULL ORDER BY run_id, seq"
         )
         return [_entry(r) for r in self._read(sql, (scope,))]

@@ -113,9 +113,9 @@ class RecordPlan:
 
     def dry_run(self, validated: ValidatedChunk) -> pd.DataFrame:
         """Outcomes of a dry run."""
-        status = pd.Series("invalid", index=validated.chunk.frame.index).where(~validated.valid, "valid")
+        status = pd.Series(Status.INVALID, index=validated.chunk.frame.index).where(~validated.valid, Status.VALID)
         if validated.skipped is not None:
-            status = status.where(~validated.skipped, "skipped")
+            status = status.where(~validated.skipped, Status.SKIPPED)
         return outcome_frame(validated.chunk, validated.problems, status, {"id": pd.Series(dtype="Int64")})
 
     def prepare(self, validated: ValidatedChunk) -> ValidatedChunk:
@@ -218,7 +218,7 @@ class RecordPlan:
     def pushed(self, validated: ValidatedChunk, outcomes: list[Outcome]) -> pd.DataFrame:
         index = validated.chunk.frame.index
         # Object columns filled with lists by .loc: pandas-stubs would type them Series[str] and refuse that.
-        status: pd.Series = pd.Series("invalid", index=index, dtype=object)
+        status: pd.Series = pd.Series(Status.INVALID, index=index, dtype=object)
         if validated.skipped is not None:  # a skip rule of the mapping left these rows out
             status = status.where(~validated.skipped.reindex(index, fill_value=False).astype(bool), Status.SKIPPED)
         ids = pd.Series(pd.NA, index=index, dtype="Int64")

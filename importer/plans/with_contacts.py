@@ -656,7 +656,7 @@ class GraphPlan:
         stored = self.state.find(keys) if keys and not pusher.settings.force else None
         resolver = self._resolver
         assert resolver is not None
-        if stored is not None and stored.state == "created" and stored.id is not None:
+        if stored is not None and stored.state == Status.CREATED and stored.id is not None:
             made = _PartResult(stored.id, stored.guid, row=stored.row or row, label=label, prior=True)
             if made.guid is None and self.contacts:
                 made.error = (
@@ -673,11 +673,11 @@ class GraphPlan:
             return made
         if pusher.fatal is not None:
             return _PartResult(error="not sent: the run stopped before this part", row=row, label=label)
-        if stored is not None and stored.state == "uncertain" and not pusher.settings.retry_failed:
+        if stored is not None and stored.state == Status.UNCERTAIN and not pusher.settings.retry_failed:
             # An earlier run lost this create's answer and could not find it: only --retry-failed resends.
             return _PartResult(error=_maybe_created(kind), row=row, label=label)
         async with resolver.open(kind):
-            if stored is not None and stored.state == "pending":
+            if stored is not None and stored.state == Status.PENDING:
                 found = await self._reconcile(kind, job, resolver)
                 if found is not None:
                     made = _PartResult(found[0], found[1], row=row, label=label, sent=True)
@@ -751,10 +751,11 @@ class GraphPlan:
         self, keys: list[str], prop: _PartResult, contact: _PartResult, c: _ContactJob, row: int, pusher: Pusher
     ) -> _PartResult:
         stored = None if pusher.settings.force else self.state.find(keys)
-        if stored is not None and stored.state == "created":
+        if stored is not None and stored.state == Status.CREATED:
             return _PartResult(stored.id, row=stored.row or row, prior=True)
         # A relation whose answer was lost may exist: only --retry-failed sends it again.
-        if stored is not None and stored.state in ("uncertain", "pending") and not pusher.settings.retry_failed:
+        maybe = stored is not None and stored.state in (Status.UNCERTAIN, Status.PENDING)
+        if maybe and not pusher.settings.retry_failed:
             return _PartResult(error=_maybe_related(), row=row)
         if pusher.fatal is not None:
             return _PartResult(error="not sent: the run stopped before this relation", row=row)

@@ -110,7 +110,7 @@ class Job:
 @dataclass
 class Outcome:
     row: int
-    status: str  # created | failed | not-sent | skipped
+    status: str  # a Status: created | failed | not-sent | skipped
     id: int | None = None
     error: str = ""
     attempts: int = 0
@@ -354,7 +354,7 @@ class Pusher:
             else:
                 j.settle_many(
                     [(e.key, kind, e.row or 0)],
-                    "uncertain",
+                    Status.UNCERTAIN,
                     f"in flight when run {e.run_id} stopped and no longer among the {LIST_SIZE} most recent "
                     f"{kind}s: it may or may not have been created; check Realeflow, then re-run with "
                     "--retry-failed to send it",
@@ -693,7 +693,7 @@ class Pusher:
                 for r in records
             )
             if not covered(records, sent.mark, sent.inflight, newer, foreign):
-                self._log(row, "uncertain", started)
+                self._log(row, Status.UNCERTAIN, started)
                 return await self._uncertain(row, sent.why)
             # A request that timed out may still be carried out: its absence proves nothing until the
             # server has had settle_seconds more (no create starts meanwhile, so it stays in the list).
