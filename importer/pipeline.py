@@ -17,6 +17,10 @@ are :mod:`importer.errors` exceptions.
 A push keeps a ledger (:mod:`importer.ledger`) unless told not to: it locks
 it, records the run, settles what a killed earlier run left in flight, skips
 rows created before, and records every request before and after it is sent.
+
+Why one module: it is orchestration only (each stage lives in its package), and ``validate_file``
+and ``push_file`` share the run's skeleton here (opening, the report, progress, the result), so
+splitting them would move that skeleton to a third module both import, for no reader's gain.
 """
 
 from __future__ import annotations

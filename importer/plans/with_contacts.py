@@ -6,23 +6,10 @@ per contact (``POST /api/contact/propertyrelation``) with the mapping's role
 flags. Per row the order is property, then contacts, then relations; rows run
 side by side (``--concurrency`` rows in flight).
 
-**GUIDs.** A create answers with an integer ``Id`` but the relation endpoint
-takes the GUIDs only the list endpoints show, for the 25 most recent records.
-Each record's GUID is looked up right after its create (:class:`GuidResolver`),
-and that stays correct under concurrency because of two rules:
-
-1. at most :data:`RESOLVE_WINDOW` (20) records of a kind are *open* at once:
-   a record is open from the moment its create is sent until a list answer
-   has shown its GUID (a per-kind semaphore held across create + lookup);
-2. every list answer is remembered (integer id -> GUID), whoever asked for it.
-
-Take a record *r*. Until it is cached, every record of ours committed after it
-is open too (a list that showed one of them would have shown *r* as well, as
-it is older and, by rule 1, fewer than 20 of ours are newer). So the first
-list taken after *r*'s commit that shows any later record of ours shows *r*:
-fewer than 20 of our records plus at most 5 created by someone else are newer
-than it. Lookups are single-flight: the workers waiting for GUIDs share one
-list request, so a GUID costs a fraction of a request at concurrency 8.
+**GUIDs.** The relation endpoint takes GUIDs, which only the list endpoints show: each record's
+GUID is looked up right after its create (:mod:`importer.plans.guids` says why that stays correct
+under concurrency). Identity keys are in :mod:`importer.plans.identity`, payloads (the relation's
+too) in :mod:`importer.plans.payload`, the memory across runs in :mod:`importer.plans.resume`.
 
 **The same record on many rows.** Within a run a property is identified by its
 normalised address (street, city, state, ZIP) and a contact by its name with
@@ -48,21 +35,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from importer.errors import AuthError, TransientError
-from importer.fields import RELATION_FLAGS
 from importer.mapping.model import BoundMapping, Extracted, RecordMapping
 from importer.mapping.transforms import skip_problems
 from importer.outcomes import Status
-from importer.plans.payload import build_payloads
+from importer.plans.guids import RESOLVE_WINDOW, GuidLookupError, GuidResolver, record_guid
+from importer.plans.identity import contact_keys, property_keys
+from importer.plans.payload import build_payloads, relation_payload
+from importer.plans.resume import GraphState, NullState, StoredPart
 from importer.problems import ERROR, WARNING, concat_problems, messages_by_row
 from importer.push.client import Answer
 from importer.push.pusher import Job, Pusher
@@ -83,211 +69,8 @@ __all__ = [
     "relation_payload",
 ]
 
-#: Records of one kind that may be open (sent, GUID not yet seen in a list) at once. The list
-#: endpoints show 25; the 5 left over absorb records someone else creates meanwhile.
-RESOLVE_WINDOW = 20
-#: Fresh list requests a GUID lookup may take before it gives up (a slow replica may lag).
-_LOOKUP_TRIES = 3
-_LOOKUP_PAUSE = 0.05  # seconds between them
-#: Integer id -> GUID pairs remembered from list answers (FIFO; an open record is claimed long before).
-_GUID_CACHE = 4096
 
-
-
-# -- resume state ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StoredPart:
-    """What an earlier run left for a part: its ids, or that its request's answer never came."""
-
-    kind: str  # "property" | "contact" | "relation"
-    state: str  # "created" | "pending" (sent, answer unknown) | "uncertain" (relation, answer lost)
-    id: int | None = None
-    guid: str | None = None
-    row: int | None = None  # the row that created it
-
-
-class GraphState(Protocol):
-    """Where the plan remembers what it created, keyed by the parts' identity keys.
-
-    ``find`` is asked before every create; ``sending`` is told before the request
-    goes out (so a crash leaves a trace), ``created``/``resolved``/``uncertain``
-    after. A key is a string like ``property|12 main st|cleveland|oh|44113``.
-    """
-
-    def find(self, keys: Sequence[str]) -> StoredPart | None: ...
-
-    def sending(self, keys: Sequence[str], kind: str, row: int) -> None: ...
-
-    def created(self, keys: Sequence[str], kind: str, row: int, ident: int | None, guid: str | None) -> None: ...
-
-    def uncertain(self, keys: Sequence[str], kind: str, row: int, error: str) -> None: ...
-
-    def failed(self, keys: Sequence[str], kind: str, row: int, error: str) -> None: ...
-
-
-class NullState:
-    """Remembers nothing between runs (no ledger): within a run the plan's own registry dedupes."""
-
-    def find(self, keys: Sequence[str]) -> StoredPart | None:
-        return None
-
-    def sending(self, keys: Sequence[str], kind: str, row: int) -> None:
-        pass
-
-    def created(self, keys: Sequence[str], kind: str, row: int, ident: int | None, guid: str | None) -> None:
-        pass
-
-    def uncertain(self, keys: Sequence[str], kind: str, row: int, error: str) -> None:
-        pass
-
-    def failed(self, keys: Sequence[str], kind: str, row: int, error: str) -> None:
-        pass
-
-
-# -- identity keys ---------------------------------------------------------------------------------
-
-
-def _norm(frame: pd.DataFrame, field: str) -> pd.Series:
-    """A field's normalised text for comparing records: case-folded, white space collapsed."""
-    if field not in frame.columns:
-        return pd.Series("", index=frame.index, dtype="str")
-    text = frame[field].astype("str").fillna("")
-    return text.str.casefold().str.replace(r"\s+", " ", regex=True).str.strip()
-
-
-def property_keys(values: pd.DataFrame) -> pd.Series:
-    """One identity key per row of a normalised property frame: its street, city, state and ZIP."""
-    parts = [_norm(values, f) for f in ("address", "city", "state", "zipcode")]
-    return "property|" + parts[0] + "|" + parts[1] + "|" + parts[2] + "|" + parts[3]
-
-
-def contact_keys(values: pd.DataFrame, at: pd.Series | None = None) -> list[list[str]]:
-    """The identity keys of each row of a normalised contact frame.
-
-    Name + mailing address (when both are there), e-mail, phone (last 10 digits),
-    and name + the row's property (``at``: its property key per row): the same
-    name on the same property is the same person. Two contacts sharing any key
-    are one; a name alone, on another property, is not enough to merge.
-    """
-    name = _norm(values, "fullname")
-    if at is not None:
-        here = at.reindex(values.index).fillna("").astype("str")
-        at_key = ("contact|at|" + here + "|" + name).where((name != "") & (here != ""), "")
-    else:
-        at_key = pd.Series("", index=values.index, dtype="str")
-    address = _norm(values, "address")
-    place = "|" + _norm(values, "city") + "|" + _norm(values, "state") + "|" + _norm(values, "zipcode")
-    name_key = ("contact|name|" + name + "|" + address + place).where((name != "") & (address != ""), "")
-    email = _norm(values, "email")
-    email_key = ("contact|email|" + email).where(email != "", "")
-    digits = _norm(values, "phone").str.replace(r"\D", "", regex=True).str.slice(-10)
-    phone_key = ("contact|phone|" + digits).where(digits.str.len() >= 7, "")
-    columns = [name_key.tolist(), email_key.tolist(), phone_key.tolist(), at_key.tolist()]
-    return [[k for k in keys if k] for keys in zip(*columns, strict=True)]
-
-
-def relation_payload(property_guid: str, contact_guid: str, flags: dict[str, bool]) -> dict[str, Any]:
-    """The body of POST /api/contact/propertyrelation: both GUIDs and all eighteen flags.
-
-    Flags are sent as the reference writes them ("true"/"false" strings); every
-    flag the mapping does not set is sent as "false" so the request says it all.
-    """
-    body: dict[str, Any] = {"PropertyId": property_guid, "ContactId": contact_guid}
-    body.update({flag: "true" if flags.get(flag) else "false" for flag in RELATION_FLAGS})
-    return body
-
-
-# -- GUID lookup -----------------------------------------------------------------------------------
-
-
-def _guid(record: dict[str, Any]) -> str | None:
-    value = record.get("id", record.get("Id"))
-    return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-class _LookupError(Exception):
-    """A GUID could not be had; the message says why, for the row's error."""
-
-
-class GuidResolver:
-    """Finds the GUIDs of records this run created, through the 25-record list endpoints.
-
-    Use ``async with resolver.open(kind):`` around a create *and* its ``guid()``
-    lookup: it is the window of rule 1 in the module docstring.
-    """
-
-    def __init__(self, pusher: Pusher, window: int = RESOLVE_WINDOW) -> None:
-        self.pusher = pusher
-        self.window = window
-        self._open = {k: asyncio.Semaphore(window) for k in ("contact", "property")}
-        self._locks = {k: asyncio.Lock() for k in ("contact", "property")}
-        self._started = {"contact": 0, "property": 0}  # list requests begun, per kind
-        self._finished = {"contact": 0, "property": 0}  # number of the last one answered
-        self._cache: dict[str, OrderedDict[int, str]] = {"contact": OrderedDict(), "property": OrderedDict()}
-        self.list_requests = 0
-
-    @asynccontextmanager
-    async def open(self, kind: str) -> AsyncIterator[None]:
-        async with self._open[kind]:
-            yield
-
-    def remember(self, kind: str, records: list[dict[str, Any]]) -> None:
-        """Keep the id -> GUID pairs of a list answer (any list answer helps)."""
-        cache = self._cache[kind]
-        for record in records:
-            ident, guid = record_int_id(kind, record), _guid(record)
-            if ident is not None and guid is not None:
-                cache[ident] = guid
-                cache.move_to_end(ident)
-        while len(cache) > _GUID_CACHE:
-            cache.popitem(last=False)
-
-    async def recent(self, kind: str) -> list[dict[str, Any]]:
-        """One list request (retried like a create), remembered. Raises _LookupError."""
-        try:
-            async for attempt in self.pusher.retry.retrying():
-                with attempt:
-                    await self.pusher.pace()
-                    self.list_requests += 1
-                    records = await self.pusher.client.recent(kind)
-        except AuthError as exc:
-            self.pusher.fatal = self.pusher.fatal or exc
-            raise _LookupError(f"not looked up: {exc}") from exc
-        except TransientError as exc:
-            raise _LookupError(f"the {kind} list could not be read: {exc}") from exc
-        self.remember(kind, records)
-        return records
-
-    async def guid(self, kind: str, ident: int) -> str:
-        """The GUID of the ``kind`` record with integer id ``ident``, created by us just now.
-
-        Waits for (or makes) a list request that began after this call; gives
-        up after :data:`_LOOKUP_TRIES` such requests without the record.
-        """
-        cache = self._cache[kind]
-        asked_after = self._started[kind]  # list requests begun before we asked cannot prove absence
-        while ident not in cache:
-            async with self._locks[kind]:
-                if ident in cache:
-                    break
-                if self._finished[kind] - asked_after >= _LOOKUP_TRIES:
-                    raise _LookupError(
-                        f"created as {kind} {ident}, but its GUID is not among the 25 most recent {kind}s "
-                        "(records created meanwhile by someone else pushed it out); its relations were not "
-                        "made: link it by hand in Realeflow"
-                    )
-                if self._finished[kind] > asked_after:
-                    await asyncio.sleep(_LOOKUP_PAUSE)
-                self._started[kind] += 1
-                number = self._started[kind]
-                await self.recent(kind)
-                self._finished[kind] = number
-        return cache.pop(ident)
-
-
-# -- the check -------------------------------------------------------------------------------------
+# -- the validated chunk ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -668,7 +451,7 @@ class GraphPlan:
                         made.guid = await resolver.guid(kind, stored.id)
                         made.error = ""
                         self.state.created(keys, kind, row, stored.id, made.guid)
-                    except _LookupError:
+                    except GuidLookupError:
                         pass
             return made
         if pusher.fatal is not None:
@@ -705,7 +488,7 @@ class GraphPlan:
                 return made
             try:
                 made.guid = await resolver.guid(kind, outcome.id)
-            except _LookupError as exc:
+            except GuidLookupError as exc:
                 made.error = str(exc)
                 return made
             self.state.created(keys, kind, row, outcome.id, made.guid)
@@ -717,10 +500,10 @@ class GraphPlan:
 
         try:
             records = await resolver.recent(kind)
-        except _LookupError:
+        except GuidLookupError:
             return None
         for record in records:
-            ident, guid = record_int_id(kind, record), _guid(record)
+            ident, guid = record_int_id(kind, record), record_guid(record)
             if ident is not None and guid is not None and matches(kind, job.payload, record):
                 return ident, guid
         return None

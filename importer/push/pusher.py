@@ -50,6 +50,13 @@ key) and returns one :class:`Outcome` per job; ``Pusher.send`` does one job.
   (:class:`ApiUnavailableError`, rows left ``not-sent``).
 - ``max_rate`` caps requests per second across all workers.
 - ``log`` (a :class:`RequestLog`) gets one JSON line per request outcome.
+
+Why one module: what could stand alone has moved out (the request log to
+:mod:`importer.push.requestlog`, the ids a run knows to :class:`importer.push.recent.KnownIds`,
+pacing, retry and settings to their modules). What is left is :class:`Pusher`'s one create
+protocol: the worker loop, the ledger notes around each request and the reconciliation of lost
+answers read and change the same run state in lock-step (gate, breaker, sequence numbers, held
+rows, the stop), so splitting it would hand that state between modules and split one protocol.
 """
 
 from __future__ import annotations
@@ -57,14 +64,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from tenacity import RetryCallState
@@ -76,12 +80,12 @@ from importer.errors import (
     ImporterError,
     LedgerError,
     TransientError,
-    UsageError,
 )
 from importer.outcomes import Status
 from importer.push.client import Answer, RealeflowClient
 from importer.push.pacing import Breaker, Gate, RateLimiter, Stopped
-from importer.push.recent import LIST_SIZE, covered, matches, record_int_id
+from importer.push.recent import LIST_SIZE, KnownIds, covered, record_int_id
+from importer.push.requestlog import RequestLog
 from importer.push.retry import RetryPolicy, start_retrying
 from importer.push.settings import PushSettings, create_window
 
@@ -95,9 +99,6 @@ __all__ = [
     "RateLimiter",
     "RequestLog",
 ]
-
-_CLAIMED_MEMORY = 4096  # recent ids given to rows; older ones are below every mark anyway
-
 
 @dataclass(frozen=True)
 class Job:
@@ -122,25 +123,6 @@ class Outcome:
 
 class _RowFailed(Exception):
     """A non-retryable refusal of one row (4xx other than 401/429)."""
-
-
-class RequestLog:
-    """``--log-file``: one JSON object per line per request outcome; never the key or headers."""
-
-    def __init__(self, path: str | Path, run_id: int | None = None) -> None:
-        self.path = Path(path)
-        self.run_id = run_id
-        try:
-            self._fh: IO[str] = open(self.path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
-        except OSError as exc:
-            raise UsageError(f"cannot write the log file {self.path}: {exc.strerror or exc}") from exc
-
-    def write(self, **fields: Any) -> None:
-        record = {"at": datetime.now(UTC).isoformat(timespec="milliseconds"), "run": self.run_id, **fields}
-        self._fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-
-    def close(self) -> None:
-        self._fh.close()
 
 
 @dataclass
@@ -208,9 +190,7 @@ class Pusher:
         self._gate = Gate(create_window(settings.concurrency))
         self._retry = RetryPolicy(settings)
         self._breaker = Breaker(settings, self.on_notice)
-        self._marks: dict[str, int] = {}  # highest id known per kind
-        self._claimed: set[tuple[str, int]] = set()
-        self._claimed_order: deque[tuple[str, int]] = deque()
+        self._ids = KnownIds()  # highest id known per kind, ids given to rows of this run
         self._seq = 0  # creates started, all kinds
         self._wire: set[int] = set()  # id() of the jobs whose create request is out right now
         self._abandon = asyncio.Event()  # set by abandon(): creates in flight are given up at once
@@ -292,7 +272,7 @@ class Pusher:
         try:
             for kind in sorted(kinds):
                 for r in await self._recent_retrying(kind):
-                    self._see(kind, record_int_id(kind, r), claim=False)
+                    self._ids.see(kind, record_int_id(kind, r), claim=False)
         except Stopped:
             return
 
@@ -335,12 +315,12 @@ class Pusher:
         unmatched: list[Entry] = []
         for e in items:  # first every entry that can be found, so what is left over is someone else's
             assert e.payload is not None
-            hit = self._match(kind, e.payload, records, e.mark, taken)
+            hit = self._ids.match(kind, e.payload, records, e.mark, taken)
             if hit is None:
                 unmatched.append(e)
                 continue
             taken.add(hit[0])
-            self._see(kind, hit[0])
+            self._ids.see(kind, hit[0])
             j.recovered(e, hit[0], hit[1])
             counts["found"] += 1
         for e in unmatched:
@@ -566,7 +546,7 @@ class Pusher:
             await self.pace()
             seq, self._seq = self._seq, self._seq + 1
             inflight = self._gate.inflight - 1
-            mark = self._marks.get(kind)
+            mark = self._ids.mark(kind)
             await self._note_pending(job, seq, inflight, mark)
             row.attempts += 1
             self.stats.requests += 1
@@ -621,7 +601,7 @@ class Pusher:
             row.unconfirmed = _Unconfirmed(seq, inflight, mark, why, False, time.monotonic(), created=True)
             self._hold(row)
             return None
-        self._see(kind, answer.id)
+        self._ids.see(kind, answer.id)
         await self._note_created(job, answer.id)
         self._log(row, Status.CREATED, started, http=200, id=answer.id)
         return self._outcome(row, Status.CREATED, id=answer.id)
@@ -682,14 +662,14 @@ class Pusher:
             started = time.monotonic()
             records = await self._recent(job.kind)
             self.stats.lookups += 1
-            hit = self._match(job.kind, job.payload, records, sent.mark, set())
+            hit = self._ids.match(job.kind, job.payload, records, sent.mark, set())
             if hit is not None:
                 return await self._found(row, hit, started)
             newer = self._seq - sent.seq - 1
             foreign = any(
                 (i := record_int_id(job.kind, r)) is not None
                 and (sent.mark is None or i > sent.mark)
-                and (job.kind, i) not in self._claimed
+                and not self._ids.claimed(job.kind, i)
                 for r in records
             )
             if not covered(records, sent.mark, sent.inflight, newer, foreign):
@@ -723,7 +703,7 @@ class Pusher:
         sent = row.unconfirmed
         assert sent is not None
         ident, guid = hit
-        self._see(job.kind, ident)
+        self._ids.see(job.kind, ident)
         await self._note_created(job, ident, guid)
         self._log(row, "found", started, id=ident)
         self.stats.found += 1
@@ -767,32 +747,6 @@ class Pusher:
                     raise Stopped
                 records = await self._recent(kind)
         return records
-
-    def _see(self, kind: str, ident: int | None, *, claim: bool = True) -> None:
-        if ident is None:
-            return
-        if ident > self._marks.get(kind, -1):
-            self._marks[kind] = ident
-        if claim and (kind, ident) not in self._claimed:
-            self._claimed.add((kind, ident))
-            self._claimed_order.append((kind, ident))
-            if len(self._claimed_order) > _CLAIMED_MEMORY:
-                self._claimed.discard(self._claimed_order.popleft())
-
-    def _match(
-        self, kind: str, payload: dict[str, Any], records: list[dict[str, Any]], mark: int | None, taken: set[int]
-    ) -> tuple[int, str | None] | None:
-        """The oldest unclaimed record newer than ``mark`` that holds ``payload``."""
-        for r in reversed(records):  # newest first from the API: the oldest match is the earliest send
-            ident = record_int_id(kind, r)
-            if ident is None or (mark is not None and ident <= mark):
-                continue
-            if ident in taken or (kind, ident) in self._claimed:
-                continue
-            if matches(kind, payload, r):
-                guid = r.get("id")
-                return ident, guid if isinstance(guid, str) else None
-        return None
 
     def _log(self, row: _Row, status: str, started: float, **fields: Any) -> None:
         if self.log is not None:

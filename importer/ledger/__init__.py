@@ -43,6 +43,11 @@ Default location: ``$REALEFLOW_LEDGER`` if set, else
 ``$XDG_STATE_HOME/realeflow-import/ledger.sqlite3`` (``~/.local/state/...``),
 on macOS ``~/Library/Application Support/realeflow-import/ledger.sqlite3``,
 on Windows ``%LOCALAPPDATA%\\realeflow-import\\ledger.sqlite3``.
+
+Owns: the ledger's SQLite file, its SQL (every statement) and the run lock beside it
+(:mod:`importer.ledger.files`). Ledger, Journal and the SQL stay in one module: it is the one
+writer of the ledger, and a run's writes are only safe read together with the statements they run.
+May import: the foundation.
 """
 
 from __future__ import annotations
@@ -54,16 +59,16 @@ import json
 import os
 import socket
 import sqlite3
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from importer.config import default_ledger_path
 from importer.endpoint import redact_url, scope_of
-from importer.errors import LedgerError, LedgerLockedError
+from importer.errors import LedgerError
+from importer.ledger.files import FileLock, check_writable, open_error
 from importer.outcomes import Status
 
 __all__ = [
@@ -272,107 +277,10 @@ def _migrate_scopes(db: sqlite3.Connection) -> str:
     return _SCHEMA_VERSION
 
 
-class _Lock:
-    """An exclusive, non-blocking lock on a file, released by the kernel when the process dies."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fh: IO[str] | None = None
-
-    def acquire(self, what: str) -> None:
-        try:
-            fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
-        except OSError as exc:
-            raise LedgerError(
-                f"cannot create the ledger lock {self.path}: {exc.strerror or exc}; "
-                "check the folder's permissions or choose another --ledger"
-            ) from exc
-        try:
-            _lock_file(fh)
-        except OSError as exc:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
-            fh.close()
-            raise LedgerLockedError(
-                f"the ledger {self.path.with_suffix('')} is in use by another realeflow-import run ({holder}); "
-                "wait for it to finish (a scheduled run may still be going), or use another --ledger"
-            ) from exc
-        fh.seek(0)
-        fh.truncate()
-        fh.write(what)
-        fh.flush()
-        self._fh = fh
-
-    def release(self) -> None:
-        if self._fh is not None:
-            with contextlib.suppress(OSError):
-                self._fh.seek(0)
-                self._fh.truncate()
-                _unlock_file(self._fh)
-            self._fh.close()
-            self._fh = None
-
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _lock_file(fh: IO[str]) -> None:
-        fh.seek(0)
-        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-
-    def _unlock_file(fh: IO[str]) -> None:
-        fh.seek(0)
-        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _lock_file(fh: IO[str]) -> None:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-    def _unlock_file(fh: IO[str]) -> None:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-
-def _check_writable(path: Path) -> None:
-    """LedgerError when a run could not write the ledger or the files SQLite keeps beside it."""
-    if path.exists() and not os.access(path, os.W_OK):
-        raise LedgerError(
-            f"the ledger {path} is read-only, and a push must record what it sends; make it writable "
-            f"(chmod u+w {path}) or pass --ledger with another file"
-        )
-    folder = path.parent
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise LedgerError(
-            f"cannot create files in {folder}, the folder of the ledger {path} (SQLite and the run's lock "
-            "keep files beside it): make the folder writable or pass --ledger with a path in another folder"
-        )
-
-
-def _open_error(path: Path, exc: sqlite3.DatabaseError) -> LedgerError:
-    """What to tell a person when SQLite cannot open the ledger: read-only, not a database, damaged."""
-    name = getattr(exc, "sqlite_errorname", "")
-    if name.startswith("SQLITE_READONLY") or name.startswith("SQLITE_CANTOPEN") or name == "SQLITE_PERM":
-        return LedgerError(
-            f"cannot write the ledger {path} or the files beside it ({exc}); make the ledger and its folder "
-            "writable, or pass --ledger with a path in another folder"
-        )
-    if name == "SQLITE_NOTADB":
-        return LedgerError(
-            f"{path} is not a ledger (not an SQLite database); if --ledger names the wrong file, point it at "
-            "the ledger or at a new path; if it is a damaged ledger, move it aside (a new one is created, "
-            "but rows already created will then be sent again)"
-        )
-    return LedgerError(
-        f"cannot use the ledger {path}: {exc}; if it is damaged, move it aside (a new one is created, "
-        "but rows already created will then be sent again) or point --ledger elsewhere"
-    )
-
-
 class Ledger:
     """The ledger database. ``Ledger.open(path)`` for a run (locked), ``lock=False`` to read history."""
 
-    def __init__(self, path: Path, db: sqlite3.Connection, lock: _Lock | None) -> None:
+    def __init__(self, path: Path, db: sqlite3.Connection, lock: FileLock | None) -> None:
         self.path = path
         self._db = db
         self._lock = lock
@@ -395,10 +303,10 @@ class Ledger:
         except OSError as exc:
             raise LedgerError(f"cannot create the folder of the ledger {path}: {exc.strerror or exc}") from exc
         if lock:
-            _check_writable(path)
+            check_writable(path)
         held = None
         if lock:
-            held = _Lock(path.with_name(path.name + ".lock"))
+            held = FileLock(path.with_name(path.name + ".lock"))
             held.acquire(f"pid {os.getpid()} on {socket.gethostname()}, since {_now()}")
         try:
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -418,7 +326,7 @@ class Ledger:
         except sqlite3.DatabaseError as exc:
             if held is not None:
                 held.release()
-            raise _open_error(path, exc) from exc
+            raise open_error(path, exc) from exc
         if version != _SCHEMA_VERSION and not (version == "1" and not lock):  # format 1 can still be read
             db.close()
             if held is not None:
