@@ -5,9 +5,12 @@ from __future__ import annotations
 import ast
 import importlib
 import re
+
+import pytest
 from pathlib import Path
 
 from importer._devtools.imports import ALLOWED, check, cycles, import_graph, violations
+from importer._devtools.longest import longest, package_sources, revision_sources
 
 
 def test_no_import_cycle_and_every_import_within_the_layers() -> None:
@@ -135,3 +138,24 @@ def test_the_writer_check_sees_sql_and_a_run_started_by_hand(tmp_path: Path) -> 
         "b.py: .start_run(",
         "c.py: journal.ledger",
     ]
+
+
+def test_longest_lists_functions_by_length_with_qualified_names() -> None:
+    one = "def short():\n    pass\n\n\nclass A:\n    @staticmethod\n    def method():\n" + "        x = 1\n" * 5
+    two = "async def outer():\n    def inner():\n" + "        y = 2\n" * 3 + "    return inner\n"
+    found = longest([("pkg/one.py", one), ("pkg/two.py", two)], top=3)
+    assert [(f.name, f.path, f.line, f.length) for f in found] == [
+        ("A.method", "pkg/one.py", 6, 7),  # from its decorator
+        ("outer", "pkg/two.py", 1, 6),
+        ("outer.inner", "pkg/two.py", 2, 4),
+    ]
+
+
+def test_longest_reads_the_package_and_a_git_revision() -> None:
+    on_disk = longest(package_sources(), top=1)[0]
+    assert on_disk.path.startswith("importer/") and on_disk.length > 60
+    root = Path(importlib.import_module("importer").__file__ or "").parent.parent
+    if not (root / ".git").exists():
+        pytest.skip("an installed copy: no history to read")
+    at_head = longest(revision_sources("HEAD"), top=5)
+    assert len(at_head) == 5 and all(f.path.startswith("importer/") for f in at_head)
