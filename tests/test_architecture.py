@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 import importlib
 import re
+from pathlib import Path
 
 import pytest
-from pathlib import Path
 
 from importer._devtools.imports import ALLOWED, check, cycles, import_graph, violations
 from importer._devtools.longest import longest, package_sources, revision_sources
