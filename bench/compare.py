@@ -1,7 +1,7 @@
 """Issue 13's before/after: the validate and push benchmarks on a baseline commit and on this tree.
 
     .venv/bin/python bench/compare.py [--baseline ffc7520] [--rounds 5] [--rows 300000] [--xlsx-rows 30000]
-                                      [--push-rows 2000] [--concurrency 16] [--latency-ms 50]
+                                      [--push-rows 2000] [--concurrency 16] [--latency-ms 50] [--only "validate XLSX"]
 
 The baseline is checked out into a temporary git worktree (removed afterwards) and run with this
 tree's venv, its source first on PYTHONPATH and as the working folder, so both sides run the same
@@ -36,6 +36,7 @@ from types import ModuleType
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+BENCHES = ("validate CSV", "validate XLSX", "push")
 
 
 def _load(name: str) -> ModuleType:
@@ -89,9 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--push-rows", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--only", choices=BENCHES, action="append", help="run only this benchmark (repeatable)")
     args = parser.parse_args(argv)
 
-    validate_bench, push_bench = _load("validate_bench"), _load("push_bench")
+    validate_bench, push_bench = _load("validate_bench"), _load("push_bench")  # their data and sandbox set-up
     csv_path, xlsx_path, mapping = validate_bench.ensure_data(args.rows, args.xlsx_rows)
     push_data = push_bench.make_file(args.push_rows)
     py = sys.executable
@@ -111,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name}: importer from {which_importer(tree)}", flush=True)
             (work / "push.yaml").write_text(push_bench.MAPPING, encoding="utf-8")
             results: dict[tuple[str, str], Runs] = {}
-            benches = ("validate CSV", "validate XLSX", "push")
+            benches = tuple(b for b in BENCHES if not args.only or b in args.only)
             for r in range(args.rounds):
                 order = list(trees.items()) if r % 2 == 0 else list(reversed(trees.items()))
                 for name, tree in order:
