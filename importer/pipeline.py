@@ -17,6 +17,10 @@ are :mod:`importer.errors` exceptions.
 A push keeps a ledger (:mod:`importer.ledger`) unless told not to: it locks
 it, records the run, settles what a killed earlier run left in flight, skips
 rows created before, and records every request before and after it is sent.
+
+Why one module: it is orchestration only (each stage lives in its package), and ``validate_file``
+and ``push_file`` share the run's skeleton here (opening, the report, progress, the result), so
+splitting them would move that skeleton to a third module both import, for no reader's gain.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from importer.errors import AccountInactiveError, ImporterError, LedgerError, Ma
 from importer.ledger import Journal, Ledger
 from importer.mapping.model import BoundMapping, Mapping, load_mapping
 from importer.outcomes import exit_code_for
-from importer.parallel import Checked, CheckPool, plan_workers
+from importer.parallel import DryRunChunk, DryRunPool, plan_workers
 from importer.paths import check_paths
 from importer.plans.resume import LedgerGraphState
 from importer.plans.single import RecordPlan
@@ -146,13 +150,13 @@ class Plan(Protocol):
     outcome_columns: list[str]
     kinds: set[str]  # record kinds it creates (to prime lost-answer reconciliation)
 
-    def check(self, chunk: Chunk) -> Any: ...  # extract + validate; has .chunk and .problems
+    def validate(self, chunk: Chunk) -> Any: ...  # extract + validate; has .chunk and .problems
 
-    def validated(self, check: Any) -> pd.DataFrame: ...  # dry-run outcomes
+    def dry_run(self, validated: Any) -> pd.DataFrame: ...  # dry-run outcomes
 
-    def prepare(self, check: Any) -> Any: ...  # the check with its requests built (run on a thread)
+    def prepare(self, validated: Any) -> Any: ...  # the chunk with its requests built (run on a thread)
 
-    async def push(self, check: Any, pusher: Pusher) -> pd.DataFrame: ...  # push outcomes
+    async def push(self, validated: Any, pusher: Pusher) -> pd.DataFrame: ...  # push outcomes
 
 
 def make_plan(bound: BoundMapping) -> Plan:
@@ -170,45 +174,52 @@ class _Run:
     source: Source
     plan: Plan
     writer: ReportWriter | None
+    observer: Observer
     summary: RunSummary = field(default_factory=RunSummary)
     outcomes: list[pd.DataFrame] = field(default_factory=list)
     keep_outcomes: bool = True
     started: float = field(default_factory=time.monotonic)
-    live: _Live | None = None
+    progress: _Progress = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.progress = _Progress(self.observer, self.summary)
 
 
-class _Live:
-    """Live progress while a chunk is pushed: rows as they finish, counts so far (at most 5 a second)."""
+class _Progress:
+    """What the observer is told, from one count: rows done so far, and their statuses.
+
+    Rows are counted once, by where they are: a finished chunk's rows in the run's summary (the
+    report's counts), the rows of the chunk being pushed that have their outcome in ``live`` until
+    the chunk's summary takes them over. The observer is told how far the run got since it was
+    last told (live rows at most 5 times a second).
+    """
 
     def __init__(self, observer: Observer, summary: RunSummary) -> None:
         self.observer = observer
         self.summary = summary
-        self.counts: Counter[str] = Counter()
-        self.unreported = 0
-        self.reported = 0  # rows of the current chunk already passed to the observer
+        self.live: Counter[str] = Counter()  # the chunk being pushed: statuses of its finished rows
+        self.told = 0  # rows the observer has been told of
         self._last = 0.0
 
     def row(self, status: str) -> None:
-        self.counts[status] += 1
-        self.unreported += 1
+        """A row of the chunk being pushed has its outcome (the pusher's ``on_row``)."""
+        self.live[status] += 1
         now = time.monotonic()
         if now - self._last >= 0.2:
             self._last = now
-            self.observer.advanced(self.unreported, self.merged())
-            self.reported += self.unreported
-            self.unreported = 0
+            self._tell()
 
-    def merged(self) -> dict[str, int]:
-        merged = Counter(self.summary.counts)
-        merged.update(self.counts)
-        return dict(merged)
+    def chunk_done(self) -> None:
+        """The chunk's summary is in the run's: its live rows are counted there now."""
+        self.live.clear()
+        self._tell()
 
-    def chunk_done(self) -> int:
-        """Rows of the chunk already reported; resets for the next chunk."""
-        done = self.reported
-        self.counts.clear()
-        self.unreported = self.reported = 0
-        return done
+    def _tell(self) -> None:
+        counts = Counter(self.summary.counts)
+        counts.update(self.live)
+        done = self.summary.total + self.live.total()
+        self.observer.advanced(max(0, done - self.told), dict(counts))
+        self.told = max(self.told, done)
 
 
 def _open(
@@ -231,37 +242,32 @@ def _open(
     return source, make_plan(bound)
 
 
-def _record(
-    run: _Run,
-    chunk: Chunk,
-    problems: pd.DataFrame,
-    outcomes: pd.DataFrame,
-    observer: Observer,
-    summary: RunSummary | None = None,
+def _report_chunk(
+    run: _Run, chunk: Chunk, problems: pd.DataFrame, outcomes: pd.DataFrame, summary: RunSummary | None = None
 ) -> None:
+    """A finished chunk: its lines in the report, its rows counted."""
     summary = summary or RunSummary.of(outcomes, problems)
     if run.writer is not None:
         run.writer.write(chunk.frame, outcomes, problems, summary=summary)
-    _counted(run, summary, outcomes, observer)
+    _count_chunk(run, summary, outcomes)
 
 
-def _counted(run: _Run, summary: RunSummary, outcomes: pd.DataFrame | None, observer: Observer) -> None:
+def _count_chunk(run: _Run, summary: RunSummary, outcomes: pd.DataFrame | None) -> None:
     run.summary.merge(summary)
     if run.keep_outcomes and outcomes is not None:
         run.outcomes.append(outcomes)
-    done = run.live.chunk_done() if run.live is not None else 0
-    observer.advanced(max(0, summary.total - done), dict(run.summary.counts))
+    run.progress.chunk_done()
 
 
-def _record_checked(run: _Run, checked: Checked, observer: Observer) -> None:
+def _report_checked(run: _Run, checked: DryRunChunk) -> None:
     """Report and count a dry-run chunk: its encoded lines if a worker made them."""
     if checked.encoded is None:
         assert checked.chunk is not None and checked.problems is not None and checked.outcomes is not None
-        _record(run, checked.chunk, checked.problems, checked.outcomes, observer, checked.summary)
+        _report_chunk(run, checked.chunk, checked.problems, checked.outcomes, checked.summary)
         return
     if run.writer is not None:
         run.writer.write_encoded(checked.encoded, checked.summary)
-    _counted(run, checked.summary, checked.outcomes, observer)
+    _count_chunk(run, checked.summary, checked.outcomes)
 
 
 def _finish(run: _Run, observer: Observer, fatal: ImporterError | None = None) -> ImportResult:
@@ -340,17 +346,17 @@ class _Prepared:
 
     def _step(self) -> Any:
         chunk = next(self._chunks, None)
-        return None if chunk is None else self._plan.prepare(self._plan.check(chunk))
+        return None if chunk is None else self._plan.prepare(self._plan.validate(chunk))
 
     def __aiter__(self) -> _Prepared:
         return self
 
     async def __anext__(self) -> Any:
-        check = await asyncio.shield(self._next)
-        if check is None:
+        validated = await asyncio.shield(self._next)
+        if validated is None:
             raise StopAsyncIteration
         self._next = self._start()
-        return check
+        return validated
 
     async def aclose(self) -> None:
         """Wait for the thread (the source must not be read after the run ends), then close the reader."""
@@ -394,16 +400,17 @@ def validate_file(
     source, plan = _open(path, mapping, sheet, encoding, quotes)
     total = estimate_rows(source)
     workers, rows = plan_workers(workers, total, chunk_rows or validate_chunk_rows(len(source.headers)))
-    run = _Run("validate", source, plan, _writer(source, plan, "validate", report), keep_outcomes=keep_outcomes)
+    writer = _writer(source, plan, "validate", report)
+    run = _Run("validate", source, plan, writer, observer, keep_outcomes=keep_outcomes)
     try:
         encoder = run.writer.encoder() if run.writer is not None else None
         # Before the observer starts: workers are forked before any thread of ours exists.
-        with CheckPool(plan, workers, source=source, encoder=encoder, keep_outcomes=keep_outcomes) as pool:
+        with DryRunPool(plan, workers, source=source, encoder=encoder, keep_outcomes=keep_outcomes) as pool:
             observer.started("validate", source)
             if total is not None:
                 observer.expected(total)
             for checked in pool.run(source, rows):
-                _record_checked(run, checked, observer)
+                _report_checked(run, checked)
     except BaseException:
         observer.finished()
         raise
@@ -447,7 +454,7 @@ def push_file(
     check_paths("push", path, mapping, report, ledger=ledger, log_file=log_file)
     source, plan = _open(path, mapping, sheet, encoding, quotes)
     source.preflight()  # a stray quote far down stops the run before anything is sent
-    book = None if ledger is False else Ledger.open(None if ledger is None or ledger is True else Path(ledger))
+    ledger_db = None if ledger is False else Ledger.open(None if ledger is None or ledger is True else Path(ledger))
     try:
         return asyncio.run(
             _push(
@@ -460,14 +467,14 @@ def push_file(
                 report,
                 keep_outcomes,
                 chunk_rows,
-                book,
+                ledger_db,
                 Path(log_file) if log_file is not None else None,
                 str(mapping.source if isinstance(mapping, Mapping) else mapping),
             )
         )
     finally:
-        if book is not None:
-            book.close()
+        if ledger_db is not None:
+            ledger_db.close()
 
 
 def _push_settings(
@@ -510,18 +517,17 @@ async def _send_all(pusher: Pusher, plan: Plan, prepared: _Prepared, run: _Run, 
             observer.notice(recovered)
     except ImporterError as exc:
         pusher.stop(exc)
-    async for check in prepared:
-        _record(run, check.chunk, check.problems, await plan.push(check, pusher), observer)
+    async for validated in prepared:
+        _report_chunk(run, validated.chunk, validated.problems, await plan.push(validated, pusher))
 
 
 def _close_run(journal: Journal, summary: RunSummary, result: ImportResult | None) -> None:
     """Record how the run ended. A ledger that fails now becomes the result's error (exit 2), after
     the report and the summary, never instead of them."""
-    ledger = journal.ledger
     if result is None:
         with contextlib.suppress(ImporterError):  # never hide what stopped the run
             journal.flush_now()
-            ledger.finish_run(journal.run_id, "interrupted", dict(summary.counts), None)
+            journal.finish("interrupted", dict(summary.counts), None)
         return
     try:
         journal.flush_now()  # LedgerError if a create could not be recorded
@@ -530,7 +536,7 @@ def _close_run(journal: Journal, summary: RunSummary, result: ImportResult | Non
     state = "stopped" if result.fatal else "finished"
     note = str(result.fatal) if result.fatal else None
     try:
-        ledger.finish_run(journal.run_id, state, result.counts, result.exit_code, note)
+        journal.finish(state, result.counts, result.exit_code, note)
     except LedgerError as exc:
         result.fatal = result.fatal or exc
 
@@ -539,7 +545,7 @@ def _start_journal(ledger: Ledger | None, scope: str, source: Source, mapping_na
     """The ledger's record of this run (None without a ledger)."""
     if ledger is None:
         return None
-    return Journal(ledger, scope, ledger.start_run(scope, "push", str(source.path), mapping_name))
+    return Journal.start(ledger, scope, "push", str(source.path), mapping_name)
 
 
 async def _push(
@@ -569,16 +575,15 @@ async def _push(
             result: ImportResult | None = None
             try:
                 writer = _writer(source, plan, "push", report)
-                run = _Run("push", source, plan, writer, keep_outcomes=keep_outcomes)
+                run = _Run("push", source, plan, writer, observer, keep_outcomes=keep_outcomes)
                 journal = _start_journal(ledger, endpoint.scope, source, mapping_name)
                 if log is not None and journal is not None:
                     log.run_id = journal.run_id
                 observer.started("push", source)
                 if (total := estimate_rows(source)) is not None:
                     observer.expected(total)
-                run.live = _Live(observer, run.summary)
                 pusher = Pusher(
-                    client, settings, journal=journal, log=log, on_notice=observer.notice, on_row=run.live.row
+                    client, settings, journal=journal, log=log, on_notice=observer.notice, on_row=run.progress.row
                 )
                 if journal is not None and hasattr(plan, "state"):  # property-with-contacts: parts in the ledger
                     plan.state = LedgerGraphState(journal, on_failure=pusher.stop)

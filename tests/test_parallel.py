@@ -18,7 +18,7 @@ import pytest
 
 from importer.cli import main
 from importer.errors import LoadError, MappingError, WorkerError
-from importer.parallel import MIN_PARALLEL_CHUNK_ROWS, CheckPool, plan_workers, sent_rows
+from importer.parallel import MIN_PARALLEL_CHUNK_ROWS, DryRunPool, plan_workers, sent_rows
 from importer.pipeline import validate_file
 from importer.read import source as load
 from importer.read import workbook
@@ -213,26 +213,26 @@ def test_workers_without_fork_give_the_same_report(big_csv: Path, tmp_path: Path
 class _DyingPlan:
     outcome_columns = ("status", "id", "error", "warnings")
 
-    def check(self, chunk: object) -> None:
+    def validate(self, chunk: object) -> None:
         os._exit(3)  # as the OOM killer would
 
 
 class _BrokenPlan:
     outcome_columns = ("status", "id", "error", "warnings")
 
-    def check(self, chunk: object) -> None:
+    def validate(self, chunk: object) -> None:
         raise MappingError("the mapping broke on this chunk")
 
 
 def test_a_worker_that_dies_is_a_worker_error(big_csv: Path) -> None:
     source = open_source(big_csv)
-    with CheckPool(_DyingPlan(), 2, source=source) as pool, pytest.raises(WorkerError, match="--workers 1"):
+    with DryRunPool(_DyingPlan(), 2, source=source) as pool, pytest.raises(WorkerError, match="--workers 1"):
         list(pool.run(source, 10_000))
 
 
 def test_an_error_raised_in_a_worker_reaches_the_caller_as_raised(big_csv: Path) -> None:
     source = open_source(big_csv)
-    with CheckPool(_BrokenPlan(), 2, source=source) as pool, pytest.raises(MappingError, match="broke"):
+    with DryRunPool(_BrokenPlan(), 2, source=source) as pool, pytest.raises(MappingError, match="broke"):
         list(pool.run(source, 10_000))
 
 
