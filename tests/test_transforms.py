@@ -96,6 +96,12 @@ def test_company_owner_gives_the_care_of_person_and_companyname() -> None:
         ("ACME INC.", True),
         ("Smith Family Trust", True),
         ("Estate of Mary Jones", True),
+        ("SMITH JOHN H EST OF", True),
+        ("Smith John Heirs", True),
+        ("SMITH JOHN DEC'D", True),
+        ("SMITH JOHN DECD", True),
+        ("Estes John", False),
+        ("Decker Ann", False),
         ("First National Bank", True),
         ("John Company", True),
         ("Incognito Smith", False),
@@ -365,7 +371,11 @@ def test_owner_names(cell: str, order: str, one: str, two: str) -> None:
     assert run({"name": "Owner", "order": order, "person": 2}, Owner=[cell])[0] == [two]
 
 
-@pytest.mark.parametrize("cell", ["SMITH FAMILY TRUST", "ACME LLC", "ESTATE OF JOHN SMITH", "SMITH JOHN TRUSTEE"])
+@pytest.mark.parametrize(
+    "cell",
+    ["SMITH FAMILY TRUST", "ACME LLC", "ESTATE OF JOHN SMITH", "SMITH JOHN TRUSTEE", "SMITH JOHN H EST OF",
+     "SMITH JOHN & MARY HEIRS", "SMITH JOHN DECD & MARY"],
+)  # fmt: skip
 def test_companies_trusts_and_estates_are_not_split_into_people(cell: str) -> None:
     assert run({"name": "Owner", "order": "last-first", "person": 1}, Owner=[cell])[0] == [cell]
     assert run({"name": "Owner", "order": "last-first", "person": 2}, Owner=[cell])[0] == [""]

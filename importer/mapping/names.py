@@ -4,6 +4,10 @@
     "SMITH JOHN & JONES MARY"    -> John Smith, Mary Jones
     "JOHN & MARY SMITH"          -> John Smith, Mary Smith
     "SMITH, JOHN AND MARY"       -> John Smith, Mary Smith (a comma always means LAST, FIRST)
+    "SMITH JOHN H/MARY L"        -> John H Smith, Mary L Smith ("/" joins like "&")
+    "SMITH JOHN & MARY SMITH"    -> John Smith, Mary Smith    "JOHN SMITH & MARY JONES" (either order)
+    "O BRIEN PAT"                -> Pat O'Brien               "LE VAN THANH" -> Van Thanh Le
+    "SMITH JOHN EST OF"          -> John Smith (EST OF, HEIRS, DECD left out: the cell is an estate)
     "VAN DER BERG JAN"           -> Jan van der Berg          "SMITH JOHN JR ETAL" -> John Smith Jr
 
 The vocabulary is nameparser's (surname particles such as van, der, de, la, del, st; suffixes such
@@ -45,7 +49,13 @@ NOISE: frozenset[str] = frozenset(
     {"etal", "etals", "etux", "etvir", "tr", "ttee", "ttees", "jtwros", "jtrs", "h/w", "w/h"}
 )
 _ET = frozenset({"al", "als", "ux", "vir"})  # the second word of "ET AL", "ET UX", "ET VIR"
-JOINERS: frozenset[str] = frozenset({"&", "and"})
+JOINERS: frozenset[str] = frozenset({"&", "and", "/"})
+#: Words that make the cell an estate ("SMITH JOHN EST OF", "ESTATE OF ...", "... HEIRS", "... DECD"): they
+#: name no one, wherever they stand. The field spec treats such a cell as a company (transforms'
+#: COMPANY_PATTERN knows the same words); a parse leaves them out.
+ESTATE: frozenset[str] = frozenset({"est", "estate", "heirs", "decd", "dec'd", "deceased"})
+#: Slashes that are not joiners: "H/W" (husband and wife), "C/O", "A/K/A".
+_SLASHED = re.compile(r"(?i)(?<![^\s&,])(?:h/w|w/h|c/o|a/k/a)(?![^\s&,])|/")
 #: Particles English writes with a capital ("St James", "San Juan", "McDonald" written "Mc Donald").
 _CAPITAL_PARTICLES = frozenset({"st", "ste", "mc", "mac", "san", "santa"})
 #: Gaelic roots after "Mac" written with a capital ("MacLeod"); a given name after it counts too
@@ -58,6 +68,9 @@ _MAC_ROOTS = frozenset(
 #: Particles that are common surnames on their own (Le: 0.012 % of the US in the 1990 Census, ten
 #: times any other): followed by a given name they are the whole surname.
 _WHOLE_SURNAMES = frozenset({"le"})
+#: Vietnamese middle names that follow the surname in "LE VAN THANH", "LE THI HOA" (Van, the commonest,
+#: is also a particle: without this "Le Van" would read as one surname).
+_VIET_MIDDLE = frozenset({"van", "thi"})
 _ACRONYM_SUFFIXES = frozenset({"md", "dds", "dvm", "cpa", "phd"})
 _WORD = re.compile(r"[a-z]+")
 _COMMA = re.compile(r"\s*,\s*")
@@ -86,7 +99,8 @@ def _vocab() -> _Vocab:
     suffixes = frozenset(w for w in lex.suffix_words if _WORD.fullmatch(w) and len(w) > 1)
     suffixes |= _ACRONYM_SUFFIXES & lex.suffix_acronyms
     masks = {k: v for k, v in lex.capitalization_exceptions_map.items() if _WORD.fullmatch(k)}
-    special = particles | suffixes | NOISE | JOINERS | {"et"}
+    # "o": "O BRIEN PAT" (county data drops the apostrophe) needs the full rules.
+    special = particles | suffixes | NOISE | JOINERS | ESTATE | {"et", "o"}
     return _Vocab(particles, particles - _CAPITAL_PARTICLES, suffixes, masks, given_names() - particles, special)
 
 
@@ -151,20 +165,25 @@ _Part = tuple[list[str], list[str]]
 def parse_owners(text: str, order: str) -> Owners:
     """The people a name cell names; ``order`` is "first-last" or "last-first" (a comma overrides it)."""
     v = _vocab()
-    if "&" not in text and "," not in text and "." not in text:
+    if "&" not in text and "," not in text and "." not in text and "/" not in text:
         words = text.split()
         # Most cells: two to four plain words, none a particle, suffix, noise word or joiner.
         if 1 < len(words) < 5 and v.special.isdisjoint([w.casefold() for w in words]):
             if order == "last-first":
                 return Owners((Person(tuple(words[1:]), (words[0],)),))
             return Owners((Person(tuple(words[:-1]), (words[-1],)),))
-    words = _COMMA.sub(", ", text.replace("&", " & ")).split()
+    words = _COMMA.sub(", ", _spaced(text)).split()
     parts, dropped = _parts(words, [w.strip(".,").casefold() for w in words])
     if not parts:
         return Owners((), tuple(dropped))
-    if order == "last-first" and _first_last_pair(parts, v):
-        order = "first-last"  # "JOHN & MARY SMITH" in a LAST FIRST list
+    if order == "last-first" and (_first_last_pair(parts, v) or _first_last_all(parts, v)):
+        order = "first-last"  # "JOHN & MARY SMITH", "JOHN SMITH & MARY JONES" in a LAST FIRST list
     return Owners(_people(parts, order, v), tuple(dropped))
+
+
+def _spaced(text: str) -> str:
+    """The joiners "&" and "/" set apart as words ("JOHN H/MARY L" -> "JOHN H / MARY L"); "H/W", "C/O" kept."""
+    return _SLASHED.sub(lambda m: m[0] if len(m[0]) > 1 else " / ", text.replace("&", " & "))
 
 
 def _parts(words: list[str], keys: list[str]) -> tuple[list[_Part], list[str]]:
@@ -175,7 +194,11 @@ def _parts(words: list[str], keys: list[str]) -> tuple[list[_Part], list[str]]:
     i, n = 0, len(words)
     while i < n:
         key = keys[i]
-        if i and key in NOISE:
+        if key in ESTATE:  # "EST OF", "HEIRS", "DECD": an estate's words, first word or not
+            of = i + 1 < n and keys[i + 1] == "of"
+            dropped.append(" ".join(words[i : i + 1 + of]).rstrip(","))
+            i += of
+        elif i and key in NOISE:
             dropped.append(words[i].rstrip(","))
         elif i and key == "et" and i + 1 < n and keys[i + 1] in _ET:
             dropped.append(f"{words[i]} {words[i + 1].rstrip(',')}")
@@ -202,6 +225,28 @@ def _first_last_pair(parts: list[_Part], v: _Vocab) -> bool:
     )
 
 
+def _first_last_all(parts: list[_Part], v: _Vocab) -> bool:
+    """ "JOHN SMITH & MARY JONES": every joined name opens with a common given name and ends with a word
+    that is not one (a LAST FIRST list would read "SMITH JOHN & JONES MARY")."""
+    if len(parts) < 2:
+        return False
+    for words, keys in parts:
+        core = _split_suffix(words, keys, v)[1]
+        if len(core) < 2 or any(w.endswith(",") for w in words):
+            return False
+        if core[0] not in v.given or core[-1] in v.given or len(core[-1]) == 1 or core[-1] in v.particles:
+            return False
+    return True
+
+
+def _ends_with(part: _Part, surname: tuple[str, ...], v: _Vocab) -> bool:
+    """ "MARY L SMITH" after "SMITH JOHN H": a later name that repeats the cell's surname last (first-last)."""
+    words, keys = part
+    core = _split_suffix(words, keys, v)[1]
+    n = len(surname)
+    return 0 < n < len(core) and core[-n:] == [_key(w) for w in surname] and core[0] != core[-n]
+
+
 def _given_only(part: _Part, v: _Vocab) -> bool:
     """Names no surname of its own: "MARY", "MARY B", "MARY ANN" (given names and initials)."""
     words, keys = part
@@ -219,9 +264,14 @@ def _people(parts: list[_Part], order: str, v: _Vocab) -> tuple[Person, ...]:
     """Parse each joined part; a part naming no surname borrows its neighbour's."""
     last = len(parts) - 1
     shared = [_given_only(p, v) and (order == "last-first" or i < last or len(p[1]) == 1) for i, p in enumerate(parts)]
+    orders = [order] * len(parts)
     if order == "last-first":
         shared[0] = False  # the cell opens with the surname the others share
-    people = [None if s else _person(p, order, v) for p, s in zip(parts, shared, strict=True)]
+        head = _person(parts[0], order, v)
+        for i in range(1, len(parts)):
+            if _ends_with(parts[i], head.surname, v):  # "SMITH JOHN & MARY SMITH"
+                orders[i], shared[i] = "first-last", False
+    people = [None if s else _person(p, o, v) for p, s, o in zip(parts, shared, orders, strict=True)]
     donors = [i for i, p in enumerate(people) if p is not None and p.surname]
     out: list[Person] = []
     for i, (part, person) in enumerate(zip(parts, people, strict=True)):
@@ -263,17 +313,23 @@ def _person(part: _Part, order: str, v: _Vocab) -> Person:
     if len(core) == 1:
         return Person(tuple(core), (), tuple(suffix))
     j = len(core) - 1
-    while j > 1 and ckeys[j - 1] in v.particles:  # "JAN VAN DER BERG": the surname is "VAN DER BERG"
+    # "JAN VAN DER BERG": the surname is "VAN DER BERG"; but a particle last is the whole surname
+    # ("THANH VAN LE": Le, not "van Le")
+    while j > 1 and ckeys[j - 1] in v.particles and ckeys[-1] not in v.particles:
         j -= 1
     return Person(tuple(core[:j]), tuple(core[j:]), tuple(suffix))
 
 
 def _last_first(core: list[str], keys: list[str], suffix: list[str], v: _Vocab) -> Person:
-    """ "VAN DER BERG JAN PIETER": the leading particles and the word after them are the surname."""
+    """ "VAN DER BERG JAN PIETER": the leading particles and the word after them are the surname.
+    "O BRIEN PAT": county data drops the apostrophe of O'Brien."""
+    if len(core) > 1 and keys[0] == "o":
+        core, keys = [f"{core[0]}'{core[1]}", *core[2:]], [f"o'{keys[1]}", *keys[2:]]
     j = 0
     while j < len(core) - 2 and keys[j] in v.particles:
-        if len(keys[j + 1]) == 1 or (keys[j] in _WHOLE_SURNAMES and keys[j + 1] in v.given):
-            break  # "LE MARY ANN", "VAN J R": the particle is the whole surname
+        nxt = keys[j + 1]
+        if len(nxt) == 1 or (keys[j] in _WHOLE_SURNAMES and (nxt in v.given or nxt in _VIET_MIDDLE)):
+            break  # "LE MARY ANN", "LE VAN THANH", "VAN J R": the particle is the whole surname
         j += 1
     surname, given = core[: j + 1], core[j + 1 :]
     if len(given) > 1 and keys[j + 1] in v.suffixes:  # "SMITH JR JOHN"
@@ -338,7 +394,11 @@ def _cap_piece(piece: str, surname: bool) -> str:
 
 # -- reading a column's habits -------------------------------------------------------------------
 
-_JOINED = re.compile(r"\s*&\s*|\s+and\s+", re.IGNORECASE)
+def _first_name_words(text: str) -> list[str]:
+    """The words before the cell's first joiner (&, AND, /)."""
+    words = _spaced(text).split()
+    at = next((i for i, w in enumerate(words) if w.casefold() in JOINERS), len(words))
+    return words[:at]
 
 
 def reads_last_first(cells: list[str]) -> bool:
@@ -349,7 +409,7 @@ def reads_last_first(cells: list[str]) -> bool:
     for text in cells:
         if "," in text:
             continue
-        head = _JOINED.split(text, maxsplit=1)[0].split()
+        head = _first_name_words(text)
         if len(head) < 2:
             continue
         seen += 1
@@ -361,4 +421,5 @@ def reads_last_first(cells: list[str]) -> bool:
 def joint_share(cells: list[str]) -> float:
     """The share of non-empty cells that name two people or more ("SMITH JOHN & MARY")."""
     filled = [t for t in cells if t.strip()]
-    return sum(bool(_JOINED.search(t)) for t in filled) / len(filled) if filled else 0.0
+    joined = sum(any(w.casefold() in JOINERS for w in _spaced(t).split()[1:]) for t in filled)
+    return joined / len(filled) if filled else 0.0

@@ -14,8 +14,8 @@ A mapping names, for each API field, a *spec*. The YAML forms are:
     {name: Owner, order: last-first, person: 2, care_of: C/O Name, case: auto}
                                    a person's name: "SMITH, JOHN" / "SMITH JOHN" -> "John Smith";
                                    "JOHN & MARY SMITH" -> person 1 "John Smith", person 2 "Mary Smith";
-                                   a company owner (LLC, INC, TRUST, ESTATE OF...) gives the care-of name
-                                   when there is one (else the company's name)
+                                   a company owner (LLC, INC, TRUST, ESTATE OF, EST, HEIRS, DECD...)
+                                   gives the care-of name when there is one (else the company's name)
     {company: Owner}               the cell where it names a company (LLC, INC, ...), else empty
     {zip_state: ZIP}               the state of a ZIP code, from the offline ``zipcodes`` data
     {street: Address, unit: Unit}  "12 Oak St" + "4B" -> "12 Oak St #4B" ("Apt 4B" is kept as written)
@@ -84,7 +84,7 @@ TRUE_WORDS: frozenset[str] = frozenset({"yes", "y", "true", "t", "1", "x", "on"}
 #: Words that make an owner name a company, trust or estate rather than a person (whole words, any case).
 COMPANY_PATTERN = (
     r"(?i)\b(?:llc|l\.l\.c\.?|inc|incorporated|corp|corporation|company|co|ltd|limited|lp|llp|lllp|pllc|pc|"
-    r"trust|trustees?|trs|estate|estates|estate of|bank|banks|holdings?|propert(?:y|ies)|investments?|"
+    r"trust|trustees?|trs|estate|estates|estate of|est|heirs|dec'?d|deceased|bank|banks|holdings?|propert(?:y|ies)|investments?|"
     r"investors?|group|partners|partnership|association|assn|church|ministries|city of|county of|state of|"
     r"authority|foundation|realty|enterprises?|ventures?|capital|management|mgmt|hoa|federal|national|"
     r"mortgage|homes|housing|development|builders|fund|reit|university|school|district)\b\.?"
