@@ -341,6 +341,16 @@ def test_a_name_split_leaves_the_second_owner_out_where_there_is_none() -> None:
         ("SMITH JOHN TR", "last-first", "John Smith", ""),
         ("SMITH JOHN & MARY H/W", "last-first", "John Smith", "Mary Smith"),
         ("SMITH JOHN & MARY", "last-first", "John Smith", "Mary Smith"),
+        ("SMITH JOHN / MARY", "last-first", "John Smith", "Mary Smith"),
+        ("SMITH JOHN H/MARY L", "last-first", "John H Smith", "Mary L Smith"),
+        ("SMITH JOHN H/W", "last-first", "John Smith", ""),  # H/W: husband and wife, not a joiner
+        ("SMITH JOHN H & MARY L SMITH", "last-first", "John H Smith", "Mary L Smith"),
+        ("JOHN SMITH & MARY JONES", "last-first", "John Smith", "Mary Jones"),
+        ("O BRIEN PAT & MARY", "last-first", "Pat O'Brien", "Mary O'Brien"),
+        ("LE VAN THANH", "last-first", "Van Thanh Le", ""),
+        ("LE THI LAN", "last-first", "Thi Lan Le", ""),
+        ("LE BLANC JEAN", "last-first", "Jean le Blanc", ""),  # French: Le is a particle here
+        ("THANH VAN LE", "first-last", "Thanh Van Le", ""),
         ("SMITH JOHN&MARY", "last-first", "John Smith", "Mary Smith"),
         ("SMITH JOHN & JONES MARY", "last-first", "John Smith", "Mary Jones"),
         ("SMITH JOHN A & MARY B", "last-first", "John A Smith", "Mary B Smith"),
