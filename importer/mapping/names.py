@@ -14,7 +14,9 @@ The vocabulary is nameparser's (surname particles such as van, der, de, la, del,
 as Jr, Sr, III, Esq; case masks such as PhD): maintained lists, where a word list of ours would go
 stale. Its parser is not used: it reads "VAN DER BERG JAN" family-first as family "VAN" and given
 "DER BERG JAN", and at about 170 µs a name it would dominate a large import. The token rules here
-run on a chunk's distinct cells (:func:`parse_owners` is cached) and cost a few µs a cell.
+run on a chunk's distinct cells, and only on those a vectorised pass (:func:`plain_cells`) cannot
+decide: most cells of a list are two to four plain words ("SMITH JOHN A"), read by reordering and
+title-casing whole columns at once.
 
 Common given names (``data/given_names.txt``, from the US Census Bureau's 1990 name files) tell
 "SMITH JOHN & MARY ANN" (Mary Ann shares the surname) from "SMITH JOHN & JONES MARY", and let
@@ -29,6 +31,9 @@ from functools import cache
 from importlib import resources
 from typing import NamedTuple
 
+import numpy as np
+import pandas as pd
+
 __all__ = [
     "Owners",
     "Person",
@@ -37,6 +42,7 @@ __all__ = [
     "joint_share",
     "parse_all",
     "parse_owners",
+    "plain_cells",
     "reads_last_first",
     "render",
     "shouting",
@@ -183,7 +189,8 @@ def parse_owners(text: str, order: str) -> Owners:
 
 def _spaced(text: str) -> str:
     """The joiners "&" and "/" set apart as words ("JOHN H/MARY L" -> "JOHN H / MARY L"); "H/W", "C/O" kept."""
-    return _SLASHED.sub(lambda m: m[0] if len(m[0]) > 1 else " / ", text.replace("&", " & "))
+    text = text.replace("&", " & ")
+    return _SLASHED.sub(lambda m: m[0] if len(m[0]) > 1 else " / ", text) if "/" in text else text
 
 
 def _parts(words: list[str], keys: list[str]) -> tuple[list[_Part], list[str]]:
@@ -271,7 +278,10 @@ def _people(parts: list[_Part], order: str, v: _Vocab) -> tuple[Person, ...]:
         for i in range(1, len(parts)):
             if _ends_with(parts[i], head.surname, v):  # "SMITH JOHN & MARY SMITH"
                 orders[i], shared[i] = "first-last", False
-    people = [None if s else _person(p, o, v) for p, s, o in zip(parts, shared, orders, strict=True)]
+    people = [
+        head if i == 0 and order == "last-first" else None if s else _person(p, o, v)
+        for i, (p, s, o) in enumerate(zip(parts, shared, orders, strict=True))
+    ]
     donors = [i for i, p in enumerate(people) if p is not None and p.surname]
     out: list[Person] = []
     for i, (part, person) in enumerate(zip(parts, people, strict=True)):
@@ -297,7 +307,7 @@ def _split_suffix(words: list[str], keys: list[str], v: _Vocab) -> tuple[list[st
 
 def _person(part: _Part, order: str, v: _Vocab) -> Person:
     words, keys = part
-    comma = next((i for i, w in enumerate(words) if w.endswith(",")), None)
+    comma = next((i for i, w in enumerate(words) if w.endswith(",")), None) if "," in "".join(words) else None
     if comma is not None:
         kept = [i for i, w in enumerate(words) if w.rstrip(",")]
         at = sum(1 for i in kept if i <= comma)
@@ -336,6 +346,40 @@ def _last_first(core: list[str], keys: list[str], suffix: list[str], v: _Vocab) 
         suffix = [given[0], *suffix]
         given = given[1:]
     return Person(tuple(given), tuple(surname), tuple(suffix))
+
+
+# -- the vectorised pass -----------------------------------------------------------------------------
+
+#: Letters whose upper, lower and title case are one letter each, the same in Python and in Arrow's
+#: kernels (ASCII and Latin-1; not "ß", "ÿ").
+_LETTER = "A-Za-zÀ-ÖØ-Þà-öø-þ"
+_W = rf"[{_LETTER}]+[0-9]*"  # a plain word: letters, maybe digits after them (title case starts nowhere inside)
+_PLAIN = rf"{_W}(?: {_W}){{1,3}}"
+_PLAIN_JOINT = rf"{_PLAIN} & {_W}"  # "SMITH JOHN A & MARY" in a last-first list
+
+
+@cache
+def _special_word() -> str:
+    """A regex for a word the plain reading does not decide: a special word, or Mc/Mac (McDonald, MacLeod)."""
+    words = sorted(w for w in _vocab().special if w.isalpha())
+    return "(?i)(?:^| )(?:ma?c[^ ]*|" + "|".join(words) + ")(?: |$)"
+
+
+def plain_cells(cells: pd.Series, order: str) -> tuple[np.ndarray, np.ndarray]:
+    """Where (squashed) cells are plain, as two masks: one person, two to four plain words ("SMITH JOHN
+    A"); and, in a ``last-first`` list, two people, such a name, "&" and one plain word ("SMITH JOHN
+    & MARY"). No word is a particle, suffix, noise word, joiner, estate word, "O" or Mc/Mac name.
+
+    :func:`parse_owners` reads the first as one person, the first word (``last-first``) or the last
+    the surname; the second as that person and the word after "&" with the same surname. :func:`render`
+    in title case capitalises each word. A field spec reads these cells with whole-column string
+    operations."""
+    plain = ~cells.str.contains(_special_word(), regex=True).fillna(True).to_numpy(dtype=bool)
+    one = plain & cells.str.fullmatch(_PLAIN).fillna(False).to_numpy(dtype=bool)
+    two = np.zeros(len(cells), dtype=bool)
+    if order == "last-first":
+        two = plain & ~one & cells.str.fullmatch(_PLAIN_JOINT).fillna(False).to_numpy(dtype=bool)
+    return one, two
 
 
 # -- case --------------------------------------------------------------------------------------------
