@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from importer.mapping.names import given_names, parse_owners, plain_cells, render
-from importer.mapping.transforms import COMPANY_PATTERN, is_company, parse_spec
+from importer.mapping.transforms import COMPANY_PATTERN, Name, is_company, parse_spec
 
 _SURNAMES = ["SMITH", "GARCIA", "NGUYEN", "O'BRIEN", "MCDONALD", "SMITH-JONES", "VAN DER BERG", "DE LA CRUZ",
              "LE", "MACHADO", "MÜLLER", "PEÑA", "ZHANG"]  # fmt: skip
@@ -44,7 +44,7 @@ def test_a_last_first_owner_always_gives_a_first_and_a_last_name(last: str, firs
 def test_joint_owners_never_lose_a_person(
     last: str, firsts: list[tuple[str, str]], joiners: list[str], own: list[str | None]
 ) -> None:
-    """"SMITH JOHN & MARY", "SMITH JOHN/JONES MARY A", "SMITH JOHN & GARCIA ANA & LUIS": one person a
+    """ "SMITH JOHN & MARY", "SMITH JOHN/JONES MARY A", "SMITH JOHN & GARCIA ANA & LUIS": one person a
     name, each with their given names; one who names no surname has the surname of the one before."""
     cell = f"{last} {firsts[0][0]}{firsts[0][1]}"
     surnames = [last]
@@ -65,7 +65,9 @@ def test_joint_owners_never_lose_a_person(
     st.lists(st.sampled_from([*_SURNAMES, *_GIVEN, "&", "AND", "/"]), min_size=0, max_size=3),
     st.sampled_from(["first-last", "last-first"]),
 )
-def test_companies_trusts_and_estates_are_never_split(before: list[str], word: str, after: list[str], order: str) -> None:
+def test_companies_trusts_and_estates_are_never_split(
+    before: list[str], word: str, after: list[str], order: str
+) -> None:
     cell = " ".join([*before, word, *after])
     index = pd.Index([2], name="row")
     cells = {"Owner": pd.Series([cell], index=index, dtype="str")}
@@ -106,6 +108,7 @@ def test_cells_read_by_whole_columns_read_as_the_token_rules_read_them(
     cell = " ".join(words)
     index = pd.Index([2, 3], name="row")
     spec = parse_spec({"name": "Owner", "order": order, "case": case, "person": person}, "t")
+    assert isinstance(spec, Name)
     # A second, plain cell: a column of one plain cell and one other is read both ways in one call.
     cells = {"Owner": pd.Series([cell, "SMITH JOHN"], index=index, dtype="str")}
     values, warnings = spec.apply(cells, index)

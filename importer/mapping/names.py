@@ -438,6 +438,7 @@ def _cap_piece(piece: str, surname: bool) -> str:
 
 # -- reading a column's habits -------------------------------------------------------------------
 
+
 def _first_name_words(text: str) -> list[str]:
     """The words before the cell's first joiner (&, AND, /)."""
     words = _spaced(text).split()

@@ -84,7 +84,8 @@ TRUE_WORDS: frozenset[str] = frozenset({"yes", "y", "true", "t", "1", "x", "on"}
 #: Words that make an owner name a company, trust or estate rather than a person (whole words, any case).
 COMPANY_PATTERN = (
     r"(?i)\b(?:llc|l\.l\.c\.?|inc|incorporated|corp|corporation|company|co|ltd|limited|lp|llp|lllp|pllc|pc|"
-    r"trust|trustees?|trs|estate|estates|estate of|est|heirs|dec'?d|deceased|bank|banks|holdings?|propert(?:y|ies)|investments?|"
+    r"trust|trustees?|trs|estate|estates|estate of|est|heirs|dec'?d|deceased|bank|banks|holdings?|"
+    r"propert(?:y|ies)|investments?|"
     r"investors?|group|partners|partnership|association|assn|church|ministries|city of|county of|state of|"
     r"authority|foundation|realty|enterprises?|ventures?|capital|management|mgmt|hoa|federal|national|"
     r"mortgage|homes|housing|development|builders|fund|reit|university|school|district)\b\.?"
