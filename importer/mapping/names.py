@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import NamedTuple
 
@@ -168,6 +168,7 @@ def parse_all(texts: list[str], order: str) -> list[Owners]:
 _Part = tuple[list[str], list[str]]
 
 
+@lru_cache(maxsize=4096)  # an owner on many rows of a list, in different chunks, is read once
 def parse_owners(text: str, order: str) -> Owners:
     """The people a name cell names; ``order`` is "first-last" or "last-first" (a comma overrides it)."""
     v = _vocab()
