@@ -159,7 +159,7 @@ def test_undecodable_names_byte_offset() -> None:
 
 
 def test_utf8_char_split_across_scan_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import importer.read.source as load_mod
+    import importer.read.delimited as load_mod
 
     monkeypatch.setattr(load_mod, "_SCAN_BLOCK", 7)
     path = tmp_path / "split.csv"
@@ -378,7 +378,7 @@ def test_find_runaway_flags_a_cell_holding_records_not_a_note() -> None:
 
 
 def test_a_record_longer_than_a_block_names_its_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import importer.read.source as load_mod
+    import importer.read.delimited as load_mod
 
     monkeypatch.setattr(load_mod, "_CSV_BLOCK", 1 << 18)
     path = tmp_path / "long.csv"
@@ -513,7 +513,7 @@ def test_a_long_cell_encoded_twice_is_quoted_in_part(tmp_path: Path) -> None:
 
 
 def test_a_first_line_past_the_cap_is_no_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import importer.read.source as load_mod
+    import importer.read.delimited as load_mod
 
     monkeypatch.setattr(load_mod, "_MAX_HEADER_BYTES", 1 << 18)
     path = tmp_path / "one_line.csv"
