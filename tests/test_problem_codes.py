@@ -336,6 +336,10 @@ def _check_findings(tmp_path: Path) -> dict[str, str]:
         ],
     }
     found |= _found(check_mapping(parse_mapping(graph), owners).findings)
+    # A header written twice, named plainly by the mapping; a title above the header (file.read says so).
+    dup = _csv(tmp_path / "dup.csv", ["Name", "Phone", "Phone"], [["Ann Lee", "1", "2"]])
+    found |= _found(check_mapping(parse_mapping({"kind": "contact", "fields": {"fullname": "Name", "phone": "Phone"}}),
+                                  dup).findings)  # fmt: skip
     return found
 
 

@@ -21,7 +21,8 @@ from importer.arrowtext import first_byte_in
 from importer.errors import LoadError, quote
 from importer.formulas import restore_neutralised
 from importer.problems import WARNING, concat_problems, empty_problems, make_problems
-from importer.read.csvtext import find_mojibake, header_hint, mojibake_fragment
+from importer.read.csvtext import find_mojibake, mojibake_fragment
+from importer.read.header import header_row_of, passed_over_note
 from importer.read.workbook import SheetInfo
 
 __all__ = [
@@ -70,22 +71,26 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Layout:
-    """Which raw columns become which headers."""
+    """Which raw columns become which headers, and the row the headers are in."""
 
     raw_width: int
     keep: tuple[int, ...]  # raw positions kept, in order
-    headers: tuple[str, ...]  # their header text
+    headers: tuple[str, ...]  # their header text (a repeated header numbered: "Phone (2)")
     unnamed: tuple[int, ...]  # raw positions with an empty header (dropped)
     report: bool = False  # the file is one of our reports: front columns dropped, cells restored
+    row: int = HEADER_ROW  # the header's row number as Excel shows it; data rows are below it
+    #: Each header text written more than once: (that text, the names given, their raw positions).
+    duplicates: tuple[tuple[str, tuple[str, ...], tuple[int, ...]], ...] = ()
 
 
-def make_layout(path: Path, raw: Sequence[str]) -> Layout:
-    """Decide the kept columns from the raw header cells; raise LoadError for duplicates."""
+def make_layout(path: Path, raw: Sequence[str], *, row: int = HEADER_ROW) -> Layout:
+    """Decide the kept columns from the raw header cells of row ``row``; a header written twice is
+    numbered ("Phone", "Phone (2)", "Phone (3)") so each column keeps a name of its own."""
     cells = [str(c).replace("\ufeff", "") for c in raw]
     if not any(c.strip() for c in cells):
         raise LoadError(
-            f"{path}: row {HEADER_ROW} is empty; the column headers must be in row {HEADER_ROW} "
-            "(delete the empty rows above the header)"
+            f"{path}: row {row} is empty, so it holds no column headers; "
+            "give the row the headers are in with --header-row N (or header_row: N in the mapping)"
         )
     start = _report_prefix(cells)
     if start:
@@ -94,17 +99,34 @@ def make_layout(path: Path, raw: Sequence[str]) -> Layout:
         cells = cells[:start] + restore_neutralised(pd.Series(cells[start:], dtype="str")).tolist()
     keep = [i for i in range(start, len(cells)) if cells[i].strip()]
     unnamed = [i for i in range(start, len(cells)) if not cells[i].strip()]
-    seen: dict[str, int] = {}
-    for i in keep:
-        key = normalize_header(cells[i])
-        if key in seen:
-            j = seen[key]
-            raise LoadError(
-                f"{path}: columns {column_letter(j)} ({quote(cells[j])}) and {column_letter(i)} "
-                f"({quote(cells[i])}) have the same header; rename one of them so each header is unique"
-            )
-        seen[key] = i
-    return Layout(len(cells), tuple(keep), tuple(cells[i] for i in keep), tuple(unnamed), report=start > 0)
+    names, duplicates = _numbered([cells[i] for i in keep], keep)
+    return Layout(len(cells), tuple(keep), names, tuple(unnamed), report=start > 0, row=row, duplicates=duplicates)
+
+
+def _numbered(
+    headers: list[str], positions: list[int]
+) -> tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...], tuple[int, ...]], ...]]:
+    """(the headers with each repeat numbered "Phone (2)", "Phone (3)", the repeated ones)."""
+    groups: dict[str, list[int]] = {}
+    for k, text in enumerate(headers):
+        groups.setdefault(normalize_header(text), []).append(k)
+    if all(len(g) == 1 for g in groups.values()):
+        return tuple(headers), ()
+    taken = set(groups)
+    names = list(headers)
+    repeated = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        base, n = headers[members[0]].strip(), 1
+        for k in members[1:]:
+            n += 1
+            while normalize_header(f"{base} ({n})") in taken:
+                n += 1
+            names[k] = f"{base} ({n})"
+            taken.add(normalize_header(names[k]))
+        repeated.append((headers[members[0]], tuple(names[k] for k in members), tuple(positions[k] for k in members)))
+    return tuple(names), tuple(repeated)
 
 
 def _report_prefix(cells: Sequence[str]) -> int:
@@ -177,7 +199,7 @@ def finish_chunk(
                     column=letter,
                     value=raw.loc[has, pos],
                     message=f"column {letter} has no header, so its value was ignored; "
-                    f"give column {letter} a header in row {HEADER_ROW} to import it",
+                    f"give column {letter} a header in row {layout.row} to import it",
                     severity=WARNING,
                 )
             )
@@ -259,6 +281,8 @@ class Source:
         self.first_rows: list[list[str]] = []
         #: A workbook's sheets (name, visibility, worksheet or not); empty for a text file.
         self.sheets: tuple[SheetInfo, ...] = ()
+        #: The visible worksheets before the one read that were passed over because they are empty.
+        self.empty_sheets: tuple[str, ...] = ()
 
     def chunks(
         self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True
@@ -285,21 +309,82 @@ class Source:
 
     def check_has_data(self) -> None:
         """Raise LoadError when there are no data rows or an unnamed column holds data early on."""
+        row = self.header_row
         for chunk in self._probe():
             bad = chunk.problems[chunk.problems["code"] == "row.cell_without_header"]
             if len(bad):
                 first = bad.iloc[0]
+                letter = first["column"]
                 raise LoadError(
-                    f"{self.path}: column {first['column']} has data (row {first['row']}: "
-                    f"{quote(first['value'])}) but no header in row {HEADER_ROW}; "
-                    + (self.header_hint() or "add a header or delete the column")
+                    f"{self.path}: column {letter} has data (row {first['row']}: {quote(first['value'])}) "
+                    f"but no header in row {row}, the row read as the header; if the headers are in "
+                    f"another row, give it with --header-row N (or header_row: N in the mapping), "
+                    f"else write a header for column {letter} in row {row}"
                 )
             if len(chunk.frame):
                 return
-        raise LoadError(f"{self.path}: has a header but no data rows; add rows below the header in row 1")
+        raise LoadError(
+            f"{self.path}: has a header but no data rows below it (the header read is row {row}); add rows "
+            "below the header, or give the row the headers are in with --header-row N"
+        )
+
+    @property
+    def header_row(self) -> int:
+        """The header's row number as Excel shows it (1 unless found lower or named)."""
+        return self._layout.row
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        """The name a mapping gives the first of a numbered header -> that column's header:
+        {"Phone (1)": "Phone"} where the file has "Phone" and "Phone (2)" (read from repeated
+        headers, or a report of ours fed back, whose headers are the numbered ones)."""
+        keys = {normalize_header(h) for h in self.headers}
+        return {
+            f"{h} (1)": h
+            for h in self.headers
+            if normalize_header(f"{h} (2)") in keys and normalize_header(f"{h} (1)") not in keys
+        }
+
+    def mapping_names(self) -> list[str]:
+        """The headers as a mapping names them: a repeated header's first column as "Phone (1)"."""
+        first = {header: alias for alias, header in self.aliases.items()}
+        return [first.get(h, h) for h in self.headers]
+
+    @property
+    def duplicates(self) -> dict[str, tuple[str, ...]]:
+        """Each header written more than once (normalised) -> the names a mapping gives its columns,
+        each with its letter: {"phone": ("'Phone (1)' (column C)", "'Phone (2)' (column F)")}."""
+        return {
+            normalize_header(text): tuple(
+                f"{quote(name if k else name + ' (1)')} (column {column_letter(pos)})"
+                for k, (name, pos) in enumerate(zip(names, positions, strict=True))
+            )
+            for text, names, positions in self._layout.duplicates
+        }
+
+    def notes(self) -> list[str]:
+        """What was read other than a plain table from row 1: the sheet of several, the header
+        row found lower, headers written twice. One sentence each, for the summary."""
+        out = []
+        if (sheet := self.sheet_note()) is not None:
+            out.append(f"sheet: {sheet}")
+        if (header := passed_over_note(self.header_row)) is not None:
+            out.append(header)
+        for text, names, positions in self._layout.duplicates:
+            letters = ", ".join(column_letter(p) for p in positions[:-1]) + f" and {column_letter(positions[-1])}"
+            out.append(
+                f"columns {letters} have the same header {quote(text.strip())}: read as "
+                + ", ".join(quote(n) for n in names)
+                + f"; a mapping names them {quote(names[0] + ' (1)')}, "
+                + ", ".join(quote(n) for n in names[1:])
+            )
+        return out
 
     def sheet_note(self) -> str | None:
-        """Which sheet was read when the workbook has several ("'Leads' was read, sheet 2 of 3 (...)"), else None."""
+        """Which sheet was read when the workbook has several ("'Leads' was read, sheet 2 of 3 (...)"), else None.
+
+        Sheets passed over because they are empty are said first ("sheet 'Sheet1' is empty; ...").
+        """
         if len(self.sheets) < 2:
             return None
         names = [s.name for s in self.sheets]
@@ -307,14 +392,20 @@ class Source:
         listed = ", ".join(
             repr(s.name) + ("" if s.visibility == "visible" else f" ({s.visibility})") for s in self.sheets
         )
-        return f"{self.sheet!r} was read, sheet {at} of {len(names)} ({listed}); pick another with --sheet"
+        empty = "".join(f"{name!r} is empty; " for name in self.empty_sheets)
+        return f"{empty}{self.sheet!r} was read, sheet {at} of {len(names)} ({listed}); pick another with --sheet"
 
-    def header_hint(self, wanted: Sequence[str] = ()) -> str | None:
-        """'row 1 does not look like a header; the header seems to be in row N: ...', or None.
+    def header_row_for(self, wanted: Sequence[str]) -> int | None:
+        """The row among the first ones that holds more of the ``wanted`` columns (a mapping's) than
+        the header row read, or None: for the message of a mapping the header lacks columns of."""
+        return header_row_of(self.first_rows, wanted, self.header_row)
 
-        ``wanted``: the columns a mapping names (it lacks them in row 1); see importer.read.csvtext.
-        """
-        return header_hint(self.first_rows, wanted)
+    def header_row_advice(self, row: int) -> str:
+        """'the mapping's columns are in row 4, not in row 1 read as the header; pass --header-row 4 (...)'."""
+        return (
+            f"the mapping's columns are in row {row}, not in row {self.header_row} read as the header; "
+            f"pass --header-row {row} (or write header_row: {row} in the mapping)"
+        )
 
     def _probe(self) -> Iterator[Chunk]:
         """Small first chunks for the checks of open_source."""

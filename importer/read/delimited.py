@@ -29,20 +29,20 @@ import pyarrow.csv as pacsv
 
 from importer.errors import LoadError
 from importer.problems import WARNING, concat_problems, empty_problems, make_problems
-from importer.read.base import HEADER_ROW, Chunk, Layout, Source, clip, column_letter, finish_chunk, make_layout
+from importer.read.base import Chunk, Layout, Source, clip, column_letter, finish_chunk, make_layout
 from importer.read.byteranges import CUTTABLE_ENCODINGS, CsvPiece, cut_csv
 from importer.read.csvtext import (
     FALLBACK_ENCODING,
     RecodedReader,
     Runaway,
     find_runaway,
-    header_hint,
     line_of,
     may_hold_mojibake,
     recode,
     scan_mixed,
     unclosed_at_end,
 )
+from importer.read.header import SCAN_ROWS, detect_header_row
 from importer.read.workbook import OLE2_MAGIC, ZIP_MAGIC
 
 __all__ = ["QUOTES", "CsvSource", "open_csv"]
@@ -337,8 +337,8 @@ class CsvSource(Source):
         self._check_quotes(columns, rows)
         if at_end and len(raw):
             self._check_end(raw)
-        if len(raw) and raw.index[0] == HEADER_ROW:
-            raw = raw.iloc[1:]
+        if len(raw) and raw.index[0] <= self.header_row:  # the header and the rows above it
+            raw = raw.loc[raw.index > self.header_row]
         if not len(raw):
             return None, last + 1
         chunk = finish_chunk(self.path, self._layout, raw, None, concat_problems(found), twice=self._options.twice)
@@ -384,7 +384,7 @@ class CsvSource(Source):
         if recoded is None or not len(rows):
             return empty_problems()
         hit = rows[np.isin(rows, recoded)]
-        hit = hit[hit != HEADER_ROW]
+        hit = hit[hit > self.header_row]
         if not len(hit):
             return empty_problems()
         return make_problems(
@@ -407,8 +407,8 @@ class CsvSource(Source):
         for (number, _), fields in zip(rows, parsed, strict=True):
             if not "".join(fields).strip():
                 continue  # a blank or white-space-only line: skipped like any blank row
-            if number == HEADER_ROW:  # pragma: no cover - the header defines the width
-                raise LoadError(f"{self.path}: the header row cannot be parsed; check its quoting")
+            if number <= self.header_row:
+                continue  # a title or a note above the header (the header itself defines the width)
             numbers.append(number)
             counts.append(len(fields))
             cells.append((fields + [""] * width)[:width])
@@ -466,7 +466,8 @@ def _read_ahead(chunks: Generator[Chunk, None, None]) -> Generator[Chunk, None, 
         worker.join()
 
 
-def open_csv(path: Path, encoding: str | None, quotes: str) -> Source:
+def open_csv(path: Path, encoding: str | None, quotes: str, header_row: int | None = None) -> Source:
+    """Open a delimited text file; ``header_row`` (1-based) None: found (:mod:`importer.read.header`)."""
     head = _read_head(path)
     mixed, twice = None, True
     if encoding is None:
@@ -488,16 +489,18 @@ def open_csv(path: Path, encoding: str | None, quotes: str) -> Source:
     text = _decode_head(recode(head) if mixed is not None else head, "utf-8" if mixed is not None else encoding)
     delimiter = _sniff_delimiter(text, tsv=path.suffix.lower() == ".tsv", quotes=quotes)
     records = _csv_records(path, _whole_lines(text), delimiter, quotes)
-    header = records[0] if records else []
-    try:
-        layout = make_layout(path, header)
-    except LoadError as exc:
-        hint = header_hint(records[:30])
-        raise (LoadError(f"{exc}; {hint}") if hint else exc) from None
-    first_line = len(head.split(b"\n", 1)[0])
-    options = _CsvOptions(quotes, max(_SNIFF_BYTES, 4 * first_line), mixed, twice)
+    first = records[: max(SCAN_ROWS, header_row or 0)]
+    row = header_row or detect_header_row(first)
+    if row > len(records):
+        raise LoadError(
+            f"{path}: --header-row {row} is past the rows read from the top of the file ({len(records)}); "
+            "give the row the column headers are in"
+        )
+    layout = make_layout(path, records[row - 1] if records else [], row=row)
+    longest = max((len(line) for line in head.split(b"\n")[:row]), default=0)
+    options = _CsvOptions(quotes, max(_SNIFF_BYTES, 4 * longest), mixed, twice)
     source = CsvSource(path, layout, encoding, delimiter, options)
-    source.first_rows = records[:30]
+    source.first_rows = first
     return source
 
 
@@ -619,19 +622,34 @@ def _decode_head(head: bytes, encoding: str) -> str:
 
 
 def _sniff_delimiter(text: str, *, tsv: bool, quotes: str = "standard") -> str:
-    """Pick the delimiter whose per-record count (quotes respected) is steady and > 0 in the header."""
+    """Pick the delimiter whose per-record count (quotes respected) is steady and > 0 in the header.
+
+    The header is the first record; when no delimiter splits it (a title or notes above the table
+    hold none), the first record that one splits in two cells or more.
+    """
     sample = "".join(_whole_lines(text).splitlines(keepends=True)[:200])  # the last line may be cut
-    best, best_score = ("\t" if tsv else ","), (0.0, 0, 0)
+    counts: list[tuple[int, str, list[int]]] = []
     for rank, d in enumerate(_DELIMITERS):
         try:
             records = csv.reader(io.StringIO(sample, newline=""), delimiter=d, quoting=_CSV_QUOTING[quotes])
-            lens = [len(r) for r in records if r]
+            counts.append((rank, d, [len(r) for r in records if r]))
         except csv.Error:  # pragma: no cover - universal newlines leave the csv module nothing to refuse
             continue
+    best = _steadiest(counts, lead=False) or _steadiest(counts, lead=True)
+    return best or ("\t" if tsv else ",")
+
+
+def _steadiest(counts: list[tuple[int, str, list[int]]], *, lead: bool) -> str | None:
+    """The delimiter whose records most often have as many cells as its header (``lead``: the first
+    record of two cells or more, fewer lines passed over first), or None when none splits it."""
+    best, best_score = None, (0.0, 0, 0, 0)
+    for rank, d, all_lens in counts:
+        skip = next((i for i, n in enumerate(all_lens[:SCAN_ROWS]) if n >= 2), 0) if lead else 0
+        lens = all_lens[skip:]
         if not lens or lens[0] < 2:
             continue
         steady = sum(n == lens[0] for n in lens) / len(lens)
-        score = (steady, lens[0], -rank)
+        score = (steady, -skip, lens[0], -rank)
         if score > best_score:
             best, best_score = d, score
     return best

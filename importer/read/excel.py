@@ -1,4 +1,4 @@
-"""Workbooks (.xlsx, .xlsm, .xls): a sheet's rows as text cells, as a person sees them in the sheet.
+"""Workbooks (.xlsx, .xlsm, .xls, .xlsb, .ods): a sheet's rows as text cells, as a person sees them in the sheet.
 
 Workbooks are read with python-calamine (:mod:`importer.read.workbook` opens them and picks the
 sheet); cells are converted to text column by column with numpy, never row by row
@@ -19,8 +19,9 @@ from python_calamine import CalamineError
 
 from importer.errors import LoadError
 from importer.problems import empty_problems
-from importer.read.base import HEADER_ROW, Chunk, Layout, Source, finish_chunk, make_layout
+from importer.read.base import Chunk, Layout, Source, finish_chunk, make_layout
 from importer.read.excelcells import as_percent, cells_to_text
+from importer.read.header import SCAN_ROWS, detect_header_row
 from importer.read.numfmt import percent_cells
 from importer.read.workbook import read_sheet
 
@@ -29,7 +30,7 @@ __all__ = ["ExcelSource", "open_excel"]
 
 class ExcelSource(Source):
     def sheet_height(self) -> int | None:
-        return int(self._sheet.height)
+        return _last_row(self._sheet)
 
     def __init__(self, path: Path, kind: str, layout: Layout, sheet_name: str, sheet: Any) -> None:
         super().__init__(path, kind, layout)
@@ -42,7 +43,7 @@ class ExcelSource(Source):
     def chunks(
         self, rows: int = 50_000, *, first_rows: int | None = None, read_ahead: bool = True
     ) -> Generator[Chunk, None, None]:
-        first = HEADER_ROW + 1
+        first = self.header_row + 1
         count = first_rows or rows
         while True:
             chunk, read = self.read_rows(first, count)
@@ -58,8 +59,9 @@ class ExcelSource(Source):
         For workers that read their own chunks (:meth:`read_slice`) from the parsed sheet
         (``parsed_rows``: unused, nothing is parsed here).
         """
-        last = int(self._sheet.height)  # rows of the sheet, the header included
-        starts = list(range(HEADER_ROW + 1, last + 1, rows)) or [HEADER_ROW + 1]
+        last = _last_row(self._sheet)
+        first = self.header_row + 1
+        starts = list(range(first, last + 1, rows)) or [first]
         return [(start, rows) for start in starts[:-1]] + [(starts[-1], None)]
 
     def read_slice(self, piece: tuple[int, int | None]) -> Chunk | None:
@@ -103,29 +105,47 @@ class ExcelSource(Source):
         return (chunk if len(chunk.frame) else None), len(block)
 
 
+def _last_row(sheet: Any) -> int:
+    """The number of the sheet's last used row (calamine's ``height`` counts from the first used one,
+    its ``iter_rows`` from row 1)."""
+    end = sheet.end
+    return int(end[0]) + 1 if end else 0
+
+
 def _excel_column_offset(sheet: Any) -> int:
     """Columns before the first used one: calamine's iter_rows starts at the first used column."""
     start = sheet.start
     return int(start[1]) if start else 0
 
 
-def open_excel(path: Path, sheet: str | int | None) -> Source:
+def open_excel(path: Path, sheet: str | int | None, header_row: int | None = None) -> Source:
+    """Open a workbook's sheet (None: the first visible one with data); ``header_row`` (1-based) None:
+    found (:mod:`importer.read.header`)."""
     picked = read_sheet(path, sheet)
     name, sh = picked.name, picked.sheet
     try:
-        first_rows = [list(r) for r in islice(sh.iter_rows(), 30)]
+        first_rows = [list(r) for r in islice(sh.iter_rows(), max(SCAN_ROWS, header_row or 0))]
     except CalamineError as exc:
         raise LoadError(f"{path}: sheet {name!r} cannot be read ({exc}); pick a worksheet with --sheet") from exc
     if not first_rows:
         raise LoadError(f"{path}: sheet {name!r} is empty; pick the sheet with the data (--sheet)")
     offset = _excel_column_offset(sh)
-    text, _ = cells_to_text(np.array([[""] * offset + first_rows[0]], dtype=object))
+    shown = [[""] * offset + ["" if c is None else str(c) for c in r] for r in first_rows]
+    row = header_row or detect_header_row(shown)
+    if row > len(first_rows):
+        raise LoadError(
+            f"{path}: sheet {name!r} has no row {row} (its last row is {len(first_rows)}); "
+            "give the row the column headers are in"
+        )
+    text, _ = cells_to_text(np.array([[""] * offset + first_rows[row - 1]], dtype=object))
     header = [str(t[0].as_py()) for t in text]
     while header and not header[-1].strip():
         header.pop()  # trailing empty header cells; data under them is caught per chunk
     width = max(len(header), offset + sh.width)
-    layout = make_layout(path, header + [""] * (width - len(header)))
-    source = ExcelSource(path, path.suffix.lower().lstrip(".").replace("xlsm", "xlsx"), layout, name, sh)
+    layout = make_layout(path, header + [""] * (width - len(header)), row=row)
+    kind = path.suffix.lower().lstrip(".").replace("xlsm", "xlsx")
+    source = ExcelSource(path, kind, layout, name, sh)
     source.sheets = picked.sheets
-    source.first_rows = [["" if c is None else str(c) for c in r] for r in first_rows]
+    source.empty_sheets = picked.empty
+    source.first_rows = shown
     return source

@@ -16,14 +16,16 @@ from __future__ import annotations
 import os
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from python_calamine import CalamineError
 
-from importer.errors import LoadError, UsageError
+from importer.errors import LoadError, UsageError, quote
 from importer.read.base import HEADER_ROW, REPORT_COLUMNS, Chunk, Source, column_letter, normalize_header
 from importer.read.delimited import QUOTES, open_csv
 from importer.read.excel import open_excel
+from importer.read.header import SCAN_ROWS, detect_header_row
 from importer.read.workbook import CSV_EXTENSIONS, EXCEL_EXTENSIONS, open_workbook, sheet_infos
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "REPORT_COLUMNS",
     "Chunk",
     "Source",
+    "check_header_row",
     "column_letter",
     "describe_sheets",
     "list_sheets",
@@ -47,6 +50,7 @@ def open_source(
     sheet: str | int | None = None,
     encoding: str | None = None,
     quotes: str | None = None,
+    header_row: int | None = None,
 ) -> Source:
     """Open and check an input file; raise LoadError with one actionable line if it is unusable.
 
@@ -54,7 +58,11 @@ def open_source(
     visible worksheet with data. ``encoding`` (CSV) overrides detection. ``quotes`` (CSV):
     "standard" (default: a cell in double quotes may hold delimiters, quotes and line breaks) or
     "none" (quotes are plain characters; for files whose stray quotes are not meant as quoting).
+    ``header_row``: the row number (as Excel shows it) of the column headers; None: found among the
+    first rows (:mod:`importer.read.header`: a title, notes or blank rows above the table are passed
+    over, and :meth:`Source.notes` says so). Data rows keep their Excel row numbers either way.
     """
+    header_row = check_header_row(header_row)
     quotes = quotes or "standard"
     if quotes not in QUOTES:
         raise UsageError(f"--quotes must be one of {', '.join(QUOTES)}, not {quotes!r}")
@@ -62,7 +70,8 @@ def open_source(
     ext = p.suffix.lower()
     if quotes != "standard" and ext not in CSV_EXTENSIONS:
         raise UsageError(f"{p}: --quotes only applies to delimited text files (.csv, .tsv, .txt); drop it")
-    source = open_csv(p, encoding, quotes) if ext in CSV_EXTENSIONS else open_excel(p, sheet)
+    csv_like = ext in CSV_EXTENSIONS
+    source = open_csv(p, encoding, quotes, header_row) if csv_like else open_excel(p, sheet, header_row)
     source.check_has_data()
     return source
 
@@ -82,17 +91,33 @@ def describe_sheets(path: str | os.PathLike[str]) -> list[tuple[str, int, str]]:
     out = []
     for name in wb.sheet_names:
         try:
-            sh = wb.get_sheet_by_name(name)
-            count = 0
-            it = sh.iter_rows()
-            next(it, None)
-            while block := list(islice(it, 10_000)):
-                grid = np.array(block, dtype=object).reshape(len(block), -1)
-                count += int((grid != "").any(axis=1).sum()) if grid.size else 0
+            count = _data_rows(wb.get_sheet_by_name(name))
         except CalamineError:
             count = 0  # chart sheets and the like hold no rows
         out.append((name, count, visibility.get(name, "visible")))
     return out
+
+
+def _data_rows(sheet: Any) -> int:
+    """Non-blank rows below the sheet's header row (found as :func:`open_source` finds it)."""
+    it = sheet.iter_rows()
+    top = [list(r) for r in islice(it, SCAN_ROWS)]
+    header = detect_header_row([["" if c is None else str(c) for c in r] for r in top])
+    count = sum(1 for r in top[header:] if any(c != "" for c in r))
+    while block := list(islice(it, 10_000)):
+        grid = np.array(block, dtype=object).reshape(len(block), -1)
+        count += int((grid != "").any(axis=1).sum()) if grid.size else 0
+    return count
+
+
+def check_header_row(value: object) -> int | None:
+    """A header row number given by a person (an int, or digits), checked: 1 or more; None stays None."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+        raise UsageError(f"the header row must be a row number, 1 or more (as Excel shows it), not {quote(value)}")
+    return int(text)
 
 
 def _check_path(path: str | os.PathLike[str]) -> Path:
