@@ -125,6 +125,7 @@ NOT_CODES = {
     "ledger.sqlite3": "a file name",
     "sandbox.sqlite3": "a file name",
     "given_names.txt": "a file name",
+    "content.xml": "a file name (an OpenDocument spreadsheet's cells)",
     "uvicorn.error": "a logger's name",
     "send_request_headers.started": "an httpcore trace event",
     "send_request_body.complete": "an httpcore trace event",
