@@ -148,7 +148,10 @@ def test_validate_reports_of_ods_and_xlsb_copies_equal_the_xlsx_report(
                                  reports[kind], "-q")  # fmt: skip
         assert code in (0, 1), err
         assert "Header in row 3; rows 1–2 passed over" in out
-    assert json.loads(reports[ext].read_text()) == json.loads(reports["xlsx"].read_text())
+    report = json.loads(reports[ext].read_text())
+    assert report == json.loads(reports["xlsx"].read_text())
+    assert "header in row 3; rows 1–2 passed over" in report["summary"]["notes"]  # the report says it too
+    assert [r["row"] for r in report["rows"]] == [4, 5, 6, 7]
 
 
 def test_a_text_file_named_ods_is_refused_in_one_line(tmp_path: Path) -> None:
