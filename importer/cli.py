@@ -49,10 +49,8 @@ def _observer(quiet: bool) -> Observer:
         def __init__(self) -> None:
             self.bar: tqdm[Never] | None = None  # a bar over no iterable: it is advanced by hand
             self.enabled = not quiet and sys.stderr.isatty()
-            self.sheet_note: str | None = None
 
         def started(self, command: str, source: Source) -> None:
-            self.sheet_note = source.sheet_note()  # which sheet of several was read: said with the summary
             if self.enabled:
                 from tqdm import tqdm
 
@@ -105,7 +103,8 @@ def _sheet_arg(args: argparse.Namespace) -> str | None:
     suffix = Path(args.file).suffix.lower()
     if suffix in CSV_EXTENSIONS:
         raise UsageError(
-            f"{args.file}: --sheet only applies to Excel workbooks (.xlsx, .xlsm, .xls); drop it for a {suffix} file"
+            f"{args.file}: --sheet only applies to workbooks (.xlsx, .xlsm, .xls, .xlsb, .ods); "
+            f"drop it for a {suffix} file"
         )
     return args.sheet
 
@@ -131,20 +130,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
         sheet=_sheet_arg(args),
         encoding=args.encoding,
         quotes=args.quotes,
+        header_row=args.header_row,
         report=_report_arg(args.report),
         observer=observer,
         keep_outcomes=False,
         workers=args.workers,
     )
-    print(render_summary(result.summary, result.report_path))
-    _print_sheet_note(observer)
+    print(render_summary(result.summary, result.report_path))  # with the sheet and header row read
     return result.exit_code
-
-
-def _print_sheet_note(observer: Observer) -> None:
-    note = getattr(observer, "sheet_note", None)
-    if note:
-        print(f"Sheet: {note}")  # e.g. Sheet: 'Leads' was read, sheet 2 of 3 (...)
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -168,6 +161,7 @@ def cmd_push(args: argparse.Namespace) -> int:
         sheet=_sheet_arg(args),
         encoding=args.encoding,
         quotes=args.quotes,
+        header_row=args.header_row,
         report=_report_arg(args.report),
         settings=settings,
         observer=observer,
@@ -177,7 +171,6 @@ def cmd_push(args: argparse.Namespace) -> int:
         insecure=args.insecure,
     )
     print(render_summary(result.summary, result.report_path))
-    _print_sheet_note(observer)
     if result.run_id is not None:
         print(f"Ledger: {result.ledger_path} (run {result.run_id})")
     if result.fatal is not None:
@@ -282,18 +275,25 @@ def cmd_sheets(args: argparse.Namespace) -> int:
 
 def cmd_mapping_suggest(args: argparse.Namespace) -> int:
     from importer.mapping.suggest import render_yaml, suggest_mapping
+    from importer.mapping.yamlfile import with_header_row
     from importer.read.source import open_source
 
     if args.rows < 1:
         raise UsageError("--rows must be at least 1")
-    source = open_source(args.file, sheet=_sheet_arg(args), encoding=args.encoding, quotes=args.quotes)
+    source = open_source(
+        args.file, sheet=_sheet_arg(args), encoding=args.encoding, quotes=args.quotes, header_row=args.header_row
+    )
+    for note in source.notes():  # the sheet and header row read, repeated headers
+        print(f"{PROG}: {note}", file=sys.stderr)
     first = next(iter(source.chunks(args.rows)), None)
     sample = first.frame.iloc[: args.rows] if first is not None else None
+    names = source.mapping_names()  # a repeated header's first column as "Phone (1)"
     if sample is None:
         import pandas as pd
 
-        sample = pd.DataFrame(columns=list(source.headers), dtype="string")
-    text = render_yaml(suggest_mapping(list(source.headers), sample, args.kind))
+        sample = pd.DataFrame(columns=names, dtype="string")
+    sample = sample.set_axis(names, axis=1)
+    text = with_header_row(render_yaml(suggest_mapping(names, sample, args.kind)), source.header_row)
     if args.output:
         out = Path(args.output)
         if out.exists() and not args.force:
@@ -314,7 +314,7 @@ def cmd_mapping_check(args: argparse.Namespace) -> int:
     if args.rows < 1:
         raise UsageError("--rows must be at least 1")
     result = check_mapping(args.mapping, args.file, sheet=_sheet_arg(args), encoding=args.encoding,
-                           quotes=args.quotes, sample_rows=args.rows)  # fmt: skip
+                           quotes=args.quotes, header_row=args.header_row, sample_rows=args.rows)  # fmt: skip
     for f in result.findings:
         print(f"{f.level}: {f.message}")
     counts = {lvl: result.count(lvl) for lvl in ("error", "warning", "info")}
@@ -363,7 +363,14 @@ def _examples(*lines: str) -> str:
 
 def _add_source(p: argparse.ArgumentParser) -> None:
     """FILE and how to read it (a function, not a parent: ``mapping check`` takes MAPPING first)."""
-    p.add_argument("file", metavar="FILE", help=".csv, .tsv, .txt, .xlsx, .xlsm or .xls")
+    p.add_argument("file", metavar="FILE", help=".csv, .tsv, .txt, .xlsx, .xlsm, .xls, .xlsb or .ods")
+    p.add_argument(
+        "--header-row",
+        type=int,
+        metavar="N",
+        help="the row the column headers are in, as Excel numbers rows (default: found: a title, notes "
+        "or blank rows above the table are passed over; also header_row: N in the mapping)",
+    )
     p.add_argument("--sheet", help="worksheet by name or 1-based number (default: the first visible one with data)")
     p.add_argument("--encoding", help="force the text encoding of a CSV (default: detected)")
     p.add_argument(
@@ -462,7 +469,7 @@ def _add_account_commands(sub: Any, parents: dict[str, argparse.ArgumentParser])
     p = _subcommand(
         sub, "sheets", "list a workbook's sheets with their row counts", "sheets owners.xlsx", parents=[common]
     )
-    p.add_argument("file", metavar="FILE", help=".xlsx, .xlsm or .xls")
+    p.add_argument("file", metavar="FILE", help=".xlsx, .xlsm, .xls, .xlsb or .ods")
     p.set_defaults(func=cmd_sheets)
 
 

@@ -228,17 +228,23 @@ def _open(
     sheet: str | int | None,
     encoding: str | None,
     quotes: str | None = None,
+    header_row: int | None = None,
 ) -> tuple[Source, Plan]:
-    source = open_source(path, sheet=sheet, encoding=encoding, quotes=quotes)
+    """The opened file and the plan of the mapping bound to it. The header row: ``header_row``, else
+    the mapping's ``header_row:``, else found (importer.read.header)."""
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
+    row = header_row if header_row is not None else mapping.header_row
+    source = open_source(path, sheet=sheet, encoding=encoding, quotes=quotes, header_row=row)
     try:
-        bound = mapping.bind(source.headers, file=str(source.path))
+        bound = mapping.bind(
+            source.headers, file=str(source.path), duplicates=source.duplicates, aliases=source.aliases
+        )
     except MappingError as exc:
-        hint = source.header_hint(mapping.columns)  # junk rows above the header: say where it seems to be
-        if hint is None:
+        there = source.header_row_for(mapping.columns)  # the mapping's columns are in another row
+        if there is None:
             raise
-        raise MappingError(f"{exc}; {hint}") from exc
+        raise MappingError(f"{exc}; {source.header_row_advice(there)}") from exc
     return source, make_plan(bound)
 
 
@@ -305,9 +311,9 @@ def estimate_rows(source: Source) -> int | None:
             lines = block.count(b"\n") + (block[-1:] != b"\n")
             if len(block) < size:
                 lines = round(lines * size / len(block))
-            return max(0, lines - 1)
+            return max(0, lines - source.header_row)
         height = source.sheet_height()
-        return max(0, height - 1) if height is not None else None
+        return max(0, height - source.header_row) if height is not None else None
     except (OSError, TypeError, ValueError):
         return None
 
@@ -380,6 +386,7 @@ def validate_file(
     sheet: str | int | None = None,
     encoding: str | None = None,
     quotes: str | None = None,
+    header_row: int | None = None,
     report: str | os.PathLike[str] | bool | None = None,
     observer: Observer | None = None,
     keep_outcomes: bool = True,
@@ -393,15 +400,19 @@ def validate_file(
     by :func:`validate_chunk_rows`. ``workers``: processes checking chunks
     (:mod:`importer.parallel`); None for one per core when the file is big
     enough to share, 1 to check in this process. ``quotes``: "none" reads a CSV's
-    quotes as plain characters (see :func:`importer.read.source.open_source`).
+    quotes as plain characters (see :func:`importer.read.source.open_source`). ``header_row``: the
+    row number (as Excel shows it) of the column headers; None: the mapping's ``header_row:``, else
+    found among the first rows. What was read other than a table from row 1 of the only sheet
+    (the sheet, the header row, repeated headers) is in the result's ``summary.notes``.
     """
     observer = observer or Observer()
     check_paths("validate", path, mapping, report)
-    source, plan = _open(path, mapping, sheet, encoding, quotes)
+    source, plan = _open(path, mapping, sheet, encoding, quotes, header_row)
     total = estimate_rows(source)
     workers, rows = plan_workers(workers, total, chunk_rows or validate_chunk_rows(len(source.headers)))
     writer = _writer(source, plan, "validate", report)
     run = _Run("validate", source, plan, writer, observer, keep_outcomes=keep_outcomes)
+    run.summary.notes = source.notes()
     try:
         encoder = run.writer.encoder() if run.writer is not None else None
         # Before the observer starts: workers are forked before any thread of ours exists.
@@ -424,6 +435,7 @@ def push_file(
     sheet: str | int | None = None,
     encoding: str | None = None,
     quotes: str | None = None,
+    header_row: int | None = None,
     report: str | os.PathLike[str] | bool | None = None,
     api_key: str | None = None,
     base_url: str | Endpoint | None = None,
@@ -446,13 +458,14 @@ def push_file(
     ``insecure`` allows ``http://`` to another computer). ``ledger``: a path, None
     for the default (:func:`importer.ledger.default_ledger_path`), False for
     none (nothing remembered between runs). ``log_file``: one JSON line per
-    request. ``settings.force`` / ``settings.retry_failed`` need a ledger.
+    request. ``settings.force`` / ``settings.retry_failed`` need a ledger. ``sheet``, ``encoding``,
+    ``quotes`` and ``header_row`` as for :func:`validate_file`.
     Raises LedgerLockedError when another run holds the ledger.
     """
     key, endpoint, settings = _push_settings(api_key, base_url, insecure, settings, ledger)
     observer = observer or Observer()
     check_paths("push", path, mapping, report, ledger=ledger, log_file=log_file)
-    source, plan = _open(path, mapping, sheet, encoding, quotes)
+    source, plan = _open(path, mapping, sheet, encoding, quotes, header_row)
     source.preflight()  # a stray quote far down stops the run before anything is sent
     ledger_db = None if ledger is False else Ledger.open(None if ledger is None or ledger is True else Path(ledger))
     try:
@@ -576,6 +589,7 @@ async def _push(
             try:
                 writer = _writer(source, plan, "push", report)
                 run = _Run("push", source, plan, writer, observer, keep_outcomes=keep_outcomes)
+                run.summary.notes = source.notes()
                 journal = _start_journal(ledger, endpoint.scope, source, mapping_name)
                 if log is not None and journal is not None:
                     log.run_id = journal.run_id

@@ -165,7 +165,8 @@ CHECK_KINDS: dict[str, ProblemKind] = {
         ERROR,
         {
             "column.missing": "Column named in the mapping not in the file",
-            "header.misplaced": "Header not in row 1",
+            "column.ambiguous": "Header named in the mapping is on several columns",
+            "header.misplaced": "Mapping's columns in another row than the header read",
         },
     ),
     **_kinds(
@@ -180,6 +181,7 @@ CHECK_KINDS: dict[str, ProblemKind] = {
         "check",
         INFO,
         {
+            "file.read": "Which sheet, header row and header names were read",
             "column.unused": "Column not imported",
             "values.unchecked": "Values not checked until the missing columns are fixed",
             "row.skipped": "Rows left out by a skip rule",

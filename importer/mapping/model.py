@@ -154,6 +154,7 @@ class Mapping:
     records: tuple[RecordMapping, ...]
     source: str = "<mapping>"
     skip: tuple[SkipRule, ...] = ()  # the mapping's top-level ``skip:``: leave the whole row out
+    header_row: int | None = None  # ``header_row:``: the file's headers are in this row (None: found)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -164,13 +165,25 @@ class Mapping:
             seen.update(dict.fromkeys(rule.when.columns))
         return tuple(seen)
 
-    def bind(self, headers: Iterable[str], *, file: str = "the file") -> BoundMapping:
+    def bind(
+        self,
+        headers: Iterable[str],
+        *,
+        file: str = "the file",
+        duplicates: dict[str, tuple[str, ...]] | None = None,
+        aliases: dict[str, str] | None = None,
+    ) -> BoundMapping:
         """Check every column the mapping names exists in ``headers``; resolve their exact spelling.
 
         Header matching ignores case and white space. All missing columns are
         reported in one error, each with the closest existing header as a hint.
+        ``duplicates`` and ``aliases`` (:class:`importer.read.base.Source`'s): a header the file
+        has more than once, named plainly, is refused with the names of its columns; its first
+        column is named "Phone (1)" (an alias of its header "Phone").
         """
-        headers = list(headers)
+        aliases = aliases or {}
+        headers = [*headers, *aliases]
+        _refuse_ambiguous(self.columns, duplicates or {}, self.source, file)
         by_key: dict[str, str] = {}
         for h in headers:
             by_key.setdefault(normalize_header(h), h)
@@ -182,7 +195,7 @@ class Mapping:
                 hint = difflib.get_close_matches(normalize_header(col), list(by_key), n=1, cutoff=0.6)
                 missing.append(quote(col) + (f" (did you mean {quote(by_key[hint[0]])}?)" if hint else ""))
             else:
-                resolved[col] = actual
+                resolved[col] = aliases.get(actual, actual)
         if missing:
             raise MappingError(
                 f"mapping {self.source} names {'a column' if len(missing) == 1 else 'columns'} that "
@@ -323,6 +336,19 @@ def find_preset(name: str) -> Path | None:
     return None
 
 
+def _refuse_ambiguous(
+    columns: Iterable[str], duplicates: dict[str, tuple[str, ...]], source: str, file: str
+) -> None:
+    """MappingError naming the columns a mapping's plain header could mean when the file repeats it."""
+    for col in columns:
+        names = duplicates.get(normalize_header(col))
+        if names:
+            raise MappingError(
+                f"mapping {source} names column {quote(col)}, but {file} has {len(names)} columns with that "
+                f"header: {', '.join(names)}; name the one to import by its name as read"
+            )
+
+
 def load_mapping(path_or_name: str | os.PathLike[str]) -> Mapping:
     """Read a mapping from a YAML file, or a preset by name (``propstream``)."""
     path = Path(path_or_name)
@@ -358,7 +384,7 @@ def parse_mapping(data: Any, source: str = "<mapping>") -> Mapping:
         why = f" (did you mean '{hint}'?)" if hint else ""
         raise MappingError(f"mapping {source}: kind {quote(kind)} is not one of {', '.join(KINDS)}{why}")
     if kind == "property-with-contacts":
-        _only(data, {"kind", "property", "contacts", "skip", "on_invalid"}, source, "")
+        _only(data, {"kind", "property", "contacts", "skip", "on_invalid", "header_row"}, source, "")
         every = _on_invalid_all(data.get("on_invalid"), source)
         prop = _record(data.get("property"), "property", "Property", source, "property", every=every)
         contacts_data = data.get("contacts")
@@ -379,10 +405,25 @@ def parse_mapping(data: Any, source: str = "<mapping>") -> Mapping:
             raise MappingError(
                 f"mapping {source}: contact labels must differ; {quote(twice)} is the label of two contacts"
             )
-        return Mapping(kind, (prop, *contacts), source, parse_skip(data.get("skip"), f"mapping {source}: skip"))
-    _only(data, {"kind", "fields", "customfields", "defaults", "values", "skip", "on_invalid"}, source, "")
+        skip = parse_skip(data.get("skip"), f"mapping {source}: skip")
+        return Mapping(kind, (prop, *contacts), source, skip, _header_row(data, source))
+    _only(
+        data, {"kind", "fields", "customfields", "defaults", "values", "skip", "on_invalid", "header_row"}, source, ""
+    )
     rules = parse_skip(data.get("skip"), f"mapping {source}: skip")
-    return Mapping(kind, (_record(data, kind, "", source, ""),), source, rules)
+    return Mapping(kind, (_record(data, kind, "", source, ""),), source, rules, _header_row(data, source))
+
+
+def _header_row(data: dict, source: str) -> int | None:
+    """``header_row: N``: the row number (as Excel shows it) of the file's column headers."""
+    value = data.get("header_row")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise MappingError(
+            f"mapping {source}: header_row must be a row number, 1 or more (as Excel shows it), not {quote(value)}"
+        )
+    return value
 
 
 def _label(block: Any, i: int, source: str) -> str:

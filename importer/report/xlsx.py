@@ -274,6 +274,8 @@ class XlsxReportWriter(BaseReportWriter):
 
         if not complete:
             ws.append(bold("The run stopped early: this report covers only the rows before the failure."))
+        for note in summary.notes:  # the sheet read, a header row below row 1, repeated headers
+            ws.append([note[:1].upper() + note[1:]])
         ws.append(bold("Rows", summary.total))
         for status, count in summary.counts.items():
             ws.append([status, count])
