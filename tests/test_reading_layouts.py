@@ -216,3 +216,8 @@ def test_an_owner_workbook_goes_from_suggest_to_push_with_no_edits(
     phones = {c["phone"] for c in env.store.contacts()}
     assert {"6175550101", "6145550103", "9735550104", "6145550106"} <= phones  # ACME's first phone is in G
     assert len(env.store.relations()) == len(env.store.contacts()) >= 4
+    # "SMITH JOHN & MARY" is two people, both related to their house (issue 14's done-when).
+    oak = next(p["property_id"] for p in props if p["address"] == "12 Oak St")
+    people = {c["contact_id"]: c["fullname"] for c in env.store.contacts()}
+    on_oak = sorted(people[r["contact_id"]] for r in env.store.relations() if r["property_id"] == oak)
+    assert on_oak == ["John Smith", "Mary Smith"]
