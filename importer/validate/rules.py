@@ -30,6 +30,7 @@ import pandera.pandas as pa
 from importer.errors import MappingError
 from importer.fields import KIND_FIELDS, MAX_CUSTOM_FIELDS, REQUIRED_FIELDS
 from importer.problems import ERROR, PROBLEM_COLUMNS, WARNING, concat_problems, empty_problems, make_problems
+from importer.suggestions import did_you_mean
 from importer.validate import schemas
 from importer.validate.normalize import (
     Normalized,
@@ -73,8 +74,9 @@ def _check_columns(columns: pd.Index, kind: str) -> None:
         c for c in columns if c not in allowed and not (str(c).startswith("customfield_") and str(c)[12:].isdigit())
     ]
     if unknown:
+        hints = "".join(did_you_mean(str(u), KIND_FIELDS[kind]) for u in unknown[:1])
         raise MappingError(
-            f"the mapping sends {', '.join(map(repr, unknown))} to a {kind}, which has no such field; "
+            f"the mapping sends {', '.join(map(repr, unknown))} to a {kind}, which has no such field{hints}; "
             f"use one of {', '.join(KIND_FIELDS[kind])} or customfield_1..customfield_{MAX_CUSTOM_FIELDS}"
         )
     missing = [f for f in REQUIRED_FIELDS[kind] if f not in columns]
