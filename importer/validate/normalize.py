@@ -30,7 +30,10 @@ Decisions (documented here, tested in tests/test_normalize.py):
   number mangled into "2165551234.0" or scientific notation is expanded. A
   scientific value is expanded exactly from its mantissa; when the mantissa
   does not carry every digit ("1.21656E+10") it is an error: trailing zeros
-  cannot be told from lost digits.
+  cannot be told from lost digits. The 10 digits must then be a number of the North American
+  Numbering Plan in the US or Canada (:mod:`importer.validate.phones`), else ``phone.invalid``.
+* E-mail: syntax by email-validator and a "did you mean" warning for a typo of a common domain
+  (:mod:`importer.validate.emails`); only the domain's case is ever changed.
 * Phone type: the synonym table :data:`PHONE_TYPE_SYNONYMS`. "VOIP" is not in
   it: a VoIP line can be any of the three, so it is the mapping's job.
 * ZIP: see :func:`normalize_zipcode`.
