@@ -57,7 +57,7 @@ import pyarrow.compute as pc
 from importer.arrowtext import arrow_strings, buffers
 from importer.config import cache_dir
 from importer.fields import CONTACT_TYPES, PHONE_TYPES
-from importer.validate.emails import domain_suggestions, email_reasons
+from importer.validate.emails import check_emails, domain_suggestions
 from importer.validate.phones import phone_reasons
 
 __all__ = [
@@ -791,8 +791,8 @@ def normalize_email(s: pd.Series) -> Normalized:
     domain (warning when changed) and a "did you mean" warning for a typo of a common domain
     (the value itself is never changed by it)."""
     s = s.astype("str")
-    reasons = email_reasons(s)
-    valid = (reasons == "").to_numpy(dtype=bool) & (s != "").to_numpy(dtype=bool)
+    valid, bad, reasons = check_emails(s)
+    valid &= (s != "").to_numpy(dtype=bool)
     upper = valid & _has(s, r"@[^@]*[A-Z]")
     values = _put(s, upper, _lower_domain)
     fixes = domain_suggestions(values)
@@ -809,7 +809,6 @@ def normalize_email(s: pd.Series) -> Normalized:
             + "? It is sent as written; correct the file if it is a typo",
         )
     )  # fmt: skip
-    pos = np.flatnonzero(~valid & (s != "").to_numpy(dtype=bool))
-    err = "email " + _quoted(s.iloc[pos]) + " is not a valid e-mail address (" + reasons.iloc[pos] + ")"
+    err = "email " + _quoted(s.iloc[bad]) + " is not a valid e-mail address (" + _text(reasons, s.index[bad]) + ")"
     err = err + "; give one address like name@example.com"
-    return Normalized(values, _cat(warn), _notes(pos, "email.invalid", err))
+    return Normalized(values, _cat(warn), _notes(bad, "email.invalid", err))
