@@ -91,6 +91,17 @@ def test_an_unknown_field_in_a_mapping_names_the_field(
     assert code == 2 and "(did you mean 'contact'?)" in err
 
 
+def test_an_unknown_key_in_a_mapping_names_the_key(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, owners: Path
+) -> None:
+    mapping = write(tmp_path / "m.yaml", "kind: contact\nfeilds:\n  fullname: Owner Name\n")
+    code, _, err = run(capsys, "validate", owners, "--mapping", mapping)
+    assert code == 2 and "unknown key 'feilds' (did you mean 'fields'?)" in err
+    mapping = write(tmp_path / "n.yaml", "kind: contact\nfields:\n  fullname: {name: Owner Name, ordr: last-first}\n")
+    code, _, err = run(capsys, "validate", owners, "--mapping", mapping)
+    assert code == 2 and "unknown key 'ordr' (did you mean 'order'?) in a name spec" in err
+
+
 def test_a_mistyped_preset_names_the_preset(capsys: pytest.CaptureFixture[str], owners: Path) -> None:
     code, _, err = run(capsys, "validate", owners, "--mapping", "propstrem")
     assert code == 2

@@ -46,7 +46,7 @@ from importer.mapping.transforms import (
 from importer.mapping.yamlfile import read_yaml
 from importer.problems import concat_problems
 from importer.read.source import Chunk, normalize_header
-from importer.suggestions import closest
+from importer.suggestions import closest, did_you_mean
 
 #: Cells of list fields (type, tags) hold several items separated by either.
 LIST_SEPARATORS = r"[,;]"
@@ -405,6 +405,7 @@ def _only(block: dict, allowed: set[str], source: str, where: str) -> None:
     if unknown:
         at = f" in {where}" if where else ""
         keys = ", ".join(quote(k) for k in unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        keys += did_you_mean(str(unknown[0]), sorted(allowed)) if len(unknown) == 1 else ""
         raise MappingError(
             f"mapping {source}: unknown key{'s' if len(unknown) > 1 else ''} {keys}{at}; "
             f"expected {', '.join(sorted(allowed))}"
