@@ -8,6 +8,7 @@ import argparse
 import json
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from importer.cli import build_parser, main
@@ -216,3 +217,12 @@ def test_the_summary_and_reports_show_the_new_checks_with_their_titles(
     assert titles["phone.invalid"] == "Phone number not valid"
     rows_out = {r["row"]: r for r in json.loads(report.read_text(encoding="utf-8"))["rows"]}
     assert "did you mean 'ann@gmail.com'?" in rows_out[2]["warnings"]
+    # The XLSX report's Summary sheet: the same titles beside the codes.
+    workbook = tmp_path / "check.xlsx"
+    code, _, _ = run(capsys, "validate", data, "--mapping", mapping, "--report", workbook)
+    assert code == 1
+    sheet = openpyxl.load_workbook(workbook, read_only=True)["Summary"]
+    by_code = {row[1]: row[0] for row in sheet.iter_rows(values_only=True) if row and len(row) > 1}
+    assert by_code["email.domain_typo"] == "E-mail domain looks like a typo of a common one"
+    assert by_code["phone.invalid"] == "Phone number not valid"
+    assert by_code["email.invalid"] == "E-mail address not valid"
