@@ -13,7 +13,7 @@ from importer.validate import normalize as N
 from importer.validate.emails import PLAIN_PATTERN, domain_suggestions, email_reasons
 from importer.validate.rules import validate_fields
 
-SETTINGS = settings(max_examples=300, deadline=None)
+SETTINGS = settings(max_examples=200, deadline=None)
 
 
 def col(*values: str) -> pd.Series:

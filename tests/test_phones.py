@@ -15,7 +15,7 @@ from importer.validate import normalize as N
 from importer.validate.phones import PLAN_PATTERN, REGIONS, phone_reasons, phone_valid
 from importer.validate.rules import validate_fields
 
-SETTINGS = settings(max_examples=300, deadline=None)
+SETTINGS = settings(max_examples=200, deadline=None)
 
 
 def col(*values: str) -> pd.Series:
@@ -24,7 +24,8 @@ def col(*values: str) -> pd.Series:
 
 def library_says_valid(digits: str) -> bool:
     """phonenumbers' verdict, one number at a time: valid, and in one of the regions we accept."""
-    number = phonenumbers.parse(digits, "US")
+    # Built, not parsed: parse("011...", "US") reads 011 as the international dialling prefix.
+    number = phonenumbers.PhoneNumber(country_code=1, national_number=int(digits))
     return phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) in REGIONS
 
 
