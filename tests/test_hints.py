@@ -9,11 +9,14 @@ import json
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from importer.cli import build_parser, main
+from importer.errors import MappingError
 from importer.sandbox import SandboxServer
 from importer.suggestions import closest, ranked, similarity
+from importer.validate.rules import validate_fields
 
 REPO = Path(__file__).resolve().parents[1]
 HEADER = "Owner Name,Phone,Email,Street,City,State,Zip\n"
@@ -90,6 +93,12 @@ def test_an_unknown_field_in_a_mapping_names_the_field(
     mapping = write(tmp_path / "k.yaml", "kind: contcat\nfields:\n  fullname: Owner Name\n")
     code, _, err = run(capsys, "validate", owners, "--mapping", mapping)
     assert code == 2 and "(did you mean 'contact'?)" in err
+
+
+def test_the_library_names_the_field_a_frame_of_fields_misspells() -> None:
+    fields = pd.DataFrame({"fullname": ["Ann Lee"], "emial": ["ann@example.com"]}, index=pd.Index([2], name="row"))
+    with pytest.raises(MappingError, match=r"no such field \(did you mean 'email'\?\)"):
+        validate_fields(fields, "contact")
 
 
 def test_an_unknown_key_in_a_mapping_names_the_key(
