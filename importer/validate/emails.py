@@ -39,6 +39,8 @@ _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 #: Addresses email-validator accepts, recognised without it (see the module docstring).
 PLAIN_PATTERN = rf"{_ATEXT}(?:\.{_ATEXT})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}"
+#: The longest address email-validator accepts (RFC 5321's 256 less the angle brackets).
+_MAX_LENGTH = 254
 #: What the pattern lets through that the library refuses: a reserved domain (and a label with "--",
 #: told apart by a plain search, as are the library's length limits).
 _RESERVED = r"(?i)\.(?:" + "|".join(SPECIAL_USE_DOMAIN_NAMES) + r")$"
@@ -77,7 +79,8 @@ def _plain(s: pd.Series) -> np.ndarray:
         pc.match_substring_regex(arr, f"^(?:{PLAIN_PATTERN})$"),
         pc.invert(pc.or_(pc.match_substring(arr, "--"), pc.match_substring_regex(arr, _RESERVED))),
     )
-    ok = pc.and_(ok, pc.and_(pc.less_equal(pc.find_substring(arr, "@"), 64), pc.less_equal(pc.utf8_length(arr), 254)))
+    short = pc.and_(pc.less_equal(pc.find_substring(arr, "@"), 64), pc.less_equal(pc.utf8_length(arr), _MAX_LENGTH))
+    ok = pc.and_(ok, short)
     return ok.to_numpy(zero_copy_only=False)
 
 
@@ -104,8 +107,14 @@ def check_emails(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     valid = np.ones(len(s), dtype=bool)
     if not len(todo):
         return valid, todo, np.zeros(0, dtype=object)
-    codes, uniques = pd.factorize(s.iloc[todo], sort=False)
-    reasons = np.array([_library_reason(str(u)) for u in uniques], dtype=object)[codes]
+    # Past the library's length limit nothing else matters, and such cells are kept out of its cache.
+    length = s.iloc[todo].str.len().to_numpy()
+    too_long = length > _MAX_LENGTH
+    reasons = np.empty(len(todo), dtype=object)
+    reasons[too_long] = [f"it has {n:,} characters; an address has at most {_MAX_LENGTH}" for n in length[too_long]]
+    rest = np.flatnonzero(~too_long)
+    codes, uniques = pd.factorize(s.iloc[todo[rest]], sort=False)
+    reasons[rest] = np.array([_library_reason(str(u)) for u in uniques], dtype=object)[codes]
     bad = reasons != ""
     valid[todo[bad]] = False
     return valid, todo[bad], reasons[bad]
