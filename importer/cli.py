@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import gc
 import os
+import re
 import select
 import sys
 import traceback
@@ -345,6 +346,48 @@ _INSECURE_HELP = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that answers a typo with the closest command, choice or option (one matcher:
+    :mod:`importer.suggestions`): ``vaildate`` -> did you mean 'validate'?, ``--maping`` -> did you
+    mean --mapping? (argparse alone says only that --mapping is required)."""
+
+    #: The innermost (sub)command parser that has run: an unknown option is its to explain.
+    innermost: _Parser | None = None
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self.given = list(sys.argv[1:] if args is None else args)
+        _Parser.innermost = self
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message: str) -> Never:
+        target = _Parser.innermost or self
+        if target is not self and "unrecognized arguments:" in message:
+            target.error(message)  # shown with the command's usage, whose options are the candidates
+        super().error(message + self._hint(message))
+
+    def _hint(self, message: str) -> str:
+        from importer.suggestions import closest
+
+        choice = re.search(r"invalid choice: (?P<value>.+?) \(choose from (?P<choices>.+)\)$", message)
+        if choice:
+            options = [c.strip().strip("'\"") for c in choice["choices"].split(",")]
+            hit = closest(choice["value"].strip("'\""), options)
+            return f"; did you mean '{hit}'?" if hit else ""
+        known = self._option_string_actions  # argparse's own table of this parser's option strings
+        if "unrecognized arguments:" in message:
+            tokens = message.split("unrecognized arguments:", 1)[1].split()
+        else:
+            tokens = getattr(self, "given", [])
+        unknown = [t.split("=", 1)[0] for t in tokens if t.startswith("--") and t != "--"]
+        unknown = [t for t in unknown if t not in known]
+        if not unknown:
+            return ""
+        longs = [o for o in known if o.startswith("--")]
+        hit = closest(unknown[0], longs)
+        what = f"{unknown[0]} is not an option of {self.prog}"
+        return f" ({what}; did you mean {hit}?)" if hit else f" ({what}; see --help)"
+
+
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Help that shows each option's default (where it has a real one) and keeps the examples' layout."""
 
@@ -520,7 +563,7 @@ def build_parser() -> argparse.ArgumentParser:
     from importer import __version__
     from importer.sandbox.options import add_sandbox_arguments
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Bulk-import CSV and Excel spreadsheets into the Realeflow CRM.",
         epilog="The API key comes from REALEFLOW_API_KEY, the base URL from REALEFLOW_API_URL.\n\n"

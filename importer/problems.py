@@ -137,6 +137,7 @@ PROBLEM_KINDS: dict[str, ProblemKind] = {
             "type.normalized": "Contact type spelling or repeats tidied",
             "tags.normalized": "Repeated or blank tags removed",
             "email.normalized": "E-mail domain changed to lower case",
+            "email.domain_typo": "E-mail domain looks like a typo of a common one",
         },
     ),
     # An invalid value of a field the mapping lets go (``on_invalid: omit-field``, the default for

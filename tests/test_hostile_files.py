@@ -49,6 +49,7 @@ CASES = [
     ("cr_in_quoted_cell.csv", (), 0, "3 rows"),  # its bad e-mail is left out (on_invalid), the row kept
     ("long_header.csv", (), 0, "1 rows"),
     ("wide_header.csv", (), 0, "3 rows"),
+    # Read whole; the 200 KB e-mail itself is no address (64 characters before the @ at most): left out.
     ("big_cell_early.csv", (), 0, "5 rows"),
     # A title and a blank row above the header: the header row is found (it was exit 2 before).
     ("junk_above_header.csv", (), 0, "Header in row 3; rows 1–2 passed over"),
@@ -234,6 +235,9 @@ def test_a_big_cell_early_on_is_read(run_cli: RunCli, tmp_path: Path) -> None:
     rows = report_rows(report)
     assert code == 0 and [r["row"] for r in rows] == ["2", "3", "4", "5", "6"]
     assert len(rows[1]["Email"]) == 200_000 + len("@example.com")
+    # The big cell is read as one value; as an e-mail it is too long: left out, the contact kept.
+    assert [r["status"] for r in rows] == ["valid"] * 5
+    assert "is not a valid e-mail address" in rows[1]["warnings"] and "left out" in rows[1]["warnings"]
 
 
 def test_push_reads_the_whole_file_before_sending(env: SandboxServer, tmp_path: Path) -> None:

@@ -17,7 +17,6 @@ thousand rows at most, however long the file.
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from importer.mapping.model import BoundMapping, Mapping, RecordMapping, load_ma
 from importer.mapping.transforms import skip_reasons
 from importer.problems import ERROR, LEFT_OUT
 from importer.read.source import Source, normalize_header, open_source
+from importer.suggestions import closest
 from importer.validate.rules import validate_fields
 
 __all__ = ["ERROR_LEVEL", "INFO", "WARNING_LEVEL", "CheckResult", "Finding", "check_mapping", "closest_header"]
@@ -83,20 +83,10 @@ def closest_header(column: str, headers: list[str]) -> str | None:
     """The header a mistyped or renamed column most likely means, or None.
 
     Close spellings ("Zip Cod" -> "Zip Code") and a word more or less ("Zip Code"
-    -> "Zip", "Owner First Name" -> "Owner 1 First Name") both count.
+    -> "Zip", "Owner First Name" -> "Owner 1 First Name") both count: it is the one
+    matcher (:mod:`importer.suggestions`), so ``validate`` names the same header.
     """
-    key = normalize_header(column)
-    keys = {normalize_header(h): h for h in headers if str(h).strip()}
-    words = set(key.replace("_", " ").split())
-    best, best_score = None, 0.0
-    for k, h in keys.items():
-        score = difflib.SequenceMatcher(None, key, k).ratio()
-        other = set(k.replace("_", " ").split())
-        if words and other and (words <= other or other <= words):
-            score = max(score, 0.6 + 0.3 * len(words & other) / len(words | other))
-        if score > best_score:
-            best, best_score = h, score
-    return best if best_score >= 0.6 else None
+    return closest(column, headers)
 
 
 def check_mapping(
@@ -140,8 +130,14 @@ def check_mapping(
     if there is not None:  # the mapping's columns are in another row: that, not the mapping, is what to fix
         out.append(Finding(ERROR_LEVEL, "header.misplaced", f"{name}: " + source.header_row_advice(there)))
     used = set(resolved.values())
+    # A header that is the hint for a missing column is that column misspelt, not a custom field.
+    meant = {closest_header(col, headers): col for col in reversed(mapping.columns) if col not in resolved}
     for h in headers:
         if not h.strip() or h in used:
+            continue
+        if h in meant:
+            text = f"column '{h}' is not imported; is it the column '{meant[h]}' the mapping names? (see above)"
+            out.append(Finding(INFO, "column.unused", text, column=h))
             continue
         out.append(Finding(INFO, "column.unused", _unused_message(h, mapping), column=h))
 

@@ -16,7 +16,6 @@ what the validate stage checks.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ from importer.mapping.transforms import (
 from importer.mapping.yamlfile import read_yaml
 from importer.problems import concat_problems
 from importer.read.source import Chunk, normalize_header
+from importer.suggestions import closest, did_you_mean
 
 #: Cells of list fields (type, tags) hold several items separated by either.
 LIST_SEPARATORS = r"[,;]"
@@ -192,8 +192,8 @@ class Mapping:
         for col in self.columns:
             actual = by_key.get(normalize_header(col))
             if actual is None:
-                hint = difflib.get_close_matches(normalize_header(col), list(by_key), n=1, cutoff=0.6)
-                missing.append(quote(col) + (f" (did you mean {quote(by_key[hint[0]])}?)" if hint else ""))
+                hint = closest(col, headers)  # the hint mapping check gives for the same column
+                missing.append(quote(col) + (f" (did you mean {quote(hint)}?)" if hint else ""))
             else:
                 resolved[col] = aliases.get(actual, actual)
         if missing:
@@ -357,8 +357,13 @@ def load_mapping(path_or_name: str | os.PathLike[str]) -> Mapping:
     if path.is_dir():
         raise MappingError(f"mapping {path_or_name}: is a folder; give the mapping's YAML file")
     if not path.is_file():
-        presets = ", ".join(preset_names()) or "none installed"
-        raise MappingError(f"mapping {path_or_name}: no such file and no such preset (presets: {presets})")
+        names = preset_names()
+        presets = ", ".join(names) or "none installed"
+        hint = closest(path.name, names) if path.suffix == "" else None
+        why = f"; did you mean the preset '{hint}'?" if hint else ""
+        raise MappingError(
+            f"mapping {path_or_name}: no such file and no such preset{why} (presets: {presets})"
+        )
     data = read_yaml(path)
     try:
         return parse_mapping(data, source=str(path))
@@ -466,6 +471,7 @@ def _only(block: dict, allowed: set[str], source: str, where: str) -> None:
     if unknown:
         at = f" in {where}" if where else ""
         keys = ", ".join(quote(k) for k in unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        keys += did_you_mean(str(unknown[0]), sorted(allowed)) if len(unknown) == 1 else ""
         raise MappingError(
             f"mapping {source}: unknown key{'s' if len(unknown) > 1 else ''} {keys}{at}; "
             f"expected {', '.join(sorted(allowed))}"
@@ -688,13 +694,8 @@ def _slot(slot: Any, source: str, where: str) -> int:
 
 
 def _close(text: str, choices: Iterable[str]) -> str | None:
-    """The choice closest to ``text`` (ignoring spaces, "_" and "-"), if any is close enough."""
-    squash = {c.replace("_", "").replace("-", "").replace(" ", ""): c for c in choices}
-    key = text.replace("_", "").replace("-", "").replace(" ", "")
-    if key in squash:
-        return squash[key]
-    hit = difflib.get_close_matches(key, list(squash), n=1, cutoff=0.75)
-    return squash[hit[0]] if hit else None
+    """The choice closest to ``text`` (the one matcher: case, spaces, "_" and "-" do not count)."""
+    return closest(text, choices)
 
 
 def _scalar_text(value: Any) -> str:

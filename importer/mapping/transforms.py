@@ -49,6 +49,7 @@ import pandas as pd
 from importer.errors import MappingError, quote
 from importer.mapping.names import Owners, parse_all, plain_cells, render, shouting, title_words
 from importer.problems import WARNING, concat_problems, empty_problems, make_problems
+from importer.suggestions import did_you_mean
 
 __all__ = [
     "COMPANY_PATTERN",
@@ -684,8 +685,10 @@ def _columns_of(specs: Sequence[FieldSpec | None]) -> tuple[str, ...]:
 def _only(spec: dict, allowed: set[str], where: str, form: str) -> None:
     unknown = sorted(set(spec) - allowed, key=str)
     if unknown:
+        hint = did_you_mean(str(unknown[0]), sorted(allowed)) if len(unknown) == 1 else ""
         raise MappingError(
-            f"{where}: unknown key {', '.join(map(quote, unknown))} in {form}; expected {', '.join(sorted(allowed))}"
+            f"{where}: unknown key {', '.join(map(quote, unknown))}{hint} in {form}; "
+            f"expected {', '.join(sorted(allowed))}"
         )
 
 

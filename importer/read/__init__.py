@@ -6,5 +6,5 @@ worker processes parse apart), workbooks in importer.read.excel and importer.rea
 (.xlsx/.xlsm/.xls/.xlsb/.ods through calamine, sheet choice, safety checks), and what they share in
 importer.read.base (the Source, headers and their normalised form); load problems (ragged lines,
 undecodable bytes). importer.read.source opens a file with the right reader.
-May import: the foundation (errors, problems, arrowtext).
+May import: the foundation (errors, problems, arrowtext, suggestions).
 """

@@ -20,6 +20,7 @@ from typing import Any
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 from importer.errors import LoadError
+from importer.suggestions import closest
 
 __all__ = [
     "CSV_EXTENSIONS",
@@ -256,4 +257,6 @@ def pick_sheet(path: Path, wb: CalamineWorkbook, sheet: str | int | None) -> str
         folded = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
         if len(folded) == 1:
             return folded[0]
-    raise LoadError(f"{path}: no sheet {sheet!r}; the sheets are {listing} (give a name or a number)")
+    hit = closest(sheet, names) if isinstance(sheet, str) else None
+    hint = f" (did you mean --sheet {hit!r}?)" if hit is not None else ""
+    raise LoadError(f"{path}: no sheet {sheet!r}{hint}; the sheets are {listing} (give a name or a number)")
