@@ -37,6 +37,7 @@ from importer.config import API_KEY_ENV
 from importer.endpoint import Endpoint, endpoint_from_env
 from importer.errors import AccountInactiveError, ImporterError, LedgerError, MappingError, UsageError
 from importer.ledger import Journal, Ledger
+from importer.mapping.fit import fit_hint
 from importer.mapping.model import BoundMapping, Mapping, load_mapping
 from importer.outcomes import exit_code_for
 from importer.parallel import Checked, CheckPool, plan_workers
@@ -145,6 +146,7 @@ class Plan(Protocol):
 
     outcome_columns: list[str]
     kinds: set[str]  # record kinds it creates (to prime lost-answer reconciliation)
+    notices: tuple[str, ...]  # warnings about the file (columns the mapping names that it lacks)
 
     def check(self, chunk: Chunk) -> Any: ...  # extract + validate; has .chunk and .problems
 
@@ -225,6 +227,8 @@ def _open(
         bound = mapping.bind(source.headers, file=str(source.path))
     except MappingError as exc:
         hint = source.header_hint(mapping.columns)  # junk rows above the header: say where it seems to be
+        if hint is None:
+            hint = fit_hint(mapping, source.headers, source.path)  # another vendor's layout: which preset fits
         if hint is None:
             raise
         raise MappingError(f"{exc}; {hint}") from exc
@@ -395,6 +399,7 @@ def validate_file(
     total = estimate_rows(source)
     workers, rows = plan_workers(workers, total, chunk_rows or validate_chunk_rows(len(source.headers)))
     run = _Run("validate", source, plan, _writer(source, plan, "validate", report), keep_outcomes=keep_outcomes)
+    run.summary.notes = list(plan.notices)
     try:
         encoder = run.writer.encoder() if run.writer is not None else None
         # Before the observer starts: workers are forked before any thread of ours exists.
@@ -570,6 +575,7 @@ async def _push(
             try:
                 writer = _writer(source, plan, "push", report)
                 run = _Run("push", source, plan, writer, keep_outcomes=keep_outcomes)
+                run.summary.notes = list(plan.notices)
                 journal = _start_journal(ledger, endpoint.scope, source, mapping_name)
                 if log is not None and journal is not None:
                     log.run_id = journal.run_id

@@ -155,6 +155,7 @@ CHECK_KINDS: dict[str, ProblemKind] = {
         WARNING,
         {
             "file.empty": "No data rows among the rows sampled",
+            "column.absent": "Column of an optional field not in the file",
             "field.failing": "Most sampled values of a field fail",
         },
     ),

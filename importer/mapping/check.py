@@ -3,8 +3,11 @@
 :func:`check_mapping` returns its findings as data (:class:`CheckResult`); the
 CLI prints them. What it looks for:
 
-* columns the mapping names that the file lacks, each with the closest header
-  as a hint ("no column 'Zip Code'; did you mean 'Zip'?") -- level ``error``;
+* columns the mapping names that the file lacks (under their name and their
+  aliases), each with the closest header as a hint ("no column 'Zip Code'; did
+  you mean 'Zip'?") -- level ``error`` where a required field is left without
+  a column (the mapping cannot run), ``warning`` otherwise (the field is left
+  empty; the values are still checked);
 * fields whose sampled values mostly fail validation (a ZIP column holding
   names, a state column of county names) -- ``warning``; a few failing values,
   a required field often empty, a field always empty -- ``info``;
@@ -25,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from importer.fields import MAX_CUSTOM_FIELDS, REQUIRED_FIELDS
-from importer.mapping.model import BoundMapping, Mapping, RecordMapping, load_mapping
+from importer.mapping.model import BoundMapping, Mapping, RecordMapping, Resolution, load_mapping
 from importer.mapping.transforms import skip_reasons
 from importer.problems import ERROR
 from importer.read.source import Source, normalize_header, open_source
@@ -122,18 +125,27 @@ def check_mapping(
     name = source.path.name
     out = result.findings
 
-    resolved = _resolve_columns(mapping, headers, name, out)
-    hint = source.header_hint(mapping.columns) if len(resolved) < len(mapping.columns) else None
+    res = mapping.resolve(headers)
+    hints = _missing_findings(mapping, res, headers, name, out)
+    hint = source.header_hint(mapping.columns) if res.missing else None
     if hint:  # junk rows above the header: that, not the mapping, is what to fix
         out.append(Finding(ERROR_LEVEL, "header.misplaced", f"{name}: {hint}"))
-    used = set(resolved.values())
+    used = set(res.resolved.values())
     for h in headers:
         if not h.strip() or h in used:
             continue
-        out.append(Finding(INFO, "column.unused", _unused_message(h, mapping), column=h))
+        if h in hints:  # the missing column it likely is: an alias, not a custom-field slot
+            message = (
+                f"column '{h}' is not imported; if it is the missing '{hints[h]}', add it under aliases: "
+                f"'{hints[h]}: [{h}]'"
+            )
+        else:
+            message = _unused_message(h, mapping)
+        out.append(Finding(INFO, "column.unused", message, column=h))
 
-    if len(resolved) == len(mapping.columns):
-        _check_values(mapping, BoundMapping(mapping, resolved), source, result, sample_rows, fail_share)
+    if not res.fatal:
+        bound = BoundMapping(mapping, res.resolved, frozenset(res.missing), res.notices)
+        _check_values(mapping, bound, source, result, sample_rows, fail_share)
     else:
         out.append(
             Finding(INFO, "values.unchecked", "values not checked: fix the missing columns first, then check again")
@@ -142,30 +154,31 @@ def check_mapping(
     return result
 
 
-def _resolve_columns(mapping: Mapping, headers: list[str], name: str, out: list[Finding]) -> dict[str, str]:
-    """The file's header for each column the mapping names; a finding for each it does not have."""
-    by_key: dict[str, str] = {}
-    for h in headers:
-        by_key.setdefault(normalize_header(h), h)
-    resolved: dict[str, str] = {}
-    for col in mapping.columns:
-        actual = by_key.get(normalize_header(col))
-        if actual is not None:
-            resolved[col] = actual
-            continue
-        hint = closest_header(col, headers)
+def _missing_findings(
+    mapping: Mapping, res: Resolution, headers: list[str], name: str, out: list[Finding]
+) -> dict[str, str]:
+    """A finding for each column the mapping names that the file lacks: an error where it leaves a
+    required field without a column, else a warning. Returns {unread header: the missing column it
+    may be}, so that header is offered as an alias, not as a custom field."""
+    fatal = {c for _, _, cols in res.lost for c in cols}
+    unread = [h for h in headers if h not in set(res.resolved.values())]
+    hints: dict[str, str] = {}
+    for col in res.missing:
+        hint = closest_header(col, unread)
+        if hint is not None:
+            hints.setdefault(hint, col)
         where = _users(mapping, col)
-        out.append(
-            Finding(
-                ERROR_LEVEL,
-                "column.missing",
-                f"no column '{col}' in {name}"
-                + (f"; did you mean '{hint}'?" if hint else "")
-                + (f" (used by {where})" if where else ""),
-                column=col,
-            )
+        text = (
+            f"no column '{col}' in {name}"
+            + (f"; did you mean '{hint}'?" if hint else "")
+            + (f" (used by {where})" if where else "")
         )
-    return resolved
+        if col in fatal:
+            out.append(Finding(ERROR_LEVEL, "column.missing", text + "; a required field has no other column",
+                               column=col))  # fmt: skip
+        else:
+            out.append(Finding(WARNING_LEVEL, "column.absent", text, column=col))
+    return hints
 
 
 def _users(mapping: Mapping, column: str) -> str:
@@ -216,6 +229,7 @@ def _check_values(
     index = chunk.frame.index
     result.sample_rows = len(index)
     cells = {col: chunk.frame[actual] for col, actual in bound.resolved.items()}
+    cells.update(dict.fromkeys(bound.missing, pd.Series("", index=index, dtype="string")))
     for rule in mapping.skip:
         hit = skip_reasons([rule], cells, index) != ""
         if hit.any():
@@ -236,7 +250,7 @@ def _check_values(
             out.append(Finding(INFO, "record.absent", f"{rec.label or 'the record'}: on none of the sampled rows",
                                part=rec.label))  # fmt: skip
             continue
-        columns = {f: bound.resolved[s.columns[0]] for f, s in rec.specs.items() if s.columns}
+        columns = {f: bound.column_of(s) for f, s in rec.specs.items() if bound.column_of(s)}
         checked = validate_fields(ex.fields.loc[rows], rec.kind, columns=columns, part=rec.label)
         _field_findings(rec, ex.fields.loc[rows], checked.problems, out, fail_share, i == 0)
 

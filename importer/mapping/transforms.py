@@ -136,6 +136,14 @@ class FieldSpec:
         """How the field is made, for messages: "'First Name' + 'Last Name'"."""
         return " + ".join(f"'{c}'" for c in self.columns)
 
+    def reads(self) -> tuple[str, ...]:
+        """The columns the field's value comes from: without them all it is empty on every row.
+
+        ``columns`` less the columns that only steer the choice (a ``first``'s ``unless`` flags,
+        a name's care-of column, which is read for company owners found in the name).
+        """
+        return self.columns
+
 
 @dataclass(frozen=True)
 class Column(FieldSpec):
@@ -245,6 +253,9 @@ class First(FieldSpec):
                 )
             )
         return out
+
+    def reads(self) -> tuple[str, ...]:
+        return _columns_of([item for item in self.items if item.reads()], reads=True)
 
     def describe(self) -> str:
         text = "first of " + ", ".join(i.describe() for i in self.items)
@@ -409,6 +420,10 @@ class Name(FieldSpec):
                 )
             )
         return concat_problems(frames)
+
+    def reads(self) -> tuple[str, ...]:
+        assert self.source is not None
+        return self.source.reads()
 
     def describe(self) -> str:
         assert self.source is not None
@@ -628,11 +643,11 @@ def _column_list(value: Any, where: str) -> tuple[str, ...]:
     return tuple(str(v).strip() for v in value)
 
 
-def _columns_of(specs: Sequence[FieldSpec | None]) -> tuple[str, ...]:
+def _columns_of(specs: Sequence[FieldSpec | None], *, reads: bool = False) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for s in specs:
         if s is not None:
-            seen.update(dict.fromkeys(s.columns))
+            seen.update(dict.fromkeys(s.reads() if reads else s.columns))
     return tuple(seen)
 
 

@@ -30,6 +30,9 @@ class RunSummary:
             ever reported as an error).
         rows_with_errors / rows_with_warnings: rows with at least one problem of
             that severity.
+        notes: warnings about the whole file rather than a row, e.g. what a column the
+            mapping names but the file lacks costs ("no column 'Est LTV': custom field 12
+            left empty"); set by the pipeline before the run, never merged from chunks.
     """
 
     def __init__(self) -> None:
@@ -40,6 +43,7 @@ class RunSummary:
         self.problem_rows: Counter[str] = Counter()
         self.rows_with_errors: int = 0
         self.rows_with_warnings: int = 0
+        self.notes: list[str] = []
         self._examples: dict[str, tuple[int, str]] = {}
         self._counts: Counter[str] = Counter()
         self._problems: Counter[str] = Counter()
@@ -125,6 +129,7 @@ class RunSummary:
             "problem_counts": dict(self.problem_counts),
             "rows_with_errors": self.rows_with_errors,
             "rows_with_warnings": self.rows_with_warnings,
+            "notes": list(self.notes),
             "problems": [
                 {
                     "code": code,
@@ -145,8 +150,12 @@ def _clip(text: str, width: int = 100) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+#: File notes the terminal summary shows; the JSON and XLSX reports list them all.
+SHOWN_NOTES = 8
+
+
 def render_summary(summary: RunSummary, report_path: Path | None) -> str:
-    """The end-of-run text for the terminal: counts, the five leading problems, the report.
+    """The end-of-run text for the terminal: counts, the five leading problems, the file's notes, the report.
 
     A problem line: "E-mail address not valid (email.invalid): 3 rows, e.g. row 6: email 'x' is ...";
     a warning's brackets say so: "(zipcode.padded, warning)".
@@ -167,6 +176,12 @@ def render_summary(summary: RunSummary, report_path: Path | None) -> str:
             lines.append(f"  … and {more} more kinds of problem (see the report)")
     else:
         lines.append("No problems found.")
+    if summary.notes:
+        lines.append("Warnings about the file:")
+        lines += [f"  {_clip(note, 160)}" for note in summary.notes[:SHOWN_NOTES]]
+        if len(summary.notes) > SHOWN_NOTES:
+            rest = len(summary.notes) - SHOWN_NOTES
+            lines.append(f"  … and {rest} more (the .json and .xlsx reports list them all; mapping check too)")
     if report_path is not None:
         lines.append(f"Report: {report_path}")
     return "\n".join(lines)

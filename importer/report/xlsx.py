@@ -271,6 +271,11 @@ class XlsxReportWriter(BaseReportWriter):
         for code, _, row, message in summary.top_problems(len(summary.problem_counts)):
             severity = summary.problem_severity.get(code, ERROR)
             ws.append([problem_title(code) or code, code, severity, summary.problem_rows[code], row, message])
+        if summary.notes:
+            ws.append([])
+            ws.append(bold("Warnings about the file"))
+            for note in summary.notes:
+                ws.append([note])
         if self._comments_dropped:
             ws.append([])
             ws.append([f"{self._comments_dropped:,} cells beyond the first {MAX_COMMENTS:,} have no comment"])
