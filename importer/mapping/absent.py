@@ -19,6 +19,7 @@ import pandas as pd
 
 from importer.errors import MappingError, quote
 from importer.fields import REQUIRED_FIELDS
+from importer.mapping.transforms import First
 from importer.read.source import normalize_header
 
 if TYPE_CHECKING:
@@ -111,16 +112,29 @@ def _costs(mapping: Mapping, recs: list[RecordMapping], col: str, missing: set[s
                 continue
             what = _field_name(rec, name)
             if col not in spec.reads():
-                costs.append(f"{what} is made without it")
+                flag = isinstance(spec, First) and col in spec.unless
+                costs.append(f"{what} passes over no number flagged in them" if flag else f"{what} is made without it")
             elif set(spec.reads()) <= missing:
                 costs.append(f"{what} left empty")
             else:
-                costs.append(f"{what} comes from its other columns")
+                costs.append(f"{what} from its other columns only")
         if any(col in r.when.columns for r in rec.skip):
             costs.append(f"{rec.label} is not left out for it")
     if any(col in r.when.columns for r in mapping.skip):
         costs.append("rows are not left out for it")
     return tuple(costs)
+
+
+def _squashed(text: str) -> str:
+    return re.sub(r"[\W_]+", "", normalize_header(text))
+
+
+def _same_words(column: str, unused: dict[str, str]) -> str | None:
+    """The unread header that is ``column`` but for punctuation or a typo ("E-mail" for "Email"), if
+    one is that close: a notice names a header to alias only when it is almost surely the one."""
+    keys = {_squashed(k): h for k, h in unused.items()}
+    hit = difflib.get_close_matches(_squashed(column), list(keys), n=1, cutoff=0.9)
+    return keys[hit[0]] if hit else None
 
 
 def missing_notices(mapping: Mapping, missing: set[str], unused: dict[str, str]) -> list[str]:
@@ -161,8 +175,8 @@ def missing_notices(mapping: Mapping, missing: set[str], unused: dict[str, str])
         for col in cols[:3]:
             others = mapping.spellings(col)[1:]
             nor = f" (nor {', '.join(repr(a) for a in others[:3])}{', …' if len(others) > 3 else ''})" if others else ""
-            hint = difflib.get_close_matches(normalize_header(col), list(unused), n=1, cutoff=0.6)
-            maybe = f" (did you mean '{unused[hint[0]]}'? add it under aliases)" if hint else ""
+            hint = _same_words(col, unused)
+            maybe = f" (did you mean '{hint}'? add it under aliases)" if hint else ""
             named.append(f"'{col}'{nor}{maybe}")
         if len(cols) > 3:
             named.append(f"… '{cols[-1]}' ({len(cols)} columns)")
@@ -186,7 +200,7 @@ def parse_aliases(raw: Any, source: str, columns: tuple[str, ...]) -> dict[str, 
     for col, names in raw.items():
         key = normalize_header(str(col)) if isinstance(col, str | int | float) and not isinstance(col, bool) else ""
         if key not in known:
-            hint = difflib.get_close_matches(key, list(known), n=1, cutoff=0.75)
+            hint = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
             why = f" (did you mean {quote(known[hint[0]])}?)" if hint else ""
             raise MappingError(
                 f"mapping {source}: aliases: {quote(col)} is not a column the mapping reads{why}; "

@@ -519,6 +519,10 @@ class Street(FieldSpec):
         out = street.where(~both, street + " " + unit)
         return out.where(street != "", unit), empty_problems()
 
+    def reads(self) -> tuple[str, ...]:
+        assert self.street is not None
+        return self.street.reads()  # a unit without its street is no address
+
 
 @dataclass(frozen=True)
 class Condition:
