@@ -165,6 +165,7 @@ CHECK_KINDS: dict[str, ProblemKind] = {
         {
             "column.unused": "Column not imported",
             "values.unchecked": "Values not checked until the missing columns are fixed",
+            "mapping.other_fits": "Another preset fits the file, or none does",
             "row.skipped": "Rows left out by a skip rule",
             "record.absent": "Record on none of the sampled rows",
             "field.empty": "Field empty in every sampled row",

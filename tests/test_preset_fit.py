@@ -355,6 +355,12 @@ def test_a_preset_on_another_vendors_file_names_the_one_that_fits(env: SandboxSe
 # -- mapping check and the reports -------------------------------------------------------------------------
 
 
+def test_mapping_check_of_another_vendors_file_names_the_preset_that_fits(run_cli: RunCli) -> None:
+    code, out, _ = run_cli("mapping", "check", "propertyradar", SAMPLES / "dealmachine.csv")
+    assert code == 1
+    assert "info: this looks like a DealMachine export: --mapping dealmachine" in out
+
+
 def test_mapping_check_warns_of_missing_optional_columns_and_checks_the_values(run_cli: RunCli) -> None:
     code, out, _ = run_cli("mapping", "check", "propertyradar", VARIANTS / "propertyradar.thinned.csv")
     assert code == 1

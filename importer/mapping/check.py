@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from importer.fields import MAX_CUSTOM_FIELDS, REQUIRED_FIELDS
+from importer.mapping.fit import fit_hint
 from importer.mapping.model import BoundMapping, Mapping, RecordMapping, Resolution, load_mapping
 from importer.mapping.transforms import skip_reasons
 from importer.problems import ERROR
@@ -146,6 +147,8 @@ def check_mapping(
     if not res.fatal:
         bound = BoundMapping(mapping, res.resolved, frozenset(res.missing), res.notices)
         _check_values(mapping, bound, source, result, sample_rows, fail_share)
+    elif not hint and (other := fit_hint(mapping, headers, source.path)):  # another vendor's layout
+        out.append(Finding(INFO, "mapping.other_fits", other))
     else:
         out.append(
             Finding(INFO, "values.unchecked", "values not checked: fix the missing columns first, then check again")
