@@ -13,17 +13,46 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pandas as pd
 
 from importer.errors import MappingError, quote
 from importer.fields import REQUIRED_FIELDS
-from importer.mapping.transforms import First
+from importer.mapping.transforms import FieldSpec, First, SkipRule
 from importer.read.source import normalize_header
 
-if TYPE_CHECKING:
-    from importer.mapping.model import Mapping, RecordMapping
+
+class RecordMapping(Protocol):
+    """What the notices read of a record (importer.mapping.model.RecordMapping; a protocol, so this
+    module needs not import the model, which imports it)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def specs(self) -> dict[str, FieldSpec]: ...
+    @property
+    def defaults(self) -> dict[str, str]: ...
+    @property
+    def skip(self) -> tuple[SkipRule, ...]: ...
+    @property
+    def columns(self) -> tuple[str, ...]: ...
+
+
+class Mapping(Protocol):
+    """What the notices read of a mapping (importer.mapping.model.Mapping)."""
+
+    @property
+    def records(self) -> tuple[RecordMapping, ...]: ...
+    @property
+    def skip(self) -> tuple[SkipRule, ...]: ...
+    @property
+    def columns(self) -> tuple[str, ...]: ...
+    @property
+    def main_records(self) -> int: ...
+    def spellings(self, column: str) -> tuple[str, ...]: ...
 
 __all__ = [
     "FOOTER_MIN_LENGTH",
