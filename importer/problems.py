@@ -155,7 +155,6 @@ CHECK_KINDS: dict[str, ProblemKind] = {
         WARNING,
         {
             "file.empty": "No data rows among the rows sampled",
-            "column.absent": "Column of an optional field not in the file",
             "field.failing": "Most sampled values of a field fail",
         },
     ),
@@ -174,6 +173,9 @@ CHECK_KINDS: dict[str, ProblemKind] = {
     ),
     # A warning for the first record, or when the field is empty in every row; else a note.
     **_kinds("check", "", {"field.required_empty": "Required field often empty"}),
+    # A warning when its field is left empty (or a flag, a skip rule lost); a note when the field
+    # has another column (a first's other candidate).
+    **_kinds("check", "", {"column.absent": "Column of an optional field not in the file"}),
 }
 
 

@@ -44,10 +44,9 @@ PROPSTREAM = [
 ]  # fmt: skip
 PROPSTREAM_SKIPTRACED = [
     *PROPSTREAM,
-    "Matched First Name", "Matched Last Name",
     *[h for n in range(1, 8) for h in (f"Phone {n}", f"Phone {n} Type", f"Phone {n} DNC")],
     *[f"Email {n}" for n in range(1, 5)],
-    "Litigator", "DNC/Litigator Scrub",
+    "Litigator",
 ]  # fmt: skip
 BATCHSKIPTRACING = [
     "Input Last Name", "Input First Name", "Input Mailing Address", "Input Mailing City",
@@ -59,7 +58,7 @@ BATCHSKIPTRACING = [
     "Confirmed Mailing Zip",
 ]  # fmt: skip
 PROPERTYRADAR = [
-    "Radar ID", "Type", "Address", "City", "State", "ZIP", "County", "APN", "Owner Occupied", "Owner",
+    "Radar ID", "Type", "Address", "City", "ZIP", "County", "APN", "Owner Occupied", "Owner",
     "Mail Address", "Mail City", "Mail State", "Mail ZIP", "Beds", "Baths", "Sq Ft", "Lot Size", "Yr Built",
     "Assessed Value", "Est Value", "Est Equity %", "Est LTV", "Total Loan Balance", "Orig Sale Date",
     "Purchase Amt", "In Foreclosure", "Listing Status", "Primary Name", "Primary Mobile Phone1",
@@ -84,8 +83,7 @@ DEALMACHINE = [
     "building_square_feet", "lot_square_feet", "year_built", "estimated_value", "equity_amount",
     "equity_percent", "total_loan_amt", "tax_amt", "last_sale_date", "last_sale_price", "is_vacant",
     "lead_status", "property_id", "lead_id",
-    "owner_1_name", "owner_2_name", "owner_address_full", "owner_address_line_1", "owner_address_city",
-    "owner_address_state", "owner_address_zip", "tags", "lists",
+    "owner_1_name", "owner_2_name", "tags", "lists",
     *[f"contact_{n}_{part}" for n in range(1, DEALMACHINE_CONTACTS + 1) for part in DEALMACHINE_CONTACT],
 ]  # fmt: skip
 DATATREE = [
@@ -311,9 +309,6 @@ def propstream_rows(rng: random.Random, skiptraced: bool) -> list[dict[str, obje
             "Marketing Lists": a["lists"], "Date Added to List": a["added"],
         }  # fmt: skip
         if skiptraced:
-            matched = not ld.company and ld.phones
-            row["Matched First Name"] = ld.owner1[0] if matched else ""
-            row["Matched Last Name"] = ld.owner1[2] if matched else ""
             for n in range(1, 8):
                 ph = ld.phones[n - 1] if n <= len(ld.phones) else None
                 row[f"Phone {n}"] = fmt_phone(rng, ph[0]) if ph else ""
@@ -322,7 +317,6 @@ def propstream_rows(rng: random.Random, skiptraced: bool) -> list[dict[str, obje
             for n in range(1, 5):
                 row[f"Email {n}"] = ld.emails[n - 1] if n <= len(ld.emails) else ""
             row["Litigator"] = "Yes" if i == 19 else "No"
-            row["DNC/Litigator Scrub"] = "Litigator" if i == 19 else ("DNC" if any(p[2] for p in ld.phones) else "")
         cols = {"prop_state": "State", "prop_zip": "Zip", "prop_city": "City", "prop_address": "Address",
                 "mail_state": "Mailing State"}  # fmt: skip
         if skiptraced and row["Phone 1"]:
@@ -378,7 +372,8 @@ def _full(person: tuple[str, str, str] | None) -> str:
 
 
 def propertyradar_rows(rng: random.Random) -> list[dict[str, object]]:
-    """A one-state export (PropertyRadar lists are built per county): no property State column."""
+    """A one-state export (PropertyRadar lists are built per county) without the property State
+    column (users pick the export's columns): the preset takes the state of the ZIP then."""
     rows = []
     for i, ld in enumerate(make_leads(rng, states=["CA"])):
         a, p, m = ld.attrs, ld.prop, ld.mail
@@ -389,7 +384,7 @@ def propertyradar_rows(rng: random.Random) -> list[dict[str, object]]:
                  "Triplex": "MFR"}[a["type"]]  # fmt: skip
         row: dict[str, object] = {
             "Radar ID": f"P{rng.randrange(16**7):07X}", "Type": ptype, "Address": p.street, "City": p.city,
-            "State": p.state, "ZIP": p.zip, "County": p.county, "APN": a["apn"],
+            "ZIP": p.zip, "County": p.county, "APN": a["apn"],
             "Owner Occupied": "1" if ld.occupied else "0", "Owner": owner, "Mail Address": m.street,
             "Mail City": m.city, "Mail State": m.state, "Mail ZIP": m.zip, "Beds": a["beds"], "Baths": a["baths"],
             "Sq Ft": a["sqft"], "Lot Size": a["lot"], "Yr Built": a["year"],
@@ -455,8 +450,6 @@ def dealmachine_rows(rng: random.Random) -> list[dict[str, object]]:
             "lead_status": rng.choice(["New Prospect", "Contacted", "Not Interested"]),
             "property_id": str(31_000_000 + i * 7919), "lead_id": str(880_000 + i),
             "owner_1_name": ld.company or _full(ld.owner1[::2]), "owner_2_name": _full(ld.owner2 and ld.owner2[::2]),
-            "owner_address_full": f"{m.street}{brk}{m.city}, {m.state} {m.zip}", "owner_address_line_1": m.street,
-            "owner_address_city": m.city, "owner_address_state": m.state, "owner_address_zip": m.zip,
             "tags": "Driving for Dollars" if i % 3 == 0 else "", "lists": a["lists"],
         }  # fmt: skip
         for n in range(1, DEALMACHINE_CONTACTS + 1):

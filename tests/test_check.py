@@ -112,7 +112,7 @@ def test_closest_header(column: str, hint: str | None) -> None:
 def test_cli_check(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["mapping", "check", "propertyradar", str(SAMPLES / "propertyradar.csv")]) == 0
     out = capsys.readouterr().out
-    assert out.strip().splitlines()[-1].endswith("0 errors, 0 warnings, 4 infos; looks right")
+    assert out.strip().splitlines()[-1].endswith("0 errors, 0 warnings, 5 infos; looks right")
     bad = write(tmp_path / "m.yaml", {"kind": "contact", "fields": {"fullname": "Nmae"}})
     assert main(["mapping", "check", str(bad), str(SAMPLES / "contacts.csv")]) == 1
     assert "error: no column 'Nmae' in contacts.csv" in capsys.readouterr().out

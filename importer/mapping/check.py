@@ -147,12 +147,12 @@ def check_mapping(
     if not res.fatal:
         bound = BoundMapping(mapping, res.resolved, frozenset(res.missing), res.notices)
         _check_values(mapping, bound, source, result, sample_rows, fail_share)
-    elif not hint and (other := fit_hint(mapping, headers, source.path)):  # another vendor's layout
-        out.append(Finding(INFO, "mapping.other_fits", other))
     else:
         out.append(
             Finding(INFO, "values.unchecked", "values not checked: fix the missing columns first, then check again")
         )
+        if not hint and (other := fit_hint(mapping, headers, source.path)):  # another vendor's layout
+            out.append(Finding(INFO, "mapping.other_fits", other))
     result.findings.sort(key=lambda f: _LEVEL_ORDER[f.level])
     return result
 
@@ -171,17 +171,30 @@ def _missing_findings(
         if hint is not None:
             hints.setdefault(hint, col)
         where = _users(mapping, col)
+        others = mapping.spellings(col)[1:]
+        nor = f" (nor {', '.join(repr(a) for a in others[:3])}{', …' if len(others) > 3 else ''})" if others else ""
         text = (
-            f"no column '{col}' in {name}"
+            f"no column '{col}'{nor} in {name}"
             + (f"; did you mean '{hint}'?" if hint else "")
             + (f" (used by {where})" if where else "")
         )
         if col in fatal:
             out.append(Finding(ERROR_LEVEL, "column.missing", text + "; a required field has no other column",
                                column=col))  # fmt: skip
+        elif _has_alternative(mapping, col, set(res.missing)):  # another column makes the field: a note
+            out.append(Finding(INFO, "column.absent", text + "; read from its other columns", column=col))
         else:
             out.append(Finding(WARNING_LEVEL, "column.absent", text, column=col))
     return hints
+
+
+def _has_alternative(mapping: Mapping, column: str, missing: set[str]) -> bool:
+    """Every field reading ``column`` still has another column of its value (a ``first``'s other
+    candidate: a State column or the ZIP's state), and no flag or skip rule reads it."""
+    if any(column in r.when.columns for r in (*mapping.skip, *(r for rec in mapping.records for r in rec.skip))):
+        return False
+    specs = [s for rec in mapping.records for s in rec.specs.values() if column in s.columns]
+    return bool(specs) and all(column in s.reads() and not set(s.reads()) <= missing for s in specs)
 
 
 def _users(mapping: Mapping, column: str) -> str:

@@ -94,9 +94,10 @@ def thinned(name: str) -> tuple[Path, list[str]]:
 
 def batch_style() -> Path:
     header, rows, bom = read_table(SAMPLES / "propstream-skiptraced.csv")
-    col = {h: i for i, h in enumerate(header)}
-    litigator = next(r for r in rows if r[col["Litigator"]] == "Yes")
-    litigator[col["Litigator"]] = "No"  # named only by the scrub column now
+    col = header.index("Litigator")
+    for r in rows:  # an append's scrub column instead of PropStream's Litigator flag
+        r[col] = "Litigator" if r[col] == "Yes" else ""
+    header = [*header[:col], "DNC/Litigator Scrub", *header[col + 1 :]]
     keep = [i for i, h in enumerate(header) if not re.fullmatch(r"Phone \d DNC", h)]  # no per-phone flags
     renamed = [re.sub(r"^(Phone|Email) (\d)", r"\1\2", header[i]) for i in keep]
     out = OUT / "propstream-batchstyle.csv"
