@@ -295,6 +295,11 @@ def cmd_mapping_suggest(args: argparse.Namespace) -> int:
         sample = pd.DataFrame(columns=names, dtype="string")
     sample = sample.set_axis(names, axis=1)
     text = with_header_row(render_yaml(suggest_mapping(names, sample, args.kind)), source.header_row)
+    from importer.mapping.fit import best_fit
+
+    best = best_fit(source.headers)
+    if best is not None:  # a vendor's export: its preset knows more than a guess (aliases, footers, skips)
+        print(f"{PROG}: {best.looks_like()} (or use the mapping suggested here)", file=sys.stderr)
     if args.output:
         out = Path(args.output)
         if out.exists() and not args.force:
@@ -326,15 +331,31 @@ def cmd_mapping_check(args: argparse.Namespace) -> int:
 
 
 def cmd_mapping_presets(args: argparse.Namespace) -> int:
-    from importer.mapping.model import find_preset, preset_names
+    from importer.mapping.fit import preset_title, rank_presets
+    from importer.mapping.model import find_preset, load_mapping, preset_names
 
-    for name in preset_names():
-        path = find_preset(name)
-        first = ""
-        if path is not None:
-            lines = path.read_text(encoding="utf-8").splitlines()
-            first = next((ln.lstrip("# ").strip() for ln in lines if ln.startswith("#")), "")
-        print(f"{name}\t{first}")
+    if args.file is None:
+        for name in preset_names():
+            print(f"{name}\t{preset_title(load_mapping(name), find_preset(name))}")
+        return 0
+    from importer.read.source import open_source
+
+    source = open_source(
+        args.file, sheet=_sheet_arg(args), encoding=args.encoding, quotes=args.quotes, header_row=args.header_row
+    )
+    ranked = rank_presets(source.headers)
+    width = max(len(f.name) for f in ranked)
+    for f in ranked:
+        verdict = "fits" if f.fits else ("no column for " + ", ".join(f.lost) if f.lost else "does not fit")
+        print(
+            f"{f.name:<{width}}  fields found {f.fields_found:>3}/{f.fields_total:<3} ({f.field_share:4.0%})  "
+            f"headers read {f.headers_read:>3}/{f.headers_total:<3} ({f.header_share:4.0%})  {verdict}"
+        )
+    best = ranked[0] if ranked and ranked[0].fits else None
+    if best is None:
+        print(f"No preset fits {source.path.name}; make a mapping: {PROG} mapping suggest {args.file} -o map.yaml")
+        return 1
+    print(f"Best fit: {best.name} ({best.title}); {PROG} validate {args.file} --mapping {best.name}")
     return 0
 
 
@@ -404,9 +425,12 @@ def _examples(*lines: str) -> str:
     return "example" + ("s" if len(lines) > 1 else "") + ":\n" + "\n".join(f"  {PROG} {ln}" for ln in lines)
 
 
-def _add_source(p: argparse.ArgumentParser) -> None:
+def _add_source(p: argparse.ArgumentParser, *, optional: bool = False) -> None:
     """FILE and how to read it (a function, not a parent: ``mapping check`` takes MAPPING first)."""
-    p.add_argument("file", metavar="FILE", help=".csv, .tsv, .txt, .xlsx, .xlsm, .xls, .xlsb or .ods")
+    if optional:
+        p.add_argument("file", metavar="FILE", nargs="?", help="a list to rank the presets for (.csv, .xlsx, ...)")
+    else:
+        p.add_argument("file", metavar="FILE", help=".csv, .tsv, .txt, .xlsx, .xlsm, .xls, .xlsb or .ods")
     p.add_argument(
         "--header-row",
         type=int,
@@ -554,8 +578,14 @@ def _add_mapping(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     m.set_defaults(func=cmd_mapping_check)
 
     m = _subcommand(
-        msub, "presets", "list the preset mappings usable as --mapping NAME", "mapping presets", parents=[common]
+        msub,
+        "presets",
+        "list the preset mappings usable as --mapping NAME; with FILE, rank them by how well they fit it",
+        "mapping presets",
+        "mapping presets MyList.csv",
+        parents=[common],
     )
+    _add_source(m, optional=True)
     m.set_defaults(func=cmd_mapping_presets)
 
 

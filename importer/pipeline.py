@@ -41,6 +41,7 @@ from importer.config import API_KEY_ENV
 from importer.endpoint import Endpoint, endpoint_from_env
 from importer.errors import AccountInactiveError, ImporterError, LedgerError, MappingError, UsageError
 from importer.ledger import Journal, Ledger
+from importer.mapping.fit import fit_hint
 from importer.mapping.model import BoundMapping, Mapping, load_mapping
 from importer.outcomes import exit_code_for
 from importer.parallel import DryRunChunk, DryRunPool, plan_workers
@@ -149,6 +150,7 @@ class Plan(Protocol):
 
     outcome_columns: list[str]
     kinds: set[str]  # record kinds it creates (to prime lost-answer reconciliation)
+    notices: tuple[str, ...]  # warnings about the file (columns the mapping names that it lacks)
 
     def validate(self, chunk: Chunk) -> Any: ...  # extract + validate; has .chunk and .problems
 
@@ -242,9 +244,12 @@ def _open(
         )
     except MappingError as exc:
         there = source.header_row_for(mapping.columns)  # the mapping's columns are in another row
-        if there is None:
+        if there is not None:
+            raise MappingError(f"{exc}; {source.header_row_advice(there)}") from exc
+        hint = fit_hint(mapping, source.headers, source.path)  # another vendor's layout: which preset fits
+        if hint is None:
             raise
-        raise MappingError(f"{exc}; {source.header_row_advice(there)}") from exc
+        raise MappingError(f"{exc}; {hint}") from exc
     return source, make_plan(bound)
 
 
@@ -412,7 +417,7 @@ def validate_file(
     workers, rows = plan_workers(workers, total, chunk_rows or validate_chunk_rows(len(source.headers)))
     writer = _writer(source, plan, "validate", report)
     run = _Run("validate", source, plan, writer, observer, keep_outcomes=keep_outcomes)
-    run.summary.notes = source.notes()
+    run.summary.notes = [*source.notes(), *plan.notices]
     try:
         encoder = run.writer.encoder() if run.writer is not None else None
         # Before the observer starts: workers are forked before any thread of ours exists.
@@ -589,7 +594,7 @@ async def _push(
             try:
                 writer = _writer(source, plan, "push", report)
                 run = _Run("push", source, plan, writer, observer, keep_outcomes=keep_outcomes)
-                run.summary.notes = source.notes()
+                run.summary.notes = [*source.notes(), *plan.notices]
                 journal = _start_journal(ledger, endpoint.scope, source, mapping_name)
                 if log is not None and journal is not None:
                     log.run_id = journal.run_id

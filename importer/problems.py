@@ -185,6 +185,7 @@ CHECK_KINDS: dict[str, ProblemKind] = {
             "file.read": "Which sheet, header row and header names were read",
             "column.unused": "Column not imported",
             "values.unchecked": "Values not checked until the missing columns are fixed",
+            "mapping.other_fits": "Another preset fits the file, or none does",
             "row.skipped": "Rows left out by a skip rule",
             "record.absent": "Record on none of the sampled rows",
             "field.empty": "Field empty in every sampled row",
@@ -193,6 +194,9 @@ CHECK_KINDS: dict[str, ProblemKind] = {
     ),
     # A warning for the first record, or when the field is empty in every row; else a note.
     **_kinds("check", "", {"field.required_empty": "Required field often empty"}),
+    # A warning when its field is left empty (or a flag, a skip rule lost); a note when the field
+    # has another column (a first's other candidate).
+    **_kinds("check", "", {"column.absent": "Column of an optional field not in the file"}),
 }
 
 

@@ -10,6 +10,9 @@ How close two names are (a score from 0 to 1):
   digit dropped ("Zip_Code", "zip code" and "ZIP-CODE" are one key). Equal keys score 1.
 * The spelling score is rapidfuzz's normalised Indel similarity of the keys (a swapped pair of
   letters costs two edits: "hotmial" is 0.86 of "hotmail").
+* One slip of the keyboard in a name of three or more characters (a letter added, dropped,
+  changed, or two neighbours swapped: "Zpi" for "Zip") scores at least 0.75, however short the
+  name: on short names the Indel score alone would drop below the cutoff.
 * A word more or less also counts: when the words of one name are all among the other's
   ("Phone" and "Phone Number", "Owner First Name" and "Owner 1 First Name") the score is at
   least 0.6, plus up to 0.3 for the share of words they have in common.
@@ -25,6 +28,7 @@ import re
 from collections.abc import Iterable
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 __all__ = ["CUTOFF", "closest", "did_you_mean", "name_key", "ranked", "similarity"]
 
@@ -51,6 +55,8 @@ def similarity(a: str, b: str) -> float:
     if ka == kb:
         return 1.0
     score = fuzz.ratio(ka, kb) / 100.0
+    if min(len(ka), len(kb)) >= 3 and OSA.distance(ka, kb) == 1:
+        score = max(score, 0.75)
     wa, wb = _words(a), _words(b)
     if wa and wb and (wa <= wb or wb <= wa):
         score = max(score, 0.6 + 0.3 * len(wa & wb) / len(wa | wb))

@@ -44,10 +44,10 @@ PROPSTREAM = [
 ]  # fmt: skip
 PROPSTREAM_SKIPTRACED = [
     *PROPSTREAM,
-    *[h for n in range(1, 6) for h in (f"Phone {n}", f"Phone {n} Type", f"Phone {n} DNC")],
+    *[h for n in range(1, 8) for h in (f"Phone {n}", f"Phone {n} Type", f"Phone {n} DNC")],
     *[f"Email {n}" for n in range(1, 5)],
     "Litigator",
-]
+]  # fmt: skip
 BATCHSKIPTRACING = [
     "Input Last Name", "Input First Name", "Input Mailing Address", "Input Mailing City",
     "Input Mailing State", "Input Mailing Zip", "Input Property Address", "Input Property City",
@@ -58,23 +58,33 @@ BATCHSKIPTRACING = [
     "Confirmed Mailing Zip",
 ]  # fmt: skip
 PROPERTYRADAR = [
-    "Type", "Address", "City", "ZIP", "County", "APN", "Owner Occupied", "Owner", "Mail Address",
-    "Mail City", "Mail State", "Mail ZIP", "Beds", "Baths", "Sq Ft", "Lot Size", "Year Built",
-    "Assessed Value", "Est Value", "Est Equity", "Est LTV", "Total Loan Balance", "Purchase Date",
+    "Radar ID", "Type", "Address", "City", "ZIP", "County", "APN", "Owner Occupied", "Owner",
+    "Mail Address", "Mail City", "Mail State", "Mail ZIP", "Beds", "Baths", "Sq Ft", "Lot Size", "Yr Built",
+    "Assessed Value", "Est Value", "Est Equity %", "Est LTV", "Total Loan Balance", "Orig Sale Date",
     "Purchase Amt", "In Foreclosure", "Listing Status", "Primary Name", "Primary Mobile Phone1",
     "Primary Email1", "Secondary Name", "Secondary Mobile Phone1", "Secondary Email1",
 ]  # fmt: skip
+#: The licence disclaimer PropertyRadar writes as the last row of every export (wording made up here).
+PROPERTYRADAR_FOOTER = (
+    "The information in this export is licensed to the subscriber by PropertyRadar for its own use only; "
+    "it is deemed reliable but not guaranteed, and redistribution is prohibited."
+)
+#: The 16 columns of each of DealMachine's 14 contact blocks (contact_N_...).
+DEALMACHINE_CONTACT = [
+    "name", "flags", "phone1", "phone1_type", "phone2", "phone2_type", "phone3", "phone3_type",
+    "email1", "email2", "email3", "mailing_address_line1", "mailing_address_line2", "mailing_address_city",
+    "mailing_address_state", "mailing_address_zipcode",
+]  # fmt: skip
+DEALMACHINE_CONTACTS = 14
 DEALMACHINE = [
     "property_address_full", "property_address_line_1", "property_address_line_2",
     "property_address_city", "property_address_state", "property_address_zipcode",
     "property_address_county", "apn_parcel_id", "property_type", "total_bedrooms", "total_baths",
     "building_square_feet", "lot_square_feet", "year_built", "estimated_value", "equity_amount",
-    "equity_percent", "total_loan_balance", "last_sale_date", "last_sale_price", "is_vacant",
-    "owner_1_name", "owner_2_name", "owner_address_full", "owner_address_line_1", "owner_address_city",
-    "owner_address_state", "owner_address_zip", "tags", "lists",
-    "contact_1_name", "contact_1_flags", "contact_1_phone1", "contact_1_phone2", "contact_1_phone3",
-    "contact_1_email1", "contact_1_email2", "contact_2_name", "contact_2_flags", "contact_2_phone1",
-    "contact_2_phone2", "contact_2_email1",
+    "equity_percent", "total_loan_amt", "tax_amt", "last_sale_date", "last_sale_price", "is_vacant",
+    "lead_status", "property_id", "lead_id",
+    "owner_1_name", "owner_2_name", "tags", "lists",
+    *[f"contact_{n}_{part}" for n in range(1, DEALMACHINE_CONTACTS + 1) for part in DEALMACHINE_CONTACT],
 ]  # fmt: skip
 DATATREE = [
     "Site Address", "Site Unit", "Site City", "Site State", "Site Zip Code", "County",
@@ -262,6 +272,11 @@ def us_date(d: dt.date) -> str:
     return d.strftime("%m/%d/%Y")
 
 
+def short_date(d: dt.date) -> str:
+    """M/D/YYYY, no leading zeros (PropertyRadar's dates)."""
+    return f"{d.month}/{d.day}/{d.year}"
+
+
 def yes_no(v: object) -> str:
     return "Yes" if v else "No"
 
@@ -294,7 +309,7 @@ def propstream_rows(rng: random.Random, skiptraced: bool) -> list[dict[str, obje
             "Marketing Lists": a["lists"], "Date Added to List": a["added"],
         }  # fmt: skip
         if skiptraced:
-            for n in range(1, 6):
+            for n in range(1, 8):
                 ph = ld.phones[n - 1] if n <= len(ld.phones) else None
                 row[f"Phone {n}"] = fmt_phone(rng, ph[0]) if ph else ""
                 row[f"Phone {n} Type"] = ph[1] if ph else ""
@@ -357,7 +372,8 @@ def _full(person: tuple[str, str, str] | None) -> str:
 
 
 def propertyradar_rows(rng: random.Random) -> list[dict[str, object]]:
-    """A one-state export (PropertyRadar lists are built per county): no property State column."""
+    """A one-state export (PropertyRadar lists are built per county) without the property State
+    column (users pick the export's columns): the preset takes the state of the ZIP then."""
     rows = []
     for i, ld in enumerate(make_leads(rng, states=["CA"])):
         a, p, m = ld.attrs, ld.prop, ld.mail
@@ -367,13 +383,15 @@ def propertyradar_rows(rng: random.Random) -> list[dict[str, object]]:
         ptype = {"Single Family Residential": "SFR", "Condominium": "CND", "Duplex": "MFR", "Townhouse": "SFR",
                  "Triplex": "MFR"}[a["type"]]  # fmt: skip
         row: dict[str, object] = {
-            "Type": ptype, "Address": p.street, "City": p.city, "ZIP": p.zip, "County": p.county, "APN": a["apn"],
+            "Radar ID": f"P{rng.randrange(16**7):07X}", "Type": ptype, "Address": p.street, "City": p.city,
+            "ZIP": p.zip, "County": p.county, "APN": a["apn"],
             "Owner Occupied": "1" if ld.occupied else "0", "Owner": owner, "Mail Address": m.street,
             "Mail City": m.city, "Mail State": m.state, "Mail ZIP": m.zip, "Beds": a["beds"], "Baths": a["baths"],
-            "Sq Ft": a["sqft"], "Lot Size": a["lot"], "Year Built": a["year"],
+            "Sq Ft": a["sqft"], "Lot Size": a["lot"], "Yr Built": a["year"],
             "Assessed Value": f"${a['assessed']:,}", "Est Value": f"${a['value']:,}",
-            "Est Equity": f"${a['equity']:,}", "Est LTV": f"{a['ltv']}%", "Total Loan Balance": f"${a['balance']:,}",
-            "Purchase Date": us_date(a["sale_date"]), "Purchase Amt": f"${a['sale_amount']:,}",
+            "Est Equity %": f"{100 - int(a['ltv'])}%", "Est LTV": f"{a['ltv']}%",  # type: ignore[call-overload]
+            "Total Loan Balance": f"${a['balance']:,}", "Orig Sale Date": short_date(a["sale_date"]),  # type: ignore[arg-type]
+            "Purchase Amt": f"${a['sale_amount']:,}",
             "In Foreclosure": "1" if a["foreclosure"] else "0", "Listing Status": a["mls"],
             "Primary Name": _full(ld.owner1) if not ld.company else "",
             "Primary Mobile Phone1": fmt_phone(rng, ld.phones[0][0]) if ld.phones else "",
@@ -394,43 +412,64 @@ def propertyradar_rows(rng: random.Random) -> list[dict[str, object]]:
 
 
 def dealmachine_rows(rng: random.Random) -> list[dict[str, object]]:
+    """Up to 14 contacts a property (most rows have one to three; row 3 has all 14), each with its
+    flags, phones with types, e-mails and mailing address; the full-address cells span two lines."""
     rows = []
     for i, ld in enumerate(make_leads(rng)):
         a, p, m = ld.attrs, ld.prop, ld.mail
-        contacts: list[tuple[str, str, list[str], list[str]]] = []
+        # (name, flags, [(phone digits, type)], [e-mails], mailing place)
+        contacts: list[tuple[str, str, list[tuple[str, str]], list[str], Place | None]] = []
         if ld.company:
-            contacts.append((f"{rng.choice(FIRST)} {rng.choice(LAST)}", "Resident", [], []))
+            contacts.append((f"{rng.choice(FIRST)} {rng.choice(LAST)}", "Resident", [], [], p))
         else:
-            contacts.append((_full(ld.owner1[::2]), "Likely Owner", [ph[0] for ph in ld.phones], ld.emails))
+            phones = [(ph[0], ph[1]) for ph in ld.phones][:3]
+            contacts.append((_full(ld.owner1[::2]), "Likely Owner", phones, ld.emails, m))
             if ld.owner2:
-                contacts.append((_full(ld.owner2[::2]), "Likely Owner, Family", [_phone(rng, m.area_code)], []))
+                contacts.append((_full(ld.owner2[::2]), "Likely Owner, Family",
+                                 [(_phone(rng, m.area_code), "Wireless")], [], m))  # fmt: skip
             elif rng.random() < 0.2:
-                contacts.append((f"{rng.choice(FIRST)} {ld.owner1[2]}", "Family", [_phone(rng, m.area_code)], []))
+                contacts.append((f"{rng.choice(FIRST)} {ld.owner1[2]}", "Family",
+                                 [(_phone(rng, m.area_code), "Landline")], [], None))  # fmt: skip
+        extra = DEALMACHINE_CONTACTS - len(contacts) if i == 3 else (1 if i % 5 == 1 else 0)
+        for _ in range(extra):
+            contacts.append((f"{rng.choice(FIRST)} {rng.choice(LAST)}", rng.choice(["Resident", "Family", "Renter"]),
+                             [(_phone(rng, p.area_code), rng.choice(["Wireless", "Landline"]))], [], p))  # fmt: skip
+        two_lines = i % 2 == 0  # DealMachine writes a full address on two lines in one cell
+        brk = "\n" if two_lines else ", "
         row: dict[str, object] = {
-            "property_address_full": f"{p.street}, {p.city}, {p.state} {p.zip}",
+            "property_address_full": f"{p.street}{brk}{p.city}, {p.state} {p.zip}",
             "property_address_line_1": p.street, "property_address_line_2": p.unit,
             "property_address_city": p.city, "property_address_state": p.state, "property_address_zipcode": p.zip,
             "property_address_county": p.county, "apn_parcel_id": a["apn"], "property_type": a["type"],
             "total_bedrooms": a["beds"], "total_baths": a["baths"], "building_square_feet": a["sqft"],
             "lot_square_feet": a["lot"], "year_built": a["year"], "estimated_value": a["value"],
             "equity_amount": a["equity"], "equity_percent": 100 - int(a["ltv"]),  # type: ignore[call-overload]
-            "total_loan_balance": a["balance"], "last_sale_date": a["sale_date"].isoformat(),  # type: ignore[attr-defined]
+            "total_loan_amt": a["balance"], "tax_amt": int(a["assessed"]) // 90,  # type: ignore[call-overload]
+            "last_sale_date": a["sale_date"].isoformat(),  # type: ignore[attr-defined]
             "last_sale_price": a["sale_amount"], "is_vacant": "1" if a["vacant"] else "0",
+            "lead_status": rng.choice(["New Prospect", "Contacted", "Not Interested"]),
+            "property_id": str(31_000_000 + i * 7919), "lead_id": str(880_000 + i),
             "owner_1_name": ld.company or _full(ld.owner1[::2]), "owner_2_name": _full(ld.owner2 and ld.owner2[::2]),
-            "owner_address_full": f"{m.street}, {m.city}, {m.state} {m.zip}", "owner_address_line_1": m.street,
-            "owner_address_city": m.city, "owner_address_state": m.state, "owner_address_zip": m.zip,
             "tags": "Driving for Dollars" if i % 3 == 0 else "", "lists": a["lists"],
         }  # fmt: skip
-        for n in (1, 2):
-            c = contacts[n - 1] if n <= len(contacts) else ("", "", [], [])
-            row[f"contact_{n}_name"], row[f"contact_{n}_flags"] = c[0], c[1]
-            for k in (1, 2, 3) if n == 1 else (1, 2):
-                row[f"contact_{n}_phone{k}"] = fmt_phone(rng, c[2][k - 1]) if k <= len(c[2]) else ""
-            for k in (1, 2) if n == 1 else (1,):
-                row[f"contact_{n}_email{k}"] = c[3][k - 1] if k <= len(c[3]) else ""
+        for n in range(1, DEALMACHINE_CONTACTS + 1):
+            name, flags, phones, emails, place = contacts[n - 1] if n <= len(contacts) else ("", "", [], [], None)
+            c = f"contact_{n}_"
+            row[c + "name"], row[c + "flags"] = name, flags
+            for k in (1, 2, 3):
+                ph = phones[k - 1] if k <= len(phones) else None
+                row[f"{c}phone{k}"] = fmt_phone(rng, ph[0]) if ph else ""
+                row[f"{c}phone{k}_type"] = ph[1] if ph else ""
+            for k in (1, 2, 3):
+                row[f"{c}email{k}"] = emails[k - 1] if k <= len(emails) else ""
+            row.update({c + "mailing_address_line1": place.street if place else "",
+                        c + "mailing_address_line2": place.unit if place else "",
+                        c + "mailing_address_city": place.city if place else "",
+                        c + "mailing_address_state": place.state if place else "",
+                        c + "mailing_address_zipcode": place.zip if place else ""})  # fmt: skip
         cols = {"prop_state": "property_address_state", "prop_zip": "property_address_zipcode",
                 "prop_city": "property_address_city", "prop_address": "property_address_line_1",
-                "mail_state": "owner_address_state"}  # fmt: skip
+                "mail_state": "contact_1_mailing_address_state"}  # fmt: skip
         if row["contact_1_phone1"]:
             cols["phone"] = "contact_1_phone1"
         row_trouble(i, row, cols)
@@ -477,12 +516,16 @@ def _text(v: object) -> str:
     return "" if v is None else str(v)
 
 
-def write_csv(path: Path, headers: list[str], rows: list[dict[str, object]], *, bom: bool = False) -> None:
+def write_csv(
+    path: Path, headers: list[str], rows: list[dict[str, object]], *, bom: bool = False, footer: str = ""
+) -> None:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")  # the providers' exports are Windows-style
     w.writerow(headers)
     for row in rows:
         w.writerow([_text(row[h]) for h in headers])
+    if footer:  # a last line of one cell, not a record
+        w.writerow([footer])
     path.write_bytes(("\ufeff" if bom else "").encode() + buf.getvalue().encode("utf-8"))
 
 
@@ -534,13 +577,15 @@ class Sample:
     rows: Callable[[random.Random], list[dict[str, object]]]
     seed: int
     bom: bool = False
+    footer: str = ""  # a last row that is not a record (a vendor's licence disclaimer)
 
 
 SAMPLES = [
     Sample("propstream", PROPSTREAM, lambda r: propstream_rows(r, skiptraced=False), 1101),
     Sample("propstream-skiptraced", PROPSTREAM_SKIPTRACED, lambda r: propstream_rows(r, skiptraced=True), 1102),
     Sample("batchskiptracing", BATCHSKIPTRACING, batchskiptracing_rows, 1103),
-    Sample("propertyradar", PROPERTYRADAR, propertyradar_rows, 1104),
+    # PropertyRadar: UTF-8 with a BOM, and the licence disclaimer as the last row.
+    Sample("propertyradar", PROPERTYRADAR, propertyradar_rows, 1104, bom=True, footer=PROPERTYRADAR_FOOTER),
     Sample("dealmachine", DEALMACHINE, dealmachine_rows, 1105),
     Sample("datatree", DATATREE, datatree_rows, 1106, bom=True),  # saved from Excel: UTF-8 with a BOM
 ]
@@ -553,7 +598,7 @@ def write_all(out: Path) -> list[Path]:
     for s in SAMPLES:
         rows = s.rows(random.Random(s.seed))
         path = out / f"{s.name}.csv"
-        write_csv(path, s.headers, rows, bom=s.bom)
+        write_csv(path, s.headers, rows, bom=s.bom, footer=s.footer)
         written.append(path)
         if s.name == "propstream":
             xlsx = out / "propstream.xlsx"

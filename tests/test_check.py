@@ -42,14 +42,26 @@ def test_missing_columns_with_hints_unused_columns_and_failing_values(tmp_path: 
     )
     result = check_mapping(mapping, SAMPLES / "contacts.csv")
     assert not result.ok and result.exit_code == 1
-    missing = {f.column: f.message for f in result.findings if f.code == "column.missing"}
-    assert missing["Zip Code"] == "no column 'Zip Code' in contacts.csv; did you mean 'Zip'? (used by zipcode)"
-    assert "did you mean 'Email'?" in missing["E-mail"]
-    assert result.findings[0].level == "error"  # most serious first
+    # Was: every missing column an error, values unchecked. Now a missing optional field's column is a
+    # warning (the field is left empty) and the values are checked; its likely header is an alias.
+    missing = {f.column: f for f in result.findings if f.code in ("column.missing", "column.absent")}
+    assert missing["Zip Code"].message == "no column 'Zip Code' in contacts.csv; did you mean 'Zip'? (used by zipcode)"
+    assert {f.level for f in missing.values()} == {"warning"}
+    assert "did you mean 'Email'?" in missing["E-mail"].message
+    assert result.findings[0].level == "warning"  # most serious first
     unused = [f for f in result.findings if f.code == "column.unused"]
-    assert {f.column for f in unused} >= {"Phone", "Street", "Equity"}
+    assert {f.column for f in unused} >= {"Phone", "Street", "Equity", "Zip"}
     equity = next(f for f in unused if f.column == "Equity")
     assert "add '11: Equity' under customfields (Est. Equity)" in equity.message
+    zip_unused = next(f for f in unused if f.column == "Zip")
+    assert "if it is the missing 'Zip Code', add it under aliases: 'Zip Code: [Zip]'" in zip_unused.message
+    assert "customfields" not in zip_unused.message
+    assert not any(f.code == "values.unchecked" for f in result.findings)
+    # A required field's only column missing: an error, and the values cannot be checked.
+    nameless = write(tmp_path / "n.yaml", {"kind": "contact", "fields": {"fullname": "Full Name", "email": "Email"}})
+    result = check_mapping(nameless, SAMPLES / "contacts.csv")
+    (error,) = [f for f in result.findings if f.level == "error"]
+    assert error.code == "column.missing" and "a required field has no other column" in error.message
     assert any(f.code == "values.unchecked" for f in result.findings)
 
     # Columns that exist, but the wrong ones: the ZIP field reads the city.
@@ -100,7 +112,7 @@ def test_closest_header(column: str, hint: str | None) -> None:
 def test_cli_check(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["mapping", "check", "propertyradar", str(SAMPLES / "propertyradar.csv")]) == 0
     out = capsys.readouterr().out
-    assert out.strip().splitlines()[-1].endswith("0 errors, 0 warnings, 3 infos; looks right")
+    assert out.strip().splitlines()[-1].endswith("0 errors, 0 warnings, 5 infos; looks right")
     bad = write(tmp_path / "m.yaml", {"kind": "contact", "fields": {"fullname": "Nmae"}})
     assert main(["mapping", "check", str(bad), str(SAMPLES / "contacts.csv")]) == 1
     assert "error: no column 'Nmae' in contacts.csv" in capsys.readouterr().out

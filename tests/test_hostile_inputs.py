@@ -270,7 +270,9 @@ def test_a_long_value_is_quoted_capped(workdir: Path) -> None:
     mapping = workdir / "long.yaml"
     mapping.write_text(f"kind: contact\nfields:\n  fullname: {'N' * 200_000}\n", encoding="utf-8")
     code, _, err = cli("validate", workdir / "in.csv", "-m", mapping, "--report", workdir / "c.csv")
-    line = assert_one_line_error(code, err, "names a column that", "(200,000 characters)", "fix the mapping")
+    line = assert_one_line_error(
+        code, err, "has no column for a required field", "(200,000 characters)", "fix the mapping"
+    )
     assert len(line) < 500
 
 

@@ -345,6 +345,8 @@ def _check_findings(tmp_path: Path) -> dict[str, str]:
     dup = _csv(tmp_path / "dup.csv", ["Name", "Phone", "Phone"], [["Ann Lee", "1", "2"]])
     found |= _found(check_mapping(parse_mapping({"kind": "contact", "fields": {"fullname": "Name", "phone": "Phone"}}),
                                   dup).findings)  # fmt: skip
+    # A preset on another vendor's file: the preset that fits is named.
+    found |= _found(check_mapping("propertyradar", Path(__file__).parents[1] / "samples" / "dealmachine.csv").findings)
     return found
 
 

@@ -3,8 +3,11 @@
 :func:`check_mapping` returns its findings as data (:class:`CheckResult`); the
 CLI prints them. What it looks for:
 
-* columns the mapping names that the file lacks, each with the closest header
-  as a hint ("no column 'Zip Code'; did you mean 'Zip'?") -- level ``error``;
+* columns the mapping names that the file lacks (under their name and their
+  aliases), each with the closest header as a hint ("no column 'Zip Code'; did
+  you mean 'Zip'?") -- level ``error`` where a required field is left without
+  a column (the mapping cannot run), ``warning`` otherwise (the field is left
+  empty; the values are still checked);
 * fields whose sampled values mostly fail validation (a ZIP column holding
   names, a state column of county names) -- ``warning``; a few failing values,
   a required field often empty, a field always empty -- ``info``;
@@ -25,7 +28,8 @@ import pandas as pd
 
 from importer.errors import quote
 from importer.fields import MAX_CUSTOM_FIELDS, REQUIRED_FIELDS
-from importer.mapping.model import BoundMapping, Mapping, RecordMapping, load_mapping
+from importer.mapping.fit import fit_hint
+from importer.mapping.model import BoundMapping, Mapping, RecordMapping, Resolution, load_mapping
 from importer.mapping.transforms import skip_reasons
 from importer.problems import ERROR, LEFT_OUT
 from importer.read.source import Source, normalize_header, open_source
@@ -118,7 +122,9 @@ def check_mapping(
 
     out += [Finding(INFO, "file.read", f"{name}: {note}") for note in source.notes()]
     aliases = source.aliases  # "Phone (1)" for the first of several "Phone" columns
-    resolved = {c: aliases.get(h, h) for c, h in _resolve_columns(mapping, headers + list(aliases), name, out).items()}
+    res = mapping.resolve(headers, aliases)
+    hints = _missing_findings(mapping, res, headers, name, out)
+    resolved = dict(res.resolved)
     for col in list(resolved):  # a header the file repeats, named plainly: which of its columns?
         names = source.duplicates.get(normalize_header(col))
         if names:
@@ -126,55 +132,80 @@ def check_mapping(
             out.append(Finding(ERROR_LEVEL, "column.ambiguous", f"{name} has {len(names)} columns headed "
                                f"{quote(col)}: {', '.join(names)}; name the one to import by its name as read",
                                column=col))  # fmt: skip
-    there = source.header_row_for(mapping.columns) if len(resolved) < len(mapping.columns) else None
+    there = source.header_row_for(mapping.columns) if res.missing else None
     if there is not None:  # the mapping's columns are in another row: that, not the mapping, is what to fix
         out.append(Finding(ERROR_LEVEL, "header.misplaced", f"{name}: " + source.header_row_advice(there)))
-    used = set(resolved.values())
-    # A header that is the hint for a missing column is that column misspelt, not a custom field.
-    meant = {closest_header(col, headers): col for col in reversed(mapping.columns) if col not in resolved}
-    for h in headers:
-        if not h.strip() or h in used:
-            continue
-        if h in meant:
-            text = f"column '{h}' is not imported; is it the column '{meant[h]}' the mapping names? (see above)"
-            out.append(Finding(INFO, "column.unused", text, column=h))
-            continue
-        out.append(Finding(INFO, "column.unused", _unused_message(h, mapping), column=h))
+    _unused_findings(mapping, headers, set(resolved.values()), hints, out)
 
-    if len(resolved) == len(mapping.columns):
-        _check_values(mapping, BoundMapping(mapping, resolved), source, result, sample_rows, fail_share)
+    if not res.fatal and len(resolved) == len(res.resolved):
+        bound = BoundMapping(mapping, resolved, frozenset(res.missing), res.notices)
+        _check_values(mapping, bound, source, result, sample_rows, fail_share)
     else:
         out.append(
             Finding(INFO, "values.unchecked", "values not checked: fix the missing columns first, then check again")
         )
+        if there is None and (other := fit_hint(mapping, headers, source.path)):  # another vendor's layout
+            out.append(Finding(INFO, "mapping.other_fits", other))
     result.findings.sort(key=lambda f: _LEVEL_ORDER[f.level])
     return result
 
 
-def _resolve_columns(mapping: Mapping, headers: list[str], name: str, out: list[Finding]) -> dict[str, str]:
-    """The file's header for each column the mapping names; a finding for each it does not have."""
-    by_key: dict[str, str] = {}
+def _unused_findings(
+    mapping: Mapping, headers: list[str], used: set[str], hints: dict[str, str], out: list[Finding]
+) -> None:
+    """A note per column the mapping does not read: the missing column it likely is (an alias), else
+    the custom-field slot that would keep it."""
     for h in headers:
-        by_key.setdefault(normalize_header(h), h)
-    resolved: dict[str, str] = {}
-    for col in mapping.columns:
-        actual = by_key.get(normalize_header(col))
-        if actual is not None:
-            resolved[col] = actual
+        if not h.strip() or h in used:
             continue
-        hint = closest_header(col, headers)
-        where = _users(mapping, col)
-        out.append(
-            Finding(
-                ERROR_LEVEL,
-                "column.missing",
-                f"no column '{col}' in {name}"
-                + (f"; did you mean '{hint}'?" if hint else "")
-                + (f" (used by {where})" if where else ""),
-                column=col,
+        if h in hints:  # the missing column it likely is: an alias, not a custom-field slot
+            message = (
+                f"column '{h}' is not imported; if it is the missing '{hints[h]}', add it under aliases: "
+                f"'{hints[h]}: [{h}]'"
             )
+        else:
+            message = _unused_message(h, mapping)
+        out.append(Finding(INFO, "column.unused", message, column=h))
+
+
+def _missing_findings(
+    mapping: Mapping, res: Resolution, headers: list[str], name: str, out: list[Finding]
+) -> dict[str, str]:
+    """A finding for each column the mapping names that the file lacks: an error where it leaves a
+    required field without a column, else a warning. Returns {unread header: the missing column it
+    may be}, so that header is offered as an alias, not as a custom field."""
+    fatal = {c for _, _, cols in res.lost for c in cols}
+    unread = [h for h in headers if h not in set(res.resolved.values())]
+    hints: dict[str, str] = {}
+    for col in res.missing:
+        hint = closest_header(col, unread)
+        if hint is not None:
+            hints.setdefault(hint, col)
+        where = _users(mapping, col)
+        others = mapping.spellings(col)[1:]
+        nor = f" (nor {', '.join(repr(a) for a in others[:3])}{', …' if len(others) > 3 else ''})" if others else ""
+        text = (
+            f"no column '{col}'{nor} in {name}"
+            + (f"; did you mean '{hint}'?" if hint else "")
+            + (f" (used by {where})" if where else "")
         )
-    return resolved
+        if col in fatal:
+            out.append(Finding(ERROR_LEVEL, "column.missing", text + "; a required field has no other column",
+                               column=col))  # fmt: skip
+        elif _has_alternative(mapping, col, set(res.missing)):  # another column makes the field: a note
+            out.append(Finding(INFO, "column.absent", text + "; read from its other columns", column=col))
+        else:
+            out.append(Finding(WARNING_LEVEL, "column.absent", text, column=col))
+    return hints
+
+
+def _has_alternative(mapping: Mapping, column: str, missing: set[str]) -> bool:
+    """Every field reading ``column`` still has another column of its value (a ``first``'s other
+    candidate: a State column or the ZIP's state), and no flag or skip rule reads it."""
+    if any(column in r.when.columns for r in (*mapping.skip, *(r for rec in mapping.records for r in rec.skip))):
+        return False
+    specs = [s for rec in mapping.records for s in rec.specs.values() if column in s.columns]
+    return bool(specs) and all(column in s.reads() and not set(s.reads()) <= missing for s in specs)
 
 
 def _users(mapping: Mapping, column: str) -> str:
@@ -225,6 +256,7 @@ def _check_values(
     index = chunk.frame.index
     result.sample_rows = len(index)
     cells = {col: chunk.frame[actual] for col, actual in bound.resolved.items()}
+    cells.update(dict.fromkeys(bound.missing, pd.Series("", index=index, dtype="string")))
     for rule in mapping.skip:
         hit = skip_reasons([rule], cells, index) != ""
         if hit.any():
@@ -245,7 +277,7 @@ def _check_values(
             out.append(Finding(INFO, "record.absent", f"{rec.label or 'the record'}: on none of the sampled rows",
                                part=rec.label))  # fmt: skip
             continue
-        columns = {f: bound.resolved[s.columns[0]] for f, s in rec.specs.items() if s.columns}
+        columns = {f: bound.column_of(s) for f, s in rec.specs.items() if bound.column_of(s)}
         checked = validate_fields(
             ex.fields.loc[rows], rec.kind, columns=columns, part=rec.label, omit=rec.omitted_when_invalid
         )

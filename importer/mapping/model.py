@@ -2,10 +2,16 @@
 
 A mapping is YAML (see README "Mapping format"). ``load_mapping`` reads and
 checks it on its own (unknown kinds, fields, custom-field slots, relation
-flags); ``Mapping.bind`` checks it against a file's header (every named column
-must exist) before any row is read; ``BoundMapping.extract`` turns a loaded
-chunk into one *field frame* per record of the row (one for a contact or
-property; property + contacts for ``property-with-contacts``).
+flags); ``Mapping.bind`` checks it against a file's header before any row is
+read: each column is found under its own name or the first of its ``aliases:``
+the file has; a missing column is fatal only where it leaves a required field
+(a property's address, a contact's full name) of the mapping's main records
+without any column, otherwise it is a notice ("no column 'Est LTV': custom
+field 12 of Property left empty") and its cells read as empty.
+``BoundMapping.extract`` turns a loaded chunk into one *field frame* per record
+of the row (one for a contact or property; property + contacts for
+``property-with-contacts``), and leaves out a vendor's disclaimer row at the
+end of the file (:class:`Footer`).
 
 A field frame has the row numbers as index, one column per API field present
 in the mapping (custom fields as ``customfield_N``), and text values ("" when
@@ -37,6 +43,15 @@ from importer.fields import (
     RELATION_FLAGS,
     REQUIRED_FIELDS,
     custom_field,
+)
+from importer.mapping.absent import (
+    FOOTER_MIN_LENGTH,
+    FOOTER_WORDS,
+    Footer,
+    missing_notices,
+    parse_aliases,
+    parse_footer,
+    parse_title,
 )
 from importer.mapping.transforms import (
     FieldSpec,
@@ -83,10 +98,14 @@ _FIELD_ALIASES: dict[str, str] = {
 }
 
 __all__ = [
+    "FOOTER_MIN_LENGTH",
+    "FOOTER_WORDS",
     "BoundMapping",
     "Extracted",
+    "Footer",
     "Mapping",
     "RecordMapping",
+    "Resolution",
     "find_preset",
     "load_mapping",
     "parse_mapping",
@@ -95,6 +114,21 @@ __all__ = [
 
 #: Where presets live: ``mappings/`` of a checkout, shipped in the package as ``importer/presets``.
 _PRESET_DIRS = (Path(__file__).parents[1] / "presets", Path(__file__).parents[2] / "mappings")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A mapping's columns against one file's header (see :meth:`Mapping.resolve`)."""
+
+    resolved: dict[str, str]  # column as written in the mapping -> header as in the file
+    missing: tuple[str, ...]  # columns found neither under their name nor an alias, in mapping order
+    #: Required fields of the main records left with no column: (record label, field, its columns).
+    lost: tuple[tuple[str, str, tuple[str, ...]], ...]
+    notices: tuple[str, ...]  # what each other missing column costs, one line each
+
+    @property
+    def fatal(self) -> bool:
+        return bool(self.lost)
 
 
 @dataclass(frozen=True)
@@ -155,6 +189,10 @@ class Mapping:
     source: str = "<mapping>"
     skip: tuple[SkipRule, ...] = ()  # the mapping's top-level ``skip:``: leave the whole row out
     header_row: int | None = None  # ``header_row:``: the file's headers are in this row (None: found)
+    #: ``aliases:``: other spellings of a column (key: the column as the mapping names it, normalised).
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    footer: Footer | None = field(default_factory=Footer)  # None: ``footer: false``, every row is a record
+    title: str = ""  # ``title:``: what the mapping is for ("PropertyRadar list export")
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -165,6 +203,45 @@ class Mapping:
             seen.update(dict.fromkeys(rule.when.columns))
         return tuple(seen)
 
+    @property
+    def main_records(self) -> int:
+        """How many leading records must keep their required field: the property (or the one
+        record) and, with contacts, the first contact block. Later contact blocks are optional."""
+        return 2 if self.kind == "property-with-contacts" and len(self.records) > 1 else 1
+
+    def spellings(self, column: str) -> tuple[str, ...]:
+        """The headers ``column`` is looked for under, in order: its own name, then its aliases."""
+        return (column, *self.aliases.get(normalize_header(column), ()))
+
+    def resolve(self, headers: Iterable[str], numbered: dict[str, str] | None = None) -> Resolution:
+        """Find each column the mapping names in ``headers`` (case and white space ignored): under
+        its own name, else the first of its aliases the file has. What is missing is said, not refused.
+
+        ``numbered`` (:attr:`importer.read.base.Source.aliases`): extra names of a repeated header's
+        columns ("Phone (1)" for the first "Phone"), each resolved to the header as read.
+        """
+        numbered = numbered or {}
+        by_key: dict[str, str] = {}
+        for h in [*headers, *numbered]:
+            by_key.setdefault(normalize_header(str(h)), str(h))
+        resolved: dict[str, str] = {}
+        missing: list[str] = []
+        for col in self.columns:
+            actual = next((by_key[k] for k in map(normalize_header, self.spellings(col)) if k in by_key), None)
+            if actual is None:
+                missing.append(col)
+            else:
+                resolved[col] = numbered.get(actual, actual)
+        gone = set(missing)
+        lost = []
+        for rec in self.records[: self.main_records]:
+            for name in REQUIRED_FIELDS[rec.kind]:
+                spec = rec.specs.get(name)
+                if name not in rec.defaults and spec is not None and spec.reads() and set(spec.reads()) <= gone:
+                    lost.append((rec.label, name, spec.reads()))
+        unused = {k: h for k, h in by_key.items() if h not in resolved.values()}
+        return Resolution(resolved, tuple(missing), tuple(lost), tuple(missing_notices(self, gone, unused)))
+
     def bind(
         self,
         headers: Iterable[str],
@@ -173,35 +250,32 @@ class Mapping:
         duplicates: dict[str, tuple[str, ...]] | None = None,
         aliases: dict[str, str] | None = None,
     ) -> BoundMapping:
-        """Check every column the mapping names exists in ``headers``; resolve their exact spelling.
+        """Resolve the mapping's columns in ``headers``: a :class:`BoundMapping` whose ``notices``
+        say what missing columns cost, or MappingError when a required field has no column at all.
 
-        Header matching ignores case and white space. All missing columns are
-        reported in one error, each with the closest existing header as a hint.
         ``duplicates`` and ``aliases`` (:class:`importer.read.base.Source`'s): a header the file
         has more than once, named plainly, is refused with the names of its columns; its first
         column is named "Phone (1)" (an alias of its header "Phone").
         """
-        aliases = aliases or {}
-        headers = [*headers, *aliases]
+        headers = [str(h) for h in headers]
         _refuse_ambiguous(self.columns, duplicates or {}, self.source, file)
-        by_key: dict[str, str] = {}
-        for h in headers:
-            by_key.setdefault(normalize_header(h), h)
-        resolved: dict[str, str] = {}
-        missing: list[str] = []
-        for col in self.columns:
-            actual = by_key.get(normalize_header(col))
-            if actual is None:
-                hint = closest(col, headers)  # the hint mapping check gives for the same column
-                missing.append(quote(col) + (f" (did you mean {quote(hint)}?)" if hint else ""))
-            else:
-                resolved[col] = aliases.get(actual, actual)
-        if missing:
+        res = self.resolve(headers, aliases)
+        if res.fatal:
+            needs = []
+            for label, name, columns in res.lost[:3]:
+                where = label + "." + name if label else name
+                cols = " or ".join(quote(c) for c in columns[:4]) + (" or …" if len(columns) > 4 else "")
+                hint = closest(columns[0], headers)  # the hint mapping check gives for the same column
+                needs.append(f"{where} needs {cols}" + (f" (did you mean {quote(hint)}?)" if hint else ""))
+            other = len(res.missing) - len({c for _, _, cols in res.lost for c in cols})
+            more = ""
+            if other > 0:
+                more = f"; {other} other column{'s are' if other != 1 else ' is'} missing too"
             raise MappingError(
-                f"mapping {self.source} names {'a column' if len(missing) == 1 else 'columns'} that "
-                f"{file} lacks: {', '.join(missing)}; fix the mapping or the file's header"
+                f"mapping {self.source}: {file} has no column for a required field: {'; '.join(needs)}{more}; "
+                "fix the mapping (aliases: lists other spellings of a column) or the file's header"
             )
-        return BoundMapping(self, resolved)
+        return BoundMapping(self, res.resolved, frozenset(res.missing), res.notices)
 
 
 @dataclass(frozen=True)
@@ -225,12 +299,24 @@ class BoundMapping:
 
     mapping: Mapping
     resolved: dict[str, str]  # column as written in the mapping -> header as in the file
+    missing: frozenset[str] = frozenset()  # columns the file lacks: their cells read as empty
+    notices: tuple[str, ...] = ()  # what the missing columns cost ("no column 'X': ... left empty")
+
+    def column_of(self, spec: FieldSpec) -> str:
+        """The file's header a field is first read from, for messages ("" when none is in the file)."""
+        return next((self.resolved[c] for c in spec.columns if c in self.resolved), "")
 
     def extract(self, chunk: Chunk) -> list[Extracted]:
         """The field frames of every record of the mapping for one chunk."""
         frame = chunk.frame
         cells = {col: frame[actual] for col, actual in self.resolved.items()}
+        if self.missing:  # one empty column stands in for every missing one
+            empty = pd.Series("", index=frame.index, dtype="string")
+            cells.update(dict.fromkeys(self.missing, empty))
         row_skip = skip_reasons(self.mapping.skip, cells, frame.index) if self.mapping.skip else None
+        footer = self.mapping.footer.reasons(frame) if self.mapping.footer is not None else None
+        if footer is not None:
+            row_skip = footer if row_skip is None else row_skip.where(footer == "", footer)
         out = [self._extract_record(rec, chunk, cells) for rec in self.mapping.records]
         if row_skip is not None:
             first = out[0]
@@ -287,8 +373,8 @@ class BoundMapping:
         skip = skip_reasons(rec.skip, cells, index) if rec.skip else None
         zip_spec = rec.specs.get("zipcode")
         zip_from_number = None
-        if chunk.numeric is not None and zip_spec is not None and zip_spec.columns:
-            zip_from_number = chunk.numeric[self.resolved[zip_spec.columns[0]]].astype(bool)
+        if chunk.numeric is not None and zip_spec is not None and self.column_of(zip_spec):
+            zip_from_number = chunk.numeric[self.column_of(zip_spec)].astype(bool)
         columns = {name: spec.describe() for name, spec in rec.specs.items()}
         return Extracted(rec, fields, columns, zip_from_number, present, concat_problems(problems), skip)
 
@@ -388,8 +474,9 @@ def parse_mapping(data: Any, source: str = "<mapping>") -> Mapping:
         hint = text if text in KINDS else _close(text, KINDS)
         why = f" (did you mean '{hint}'?)" if hint else ""
         raise MappingError(f"mapping {source}: kind {quote(kind)} is not one of {', '.join(KINDS)}{why}")
+    extra = {"aliases", "footer", "title"}
     if kind == "property-with-contacts":
-        _only(data, {"kind", "property", "contacts", "skip", "on_invalid", "header_row"}, source, "")
+        _only(data, {"kind", "property", "contacts", "skip", "on_invalid", "header_row", *extra}, source, "")
         every = _on_invalid_all(data.get("on_invalid"), source)
         prop = _record(data.get("property"), "property", "Property", source, "property", every=every)
         contacts_data = data.get("contacts")
@@ -411,12 +498,22 @@ def parse_mapping(data: Any, source: str = "<mapping>") -> Mapping:
                 f"mapping {source}: contact labels must differ; {quote(twice)} is the label of two contacts"
             )
         skip = parse_skip(data.get("skip"), f"mapping {source}: skip")
-        return Mapping(kind, (prop, *contacts), source, skip, _header_row(data, source))
-    _only(
-        data, {"kind", "fields", "customfields", "defaults", "values", "skip", "on_invalid", "header_row"}, source, ""
+        mapping = Mapping(kind, (prop, *contacts), source, skip, _header_row(data, source))
+    else:
+        _only(
+            data,
+            {"kind", "fields", "customfields", "defaults", "values", "skip", "on_invalid", "header_row", *extra},
+            source,
+            "",
+        )
+        rules = parse_skip(data.get("skip"), f"mapping {source}: skip")
+        mapping = Mapping(kind, (_record(data, kind, "", source, ""),), source, rules, _header_row(data, source))
+    return dataclasses.replace(
+        mapping,
+        aliases=parse_aliases(data.get("aliases"), source, mapping.columns),
+        footer=parse_footer(data.get("footer"), source),
+        title=parse_title(data.get("title"), source),
     )
-    rules = parse_skip(data.get("skip"), f"mapping {source}: skip")
-    return Mapping(kind, (_record(data, kind, "", source, ""),), source, rules, _header_row(data, source))
 
 
 def _header_row(data: dict, source: str) -> int | None:

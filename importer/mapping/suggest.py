@@ -44,7 +44,7 @@ __all__ = ["CUSTOM_SLOTS", "FieldChoice", "Suggestion", "custom_slot", "render_y
 #: Listed in the order patterns are tried, which matters: "Total Assessed Value" is slot 9, not 10.
 CUSTOM_SLOTS: tuple[tuple[int, str, str], ...] = (
     (1, "APN", r"\bapn\b|\bparcel\b"),
-    (14, "Est. Loan Balance", r"\bbalance\b"),
+    (14, "Est. Loan Balance", r"\bbalance\b|\bloan amt\b"),
     (12, "Est. LTV", r"\bltv\b|\bloan to value\b"),
     (9, "Assessed Value", r"\bassessed\b"),
     (19, "MLS Amount", r"\bmls (amount|price)\b|\blist(ing)? price\b"),
@@ -61,7 +61,7 @@ CUSTOM_SLOTS: tuple[tuple[int, str, str], ...] = (
     (5, "Bathrooms", r"\bbath(room)?s?\b"),
     (7, "Lot Size", r"\blot\b"),
     (6, "Building Sqft", r"\bsq(uare)? ?f(ee)?t\b|\bsqft\b|\bliving area\b|\bbuilding (size|area)\b"),
-    (8, "Year Built", r"\byear built\b"),
+    (8, "Year Built", r"\b(year|yr) built\b"),
     (3, "Property Type", r"\bproperty type\b|\bland use\b|\bproperty use\b|^type$"),
     (2, "County", r"^county( name)?$"),
     (21, "Owner Occupied", r"\bowner occupied\b"),

@@ -138,6 +138,14 @@ class FieldSpec:
         """How the field is made, for messages: "'First Name' + 'Last Name'"."""
         return " + ".join(f"'{c}'" for c in self.columns)
 
+    def reads(self) -> tuple[str, ...]:
+        """The columns the field's value comes from: without them all it is empty on every row.
+
+        ``columns`` less the columns that only steer the choice (a ``first``'s ``unless`` flags,
+        a name's care-of column, which is read for company owners found in the name).
+        """
+        return self.columns
+
 
 @dataclass(frozen=True)
 class Column(FieldSpec):
@@ -247,6 +255,9 @@ class First(FieldSpec):
                 )
             )
         return out
+
+    def reads(self) -> tuple[str, ...]:
+        return _columns_of([item for item in self.items if item.reads()], reads=True)
 
     def describe(self) -> str:
         text = "first of " + ", ".join(i.describe() for i in self.items)
@@ -456,6 +467,10 @@ class Name(FieldSpec):
             )
         return concat_problems(frames)
 
+    def reads(self) -> tuple[str, ...]:
+        assert self.source is not None
+        return self.source.reads()
+
     def describe(self) -> str:
         assert self.source is not None
         return self.source.describe()
@@ -549,6 +564,10 @@ class Street(FieldSpec):
         both = (street != "") & (unit != "")
         out = street.where(~both, street + " " + unit)
         return out.where(street != "", unit), empty_problems()
+
+    def reads(self) -> tuple[str, ...]:
+        assert self.street is not None
+        return self.street.reads()  # a unit without its street is no address
 
 
 @dataclass(frozen=True)
@@ -674,11 +693,11 @@ def _column_list(value: Any, where: str) -> tuple[str, ...]:
     return tuple(str(v).strip() for v in value)
 
 
-def _columns_of(specs: Sequence[FieldSpec | None]) -> tuple[str, ...]:
+def _columns_of(specs: Sequence[FieldSpec | None], *, reads: bool = False) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for s in specs:
         if s is not None:
-            seen.update(dict.fromkeys(s.columns))
+            seen.update(dict.fromkeys(s.reads() if reads else s.columns))
     return tuple(seen)
 
 

@@ -83,6 +83,7 @@ class RecordPlan:
         self.record = bound.mapping.records[0]
         self.kind = self.record.kind
         self.kinds = {self.kind}
+        self.notices = bound.notices
         # Without a ledger, what each record key became in earlier chunks of this run, so that a
         # repeat in a later chunk is skipped as a twin too (with a ledger, the ledger knows).
         # Grows with the file (~200 bytes a distinct row): the price of --no-ledger.
@@ -92,7 +93,7 @@ class RecordPlan:
         """Extract and validate one chunk."""
         (extracted,) = self.bound.extract(chunk)
         rec = extracted.record
-        columns = {f: self.bound.resolved[s.columns[0]] for f, s in rec.specs.items() if s.columns}
+        columns = {f: self.bound.column_of(s) for f, s in rec.specs.items() if self.bound.column_of(s)}
         result = validate_fields(
             extracted.fields,
             rec.kind,

@@ -177,6 +177,7 @@ class GraphPlan:
             "warnings",
         ]
         self.kinds = {"property", "contact"} if self.contacts else {"property"}
+        self.notices = bound.notices
         self.state: GraphState = state or NullState()
         # Per run: what each identity key became (or is becoming), across chunks.
         self._parts: dict[str, _PartInRun] = {}
@@ -201,7 +202,7 @@ class GraphPlan:
             here = ex.present if i else pd.Series(True, index=index)
             here = here.reindex(index, fill_value=False).astype(bool)
             rows = index[here.to_numpy()]
-            columns = {f: self.bound.resolved[s.columns[0]] for f, s in rec.specs.items() if s.columns}
+            columns = {f: self.bound.column_of(s) for f, s in rec.specs.items() if self.bound.column_of(s)}
             zip_flag = ex.zip_from_number.loc[rows] if ex.zip_from_number is not None else None
             result = validate_fields(
                 ex.fields.loc[rows],

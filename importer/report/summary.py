@@ -30,9 +30,11 @@ class RunSummary:
             ever reported as an error).
         rows_with_errors / rows_with_warnings: rows with at least one problem of
             that severity.
-        notes: what was read other than a plain table (the sheet of several, a header row
-            found below row 1 and the rows above it passed over, repeated headers), one
-            sentence each; set by the pipeline from the file, not added up per chunk.
+        notes: warnings about the whole file rather than a row, one sentence each: what was
+            read other than a plain table (the sheet of several, a header row found below
+            row 1 and the rows above it passed over, repeated headers) and what a column the
+            mapping names but the file lacks costs ("no column 'Est LTV': custom field 12 left
+            empty"); set by the pipeline before the run, never merged from chunks.
     """
 
     def __init__(self) -> None:
@@ -159,8 +161,12 @@ def _clip(text: str, width: int = 100) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+#: File notes the terminal summary shows; the JSON and XLSX reports list them all.
+SHOWN_NOTES = 8
+
+
 def render_summary(summary: RunSummary, report_path: Path | None) -> str:
-    """The end-of-run text for the terminal: counts, the five leading problems, the report.
+    """The end-of-run text for the terminal: counts, the five leading problems, the file's notes, the report.
 
     A problem line: "E-mail address not valid (email.invalid): 3 rows, e.g. row 6: email 'x' is ...";
     a warning's brackets say so: "(zipcode.padded, warning)".
@@ -187,7 +193,12 @@ def render_summary(summary: RunSummary, report_path: Path | None) -> str:
             lines.append(f"  … and {more} more kinds of problem (see the report)")
     else:
         lines.append("No problems found.")
-    lines += [note[:1].upper() + note[1:] for note in summary.notes]  # "Header in row 3; rows 1–2 passed over"
+    if summary.notes:
+        lines.append("Warnings about the file:")
+        lines += [f"  {_clip(note[:1].upper() + note[1:], 160)}" for note in summary.notes[:SHOWN_NOTES]]
+        if len(summary.notes) > SHOWN_NOTES:
+            rest = len(summary.notes) - SHOWN_NOTES
+            lines.append(f"  … and {rest} more (the .json and .xlsx reports list them all; mapping check too)")
     if report_path is not None:
         lines.append(f"Report: {report_path}")
     return "\n".join(lines)

@@ -274,8 +274,6 @@ class XlsxReportWriter(BaseReportWriter):
 
         if not complete:
             ws.append(bold("The run stopped early: this report covers only the rows before the failure."))
-        for note in summary.notes:  # the sheet read, a header row below row 1, repeated headers
-            ws.append([note[:1].upper() + note[1:]])
         ws.append(bold("Rows", summary.total))
         for status, count in summary.counts.items():
             ws.append([status, count])
@@ -284,6 +282,11 @@ class XlsxReportWriter(BaseReportWriter):
         for code, _, row, message in summary.top_problems(len(summary.problem_counts)):
             severity = summary.problem_severity.get(code, ERROR)
             ws.append([problem_title(code) or code, code, severity, summary.problem_rows[code], row, message])
+        if summary.notes:
+            ws.append([])
+            ws.append(bold("Warnings about the file"))
+            for note in summary.notes:  # the sheet read, the header row, repeated headers, missing columns
+                ws.append([note])
         if self._comments_dropped:
             ws.append([])
             ws.append([f"{self._comments_dropped:,} cells beyond the first {MAX_COMMENTS:,} have no comment"])
