@@ -1,0 +1,236 @@
+"""The mapping page's model: a mapping in its YAML form (a dict), read and changed field by field.
+
+The dict is exactly what a mapping file holds (``importer.mapping.model.parse_mapping`` reads it),
+so the download is the CLI's format and an upload is any file the CLI reads. A preset fits a
+file when every column it names is in the header; saved mappings remember the header they were
+made for, and are offered again for a file with the same header.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from importer.errors import MappingError
+from importer.fields import KIND_FIELDS, MAX_CUSTOM_FIELDS, REQUIRED_FIELDS
+from importer.mapping.model import Mapping, find_preset, load_mapping, parse_mapping, preset_names
+from importer.mapping.suggest import spec_columns
+from importer.mapping.yamlfile import read_yaml
+from importer.read.source import normalize_header
+
+__all__ = [
+    "MappingMemory",
+    "describe_spec",
+    "fitting_presets",
+    "header_signature",
+    "parts",
+    "set_field",
+    "switches",
+    "to_mapping",
+    "to_yaml",
+]
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,60}")
+
+
+def parts(data: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(part label, record kind, record block) of each record: one, or the property and its contacts."""
+    if data.get("kind") == "property-with-contacts":
+        out = [("Property", "property", data.setdefault("property", {}))]
+        out.extend((str(c.get("label", f"Contact {i}")), "contact", c)
+                   for i, c in enumerate(data.get("contacts") or [], start=1))
+        return out
+    return [("", str(data.get("kind", "contact")), data)]
+
+
+def describe_spec(spec: Any) -> str:
+    """A spec as one short line ("Owner 1 First Name + Owner 1 Last Name", "always 'PropStream'")."""
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, dict) and set(spec) == {"value"}:
+        return f"always {spec['value']!r}"
+    cols = spec_columns(spec)
+    text = " + ".join(cols) if cols else yaml.safe_dump(spec, default_flow_style=True).strip()
+    if isinstance(spec, dict) and spec.get("order") == "last-first":
+        text += " (last name first)"
+    return text
+
+
+def field_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every API field of every part, required first, with its spec's columns (for the pickers)."""
+    rows = []
+    for label, kind, rec in parts(data):
+        fields = rec.get("fields") or {}
+        required = REQUIRED_FIELDS.get(kind, ())
+        names = [*required, *(f for f in KIND_FIELDS.get(kind, ()) if f not in required)]
+        for name in names:
+            spec = fields.get(name)
+            rows.append({
+                "part": label, "kind": kind, "field": name, "required": name in required,
+                "spec": spec, "column": spec if isinstance(spec, str) else "",
+                "described": describe_spec(spec) if spec is not None else "",
+                "columns": spec_columns(spec) if spec is not None else [],
+            })
+        for slot, spec in sorted((rec.get("customfields") or {}).items(), key=lambda kv: int(kv[0])):
+            rows.append({
+                "part": label, "kind": kind, "field": f"customfield_{slot}", "required": False, "spec": spec,
+                "column": spec if isinstance(spec, str) else "", "described": describe_spec(spec),
+                "columns": spec_columns(spec),
+            })
+    return rows
+
+
+def _record(data: dict[str, Any], part: str) -> dict[str, Any]:
+    for label, _, rec in parts(data):
+        if label == part:
+            return rec
+    raise MappingError(f"the mapping has no part {part!r}")
+
+
+def set_field(data: dict[str, Any], part: str, field: str, column: str) -> dict[str, Any]:
+    """A copy of ``data`` with ``field`` of ``part`` read from ``column`` ("" leaves it unmapped)."""
+    out = copy.deepcopy(data)
+    rec = _record(out, part)
+    if field.startswith("customfield_"):
+        slot = int(field.removeprefix("customfield_"))
+        if not 1 <= slot <= MAX_CUSTOM_FIELDS:
+            raise MappingError(f"custom field slots are 1 to {MAX_CUSTOM_FIELDS}, not {slot}")
+        section: dict[Any, Any] = rec.setdefault("customfields", {})
+        key: int | str = slot
+        section.pop(str(slot), None)
+    else:
+        section, key = rec.setdefault("fields", {}), field
+    if column:
+        section[key] = column
+    else:
+        section.pop(key, None)
+    if not rec.get("customfields"):
+        rec.pop("customfields", None)
+    return out
+
+
+def switches(data: dict[str, Any], dropped_skips: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The transforms a person may turn on and off: names read last name first, skip rules."""
+    out = []
+    for label, _, rec in parts(data):
+        for name, spec in (rec.get("fields") or {}).items():
+            if isinstance(spec, dict) and "name" in spec:
+                out.append({"id": f"order|{label}|{name}", "on": spec.get("order") == "last-first",
+                            "label": f"{label + ': ' if label else ''}{name}: names are written last name first "
+                                     f"(\"SMITH JOHN & MARY\" -> John Smith, Mary Smith)"})
+    for i, rule in enumerate(data.get("skip") or []):
+        shown = yaml.safe_dump(rule, default_flow_style=True).strip()
+        out.append({"id": f"skip|{i}", "on": True, "label": f"skip rows where {shown}"})
+    for i, rule in enumerate(dropped_skips):
+        out.append({"id": f"unskip|{i}", "on": False, "label": f"skip rows where "
+                    f"{yaml.safe_dump(rule, default_flow_style=True).strip()}"})
+    return out
+
+
+def flip(data: dict[str, Any], dropped: list[dict[str, Any]], switch: str, on: bool) -> dict[str, Any]:
+    """A copy of ``data`` with one switch of :func:`switches` set; ``dropped`` keeps skip rules turned off."""
+    out = copy.deepcopy(data)
+    kind, _, rest = switch.partition("|")
+    if kind == "order":
+        label, _, name = rest.partition("|")
+        spec = _record(out, label)["fields"][name]
+        if on:
+            spec["order"] = "last-first"
+        else:
+            spec.pop("order", None)
+    elif kind == "skip" and not on:
+        rules = out.get("skip") or []
+        dropped.append(rules.pop(int(rest)))
+        if not rules:
+            out.pop("skip", None)
+    elif kind == "unskip" and on:
+        out.setdefault("skip", []).append(dropped.pop(int(rest)))
+    return out
+
+
+def to_mapping(data: dict[str, Any], source: str) -> Mapping:
+    """The dict checked as a mapping file is (MappingError for what a file could not say)."""
+    return parse_mapping(copy.deepcopy(data), source=source)
+
+
+def to_yaml(data: dict[str, Any], title: str) -> str:
+    """The mapping as a YAML file the CLI reads."""
+    head = f"# {title}\n# Made with realeflow-import ui; use it with: realeflow-import push FILE --mapping THIS.yaml\n"
+    return head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)
+
+
+def header_signature(headers: list[str]) -> str:
+    """What makes two files' headers the same for the mapping memory (case and spacing ignored)."""
+    return hashlib.sha256("\x1f".join(normalize_header(h) for h in headers).encode()).hexdigest()[:16]
+
+
+def fitting_presets(headers: list[str]) -> list[str]:
+    """Presets whose every column is in the header, the one reading most columns first."""
+    fits = []
+    for name in preset_names():
+        try:
+            mapping = load_mapping(name)
+            mapping.bind(headers)
+        except MappingError:
+            continue
+        fits.append((len(mapping.columns), name))
+    return [n for _, n in sorted(fits, key=lambda t: (-t[0], t[1]))]
+
+
+def preset_data(name: str) -> dict[str, Any]:
+    path = find_preset(name)
+    if path is None:
+        raise MappingError(f"no preset {name!r} (presets: {', '.join(preset_names())})")
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise MappingError(f"preset {name}: is not a mapping")
+    return data
+
+
+class MappingMemory:
+    """Mappings saved by name in a folder, each with the header signature it was made for."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _index(self) -> dict[str, str]:
+        try:
+            return dict(json.loads((self.folder / "index.json").read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            return {}
+
+    def save(self, name: str, data: dict[str, Any], headers: list[str]) -> Path:
+        name = name.strip()
+        if not _NAME.fullmatch(name):
+            raise MappingError(
+                f"mapping name {name!r}: use letters, digits, spaces, '-', '_' or '.', up to 60 characters"
+            )
+        to_mapping(data, name)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{name}.yaml"
+        path.write_text(to_yaml(data, f"Mapping {name!r}"), encoding="utf-8")
+        index = self._index()
+        index[name] = header_signature(headers)
+        (self.folder / "index.json").write_text(json.dumps(index, indent=1), encoding="utf-8")
+        return path
+
+    def names(self) -> list[str]:
+        return sorted(self._index())
+
+    def for_header(self, headers: list[str]) -> list[str]:
+        sig = header_signature(headers)
+        return sorted(n for n, s in self._index().items() if s == sig and (self.folder / f"{n}.yaml").is_file())
+
+    def load(self, name: str) -> dict[str, Any]:
+        if name not in self._index():
+            raise MappingError(f"no saved mapping {name!r}")
+        data = read_yaml(self.folder / f"{name}.yaml")
+        if not isinstance(data, dict):
+            raise MappingError(f"saved mapping {name!r} is not a mapping")
+        return data
