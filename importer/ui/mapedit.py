@@ -20,12 +20,12 @@ import yaml
 from importer.errors import MappingError
 from importer.fields import KIND_FIELDS, MAX_CUSTOM_FIELDS, REQUIRED_FIELDS
 from importer.mapping.model import Mapping, find_preset, load_mapping, parse_mapping, preset_names
-from importer.mapping.suggest import spec_columns
 from importer.mapping.yamlfile import read_yaml
 from importer.read.source import normalize_header
 
 __all__ = [
     "MappingMemory",
+    "columns_of",
     "describe_spec",
     "fitting_presets",
     "header_signature",
@@ -49,16 +49,37 @@ def parts(data: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return [("", str(data.get("kind", "contact")), data)]
 
 
+_COLUMN_KEYS = ("name", "company", "street", "unit", "zip_state", "join", "first", "columns", "care_of")
+
+
+def columns_of(spec: Any) -> list[str]:
+    """Every column a spec reads, in order (a join's, a name's, a street's and its unit's, ...)."""
+    if isinstance(spec, str):
+        return [spec]
+    if isinstance(spec, list):
+        return [c for item in spec for c in columns_of(item)]
+    if isinstance(spec, dict):
+        return [c for key in _COLUMN_KEYS if key in spec for c in columns_of(spec[key])]
+    return []
+
+
 def describe_spec(spec: Any) -> str:
     """A spec as one short line ("Owner 1 First Name + Owner 1 Last Name", "always 'PropStream'")."""
     if isinstance(spec, str):
         return spec
     if isinstance(spec, dict) and set(spec) == {"value"}:
         return f"always {spec['value']!r}"
-    cols = spec_columns(spec)
-    text = " + ".join(cols) if cols else yaml.safe_dump(spec, default_flow_style=True).strip()
-    if isinstance(spec, dict) and spec.get("order") == "last-first":
-        text += " (last name first)"
+    text = " + ".join(columns_of(spec)) or yaml.safe_dump(spec, default_flow_style=True).strip()
+    if isinstance(spec, dict):
+        if "name" in spec:
+            text += ": a person's name" + (f", person {spec['person']}" if spec.get("person") else "")
+            text += ", last name first" if spec.get("order") == "last-first" else ""
+        elif "company" in spec:
+            text += ": where it names a company"
+        elif "first" in spec:
+            text = "the first filled of " + text
+        elif "street" in spec:
+            text += ": street and unit"
     return text
 
 
@@ -75,13 +96,13 @@ def field_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
                 "part": label, "kind": kind, "field": name, "required": name in required,
                 "spec": spec, "column": spec if isinstance(spec, str) else "",
                 "described": describe_spec(spec) if spec is not None else "",
-                "columns": spec_columns(spec) if spec is not None else [],
+                "columns": columns_of(spec) if spec is not None else [],
             })
         for slot, spec in sorted((rec.get("customfields") or {}).items(), key=lambda kv: int(kv[0])):
             rows.append({
                 "part": label, "kind": kind, "field": f"customfield_{slot}", "required": False, "spec": spec,
                 "column": spec if isinstance(spec, str) else "", "described": describe_spec(spec),
-                "columns": spec_columns(spec),
+                "columns": columns_of(spec),
             })
     return rows
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,9 @@ class Workbench:
                 return await client.account_status()
 
         try:
-            value = asyncio.run(status())
+            # On a thread of its own: the caller may be inside an event loop (a test's browser driver).
+            with ThreadPoolExecutor(1) as pool:
+                value = pool.submit(asyncio.run, status()).result()
         except ImporterError as exc:
             self.connect_error = redact_url(str(exc))
             self._key, self.account = None, None

@@ -14,7 +14,7 @@ function say(text, ok) {
 async function answer(r) {
   let body = {};
   try { body = await r.json(); } catch (e) { body = {}; }
-  if (!r.ok || body.error) throw new Error(body.error || "the workbench answered " + r.status);
+  if (!r.ok) throw new Error(body.error || "the workbench answered " + r.status);
   return body;
 }
 
