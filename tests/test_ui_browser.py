@@ -20,6 +20,7 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,7 +44,7 @@ pytestmark = pytest.mark.timeout(90)
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} is missing: the workbench's browser tests need Debian's chromium "
@@ -69,9 +70,9 @@ class Steps:
             old.unlink()
         self.n = 0
 
-    def shot(self, page: object, what: str) -> None:
+    def shot(self, page: Any, what: str) -> None:
         self.n += 1
-        page.screenshot(path=str(self.dir / f"{self.n:02d}-{what}.png"), full_page=True)  # type: ignore[attr-defined]
+        page.screenshot(path=str(self.dir / f"{self.n:02d}-{what}.png"), full_page=True)
 
 
 @pytest.fixture
@@ -80,37 +81,37 @@ def workbench(tmp_path: Path) -> Iterator[WorkbenchServer]:
         yield server
 
 
-def _page(browser: object) -> object:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)  # type: ignore[attr-defined]
+def _page(browser: Any) -> Any:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     return page
 
 
-def _report(page: object, link: str) -> list[dict[str, str]]:
-    with page.expect_download() as info:  # type: ignore[attr-defined]
-        page.click(link)  # type: ignore[attr-defined]
+def _report(page: Any, link: str) -> list[dict[str, str]]:
+    with page.expect_download() as info:
+        page.click(link)
     text = Path(info.value.path()).read_text(encoding="utf-8-sig")
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def _upload(page: object, path: Path) -> None:
-    page.set_input_files("#file", str(path))  # type: ignore[attr-defined]
-    page.wait_for_selector("#preview")  # type: ignore[attr-defined]
+def _upload(page: Any, path: Path) -> None:
+    page.set_input_files("#file", str(path))
+    page.wait_for_selector("#preview")
 
 
-def _to_review(page: object) -> None:
-    page.click("text=Next: check every row")  # type: ignore[attr-defined]
-    page.wait_for_url("**/review")  # type: ignore[attr-defined]
-    page.wait_for_selector("#grid tbody tr")  # type: ignore[attr-defined]
+def _to_review(page: Any) -> None:
+    page.click("text=Next: check every row")
+    page.wait_for_url("**/review")
+    page.wait_for_selector("#grid tbody tr")
 
 
-def _push(page: object, button: str) -> None:
-    page.click(button)  # type: ignore[attr-defined]
-    page.wait_for_selector("#push-done:not([hidden])")  # type: ignore[attr-defined]
+def _push(page: Any, button: str) -> None:
+    page.click(button)
+    page.wait_for_selector("#push-done:not([hidden])")
 
 
-def test_propstream_preset_straight_to_push(browser: object, workbench: WorkbenchServer) -> None:
+def test_propstream_preset_straight_to_push(browser: Any, workbench: WorkbenchServer) -> None:
     steps = Steps("a_propstream")
     page = _page(browser)
     page.goto(workbench.url)  # the sandbox is connected already: the file page comes first
@@ -139,14 +140,14 @@ def test_propstream_preset_straight_to_push(browser: object, workbench: Workbenc
     rows = _report(page, "#run-1 >> text=CSV")
     assert [int(r["row"]) for r in rows] == list(range(2, 32))  # every row, at its spreadsheet number
     status = [r["status"] for r in rows]
-    store = workbench.sandbox.store  # type: ignore[union-attr]
+    store = workbench.sandbox.store
     assert status.count("created") + status.count("partial") == len(store.properties()) == 27
     assert status.count("skipped") == 2 and status.count("invalid") == 1  # Do Not Mail rows; a bad row
     ids = {int(r["property_id"]) for r in rows if r["property_id"]}
     assert ids == {p["property_id"] for p in store.properties()}  # the report's ids are the records the sandbox holds
 
 
-def test_messy_workbook_fixed_in_the_grid_trial_then_rest(browser: object, workbench: WorkbenchServer) -> None:
+def test_messy_workbook_fixed_in_the_grid_trial_then_rest(browser: Any, workbench: WorkbenchServer) -> None:
     steps = Steps("b_messy")
     page = _page(browser)
     page.goto(workbench.url)
@@ -178,7 +179,7 @@ def test_messy_workbook_fixed_in_the_grid_trial_then_rest(browser: object, workb
     _push(page, "#start-trial")
     assert "created: 3" in page.inner_text("#push-counts")
     steps.shot(page, "push-trial")
-    store = workbench.sandbox.store  # type: ignore[union-attr]
+    store = workbench.sandbox.store
     assert len(store.properties()) == 3
     _push(page, "#start-push")
     steps.shot(page, "push-rest")
@@ -198,7 +199,7 @@ def test_messy_workbook_fixed_in_the_grid_trial_then_rest(browser: object, workb
     assert {"John Smith", "Mary Smith", "Ashley Lopez"} <= names
 
 
-def test_cancel_midway_reopen_push_again_nothing_twice(browser: object, workbench: WorkbenchServer) -> None:
+def test_cancel_midway_reopen_push_again_nothing_twice(browser: Any, workbench: WorkbenchServer) -> None:
     steps = Steps("c_cancel")
     sandbox = workbench.sandbox
     assert sandbox is not None
@@ -227,7 +228,7 @@ def test_cancel_midway_reopen_push_again_nothing_twice(browser: object, workbenc
     steps.shot(page, "push-cancelled")
     first = workbench.workbench.pushes.jobs[0].status()
     assert first["counts"].get("not-sent", 0) > 0
-    run1 = workbench.workbench.pushes.jobs[0].result.outcomes  # type: ignore[union-attr]
+    run1 = workbench.workbench.pushes.jobs[0].result.outcomes
     done_in_run1 = {int(r) for r in run1.index[run1["status"] == "created"]}
     stored = len(sandbox.store.properties())
     assert 0 < stored < 27
