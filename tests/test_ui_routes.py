@@ -315,33 +315,49 @@ def test_check_rows_gives_what_validate_file_gives() -> None:
     assert mine.values["Property"].loc[2, "state"] == "GA"
 
 
+def _contacts_file(path: Path, rows: int) -> Path:
+    lines = ["Name,Email"] + [f"Person {i},person{i}@example.com" for i in range(rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+CONTACTS = {"kind": "contact", "fields": {"fullname": "Name", "email": "Email"}}
+
+
 def test_a_stop_switch_pressed_on_another_thread_ends_a_push_as_sigint_does(
     env: SandboxServer, tmp_path: Path
 ) -> None:
-    env.faults = Faults(latency_ms=100)
+    from importer.ledger import Ledger
+    from importer.mapping.model import parse_mapping
+
+    env.faults = Faults(latency_ms=50)
+    data, mapping = _contacts_file(tmp_path / "people.csv", 120), parse_mapping(CONTACTS)
     switch = StopSwitch(grace=5)
     ledger = tmp_path / "ledger.sqlite3"
-    timer = threading.Timer(1.0, switch.press)
-    timer.start()
-    result = push_file(REPO / "samples" / "contacts.csv", REPO / "mappings" / "contacts.yaml", report=False,
-                       ledger=ledger, stop=switch)
-    timer.join()
+
+    def press_once_some_are_in() -> None:
+        deadline = time.monotonic() + 30
+        while env.store.count("contacts") < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        switch.press()
+
+    presser = threading.Thread(target=press_once_some_are_in)
+    presser.start()
+    result = push_file(data, mapping, report=False, ledger=ledger, stop=switch)
+    presser.join()
     counts = result.counts
     assert result.exit_code == 130 and "stop button" in str(result.fatal)
-    assert counts.get("not-sent", 0) > 0 and counts.get("created", 0) > 0
+    assert counts.get("not-sent", 0) > 0 and counts.get("created", 0) >= 5
     assert len(env.store.contacts()) == counts["created"]
-    from importer.ledger import Ledger
-
     with Ledger.open(ledger, lock=False) as book:
         (run,) = book.runs()
     assert run.state == "stopped" and run.counts == counts
     # the next run sends the rest, nothing twice
     env.faults = Faults()
-    again = push_file(REPO / "samples" / "contacts.csv", REPO / "mappings" / "contacts.yaml", report=False,
-                      ledger=ledger)
-    assert again.counts.get("skipped", 0) >= counts["created"]
-    emails = [c["email"] for c in env.store.contacts() if c["email"]]
-    assert len(emails) == len(set(emails))
+    again = push_file(data, mapping, report=False, ledger=ledger)
+    assert again.counts == {"skipped": counts["created"], "created": 120 - counts["created"]}
+    emails = [c["email"] for c in env.store.contacts()]
+    assert len(emails) == len(set(emails)) == 120
 
 
 def test_a_stop_switch_pressed_before_the_push_starts_sends_nothing(env: SandboxServer, tmp_path: Path) -> None:
