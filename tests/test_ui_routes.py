@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import stat
 import threading
 import time
@@ -132,14 +133,14 @@ def test_a_cross_site_or_tokenless_post_is_refused(bench: Bench, origin: str | N
         headers["x-csrf-token"] = bench.secrets.csrf
     r = bench.client.post("/api/connect", json={"key": bench.key}, headers=headers)
     assert r.status_code == 403
-    assert bench.wb.account is None  # nothing happened
+    assert bench.wb.conn.account is None  # nothing happened
     assert bench.post("/api/connect", json={"key": bench.key}).status_code == 200
 
 
 def test_the_key_is_in_no_answer(bench: Bench) -> None:
     bench.enter()
     bench.connect()
-    assert bench.wb.account == "Active"
+    assert bench.wb.conn.account == "Active"
     bench.upload(MESSY)
     bench.review()
     r = bench.post("/api/push/start", json={"trial": 2})
@@ -367,3 +368,36 @@ def test_a_stop_switch_pressed_before_the_push_starts_sends_nothing(env: Sandbox
                        ledger=tmp_path / "l.sqlite3", stop=switch)
     assert result.counts.get("created", 0) == 0 and result.counts.get("not-sent", 0) > 0
     assert env.store.contacts() == []
+
+
+def test_the_ui_command_prints_its_link_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "REALEFLOW_LEDGER": str(tmp_path / "ledger.sqlite3"), "TMPDIR": str(tmp_path)}
+    env.pop("REALEFLOW_API_KEY", None)
+    proc = subprocess.Popen([sys.executable, "-m", "importer", "ui", "--sandbox", "--no-browser"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # blocks until the server listens (bounded by the test's timeout)
+        url = line.split(" at ", 1)[1].strip()
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/\?token=[\w-]{40,}", url), line
+        folders = list(tmp_path.glob("realeflow-workbench-*"))
+        assert len(folders) == 1 and stat.S_IMODE(folders[0].stat().st_mode) == 0o700
+        with httpx.Client() as c:
+            assert c.get(url.split("?")[0] + "connect").status_code == 403
+            assert c.get(url).status_code == 200
+            page = c.get(url.split("?")[0] + "connect").text
+            assert "Active" in page and "built-in sandbox" in page
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert not list(tmp_path.glob("realeflow-workbench-*"))  # the private folder is gone

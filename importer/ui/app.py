@@ -115,9 +115,9 @@ def create_app(wb: Workbench, secrets_: Secrets, port: int, *, max_upload: int =
 
     def connect(data: dict[str, Any]) -> dict[str, Any]:
         if data.get("use_env"):
-            status = wb.connect(api_key(), f"${API_KEY_ENV}")
+            status = wb.conn.connect(api_key(), f"${API_KEY_ENV}")
         else:
-            status = wb.connect(str(data.get("key", "")), "typed on this page")
+            status = wb.conn.connect(str(data.get("key", "")), "typed on this page")
         return {"status": status}
 
     async def upload(request: Request) -> Response:

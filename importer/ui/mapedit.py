@@ -20,12 +20,14 @@ import yaml
 from importer.errors import MappingError
 from importer.fields import KIND_FIELDS, MAX_CUSTOM_FIELDS, REQUIRED_FIELDS
 from importer.mapping.model import Mapping, find_preset, load_mapping, parse_mapping, preset_names
+from importer.mapping.suggest import Suggestion
 from importer.mapping.yamlfile import read_yaml
 from importer.read.source import normalize_header
 
 __all__ = [
     "MappingMemory",
     "columns_of",
+    "confidence",
     "describe_spec",
     "fitting_presets",
     "header_signature",
@@ -81,6 +83,14 @@ def describe_spec(spec: Any) -> str:
         elif "street" in spec:
             text += ": street and unit"
     return text
+
+
+def confidence(suggestion: Suggestion) -> dict[tuple[str, str], str]:
+    """(part, field) -> how sure the suggestion is of it, and why when it is not sure."""
+    return {
+        ("Property" if c.record == "property" else c.record, c.field): c.confidence + (f": {c.reason}" * bool(c.reason))
+        for c in suggestion.choices
+    }
 
 
 def field_rows(data: dict[str, Any]) -> list[dict[str, Any]]:

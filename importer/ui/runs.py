@@ -17,7 +17,7 @@ import pandas as pd
 
 from importer.config import default_ledger_path
 from importer.endpoint import redact_url
-from importer.errors import ImporterError, UsageError
+from importer.errors import ImporterError, InterruptedRunError, UsageError
 from importer.ledger import Ledger, RunRecord
 from importer.mapping.model import Mapping
 from importer.pipeline import ImportResult, Observer, push_file
@@ -72,9 +72,18 @@ class PushJob:
             "eta_seconds": None if left is None else round(left),
             "elapsed": round(elapsed, 1),
             "notices": self.notices[-5:],
-            "error": self.error or (str(result.fatal) if result is not None and result.fatal else None),
+            "error": self.error or _stopped_by(result),
             "run_id": result.run_id if result is not None else None,
         }
+
+
+def _stopped_by(result: ImportResult | None) -> str | None:
+    """What ended a push early, said for the page (the Cancel button, not a command, is what the person used)."""
+    if result is None or result.fatal is None:
+        return None
+    if isinstance(result.fatal, InterruptedRunError):
+        return "cancelled: the rows not created are 'not-sent'; push again to send them (created rows are skipped)"
+    return str(result.fatal)
 
 
 class _JobObserver(Observer):

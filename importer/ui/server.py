@@ -87,7 +87,7 @@ class WorkbenchServer:
         folder = mappings_dir or default_ledger_path().parent / "mappings"
         self.workbench = Workbench(self._dir, base_url=base_url, ledger=ledger, mappings_dir=folder, sandbox=sandbox)
         if self.sandbox is not None:
-            self.workbench.connect(self.sandbox.api_key, "the built-in sandbox")
+            self.workbench.conn.connect(self.sandbox.api_key, "the built-in sandbox")
         self._sock = _bind(port)
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://{HOST}:{self.port}/?token={self.secrets.token}"

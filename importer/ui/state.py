@@ -7,24 +7,21 @@ nothing. Long work (the whole-file check, a push) runs on a thread of its own an
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from importer.endpoint import Endpoint, endpoint_from_env, redact_url
 from importer.errors import ImporterError, MappingError, UsageError
 from importer.mapping.check import CheckResult, check_mapping
 from importer.mapping.suggest import suggest_mapping
 from importer.pipeline import make_plan, validate_file
-from importer.push.client import RealeflowClient
 from importer.read.source import Source, describe_sheets, open_source
 from importer.read.workbook import EXCEL_EXTENSIONS
 
 from . import mapedit
+from .connection import Connection
 from .runs import Pushes, PushJob
 from .table import ReviewTable
 
@@ -55,10 +52,7 @@ class Workbench:
         self.memory = mapedit.MappingMemory(mappings_dir)
         self.sandbox = sandbox
         self.lock = threading.RLock()
-        self._key: str | None = None  # the API key: in this process's memory only
-        self.key_from = ""
-        self.account: str | None = None
-        self.connect_error: str | None = None
+        self.conn = Connection(base_url)
         # the file
         self.upload: Path | None = None
         self.filename = ""
@@ -71,6 +65,8 @@ class Workbench:
         self.mapping: dict[str, Any] | None = None
         self.mapping_label = ""
         self.dropped_skips: list[dict[str, Any]] = []
+        self.confidence: dict[tuple[str, str], str] = {}  # (part, field) -> how sure the suggestion is
+        self.notes: list[str] = []  # the suggestion's things to check
         self.check: CheckResult | None = None
         self.mapping_error: str | None = None
         # review and push
@@ -82,44 +78,13 @@ class Workbench:
 
     @property
     def connected(self) -> bool:
-        return self._key is not None and self.account == "Active"
-
-    def endpoint(self) -> Endpoint:
-        return endpoint_from_env(self.base_url)
-
-    def connect(self, key: str, key_from: str) -> str:
-        """Check ``key`` with the account-status call; kept (in memory) when the API accepts it."""
-        key = key.strip()
-        if not key:
-            raise UsageError("type the API key, or set REALEFLOW_API_KEY before starting the workbench")
-        endpoint = self.endpoint()
-
-        async def status() -> str:
-            async with RealeflowClient(key, endpoint, concurrency=1, timeout=20.0) as client:
-                return await client.account_status()
-
-        try:
-            # On a thread of its own: the caller may be inside an event loop (a test's browser driver).
-            with ThreadPoolExecutor(1) as pool:
-                value = pool.submit(asyncio.run, status()).result()
-        except ImporterError as exc:
-            self.connect_error = redact_url(str(exc))
-            self._key, self.account = None, None
-            raise
-        self._key, self.key_from, self.account, self.connect_error = key, key_from, value, None
-        return value
-
-    def key(self) -> str:
-        if self._key is None:
-            raise UsageError("connect first: the key is checked on the Connect page")
-        return self._key
+        return self.conn.connected
 
     # -- the file --------------------------------------------------------------------------------
 
     def new_upload_path(self, filename: str) -> Path:
-        suffix = Path(filename).suffix.lower()[:8]
         self._uploads += 1
-        return self.workdir / f"upload-{self._uploads}{suffix}"
+        return self.workdir / f"upload-{self._uploads}{Path(filename).suffix.lower()[:8]}"
 
     def set_file(self, path: Path, filename: str) -> None:
         """A new file: its sheets, then the first sheet read (every later step starts again)."""
@@ -183,6 +148,7 @@ class Workbench:
         assert self.source is not None
         suggestion = suggest_mapping(list(self.source.headers), self._sample(), kind)
         self._set_mapping(suggestion.mapping, "suggested from the file's header and values")
+        self.confidence, self.notes = mapedit.confidence(suggestion), list(suggestion.notes)
 
     def use_preset(self, name: str) -> None:
         self._set_mapping(mapedit.preset_data(name), f"preset {name}")
@@ -200,6 +166,7 @@ class Workbench:
     def _set_mapping(self, data: dict[str, Any], label: str) -> None:
         with self.lock:
             self.mapping, self.mapping_label = data, label
+            self.confidence, self.notes = {}, []
             self.dropped_skips = []
             self.table = None
             self.recheck_mapping()
@@ -280,7 +247,7 @@ class Workbench:
                 raise UsageError("a trial sends at least 1 row")
             mapping = mapedit.to_mapping(self.mapping, self.mapping_label)
             path, sheet = self.push_file_path(trial)
-            return self.pushes.start(path, sheet, mapping, self.key(), trial=trial, shown_as=self.filename)
+            return self.pushes.start(path, sheet, mapping, self.conn.key(), trial=trial, shown_as=self.filename)
 
     def save_mapping(self, name: str) -> Path:
         if self.mapping is None or self.source is None:
