@@ -128,14 +128,16 @@ class WorkbenchServer:
         """Stop serving, end a running push as Ctrl-C would, remove the private folder."""
         if self._server is not None:
             self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(10)
-        self.workbench.pushes.stop_all()
-        self._sock.close()
-        if self.sandbox is not None:
-            self.sandbox.stop()
-            self.sandbox.close()
-        shutil.rmtree(self._dir, ignore_errors=True)
+        try:
+            if self._thread is not None:
+                self._thread.join(10)
+            self.workbench.pushes.stop_all()
+        finally:  # a second Ctrl-C while the push winds down still removes the private folder
+            self._sock.close()
+            if self.sandbox is not None:
+                self.sandbox.stop()
+                self.sandbox.close()
+            shutil.rmtree(self._dir, ignore_errors=True)
 
     def __enter__(self) -> WorkbenchServer:
         return self.start()
