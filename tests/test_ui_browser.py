@@ -60,8 +60,21 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
+def _unlabelled(page: Any) -> list[str]:
+    """The page's controls a screen reader could not name (no label, aria-label or text)."""
+    missing = []
+    for el in page.locator("input:not([type=hidden]), select, textarea, button").all():
+        ident = el.get_attribute("id")
+        if el.get_attribute("aria-label") or (ident and page.locator(f"label[for='{ident}']").count()):
+            continue
+        if el.evaluate("e => e.tagName") == "BUTTON" and el.inner_text().strip():
+            continue
+        missing.append(el.evaluate("e => e.outerHTML")[:120])
+    return missing
+
+
 class Steps:
-    """Screenshots of one journey, numbered in order."""
+    """Screenshots of one journey, numbered in order; every control of each page has a name."""
 
     def __init__(self, name: str) -> None:
         self.dir = ARTIFACTS / name
@@ -72,6 +85,7 @@ class Steps:
 
     def shot(self, page: Any, what: str) -> None:
         self.n += 1
+        assert not _unlabelled(page), f"{what}: controls without a label: {_unlabelled(page)}"
         page.screenshot(path=str(self.dir / f"{self.n:02d}-{what}.png"), full_page=True)
 
 
@@ -167,11 +181,17 @@ def test_messy_workbook_fixed_in_the_grid_trial_then_rest(browser: Any, workbenc
     assert "not a US state" in bad.get_attribute("title")  # the reason on hover...
     assert "not a US state" in bad.inner_text()  # ...and as text, not colour alone
     steps.shot(page, "review-invalid-row")
-    bad.click()
-    page.fill("input.cell-edit", "OH")
-    page.press("input.cell-edit", "Enter")
+    state_col = bad.get_attribute("data-col")
+    bad.focus()  # by keyboard: Enter edits, typing replaces the selected text, Enter saves
+    page.keyboard.press("Enter")
+    assert page.locator("input.cell-edit").get_attribute("aria-label") == "Row 4, Property State"
+    page.keyboard.type("OH")
+    page.keyboard.press("Enter")
     page.wait_for_selector("#grid tbody tr[data-row='4'] td.status-valid")
     assert page.locator("#grid tbody tr[data-row='4'] td.bad").count() == 0
+    assert page.locator("td:focus").get_attribute("data-col") == state_col  # focus stays on the cell
+    page.keyboard.press("ArrowLeft")
+    assert page.locator("td:focus").get_attribute("data-col") == str(int(state_col) - 1)
     steps.shot(page, "review-fixed")
     page.click("text=Next: send the rows")
     page.wait_for_url("**/push")
