@@ -14,9 +14,13 @@ __all__ = [
     "KIND_FIELDS",
     "LIST_FIELDS",
     "MAX_CUSTOM_FIELDS",
+    "OMIT_FIELD",
+    "ON_INVALID_CHOICES",
     "PHONE_TYPES",
     "PROPERTY_FIELDS",
     "RECORD_KINDS",
+    "REJECT_BY_DEFAULT",
+    "REJECT_RECORD",
     "RELATION_FLAGS",
     "REQUIRED_FIELDS",
     "custom_field",
@@ -45,6 +49,19 @@ KINDS: tuple[str, ...] = (*RECORD_KINDS, "property-with-contacts")
 
 KIND_FIELDS: dict[str, tuple[str, ...]] = {"contact": CONTACT_FIELDS, "property": PROPERTY_FIELDS}
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {"contact": ("fullname",), "property": ("address",)}
+
+#: What to do with a record one of whose fields holds an invalid value (a mapping's ``on_invalid``):
+#: leave that field out of the payload and create the record anyway, or do not create the record.
+OMIT_FIELD = "omit-field"
+REJECT_RECORD = "reject-record"
+ON_INVALID_CHOICES: tuple[str, ...] = (OMIT_FIELD, REJECT_RECORD)
+#: Fields whose invalid value rejects the record unless a mapping says otherwise: the required ones,
+#: and a property's location (a property without a valid address is not worth creating). Every other
+#: field is left out when invalid: a lead keeps its name, phone and address when its e-mail is bad.
+REJECT_BY_DEFAULT: dict[str, tuple[str, ...]] = {
+    "contact": ("fullname",),
+    "property": ("address", "city", "state", "zipcode"),
+}
 
 #: Fields sent as JSON arrays; a cell is split on "," or ";".
 LIST_FIELDS: frozenset[str] = frozenset({"type", "tags"})

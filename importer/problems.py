@@ -39,6 +39,7 @@ __all__ = [
     "CHECK_KINDS",
     "ERROR",
     "INFO",
+    "LEFT_OUT",
     "PROBLEM_COLUMNS",
     "PROBLEM_KINDS",
     "WARNING",
@@ -138,7 +139,24 @@ PROBLEM_KINDS: dict[str, ProblemKind] = {
             "email.normalized": "E-mail domain changed to lower case",
         },
     ),
+    # An invalid value of a field the mapping lets go (``on_invalid: omit-field``, the default for
+    # optional contact fields): the record is sent without it. Built as f"{field}.left_out".
+    **_kinds(
+        "validate",
+        WARNING,
+        {
+            "state.left_out": "State not valid, left out of the record",
+            "zipcode.left_out": "ZIP code not valid, left out of the record",
+            "phone.left_out": "Phone number not valid, left out of the record",
+            "phonetype.left_out": "Phone type not valid, left out of the record",
+            "type.left_out": "Contact type not valid, left out of the record",
+            "email.left_out": "E-mail address not valid, left out of the record",
+        },
+    ),
 }
+
+#: The suffix of the codes of invalid values left out of a record (``email.left_out``).
+LEFT_OUT = ".left_out"
 
 #: ``mapping check`` findings (``importer.mapping.check.Finding.code``), with their level.
 CHECK_KINDS: dict[str, ProblemKind] = {

@@ -121,6 +121,30 @@ CONTACT_PAYLOADS: dict[int, dict[str, Any]] = {
         "tags": ["tired landlord"],
         "customfields": ["64000", None, None, "2012-07-30"],
     },
+    # Rows 8, 9, 13, 14 and 15 hold one or two invalid optional values: each contact is created
+    # without them (on_invalid: omit-field, the default for a contact's optional fields).
+    8: {
+        "fullname": "Tom Nguyen",
+        "email": "tom.nguyen@example.com",
+        "source": "Spring mailer",
+        "address": "900 Congress Ave",
+        "city": "Austin",
+        "state": "TX",
+        "zipcode": "78701",
+        "type": ["Buyer"],
+    },  # phone '555-0199' left out, and with it its type
+    9: {
+        "fullname": "Sarah Miller",
+        "phone": "5035550142",
+        "phonetype": "Mobile",
+        "source": "Spring mailer",
+        "address": "1200 SW Main St",
+        "city": "Portland",
+        "state": "OR",
+        "zipcode": "97205",
+        "type": ["Seller"],
+        "customfields": ["41000", None, None, "2017-01-09"],
+    },
     12: {
         "fullname": "Carlos Rivera",
         "email": "carlos.rivera@example.com",
@@ -133,6 +157,38 @@ CONTACT_PAYLOADS: dict[int, dict[str, Any]] = {
         "zipcode": "00901",
         "type": ["Seller"],
         "customfields": ["15000", None, None, "2020-02-11"],
+    },
+    13: {
+        "fullname": "Emily Davis",
+        "email": "emily.davis@example.com",
+        "phone": "3135550178",
+        "source": "Spring mailer",
+        "address": "1 Woodward Ave",
+        "city": "Detroit",
+        "state": "MI",
+        "zipcode": "48226",
+        "type": ["Buyer"],
+    },
+    14: {
+        "fullname": "Kevin Brown",
+        "email": "kevin.brown@example.com",
+        "phone": "2165550190",
+        "phonetype": "Mobile",
+        "source": "Spring mailer",
+        "address": "77 Euclid Ave",
+        "city": "Cleveland",
+        "zipcode": "44113",
+        "type": ["Seller"],
+    },
+    15: {
+        "fullname": "Priya Patel",
+        "email": "priya.patel@example.com",
+        "phone": "2165550123",
+        "phonetype": "Mobile",
+        "source": "Spring mailer",
+        "address": "3 Superior Ave",
+        "city": "Cleveland",
+        "state": "OH",
     },
     16: {
         "fullname": "Grace Lee",
@@ -164,10 +220,11 @@ CONTACT_PAYLOADS: dict[int, dict[str, Any]] = {
     },
 }
 # Invalid rows of samples/contacts.csv with a fragment of *every* reason each must carry.
-CONTACT_INVALID: dict[int, list[str]] = {
+CONTACT_INVALID: dict[int, list[str]] = {10: ["fullname is required"]}
+# Rows created without some of their values, with a fragment of each value's warning.
+CONTACT_LEFT_OUT: dict[int, list[str]] = {
     8: ["phone '555-0199'"],
     9: ["email 'sarah.miller@example'"],
-    10: ["fullname is required"],
     13: ["phonetype 'Pager'"],
     14: ["state 'XX'"],
     15: ["zipcode '4411'", "type 'Renter'"],
@@ -325,6 +382,11 @@ def test_push_contacts_sample_creates_every_valid_row_once_with_the_mapped_paylo
         for fragment in fragments:
             assert fragment in error, (row, error)
         assert error.count("; ") >= len(fragments) - 1
+    for row, fragments in CONTACT_LEFT_OUT.items():
+        warnings = rep.loc[row, "warnings"]
+        for fragment in fragments:
+            assert f"{fragment} " in warnings, (row, warnings)
+        assert warnings.count("left out, the record is sent without it") == len(fragments), (row, warnings)
     # The input's own cells come back unchanged (apart from formula neutralisation).
     assert rep.loc[4, "Phone"] == "'+1 614 555 0112"
     assert rep.loc[5, "Zip"] == "2134"
@@ -431,7 +493,8 @@ def test_validate_sends_nothing_and_needs_no_key(
     assert set(rep.loc[rep["status"] == "valid", "row"]) == set(CONTACT_PAYLOADS)
     assert set(rep.loc[rep["status"] == "invalid", "row"]) == set(CONTACT_INVALID)
     assert set(rep["status"]) == {"valid", "invalid"}
-    assert "15" in rep.loc[15, "row"].astype(str) and "; " in rep.loc[15, "error"]
+    # Row 15's two bad values are both said, in its warnings: the contact is still valid.
+    assert rep.loc[15, "error"] == "" and rep.loc[15, "warnings"].count("left out") == 2
 
 
 def test_validate_all_valid_exits_0(env: SandboxServer, run_cli: RunCli, tmp_path: Path) -> None:
@@ -691,7 +754,7 @@ def test_python_dash_m_importer_runs_the_cli(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1, proc.stderr
     assert str(report) in proc.stdout
-    assert json.loads(report.read_text(encoding="utf-8"))["summary"]["counts"] == {"valid": 9, "invalid": 6}
+    assert json.loads(report.read_text(encoding="utf-8"))["summary"]["counts"] == {"valid": 14, "invalid": 1}
     proc = subprocess.run(
         [sys.executable, "-m", "importer", "push", str(CONTACTS_CSV), "-m", str(CONTACTS_MAP)],
         capture_output=True,

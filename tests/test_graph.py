@@ -229,8 +229,11 @@ def test_validate_names_the_part_and_an_invalid_owner_does_not_block_the_propert
     result = validate_file(data, write_mapping(tmp_path), report=tmp_path / "v.csv")
     rep = report(tmp_path / "v.csv")
     assert list(rep.columns[:6]) == ["status", "property_id", "contact_1_id", "contact_2_id", "error", "warnings"]
-    assert rep["status"].tolist() == ["valid", "partial", "invalid", "invalid", "partial"]
-    assert rep.loc["3", "error"].startswith("Owner 2: state 'XX' is not a US state code")
+    # Owner 2's bad state is left out (a contact's optional field); the property's rejects its row.
+    assert rep["status"].tolist() == ["valid", "valid", "invalid", "invalid", "partial"]
+    assert rep.loc["3", "error"] == ""
+    assert rep.loc["3", "warnings"].startswith("Owner 2: state 'XX' is not a US state code")
+    assert "left out, the record is sent without it" in rep.loc["3", "warnings"]
     assert rep.loc["4", "error"].startswith("Property: address is required")
     assert rep.loc["5", "error"].startswith("Property: state 'ZZ'")
     assert rep.loc["6", "error"].startswith("Owner 2: fullname is required")
@@ -251,11 +254,12 @@ def test_shared_columns_do_not_make_an_optional_owner_present() -> None:
 
 def test_validate_sends_nothing(env: SandboxServer, run_cli: Any, tmp_path: Path) -> None:
     code, _, _ = run_cli("validate", OWNERS_SAMPLE, "--mapping", "propstream", "--report", tmp_path / "v.csv")
-    assert code == 1  # the sample has an invalid row and a partial one on purpose
+    assert code == 1  # the sample has an invalid row on purpose
     assert env.store.count("requests") == 0
     rep = report(tmp_path / "v.csv")
-    assert rep.loc["12", "status"] == "partial" and rep.loc["13", "status"] == "invalid"
-    assert (rep["status"] == "valid").sum() == 11
+    # Row 12's owner has a mailing state XX: the owner is kept without it.
+    assert rep.loc["12", "status"] == "valid" and rep.loc["13", "status"] == "invalid"
+    assert (rep["status"] == "valid").sum() == 12
 
 
 # -- push against the sandbox ----------------------------------------------------------------------
@@ -269,25 +273,29 @@ def test_push_owners_sample_creates_each_record_and_relation_once(
     )
     assert code == 1, err
     rep = report(tmp_path / "p.csv")
-    assert rep["status"].value_counts().to_dict() == {"created": 11, "partial": 1, "invalid": 1}
+    assert rep["status"].value_counts().to_dict() == {"created": 12, "invalid": 1}
     sb = env
     props, contacts = sb.store.properties(), sb.store.contacts()
     # 12 rows with an address, one house listed twice: 11 properties.
     assert len(props) == 11 and len({p["address"] for p in props}) == 11
-    people = ["Marcus Reed", "Linda Ortiz", "Paul Ortiz", "Gloria Bennett", "Naomi Fischer", "Daniel Fischer"]
+    people = [
+        "Marcus Reed", "Linda Ortiz", "Paul Ortiz", "Gloria Bennett", "Naomi Fischer", "Daniel Fischer", "Harold Kim",
+    ]  # fmt: skip
     # The LLC's contact is its care-of person, with the company as companyname (the preset's transform).
     names = Counter(c["fullname"] for c in contacts if c["companyname"] != "BRIGHTSTONE HOLDINGS LLC")
     assert names == Counter(people)
     assert sum(c["companyname"] == "BRIGHTSTONE HOLDINGS LLC" for c in contacts) == 1
-    # Reed x3, Ortiz 2+2, LLC x2, Bennett once for the doubled house, Paul Ortiz alone once, Fischer x2.
-    assert len(sb.store.relations()) == 13
+    # Reed x3, Ortiz 2+2, LLC x2, Bennett once for the doubled house, Paul Ortiz alone once, Fischer x2, Kim.
+    assert len(sb.store.relations()) == 14
     assert rep.loc["3", "contact_1_id"] == rep.loc["2", "contact_1_id"] == rep.loc["4", "contact_1_id"]
     assert rep.loc["11", "contact_1_id"] == rep.loc["5", "contact_2_id"]  # Paul Ortiz, Owner 2 then Owner 1
     assert rep.loc["10", "property_id"] == rep.loc["9", "property_id"]
     assert "same record as row 9" in rep.loc["10", "warnings"]
-    # The partial row: property created, the owner with state XX not, and it says why.
-    assert rep.loc["12", "property_id"] != "" and rep.loc["12", "contact_1_id"] == ""
-    assert "Owner 1: state 'XX'" in rep.loc["12", "error"]
+    # The owner with mailing state XX is created without a state, and the row says so.
+    assert rep.loc["12", "property_id"] != "" and rep.loc["12", "contact_1_id"] != ""
+    kim = next(c for c in contacts if c["fullname"] == "Harold Kim")
+    assert kim["state"] in (None, "") and kim["city"] == "Ponte Vedra" and rep.loc["12", "error"] == ""
+    assert "Owner 1: state 'XX'" in rep.loc["12", "warnings"] and "left out" in rep.loc["12", "warnings"]
     # The invalid row sent nothing: no property without an address was posted.
     bodies = [r["body"] for r in sb.store.requests("/api/property/create")]
     assert len(bodies) == 11 and all('"address"' in b for b in bodies)
@@ -445,7 +453,7 @@ def test_a_graph_report_loads_back_as_the_input_it_reports(tmp_path: Path) -> No
     again = open_source(tmp_path / "v.csv")
     assert again.headers == open_source(OWNERS_SAMPLE).headers  # row/status/ids/error/warnings dropped
     result = validate_file(tmp_path / "v.csv", PROPSTREAM, report=False)
-    assert result.counts == {"valid": 11, "partial": 1, "invalid": 1}
+    assert result.counts == {"valid": 12, "invalid": 1}
 
 
 # -- resuming with the ledger ------------------------------------------------------------------------

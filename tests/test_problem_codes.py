@@ -132,7 +132,9 @@ NOT_CODES = {
 #: f-strings shaped like a code that are not one: mapping locations in messages ("fields.phone.join",
 #: "Owner 1.zipcode"), a preset's file name, a module name, an SQL column. A placeholder named
 #: ``where`` or ``at`` is always a mapping location.
-NOT_CODE_TEMPLATES = {"values.{key}", "defaults.{key}", "{rec.label}.{fld}", "{name}.yaml", "{base}.{a.name}", "r.{c}"}
+NOT_CODE_TEMPLATES = {
+    "values.{key}", "defaults.{key}", "on_invalid.{key}", "{rec.label}.{fld}", "{name}.yaml", "{base}.{a.name}", "r.{c}"
+}  # fmt: skip
 #: Codes built from a field name, and the fields each is built for.
 CODE_TEMPLATES: dict[str, tuple[str, ...]] = {
     "{field}.required": tuple(f for k in RECORD_KINDS for f in REQUIRED_FIELDS[k]),  # schemas.build_schema
@@ -297,7 +299,9 @@ def _found(summary_or_findings: object) -> dict[str, str]:
 def _row_problems(tmp_path: Path) -> dict[str, str]:
     found: dict[str, str] = {}
     contacts = _csv(tmp_path / "contacts.csv", HEADER, CONTACT_ROWS)
-    found |= _found(validate_file(contacts, parse_mapping(CONTACT_MAPPING), report=False, workers=1).summary)
+    for policy in ("reject-record", "omit-field"):  # the bad values as errors, then left out (*.left_out)
+        mapping = parse_mapping(CONTACT_MAPPING | {"on_invalid": policy})
+        found |= _found(validate_file(contacts, mapping, report=False, workers=1).summary)
     properties = _csv(tmp_path / "properties.csv", ["Street", "Zip"], [["", "00000"], ["1 Elm St", "44113"]])
     prop_mapping = {"kind": "property", "fields": {"address": "Street", "state": {"zip_state": "Zip"}}}
     found |= _found(validate_file(properties, parse_mapping(prop_mapping), report=False, workers=1).summary)

@@ -219,7 +219,7 @@ def test_normalisation_fixes_what_is_unambiguous_and_says_so(
     assert code == 1 and err == ""
     rows = {r["row"]: r for r in json.loads(report.read_text(encoding="utf-8"))["rows"]}
     ok = {n for n, r in rows.items() if r["status"] == "valid"}
-    assert ok == {2, 3, 4, 5, 7}
+    assert ok == {2, 3, 4, 5, 6, 7}  # row 6's bad values are all optional: left out, the contact kept
     w = {n: rows[n]["warnings"] for n in rows}
     assert "state: Ohio → OH" in w[2] and "44102-1234 → 44102" in w[2]
     assert "phonetype: Cell → Mobile" in w[2] and "type: seller → Seller" in w[2]
@@ -232,10 +232,12 @@ def test_normalisation_fixes_what_is_unambiguous_and_says_so(
     assert "1.2165550150E+10 → 2165550150" in w[5] and "44113.0 → 44113" in w[5]
     assert "phonetype: Wireless → Mobile" in w[5]
     assert "zipcode 44113 is in OH, not MA" in w[7] and "control characters removed" in w[7]
-    e = rows[6]["error"]
+    assert rows[6]["error"] == ""
+    left_out = rows[6]["warnings"].split("; left out, the record is sent without it")
+    assert len(left_out) == 7  # six values, each with its reason
     for text in ("state 'XX'", "zipcode '4411'", "phone '555-0199' has 7 digits", "phonetype 'Pager'",
                  "type 'Investor'", "email 'bad@example'"):  # fmt: skip
-        assert text in e, (text, e)
+        assert any(text in part for part in left_out), (text, left_out)
     assert "fullname is required" in rows[8]["error"]
 
 
@@ -247,9 +249,10 @@ def test_json_report_summary_counts_per_status_and_problem(capsys: pytest.Captur
     run(capsys, "validate", str(DATA / "rw_normalise.csv"), "-m", MAPPING, "--report", str(report))
     summary = json.loads(report.read_text(encoding="utf-8"))["summary"]
     assert summary["total"] == 7
-    assert summary["counts"] == {"valid": 5, "invalid": 2}
+    assert summary["counts"] == {"valid": 6, "invalid": 1}
     counts = summary["problem_counts"]
-    assert counts["state.invalid"] == 1 and counts["phonetype.normalized"] == 4 and counts["fullname.required"] == 1
+    assert counts["state.left_out"] == 1 and counts["phonetype.normalized"] == 4 and counts["fullname.required"] == 1
+    assert summary["fields_left_out"] == 6 and "state.invalid" not in counts
     assert sum(p["count"] for p in summary["problems"]) == sum(counts.values())
 
 
@@ -288,12 +291,14 @@ def test_terminal_summary_top_five_with_example_rows(capsys: pytest.CaptureFixtu
     code, out, err = run(capsys, "validate", str(DATA / "rw_normalise.csv"), "-m", MAPPING, "--report", str(report))
     assert code == 1
     lines = out.splitlines()
-    assert lines[0] == "7 rows" and "valid" in lines[1] and "5" in lines[1] and "invalid" in lines[2]
+    assert lines[0] == "7 rows" and "valid" in lines[1] and "6" in lines[1] and "invalid" in lines[2]
+    assert "Fields left out: 6 invalid values not sent" in out
     start = lines.index("Most common problems:")
     top = lines[start + 1 : start + 6]
     assert len(top) == 5 and all("e.g. row " in t for t in top)
     assert lines[start + 6].startswith("  … and ") and lines[-1] == f"Report: {report}"
-    assert "  State not a US state (state.invalid): 1 row, e.g. row 6: state 'XX'" in out
+    assert "  Full name missing (fullname.required): 1 row, e.g. row 8: fullname is required" in out
+    assert "(email.left_out, warning): 1 row, e.g. row 6: email 'bad@example'" in out
     assert err == ""  # not a terminal: no progress bar
 
 

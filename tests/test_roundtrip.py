@@ -1,6 +1,6 @@
 """The dry-run report round trip, end to end through the CLI, as a person does it:
 
-validate -> XLSX report with red (invalid) and yellow (normalised) cells -> fix the red cells in
+validate -> XLSX report with red (invalid or left out) and yellow (normalised) cells -> fix the red cells in
 the workbook (openpyxl, as Excel would save it) -> validate the saved report -> every row valid,
 the same rows, and the columns the report added are recognised and ignored.
 """
@@ -85,8 +85,11 @@ def test_fix_the_red_cells_of_the_xlsx_report_and_run_it_again(
     assert "901 → 00901" in yellow[(4, "Zip")]
     assert (6, "State") not in yellow  # an invalid cell is red only
     # The status cells: red for invalid rows, green for valid ones; the error column has every reason.
-    status = {int(r[0].value): (r[1].value, _colour(r[1]), r[3].value) for r in ws.iter_rows(min_row=2)}
-    assert status[6][0] == "invalid" and status[6][1] == RED and "phone '555-0199'" in status[6][2]
+    # Row 6's bad values are all optional: the row is valid, its values left out are red cells and
+    # warnings (the CRM would get the contact without them).
+    status = {int(r[0].value): (r[1].value, _colour(r[1]), r[3].value, r[4].value) for r in ws.iter_rows(min_row=2)}
+    assert status[8][0] == "invalid" and status[8][1] == RED and "fullname is required" in status[8][2]
+    assert status[6][:2] == ("valid", "C6EFCE") and "phone '555-0199'" in status[6][3] and not status[6][2]
     assert status[2][:2] == ("valid", "C6EFCE")
     # The neutralised phone of row 4 is in the sheet as text with its guard quote.
     assert ws.cell(row=4, column=col["Phone"]).value == "'+1 787 555 0149"

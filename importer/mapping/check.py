@@ -27,7 +27,7 @@ import pandas as pd
 from importer.fields import MAX_CUSTOM_FIELDS, REQUIRED_FIELDS
 from importer.mapping.model import BoundMapping, Mapping, RecordMapping, load_mapping
 from importer.mapping.transforms import skip_reasons
-from importer.problems import ERROR
+from importer.problems import ERROR, LEFT_OUT
 from importer.read.source import Source, normalize_header, open_source
 from importer.validate.rules import validate_fields
 
@@ -237,7 +237,9 @@ def _check_values(
                                part=rec.label))  # fmt: skip
             continue
         columns = {f: bound.resolved[s.columns[0]] for f, s in rec.specs.items() if s.columns}
-        checked = validate_fields(ex.fields.loc[rows], rec.kind, columns=columns, part=rec.label)
+        checked = validate_fields(
+            ex.fields.loc[rows], rec.kind, columns=columns, part=rec.label, omit=rec.omitted_when_invalid
+        )
         _field_findings(rec, ex.fields.loc[rows], checked.problems, out, fail_share, i == 0)
 
 
@@ -249,7 +251,8 @@ def _field_findings(
     fail_share: float,
     first: bool,
 ) -> None:
-    errors = problems[problems["severity"] == ERROR]
+    # A value left out (on_invalid: omit-field) fails as much as one that rejects its row.
+    errors = problems[(problems["severity"] == ERROR) | problems["code"].str.endswith(LEFT_OUT)]
     n = len(fields)
     prefix = f"{rec.label}." if rec.label else ""
     for fld in fields.columns:

@@ -31,6 +31,10 @@ from importer.fields import (
     KINDS,
     LIST_FIELDS,
     MAX_CUSTOM_FIELDS,
+    OMIT_FIELD,
+    ON_INVALID_CHOICES,
+    REJECT_BY_DEFAULT,
+    REJECT_RECORD,
     RELATION_FLAGS,
     REQUIRED_FIELDS,
     custom_field,
@@ -105,6 +109,26 @@ class RecordMapping:
     relation: dict[str, bool] = field(default_factory=dict)  # contact-property role flags
     optional: bool = False  # skipped on rows where all its cells are empty
     skip: tuple[SkipRule, ...] = ()  # a contact block's ``skip:``: leave this record out where one holds
+    #: The mapping's ``on_invalid`` for this record: field -> policy, "*" for every field not named.
+    on_invalid: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def omitted_when_invalid(self) -> frozenset[str]:
+        """Fields whose invalid value is left out of the payload (the record is still created).
+
+        The mapping's ``on_invalid`` decides, field by field, then for all (``"*"``); without it a
+        field in :data:`REJECT_BY_DEFAULT` rejects the record and any other is left out. A required
+        field is never left out: the record cannot be made without it.
+        """
+        every = self.on_invalid.get("*")
+        out = set()
+        for name in self.fields:
+            policy = self.on_invalid.get(name) or every
+            if policy is None:
+                policy = REJECT_RECORD if name in REJECT_BY_DEFAULT[self.kind] else OMIT_FIELD
+            if policy == OMIT_FIELD and name not in REQUIRED_FIELDS[self.kind]:
+                out.add(name)
+        return frozenset(out)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -334,8 +358,9 @@ def parse_mapping(data: Any, source: str = "<mapping>") -> Mapping:
         why = f" (did you mean '{hint}'?)" if hint else ""
         raise MappingError(f"mapping {source}: kind {quote(kind)} is not one of {', '.join(KINDS)}{why}")
     if kind == "property-with-contacts":
-        _only(data, {"kind", "property", "contacts", "skip"}, source, "")
-        prop = _record(data.get("property"), "property", "Property", source, "property")
+        _only(data, {"kind", "property", "contacts", "skip", "on_invalid"}, source, "")
+        every = _on_invalid_all(data.get("on_invalid"), source)
+        prop = _record(data.get("property"), "property", "Property", source, "property", every=every)
         contacts_data = data.get("contacts")
         if contacts_data is None:
             contacts_data = []
@@ -347,7 +372,7 @@ def parse_mapping(data: Any, source: str = "<mapping>") -> Mapping:
         contacts = []
         for i, block in enumerate(contacts_data, start=1):
             label = _label(block, i, source)
-            contacts.append(_record(block, "contact", label, source, f"contacts[{i}]", multi=True))
+            contacts.append(_record(block, "contact", label, source, f"contacts[{i}]", multi=True, every=every))
         labels = [c.label for c in contacts]
         if len(set(labels)) != len(labels):
             twice = next(x for x in labels if labels.count(x) > 1)
@@ -355,7 +380,7 @@ def parse_mapping(data: Any, source: str = "<mapping>") -> Mapping:
                 f"mapping {source}: contact labels must differ; {quote(twice)} is the label of two contacts"
             )
         return Mapping(kind, (prop, *contacts), source, parse_skip(data.get("skip"), f"mapping {source}: skip"))
-    _only(data, {"kind", "fields", "customfields", "defaults", "values", "skip"}, source, "")
+    _only(data, {"kind", "fields", "customfields", "defaults", "values", "skip", "on_invalid"}, source, "")
     rules = parse_skip(data.get("skip"), f"mapping {source}: skip")
     return Mapping(kind, (_record(data, kind, "", source, ""),), source, rules)
 
@@ -406,12 +431,26 @@ def _only(block: dict, allowed: set[str], source: str, where: str) -> None:
         )
 
 
-def _record(block: Any, kind: str, label: str, source: str, where: str, *, multi: bool = False) -> RecordMapping:
+def _on_invalid_all(raw: Any, source: str) -> str | None:
+    """A property-with-contacts mapping's top-level ``on_invalid``: one policy for every record."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or raw.strip().lower() not in ON_INVALID_CHOICES:
+        raise MappingError(
+            f"mapping {source}: on_invalid must be {' or '.join(ON_INVALID_CHOICES)} here (per field, put it "
+            f"in the property or contact block), got {_a(raw)} ({quote(raw)})"
+        )
+    return raw.strip().lower()
+
+
+def _record(
+    block: Any, kind: str, label: str, source: str, where: str, *, multi: bool = False, every: str | None = None
+) -> RecordMapping:
     if not isinstance(block, dict):
         raise MappingError(
             f"mapping {source}: {where or 'the mapping'} must be a block with 'fields:', got {_a(block)}"
         )
-    allowed = {"fields", "customfields", "defaults", "values"}
+    allowed = {"fields", "customfields", "defaults", "values", "on_invalid"}
     if multi:
         allowed |= {"label", "relation", "skip"}
     if where:
@@ -431,7 +470,12 @@ def _record(block: Any, kind: str, label: str, source: str, where: str, *, multi
             )
     specs = link_specs(specs, f"mapping {source}: {r.prefix}")
     skip = parse_skip(block.get("skip"), f"mapping {source}: {r.prefix}skip") if multi else ()
-    return RecordMapping(kind, label, specs, defaults, values, relation, optional=multi, skip=skip)
+    on_invalid = r.on_invalid()
+    if every is not None:
+        on_invalid.setdefault("*", every)
+    return RecordMapping(
+        kind, label, specs, defaults, values, relation, optional=multi, skip=skip, on_invalid=on_invalid
+    )
 
 
 class _RecordReader:
@@ -552,6 +596,32 @@ class _RecordReader:
                 raise self.fail(f"relation.{name} must be true or false, got {quote(value)}")
             relation[name] = value
         return relation
+
+    def on_invalid(self) -> dict[str, str]:
+        """``on_invalid: omit-field`` (every field) or ``on_invalid: {email: reject-record, 3: omit-field}``."""
+        raw = self.block.get("on_invalid")
+        if raw is None:
+            return {}
+        choices = " or ".join(ON_INVALID_CHOICES)
+
+        def policy(value: Any, at: str) -> str:
+            text = value.strip().lower() if isinstance(value, str) else None
+            if text not in ON_INVALID_CHOICES:
+                raise self.fail(f"{at} must be {choices}, got {_a(value)} ({quote(value)})")
+            return text
+
+        if not isinstance(raw, dict):
+            return {"*": policy(raw, "on_invalid")}
+        out: dict[str, str] = {}
+        for name, value in raw.items():
+            key = self.slot_or_field(name, "on_invalid")
+            out[key] = policy(value, f"on_invalid.{key}")
+            if out[key] == OMIT_FIELD and key in REQUIRED_FIELDS[self.kind]:
+                raise self.fail(
+                    f"on_invalid.{key}: {key} is required for every {self.kind}, so it cannot be left out; "
+                    f"use {REJECT_RECORD} or remove the line"
+                )
+        return out
 
     def one_value(self, value: Any, at: str) -> str:
         if isinstance(value, dict | list):

@@ -18,12 +18,13 @@ from importer.mapping.model import BoundMapping
 from importer.mapping.transforms import skip_problems
 from importer.outcomes import Status
 from importer.plans.payload import build_payloads
-from importer.problems import ERROR, WARNING, concat_problems, messages_by_row
+from importer.problems import ERROR, LEFT_OUT, WARNING, concat_problems, messages_by_row
 from importer.push.pusher import Job, Outcome, Pusher
 from importer.read.source import Chunk
 from importer.validate.rules import validate_fields
 
 __all__ = ["ChunkCheck", "RecordPlan", "outcome_frame"]
+
 
 @dataclass(frozen=True)
 class ChunkCheck:
@@ -98,15 +99,18 @@ class RecordPlan:
             columns=columns,
             zip_from_number=extracted.zip_from_number,
             part=rec.label,
+            omit=rec.omitted_when_invalid,
         )
         problems = concat_problems([chunk.problems, extracted.problems, result.problems])
         has_error = problems.loc[problems["severity"] == ERROR, "row"].unique()
         valid = result.valid & ~pd.Series(chunk.frame.index.isin(has_error), index=chunk.frame.index)
         skipped = None
         if extracted.skip is not None and (extracted.skip != "").any():
-            # A skipped row is not sent and has nothing to fix: its errors go, the reason is a warning.
+            # A skipped row is not sent and has nothing to fix: its errors (and values left out) go,
+            # the reason is a warning.
             skipped = (extracted.skip != "").reindex(chunk.frame.index, fill_value=False)
-            problems = problems[~(problems["row"].isin(chunk.frame.index[skipped]) & (problems["severity"] == ERROR))]
+            moot = (problems["severity"] == ERROR) | problems["code"].str.endswith(LEFT_OUT)
+            problems = problems[~(problems["row"].isin(chunk.frame.index[skipped]) & moot)]
             problems = concat_problems([problems, skip_problems(extracted.skip, rec.label)])
             valid = valid & ~skipped
         return ChunkCheck(chunk, problems, valid, result.values, skipped)

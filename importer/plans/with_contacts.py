@@ -63,7 +63,7 @@ from importer.mapping.model import BoundMapping, Extracted, RecordMapping
 from importer.mapping.transforms import skip_problems
 from importer.outcomes import Status
 from importer.plans.payload import build_payloads
-from importer.problems import ERROR, WARNING, concat_problems, messages_by_row
+from importer.problems import ERROR, LEFT_OUT, WARNING, concat_problems, messages_by_row
 from importer.push.client import Answer
 from importer.push.pusher import Job, Pusher
 from importer.push.recent import record_int_id
@@ -424,6 +424,7 @@ class GraphPlan:
                 columns=columns,
                 zip_from_number=zip_flag,
                 part=rec.label,
+                omit=rec.omitted_when_invalid,
             )
             transform = _labelled(ex.problems, rec.label)
             if len(transform):  # a warning about an absent optional part is noise
@@ -446,7 +447,8 @@ class GraphPlan:
             hit = skip != ""
             if not hit.any():
                 continue
-            rows_hit = all_problems["row"].isin(index[hit.to_numpy()]) & (all_problems["severity"] == ERROR)
+            moot = (all_problems["severity"] == ERROR) | all_problems["code"].str.endswith(LEFT_OUT)
+            rows_hit = all_problems["row"].isin(index[hit.to_numpy()]) & moot
             if i:
                 rows_hit &= all_problems["part"] == rec.label
             all_problems = concat_problems([all_problems[~rows_hit], skip_problems(skip, rec.label if i else "")])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from importer.problems import ERROR, WARNING, labelled, problem_title
+from importer.problems import ERROR, LEFT_OUT, WARNING, labelled, problem_title
 
 __all__ = ["RunSummary", "render_summary"]
 
@@ -95,6 +95,11 @@ class RunSummary:
         self.rows_with_errors += other.rows_with_errors
         self.rows_with_warnings += other.rows_with_warnings
 
+    @property
+    def fields_left_out(self) -> int:
+        """Invalid values left out of records that are sent without them (``on_invalid: omit-field``)."""
+        return sum(n for code, n in self._problems.items() if code.endswith(LEFT_OUT))
+
     @classmethod
     def of(cls, outcomes: pd.DataFrame, problems: pd.DataFrame) -> RunSummary:
         """The summary of one chunk."""
@@ -110,7 +115,10 @@ class RunSummary:
         ``severity`` keeps only codes of that severity.
         """
         codes = [c for c in self._problems if severity is None or self.problem_severity.get(c) == severity]
-        codes.sort(key=lambda c: (self.problem_severity.get(c) != ERROR, -self._problems[c], c))
+        # Then values left out of their records: the CRM gets those records without them.
+        codes.sort(
+            key=lambda c: (self.problem_severity.get(c) != ERROR, not c.endswith(LEFT_OUT), -self._problems[c], c)
+        )
         return [(c, self._problems[c], *self._examples[c]) for c in codes[:n]]
 
     def as_dict(self) -> dict:
@@ -125,6 +133,7 @@ class RunSummary:
             "problem_counts": dict(self.problem_counts),
             "rows_with_errors": self.rows_with_errors,
             "rows_with_warnings": self.rows_with_warnings,
+            "fields_left_out": self.fields_left_out,
             "problems": [
                 {
                     "code": code,
@@ -155,6 +164,12 @@ def render_summary(summary: RunSummary, report_path: Path | None) -> str:
     if summary.counts:
         width = max(len(s) for s in summary.counts)
         lines += [f"  {status or '(none)':<{width}}  {n:>12,}" for status, n in summary.counts.items()]
+    if summary.fields_left_out:
+        n = summary.fields_left_out
+        lines.append(
+            f"Fields left out: {n:,} invalid value{'s' if n != 1 else ''} not sent, "
+            "the rest of each record kept (each is a warning in the report)"
+        )
     top = summary.top_problems(5)
     if top:
         lines.append("Most common problems:")

@@ -12,8 +12,8 @@ neutralising already removed its other guess, formulas). Characters XML cannot
 hold (control characters other than tab, CR and LF) are removed; openpyxl
 would refuse the whole file otherwise.
 
-Cells with an error problem are filled light red with the reasons as a
-comment; cells with only warnings (values that were normalised) light yellow
+Cells with an error problem, or whose invalid value was left out of the record, are
+filled light red with the reasons as a comment; cells with only warnings (values that were normalised) light yellow
 with the warning text and "was: <original>" when that differs from the cell.
 The status cell is coloured by status (:data:`STATUS_COLOURS`).
 """
@@ -34,7 +34,7 @@ from openpyxl.utils import get_column_letter
 
 from importer.errors import ReportError
 from importer.formulas import neutralise
-from importer.problems import ERROR, problem_title
+from importer.problems import ERROR, LEFT_OUT, problem_title
 from importer.report.base import BaseReportWriter
 from importer.report.cells import ReportChunk
 from importer.report.summary import RunSummary
@@ -197,11 +197,13 @@ class XlsxReportWriter(BaseReportWriter):
         text = probs["message"].where(probs["part"] == "", probs["part"] + ": " + probs["message"])
         notes: dict[tuple[int, str], tuple[list[str], list[str]]] = {}
         # Loops over problems (far fewer than cells), in the order they were found.
-        for pos, column, message, value, severity in zip(
-            positions.tolist(), probs["column"], text, probs["value"], probs["severity"], strict=True
+        # A value left out of its record is marked like an error: the CRM did not get it.
+        red = (probs["severity"] == ERROR) | probs["code"].str.endswith(LEFT_OUT)
+        for pos, column, message, value, is_red in zip(
+            positions.tolist(), probs["column"], text, probs["value"], red, strict=True
         ):
             errors, warnings = notes.setdefault((pos, column), ([], []))
-            if severity == ERROR:
+            if is_red:
                 errors.append(message)
                 continue
             original = chunk.inputs[self._places[column][0] - 1 - len(self.outcome_columns)].iat[pos]

@@ -20,7 +20,7 @@ that is in error (the error is what a person must act on).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +29,15 @@ import pandera.pandas as pa
 
 from importer.errors import MappingError
 from importer.fields import KIND_FIELDS, MAX_CUSTOM_FIELDS, REQUIRED_FIELDS
-from importer.problems import ERROR, PROBLEM_COLUMNS, WARNING, concat_problems, empty_problems, make_problems
+from importer.problems import (
+    ERROR,
+    LEFT_OUT,
+    PROBLEM_COLUMNS,
+    WARNING,
+    concat_problems,
+    empty_problems,
+    make_problems,
+)
 from importer.validate import schemas
 from importer.validate.normalize import (
     Normalized,
@@ -165,6 +173,7 @@ def validate_fields(
     columns: Mapping[str, str] | None = None,
     zip_from_number: pd.Series | None = None,
     part: str = "",
+    omit: Collection[str] = (),
 ) -> ValidationResult:
     """Normalise and validate one chunk of ``kind`` records ("contact" | "property").
 
@@ -172,8 +181,10 @@ def validate_fields(
     problems' ``column`` and quoted in messages ("'First Name' + 'Last Name'" is kept
     as is). ``zip_from_number`` is True for rows whose ZIP cell was a number in a
     workbook (leading zeros may be restored); None for CSV. ``part`` is copied into
-    the problems. Raises :class:`MappingError` for fields the kind does not have or a
-    missing required field: those are mapping mistakes, not row problems.
+    the problems. ``omit`` names the fields whose invalid value is left out (emptied in
+    ``values``, a ``<field>.left_out`` warning) instead of making the row invalid; a missing
+    required value always makes it invalid. Raises :class:`MappingError` for fields the kind
+    does not have or a missing required field: those are mapping mistakes, not row problems.
     """
     _check_columns(fields.columns, kind)
     index = fields.index
@@ -188,8 +199,13 @@ def validate_fields(
     for f, code, pos in failures:
         if not len(pos):
             continue
-        valid[pos] = False
         error_pos.setdefault(f, set()).update(pos.tolist())
+        if f in omit and not code.endswith(".required"):
+            # Reported with the value as it was, then emptied: the record goes without the field.
+            out.add_errors(f, code, pos, norm.field_notes.get(f), left_out=True)
+            _empty_cells(frame, f, pos)
+            continue
+        valid[pos] = False
         out.add_errors(f, code, pos, norm.field_notes.get(f))
     for f in norm.values:
         out.add_warnings(f, _warning_notes(f, norm), error_pos.get(f))
@@ -198,6 +214,18 @@ def validate_fields(
         problems=out.combined(),
         valid=pd.Series(valid, index=index, name="valid"),
     )
+
+
+#: Fields that mean nothing once the named field is left out: a phone type without its phone.
+_GOES_WITH = {"phone": ("phonetype",)}
+
+
+def _empty_cells(frame: pd.DataFrame, f: str, pos: np.ndarray) -> None:
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[pos] = True
+    for name in (f, *_GOES_WITH.get(f, ())):
+        if name in frame.columns:
+            frame[name] = frame[name].where(~mask, "")
 
 
 @dataclass
@@ -275,8 +303,14 @@ class _Problems:
         self.problems.append(frame)
         self.order.append(pos * self.width + self.frame.columns.get_loc(f))
 
-    def add_errors(self, f: str, code: str, pos: np.ndarray, notes: Normalized | None) -> None:
-        """One error per failing cell; the normaliser's message and code where it has one."""
+    def add_errors(
+        self, f: str, code: str, pos: np.ndarray, notes: Normalized | None, *, left_out: bool = False
+    ) -> None:
+        """One error per failing cell; the normaliser's message and code where it has one.
+
+        ``left_out``: the cells' values are left out of the record instead; each is a warning
+        ``<field>.left_out`` whose message gives the reason and says so.
+        """
         header, header_q = _header(self.columns, f)
         shown = self.frame[f].iloc[pos]
         messages = _template(code, f, header_q, shown.reset_index(drop=True))
@@ -288,6 +322,9 @@ class _Problems:
             messages.iloc[where[hit]] = errors["message"].to_numpy(dtype=object)[hit]
             codes.iloc[where[hit]] = errors["code"].to_numpy(dtype=object)[hit]
         raw = self.original[f].iloc[pos].reset_index(drop=True)
+        if left_out:
+            messages = messages + "; left out, the record is sent without it"
+            codes = pd.Series(f + LEFT_OUT, index=messages.index, dtype="str")
         for c in pd.unique(codes):
             sel = (codes == c).to_numpy()
             self._add(
@@ -301,7 +338,7 @@ class _Problems:
                     column=header,
                     value=raw[sel],
                     part=self.part,
-                    severity=ERROR,
+                    severity=WARNING if left_out else ERROR,
                 ),
             )
 
