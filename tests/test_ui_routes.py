@@ -241,6 +241,36 @@ def test_mapping_edits_yaml_round_trip_and_memory(bench: Bench, tmp_path: Path) 
     assert wb.check is not None and wb.check.count("error") > 0  # propstream's columns are not in this file
 
 
+def test_transform_switches_turn_parts_of_the_mapping_off_and_on_again(bench: Bench) -> None:
+    bench.enter()
+    bench.connect()
+    bench.upload(MESSY)
+    wb = bench.wb
+    assert wb.mapping is not None
+    before = yaml.safe_dump(wb.mapping)
+    page = bench.client.get("/mapping").text
+    for switch in ("contact|Owner 2", "field|Owner 1|companyname", "order|Owner 1|fullname"):
+        assert f'data-id="{switch}" checked' in page
+    bench.post("/api/mapping/switch", json={"id": "contact|Owner 2", "on": False})
+    bench.post("/api/mapping/switch", json={"id": "field|Owner 1|companyname", "on": False})
+    assert [c["label"] for c in wb.mapping["contacts"]] == ["Owner 1"]
+    assert "companyname" not in wb.mapping["contacts"][0]["fields"]
+    page = bench.client.get("/mapping").text
+    assert 'data-id="contact|Owner 2" >' in page  # still offered, off
+    bench.post("/api/mapping/switch", json={"id": "contact|Owner 2", "on": True})
+    bench.post("/api/mapping/switch", json={"id": "field|Owner 1|companyname", "on": True})
+    assert [c["label"] for c in wb.mapping["contacts"]] == ["Owner 1", "Owner 2"]
+    assert wb.mapping == yaml.safe_load(before)  # as suggested again
+    # a preset's skip rule: off sends the Do Not Mail rows too, on leaves them out again
+    bench.upload(REPO / "samples" / "propstream.csv")
+    assert wb.mapping_label == "preset propstream" and wb.mapping["skip"]
+    switch = "skip|{column: Do Not Mail, is: true}"
+    bench.post("/api/mapping/switch", json={"id": switch, "on": False})
+    assert "skip" not in wb.mapping
+    bench.post("/api/mapping/switch", json={"id": switch, "on": True})
+    assert wb.mapping["skip"] == [{"column": "Do Not Mail", "is": True}]
+
+
 def test_review_edit_replace_and_the_fixed_file_keep_row_numbers(bench: Bench, tmp_path: Path) -> None:
     bench.enter()
     bench.connect()

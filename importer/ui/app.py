@@ -73,7 +73,7 @@ def create_app(wb: Workbench, secrets_: Secrets, port: int, *, max_upload: int =
             if name == "mapping" and wb.mapping is not None and wb.source is not None:
                 context.update(
                     fields=mapedit.field_rows(wb.mapping),
-                    switches=mapedit.switches(wb.mapping, wb.dropped_skips),
+                    switches=mapedit.switches(wb.mapping, wb.dropped),
                     presets=preset_names(),
                     fitting=mapedit.fitting_presets(list(wb.source.headers)),
                     saved=wb.memory.names(),
@@ -182,7 +182,7 @@ def create_app(wb: Workbench, secrets_: Secrets, port: int, *, max_upload: int =
 
     def switch(data: dict[str, Any]) -> None:
         name, on = str(data.get("id", "")), bool(data.get("on"))
-        wb.change_mapping(mapedit.flip(_need_mapping(), wb.dropped_skips, name, on))
+        wb.change_mapping(mapedit.flip(_need_mapping(), wb.dropped, name, on))
 
     async def mapping_upload(request: Request) -> Response:
         from starlette.concurrency import run_in_threadpool

@@ -146,26 +146,37 @@ def set_field(data: dict[str, Any], part: str, field: str, column: str) -> dict[
     return out
 
 
-def switches(data: dict[str, Any], dropped_skips: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The transforms a person may turn on and off: names read last name first, skip rules."""
+def _flow(value: Any) -> str:
+    return yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
+
+
+def switches(data: dict[str, Any], dropped: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The transforms a person may turn on and off, with their state: names read last name first,
+    a company owner's name, the second person of a two-name cell, skip rules (``dropped``: those off)."""
     out = []
+    contacts = data.get("contacts") or []
     for label, _, rec in parts(data):
+        at = f"{label}: " if label else ""
         for name, spec in (rec.get("fields") or {}).items():
             if isinstance(spec, dict) and "name" in spec:
                 out.append({"id": f"order|{label}|{name}", "on": spec.get("order") == "last-first",
-                            "label": f"{label + ': ' if label else ''}{name}: names are written last name first "
-                                     f"(\"SMITH JOHN & MARY\" -> John Smith, Mary Smith)"})
-    for i, rule in enumerate(data.get("skip") or []):
-        shown = yaml.safe_dump(rule, default_flow_style=True).strip()
-        out.append({"id": f"skip|{i}", "on": True, "label": f"skip rows where {shown}"})
-    for i, rule in enumerate(dropped_skips):
-        out.append({"id": f"unskip|{i}", "on": False, "label": f"skip rows where "
-                    f"{yaml.safe_dump(rule, default_flow_style=True).strip()}"})
+                            "label": f"{at}{name}: names are written last name first "
+                                     "(\"SMITH JOHN & MARY\" -> John Smith, Mary Smith)"})
+            if isinstance(spec, dict) and "company" in spec:
+                out.append({"id": f"field|{label}|{name}", "on": True,
+                            "label": f"{at}{name}: the owner's name where it names a company (LLC, INC, TRUST...)"})
+        second = any(isinstance(s, dict) and s.get("person") == 2 for s in (rec.get("fields") or {}).values())
+        if second and rec in contacts:
+            out.append({"id": f"contact|{label}", "on": True, "label": f"{label}: the second person of a cell "
+                        "naming two (\"SMITH JOHN & MARY\" -> Mary Smith)"})
+    for rule in data.get("skip") or []:
+        out.append({"id": f"skip|{_flow(rule)}", "on": True, "label": f"leave out rows where {_flow(rule)}"})
+    out.extend({"id": key, "on": False, "label": held["label"]} for key, held in dropped.items())
     return out
 
 
-def flip(data: dict[str, Any], dropped: list[dict[str, Any]], switch: str, on: bool) -> dict[str, Any]:
-    """A copy of ``data`` with one switch of :func:`switches` set; ``dropped`` keeps skip rules turned off."""
+def flip(data: dict[str, Any], dropped: dict[str, dict[str, Any]], switch: str, on: bool) -> dict[str, Any]:
+    """A copy of ``data`` with one switch of :func:`switches` set; ``dropped`` keeps what was turned off."""
     out = copy.deepcopy(data)
     kind, _, rest = switch.partition("|")
     if kind == "order":
@@ -175,13 +186,37 @@ def flip(data: dict[str, Any], dropped: list[dict[str, Any]], switch: str, on: b
             spec["order"] = "last-first"
         else:
             spec.pop("order", None)
-    elif kind == "skip" and not on:
-        rules = out.get("skip") or []
-        dropped.append(rules.pop(int(rest)))
+        return out
+    if on:
+        held = dropped.pop(switch, None)
+        if held is None:
+            return out
+        if kind == "field":
+            label, _, name = rest.partition("|")
+            _record(out, label).setdefault("fields", {})[name] = held["spec"]
+        elif kind == "contact":
+            contacts = out.setdefault("contacts", [])
+            contacts.insert(min(held["at"], len(contacts)), held["block"])
+        elif kind == "skip":
+            out.setdefault("skip", []).append(held["rule"])
+        return out
+    label_of = {s["id"]: s["label"] for s in switches(out, {})}
+    if switch not in label_of:
+        return out
+    if kind == "field":
+        label, _, name = rest.partition("|")
+        spec = _record(out, label)["fields"].pop(name)
+        dropped[switch] = {"label": label_of[switch], "spec": spec}
+    elif kind == "contact":
+        contacts = out["contacts"]
+        at = next(i for i, c in enumerate(contacts) if c.get("label") == rest)
+        dropped[switch] = {"label": label_of[switch], "block": contacts.pop(at), "at": at}
+    elif kind == "skip":
+        rules = out["skip"]
+        at = next(i for i, r in enumerate(rules) if f"skip|{_flow(r)}" == switch)
+        dropped[switch] = {"label": label_of[switch], "rule": rules.pop(at)}
         if not rules:
-            out.pop("skip", None)
-    elif kind == "unskip" and on:
-        out.setdefault("skip", []).append(dropped.pop(int(rest)))
+            out.pop("skip")
     return out
 
 

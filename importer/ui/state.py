@@ -64,7 +64,7 @@ class Workbench:
         # the mapping
         self.mapping: dict[str, Any] | None = None
         self.mapping_label = ""
-        self.dropped_skips: list[dict[str, Any]] = []
+        self.dropped: dict[str, dict[str, Any]] = {}  # transforms turned off, to turn on again
         self.confidence: dict[tuple[str, str], str] = {}  # (part, field) -> how sure the suggestion is
         self.notes: list[str] = []  # the suggestion's things to check
         self.check: CheckResult | None = None
@@ -92,7 +92,7 @@ class Workbench:
             self.upload, self.filename = path, filename
             self.sheets, self.sheet = [], None
             self.mapping, self.check, self.table, self.mapping_label = None, None, None, ""
-            self.dropped_skips = []
+            self.dropped = {}
             if path.suffix.lower() in EXCEL_EXTENSIONS:
                 try:
                     self.sheets = describe_sheets(path)
@@ -167,7 +167,7 @@ class Workbench:
         with self.lock:
             self.mapping, self.mapping_label = data, label
             self.confidence, self.notes = {}, []
-            self.dropped_skips = []
+            self.dropped = {}
             self.table = None
             self.recheck_mapping()
 
