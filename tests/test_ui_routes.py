@@ -282,21 +282,25 @@ def test_review_edit_replace_and_the_fixed_file_keep_row_numbers(bench: Bench, t
     assert row["row"] == 4 and row["status"] == "invalid"
     state_col = page["columns"].index("Property State")
     assert "not a US state" in row["invalid"][str(state_col)][0]
-    r = bench.post("/api/review/edit", json={"row": 4, "column": "Property State", "value": "OH"}).json()
+    r = bench.post("/api/review/edit", json={"row": 4, "column": "Property State", "value": "Ohio"}).json()
     assert r["row"]["status"] == "valid" and r["row"]["edited"]
+    sent_state = page["value_columns"].index({"part": "Property", "field": "state"})
+    assert r["row"]["values"][sent_state] == "OH" and sent_state in r["row"]["changed"]  # marked as changed
+    assert r["row"]["cells"][state_col] == "Ohio"
     assert r["counts"]["status"] == {"valid": 12}
     # find and replace within one column: the rows it changed are checked again
     city = {"column": "Property City", "find": "Columbus", "replace": "Colombus"}
     r = bench.post("/api/review/replace", json=city).json()
     assert r["changed"] == 12
-    r = bench.post("/api/review/replace", json={"column": "Property State", "find": "OH", "replace": "XX"}).json()
-    assert r["counts"]["status"] == {"invalid": 12}
-    bench.post("/api/review/replace", json={"column": "Property State", "find": "XX", "replace": "OH"})
+    r = bench.post("/api/review/replace", json={"column": "Property State", "find": "O", "replace": "X"}).json()
+    assert r["changed"] == 12 and r["counts"]["status"] == {"invalid": 12}  # "OH" -> "XH", "Ohio" -> "Xhio"
+    r = bench.post("/api/review/replace", json={"column": "Property State", "find": "X", "replace": "O"}).json()
+    assert r["counts"]["status"] == {"valid": 12}
     # the fixed file: each row at its old number, formula-like cells neutralised in the download
     bench.wb.table.frame.loc[5, "APN"] = "=1+1"
     text = bench.client.get("/download/fixed.csv").text
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert rows[2]["Property State"] == "OH" and rows[0]["Property City"] == "Colombus"
+    assert rows[2]["Property State"] == "Ohio" and rows[0]["Property City"] == "Colombus"
     assert rows[3]["APN"] == "'=1+1"
     path, sheet = bench.wb.push_file_path()
     assert sheet is None and path.suffix == ".csv"

@@ -203,6 +203,8 @@ class Workbench:
             source = open_source(self.upload, sheet=self.sheet)  # its own reader: the page's stays free
             bound = mapping.bind(source.headers, file=self.filename)
             table = ReviewTable(list(source.headers), make_plan(bound))
+            rows = mapedit.field_rows(self.mapping)
+            table.sources = {(f["part"], f["field"]): f["column"] for f in rows if f["column"]}
             self.table = table
 
         def work() -> None:

@@ -68,6 +68,7 @@ class ReviewTable:
     load_problems: pd.DataFrame = field(default_factory=empty_problems)
     checked: _Checked | None = None
     edited: set[int] = field(default_factory=set)  # rows changed by hand or by a replace
+    sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (part, field) -> the one column it reads
     rows_done: int = 0
     rows_expected: int | None = None
     done: bool = False
@@ -156,8 +157,11 @@ class ReviewTable:
         for rec in probs.astype({"row": "int64"}).to_dict("records"):
             shown = {k: str(rec[k]) for k in ("code", "message", "severity", "column")}
             by_row.setdefault(int(rec["row"]), []).append(shown)
+        pairs = [(part, str(f)) for part, frame in c.values.items() for f in frame.columns]
+        origin = [self.headers.index(self.sources[p]) if self.sources.get(p) in self.headers else None for p in pairs]
         out = []
         for i, row in enumerate(int(r) for r in picked):
+            sent = [str(v) for part in values for v in part[i]]
             bad: dict[int, list[str]] = {}
             for p in by_row.get(row, []):
                 if p["column"] and p["severity"] == ERROR:
@@ -170,7 +174,9 @@ class ReviewTable:
                 "problems": by_row.get(row, []),
                 "cells": [str(v) for v in cells[i]],
                 "invalid": bad,
-                "values": [str(v) for part in values for v in part[i]],
+                "values": sent,
+                # values that differ from the one cell they come from (a name reordered, a ZIP padded)
+                "changed": [j for j, o in enumerate(origin) if o is not None and sent[j] and sent[j] != cells[i][o]],
                 "edited": row in self.edited,
             })
         return out

@@ -236,10 +236,18 @@ function rowElement(page, r) {
     td.addEventListener("keydown", (ev) => cellKey(ev, td, r, i));
     tr.append(td);
   });
-  r.values.forEach((v) => {
+  r.values.forEach((v, j) => {
     const td = document.createElement("td");
     td.className = "value";
     td.textContent = v;
+    if (r.changed.includes(j)) {
+      td.classList.add("changed");
+      td.title = "changed from the file's cell";
+      const mark = document.createElement("span");
+      mark.className = "why";
+      mark.textContent = "✎ changed";
+      td.append(mark);
+    }
     tr.append(td);
   });
   return tr;
