@@ -180,7 +180,7 @@ function renderCounts(c) {
     st.append(filterButton(k + ": " + v.toLocaleString(), grid.status === k, setStatus(k), "status-" + k));
   }
   for (const p of c.problems) {
-    const label = (p.severity === "error" ? "✖ " : "⚠ ") + p.title + " (" + p.code + "): " + p.rows.toLocaleString() + " rows";
+    const label = (p.severity === "error" ? "✖ " : "⚠ ") + p.title + " (" + p.code + "): " + p.rows.toLocaleString() + (p.rows === 1 ? " row" : " rows");
     pr.append(filterButton(label, grid.code === p.code, () => { grid.code = p.code; grid.status = ""; grid.offset = 0; renderCounts(grid.counts); act(loadRows); }, p.severity));
   }
 }
