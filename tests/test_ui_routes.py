@@ -162,6 +162,23 @@ def test_the_key_is_in_no_answer(bench: Bench) -> None:
             assert bench.key.encode() not in f.read_bytes(), f
 
 
+def test_a_trial_needs_the_checked_rows_and_sends_only_them(bench: Bench, sandbox: SandboxServer) -> None:
+    bench.enter()
+    bench.connect()
+    bench.upload(MESSY)
+    r = bench.post("/api/push/start", json={"trial": 2})
+    assert r.status_code == 400 and "check the rows first" in r.json()["error"]
+    assert sandbox.store.properties() == []
+    bench.review()
+    assert bench.post("/api/push/start", json={"trial": 2}).status_code == 200
+    deadline = time.monotonic() + 30
+    while bench.client.get("/api/push/status").json()["running"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p["address"] for p in sandbox.store.properties()] == ["12 Oak St", "14 Oak St"]
+    rows = list(csv.DictReader(io.StringIO(bench.client.get("/download/push/1/report.csv").text.lstrip("\ufeff"))))
+    assert [(r["row"], r["status"]) for r in rows] == [("2", "created"), ("3", "created")]
+
+
 def test_a_wrong_key_is_refused_and_not_kept(bench: Bench) -> None:
     bench.enter()
     r = bench.post("/api/connect", json={"key": "wrong-key"})

@@ -221,6 +221,8 @@ class Workbench:
         """The file a push reads: the upload as it is, or the fixed rows when some were edited (or a trial)."""
         table = self.table
         assert self.upload is not None
+        if trial is not None and (table is None or not table.done or table.error):
+            raise UsageError("a trial sends the first rows of the checked file: check the rows first (Review)")
         if table is None or (not table.edited and trial is None):
             return self.upload, self.sheet
         path = self.workdir / (f"trial-{trial}.csv" if trial else f"fixed-{len(self.pushes.jobs) + 1}.csv")
