@@ -8,6 +8,7 @@ the re-rendered page. Everything is behind :class:`importer.ui.security.Guard`.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -132,12 +133,12 @@ def create_app(wb: Workbench, secrets_: Secrets, port: int, *, max_upload: int =
                 size += len(block)
                 if size > max_upload:
                     fh.close()
-                    path.unlink(missing_ok=True)
+                    shutil.rmtree(path.parent, ignore_errors=True)
                     return _error(UsageError(f"{name} is larger than the workbench takes ({max_upload >> 20} MiB)"),
                                   413)
                 fh.write(block)
         if size == 0:
-            path.unlink(missing_ok=True)
+            shutil.rmtree(path.parent, ignore_errors=True)
             return _error(UsageError(f"{name} is empty"))
         from starlette.concurrency import run_in_threadpool
 

@@ -7,6 +7,7 @@ nothing. Long work (the whole-file check, a push) runs on a thread of its own an
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -83,8 +84,11 @@ class Workbench:
     # -- the file --------------------------------------------------------------------------------
 
     def new_upload_path(self, filename: str) -> Path:
+        """A folder of its own for an upload, the file under its own name (reports and the ledger show it)."""
         self._uploads += 1
-        return self.workdir / f"upload-{self._uploads}{Path(filename).suffix.lower()[:8]}"
+        folder = self.workdir / f"upload-{self._uploads}"
+        folder.mkdir()
+        return folder / (re.sub(r"[^\w .()-]", "_", Path(filename).name).strip(" .")[-120:] or "upload")
 
     def set_file(self, path: Path, filename: str) -> None:
         """A new file: its sheets, then the first sheet read (every later step starts again)."""
@@ -225,7 +229,8 @@ class Workbench:
             raise UsageError("a trial sends the first rows of the checked file: check the rows first (Review)")
         if table is None or (not table.edited and trial is None):
             return self.upload, self.sheet
-        path = self.workdir / (f"trial-{trial}.csv" if trial else f"fixed-{len(self.pushes.jobs) + 1}.csv")
+        kind = f"trial-{trial}" if trial else f"fixed-{len(self.pushes.jobs) + 1}"
+        path = self.upload.with_name(f"{self.upload.stem}.{kind}.csv")
         table.write_csv(path, limit=trial)
         return path, None
 
