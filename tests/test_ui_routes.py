@@ -457,3 +457,33 @@ def test_the_ui_command_prints_its_link_serves_and_stops_on_ctrl_c(tmp_path: Pat
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert not list(tmp_path.glob("realeflow-workbench-*"))  # the private folder is gone
+
+
+def test_stopping_the_workbench_mid_push_ends_the_push_as_ctrl_c_does(tmp_path: Path) -> None:
+    from importer.ledger import Ledger
+
+    server = WorkbenchServer(sandbox=True, faults=Faults(latency_ms=100), mappings_dir=tmp_path / "m")
+    sandbox, wb = server.sandbox, server.workbench
+    assert sandbox is not None and wb.pushes.ledger is not None
+    seen: dict[str, object] = {}
+    close_sandbox = sandbox.close
+
+    def note_then_close() -> None:  # what the sandbox and the ledger hold once the push has ended
+        seen["stored"] = sandbox.store.count("contacts")
+        with Ledger.open(wb.pushes.ledger, lock=False) as book:
+            seen["runs"] = [(r.state, r.counts) for r in book.runs()]
+        close_sandbox()
+
+    sandbox.close = note_then_close
+    with server:
+        wb.set_file(_contacts_file(tmp_path / "people.csv", 200), "people.csv")
+        job = wb.start_push(None)
+        deadline = time.monotonic() + 30
+        while sandbox.store.count("contacts") < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        folder = server.workdir
+    assert not job.running and job.result is not None
+    counts = job.result.counts
+    assert counts.get("not-sent", 0) > 0 and counts["created"] == seen["stored"]
+    assert seen["runs"] == [("stopped", counts)]
+    assert not folder.exists()
