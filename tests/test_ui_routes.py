@@ -487,3 +487,36 @@ def test_stopping_the_workbench_mid_push_ends_the_push_as_ctrl_c_does(tmp_path: 
     assert counts.get("not-sent", 0) > 0 and counts["created"] == seen["stored"]
     assert seen["runs"] == [("stopped", counts)]
     assert not folder.exists()
+
+
+def test_the_grid_shows_the_first_rows_while_the_rest_are_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importer.ui.table as table_module
+    from importer.mapping.model import parse_mapping
+    from importer.ui.table import ReviewTable
+
+    monkeypatch.setattr(table_module, "CHUNK_ROWS", 10)
+    source = open_source(_contacts_file(tmp_path / "people.csv", 35))
+    table = ReviewTable(list(source.headers), make_plan(parse_mapping(CONTACTS).bind(source.headers)))
+    asked, go_on = threading.Event(), threading.Event()
+    calls = []
+
+    def should_stop() -> bool:  # holds the load after its first chunk until the test has looked
+        calls.append(1)
+        if len(calls) == 2:
+            asked.set()
+            go_on.wait(10)
+        return False
+
+    loader = threading.Thread(target=table.load, args=(source, should_stop))
+    loader.start()
+    assert asked.wait(10)
+    assert table.ready and not table.done
+    page = table.page(0, 50)
+    first = page["total"]  # the first chunk's rows, about CHUNK_ROWS of them
+    assert 5 <= first <= 10 and [r["row"] for r in page["rows"]] == list(range(2, 2 + first))
+    assert table.counts()["total"] == first
+    go_on.set()
+    loader.join(10)
+    assert table.done and table.counts()["total"] == 35 and table.page(30, 50)["rows"][-1]["row"] == 36

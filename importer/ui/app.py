@@ -221,9 +221,9 @@ def create_app(wb: Workbench, secrets_: Secrets, port: int, *, max_upload: int =
         table = wb.table
         if table is None:
             return {"started": False}
-        out: dict[str, Any] = {"started": True, "done": table.done, "rows_done": table.rows_done,
+        out: dict[str, Any] = {"started": True, "done": table.done, "ready": table.ready, "rows_done": table.rows_done,
                                "rows_expected": table.rows_expected, "error": table.error}
-        if table.done and table.error is None:
+        if table.ready:
             out["counts"] = table.counts()
         return out
 
@@ -232,7 +232,7 @@ def create_app(wb: Workbench, secrets_: Secrets, port: int, *, max_upload: int =
 
     def review_rows(request: Request) -> Response:
         table = wb.table
-        if table is None or not table.done or table.error:
+        if table is None or not table.ready:
             return _error(UsageError("the file is not checked yet"), 409)
         q = request.query_params
         try:
@@ -244,7 +244,7 @@ def create_app(wb: Workbench, secrets_: Secrets, port: int, *, max_upload: int =
     def _table() -> Any:
         table = wb.table
         if table is None or not table.done or table.error:
-            raise UsageError("the file is not checked yet")
+            raise UsageError("the rows are still being checked; edit them once every row is checked")
         return table
 
     def edit(data: dict[str, Any]) -> dict[str, Any]:

@@ -71,7 +71,7 @@ class ReviewTable:
     sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (part, field) -> the one column it reads
     rows_done: int = 0
     rows_expected: int | None = None
-    done: bool = False
+    done: bool = False  # every row checked (before: the first chunk's rows only, once ``ready``)
     error: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -91,6 +91,10 @@ class ReviewTable:
             loads.append(chunk.problems)
             parts.append(result)
             self.rows_done += len(chunk.frame)
+            if len(parts) == 1:  # the grid shows the first rows while the rest are checked
+                with self.lock:
+                    self.frame, self.numeric, self.load_problems = chunk.frame, chunk.numeric, chunk.problems
+                    self.checked = _Checked(result.outcomes, result.problems, dict(result.values))
         frame = _solid(pd.concat(frames)) if frames else pd.DataFrame(columns=self.headers, dtype="string")
         with self.lock:
             self.frame = frame
@@ -102,6 +106,11 @@ class ReviewTable:
                 {k: _solid(pd.concat([p.values[k] for p in parts])) for k in (parts[0].values if parts else {})},
             )
             self.done = True
+
+    @property
+    def ready(self) -> bool:
+        """Some rows can be shown (the first chunk's, or all of them)."""
+        return self.checked is not None and self.error is None
 
     # -- counts and pages ------------------------------------------------------------------------
 

@@ -124,17 +124,21 @@ async function reviewInit() {
   grid.started = true;
   let s = await getJSON("/api/review/status");
   if (!s.started) s = await post("/api/review/start", {});
-  while (!s.done) {
+  let shown = false;
+  for (;;) {
     showCheckProgress(s);
+    if (s.error) { say("✖ " + s.error, false); return; }
+    if (s.ready && (!shown || s.done)) {  // the first rows while the rest are checked; all of them at the end
+      document.getElementById("counts-section").hidden = false;
+      document.getElementById("grid-section").hidden = false;
+      renderCounts(s.counts);
+      await loadRows();
+      shown = true;
+    }
+    if (s.done) break;
     await new Promise((ok) => setTimeout(ok, 300));
     s = await getJSON("/api/review/status");
   }
-  showCheckProgress(s);
-  if (s.error) { say("✖ " + s.error, false); return; }
-  document.getElementById("counts-section").hidden = false;
-  document.getElementById("grid-section").hidden = false;
-  renderCounts(s.counts);
-  await loadRows();
   const prev = document.getElementById("prev"), next = document.getElementById("next");
   prev.addEventListener("click", () => { grid.offset = Math.max(0, grid.offset - grid.limit); act(loadRows); });
   next.addEventListener("click", () => { if (grid.offset + grid.limit < grid.total) { grid.offset += grid.limit; act(loadRows); } });
