@@ -281,7 +281,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
         print("Open that link in your browser (it holds this session's password); Ctrl-C stops.", flush=True)
 
     with contextlib.suppress(KeyboardInterrupt):
-        serve(port=args.port, sandbox=args.sandbox, open_browser=not args.no_browser, on_ready=ready)
+        serve(port=args.port, sandbox=args.sandbox, open_browser=not args.no_browser, on_ready=ready,
+              notice=lambda message: print(f"{PROG}: {message}", file=sys.stderr, flush=True))
     return 0
 
 

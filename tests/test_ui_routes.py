@@ -179,6 +179,18 @@ def test_a_trial_needs_the_checked_rows_and_sends_only_them(bench: Bench, sandbo
     assert [(r["row"], r["status"]) for r in rows] == [("2", "created"), ("3", "created")]
 
 
+def test_the_key_from_the_environment_connects_without_showing_it(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REALEFLOW_API_KEY", bench.key)
+    bench.enter()
+    page = bench.client.get("/connect").text
+    assert "Use the key from $REALEFLOW_API_KEY" in page and bench.key not in page
+    assert bench.post("/api/connect", json={"use_env": "1"}).json() == {"status": "Active"}
+    page = bench.client.get("/connect").text
+    assert "the key is $REALEFLOW_API_KEY" in page and "Active" in page and bench.key not in page
+
+
 def test_a_wrong_key_is_refused_and_not_kept(bench: Bench) -> None:
     bench.enter()
     r = bench.post("/api/connect", json={"key": "wrong-key"})
@@ -462,7 +474,9 @@ def test_the_ui_command_prints_its_link_serves_and_stops_on_ctrl_c(tmp_path: Pat
 def test_stopping_the_workbench_mid_push_ends_the_push_as_ctrl_c_does(tmp_path: Path) -> None:
     from importer.ledger import Ledger
 
-    server = WorkbenchServer(sandbox=True, faults=Faults(latency_ms=100), mappings_dir=tmp_path / "m")
+    notices: list[str] = []
+    server = WorkbenchServer(sandbox=True, faults=Faults(latency_ms=100), mappings_dir=tmp_path / "m",
+                             notice=notices.append)
     sandbox, wb = server.sandbox, server.workbench
     assert sandbox is not None and wb.pushes.ledger is not None
     seen: dict[str, object] = {}
@@ -486,6 +500,7 @@ def test_stopping_the_workbench_mid_push_ends_the_push_as_ctrl_c_does(tmp_path: 
     counts = job.result.counts
     assert counts.get("not-sent", 0) > 0 and counts["created"] == seen["stored"]
     assert seen["runs"] == [("stopped", counts)]
+    assert len(notices) == 1 and notices[0].startswith("stopping the push in progress")
     assert not folder.exists()
 
 

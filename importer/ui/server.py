@@ -72,8 +72,10 @@ class WorkbenchServer:
         faults: Faults | None = None,
         max_upload: int = MAX_UPLOAD_BYTES,
         mappings_dir: Path | None = None,
+        notice: Callable[[str], None] = lambda message: None,
     ) -> None:
         self.secrets = Secrets()
+        self.notice = notice
         self._dir = Path(tempfile.mkdtemp(prefix="realeflow-workbench-"))
         os.chmod(self._dir, 0o700)
         self.sandbox: SandboxServer | None = None
@@ -131,6 +133,9 @@ class WorkbenchServer:
         try:
             if self._thread is not None:
                 self._thread.join(10)
+            if self.workbench.pushes.running:
+                self.notice("stopping the push in progress: the requests already sent get a few seconds to answer, "
+                            "the rows not sent are 'not-sent' (push again to send them); Ctrl-C again stops at once")
             self.workbench.pushes.stop_all()
         finally:  # a second Ctrl-C while the push winds down still removes the private folder
             self._sock.close()
@@ -154,9 +159,10 @@ def serve(
     sandbox: bool = False,
     open_browser: bool = True,
     on_ready: Callable[[str], None] = lambda url: None,
+    notice: Callable[[str], None] = lambda message: None,
 ) -> None:
     """The ``ui`` command: serve until Ctrl-C, opening the browser at the link once it listens."""
-    server = WorkbenchServer(port=port, sandbox=sandbox)
+    server = WorkbenchServer(port=port, sandbox=sandbox, notice=notice)
 
     def ready() -> None:
         on_ready(server.url)
