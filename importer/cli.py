@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import gc
 import os
+import re
 import select
 import sys
 import traceback
@@ -49,10 +50,8 @@ def _observer(quiet: bool) -> Observer:
         def __init__(self) -> None:
             self.bar: tqdm[Never] | None = None  # a bar over no iterable: it is advanced by hand
             self.enabled = not quiet and sys.stderr.isatty()
-            self.sheet_note: str | None = None
 
         def started(self, command: str, source: Source) -> None:
-            self.sheet_note = source.sheet_note()  # which sheet of several was read: said with the summary
             if self.enabled:
                 from tqdm import tqdm
 
@@ -105,7 +104,8 @@ def _sheet_arg(args: argparse.Namespace) -> str | None:
     suffix = Path(args.file).suffix.lower()
     if suffix in CSV_EXTENSIONS:
         raise UsageError(
-            f"{args.file}: --sheet only applies to Excel workbooks (.xlsx, .xlsm, .xls); drop it for a {suffix} file"
+            f"{args.file}: --sheet only applies to workbooks (.xlsx, .xlsm, .xls, .xlsb, .ods); "
+            f"drop it for a {suffix} file"
         )
     return args.sheet
 
@@ -131,20 +131,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
         sheet=_sheet_arg(args),
         encoding=args.encoding,
         quotes=args.quotes,
+        header_row=args.header_row,
         report=_report_arg(args.report),
         observer=observer,
         keep_outcomes=False,
         workers=args.workers,
     )
-    print(render_summary(result.summary, result.report_path))
-    _print_sheet_note(observer)
+    print(render_summary(result.summary, result.report_path))  # with the sheet and header row read
     return result.exit_code
-
-
-def _print_sheet_note(observer: Observer) -> None:
-    note = getattr(observer, "sheet_note", None)
-    if note:
-        print(f"Sheet: {note}")  # e.g. Sheet: 'Leads' was read, sheet 2 of 3 (...)
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -168,6 +162,7 @@ def cmd_push(args: argparse.Namespace) -> int:
         sheet=_sheet_arg(args),
         encoding=args.encoding,
         quotes=args.quotes,
+        header_row=args.header_row,
         report=_report_arg(args.report),
         settings=settings,
         observer=observer,
@@ -177,7 +172,6 @@ def cmd_push(args: argparse.Namespace) -> int:
         insecure=args.insecure,
     )
     print(render_summary(result.summary, result.report_path))
-    _print_sheet_note(observer)
     if result.run_id is not None:
         print(f"Ledger: {result.ledger_path} (run {result.run_id})")
     if result.fatal is not None:
@@ -296,18 +290,25 @@ def cmd_sheets(args: argparse.Namespace) -> int:
 
 def cmd_mapping_suggest(args: argparse.Namespace) -> int:
     from importer.mapping.suggest import render_yaml, suggest_mapping
+    from importer.mapping.yamlfile import with_header_row
     from importer.read.source import open_source
 
     if args.rows < 1:
         raise UsageError("--rows must be at least 1")
-    source = open_source(args.file, sheet=_sheet_arg(args), encoding=args.encoding, quotes=args.quotes)
+    source = open_source(
+        args.file, sheet=_sheet_arg(args), encoding=args.encoding, quotes=args.quotes, header_row=args.header_row
+    )
+    for note in source.notes():  # the sheet and header row read, repeated headers
+        print(f"{PROG}: {note}", file=sys.stderr)
     first = next(iter(source.chunks(args.rows)), None)
     sample = first.frame.iloc[: args.rows] if first is not None else None
+    names = source.mapping_names()  # a repeated header's first column as "Phone (1)"
     if sample is None:
         import pandas as pd
 
-        sample = pd.DataFrame(columns=list(source.headers), dtype="string")
-    text = render_yaml(suggest_mapping(list(source.headers), sample, args.kind))
+        sample = pd.DataFrame(columns=names, dtype="string")
+    sample = sample.set_axis(names, axis=1)
+    text = with_header_row(render_yaml(suggest_mapping(names, sample, args.kind)), source.header_row)
     if args.output:
         out = Path(args.output)
         if out.exists() and not args.force:
@@ -328,7 +329,7 @@ def cmd_mapping_check(args: argparse.Namespace) -> int:
     if args.rows < 1:
         raise UsageError("--rows must be at least 1")
     result = check_mapping(args.mapping, args.file, sheet=_sheet_arg(args), encoding=args.encoding,
-                           quotes=args.quotes, sample_rows=args.rows)  # fmt: skip
+                           quotes=args.quotes, header_row=args.header_row, sample_rows=args.rows)  # fmt: skip
     for f in result.findings:
         print(f"{f.level}: {f.message}")
     counts = {lvl: result.count(lvl) for lvl in ("error", "warning", "info")}
@@ -359,6 +360,48 @@ _INSECURE_HELP = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that answers a typo with the closest command, choice or option (one matcher:
+    :mod:`importer.suggestions`): ``vaildate`` -> did you mean 'validate'?, ``--maping`` -> did you
+    mean --mapping? (argparse alone says only that --mapping is required)."""
+
+    #: The innermost (sub)command parser that has run: an unknown option is its to explain.
+    innermost: _Parser | None = None
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self.given = list(sys.argv[1:] if args is None else args)
+        _Parser.innermost = self
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message: str) -> Never:
+        target = _Parser.innermost or self
+        if target is not self and "unrecognized arguments:" in message:
+            target.error(message)  # shown with the command's usage, whose options are the candidates
+        super().error(message + self._hint(message))
+
+    def _hint(self, message: str) -> str:
+        from importer.suggestions import closest
+
+        choice = re.search(r"invalid choice: (?P<value>.+?) \(choose from (?P<choices>.+)\)$", message)
+        if choice:
+            options = [c.strip().strip("'\"") for c in choice["choices"].split(",")]
+            hit = closest(choice["value"].strip("'\""), options)
+            return f"; did you mean '{hit}'?" if hit else ""
+        known = self._option_string_actions  # argparse's own table of this parser's option strings
+        if "unrecognized arguments:" in message:
+            tokens = message.split("unrecognized arguments:", 1)[1].split()
+        else:
+            tokens = getattr(self, "given", [])
+        unknown = [t.split("=", 1)[0] for t in tokens if t.startswith("--") and t != "--"]
+        unknown = [t for t in unknown if t not in known]
+        if not unknown:
+            return ""
+        longs = [o for o in known if o.startswith("--")]
+        hit = closest(unknown[0], longs)
+        what = f"{unknown[0]} is not an option of {self.prog}"
+        return f" ({what}; did you mean {hit}?)" if hit else f" ({what}; see --help)"
+
+
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Help that shows each option's default (where it has a real one) and keeps the examples' layout."""
 
@@ -377,7 +420,14 @@ def _examples(*lines: str) -> str:
 
 def _add_source(p: argparse.ArgumentParser) -> None:
     """FILE and how to read it (a function, not a parent: ``mapping check`` takes MAPPING first)."""
-    p.add_argument("file", metavar="FILE", help=".csv, .tsv, .txt, .xlsx, .xlsm or .xls")
+    p.add_argument("file", metavar="FILE", help=".csv, .tsv, .txt, .xlsx, .xlsm, .xls, .xlsb or .ods")
+    p.add_argument(
+        "--header-row",
+        type=int,
+        metavar="N",
+        help="the row the column headers are in, as Excel numbers rows (default: found: a title, notes "
+        "or blank rows above the table are passed over; also header_row: N in the mapping)",
+    )
     p.add_argument("--sheet", help="worksheet by name or 1-based number (default: the first visible one with data)")
     p.add_argument("--encoding", help="force the text encoding of a CSV (default: detected)")
     p.add_argument(
@@ -476,7 +526,7 @@ def _add_account_commands(sub: Any, parents: dict[str, argparse.ArgumentParser])
     p = _subcommand(
         sub, "sheets", "list a workbook's sheets with their row counts", "sheets owners.xlsx", parents=[common]
     )
-    p.add_argument("file", metavar="FILE", help=".xlsx, .xlsm or .xls")
+    p.add_argument("file", metavar="FILE", help=".xlsx, .xlsm, .xls, .xlsb or .ods")
     p.set_defaults(func=cmd_sheets)
 
 
@@ -527,7 +577,7 @@ def build_parser() -> argparse.ArgumentParser:
     from importer import __version__
     from importer.sandbox.options import add_sandbox_arguments
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Bulk-import CSV and Excel spreadsheets into the Realeflow CRM.",
         epilog="The API key comes from REALEFLOW_API_KEY, the base URL from REALEFLOW_API_URL.\n\n"

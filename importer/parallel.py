@@ -46,7 +46,7 @@ from importer.read.source import Chunk, Source
 from importer.report.base import ChunkEncoder
 from importer.report.summary import RunSummary
 
-__all__ = ["CheckPool", "Checked", "available_cores", "check_chunk", "plan_workers", "sent_rows"]
+__all__ = ["DryRunChunk", "DryRunPool", "available_cores", "dry_run_chunk", "plan_workers", "sent_rows"]
 
 #: Below this many rows a chunk's fixed costs (~0.1 s of pandas set-up, the trip to a
 #: worker and back) outweigh what a second core gains.
@@ -54,7 +54,7 @@ MIN_PARALLEL_CHUNK_ROWS = 10_000
 
 
 @dataclass(frozen=True)
-class Checked:
+class DryRunChunk:
     """A chunk's dry-run result.
 
     ``summary`` counts the chunk's statuses and problems. ``encoded`` is the chunk's
@@ -69,16 +69,16 @@ class Checked:
     outcomes: pd.DataFrame | None
 
 
-def check_chunk(plan: Any, chunk: Chunk, encoder: ChunkEncoder | None, keep_outcomes: bool) -> Checked:
+def dry_run_chunk(plan: Any, chunk: Chunk, encoder: ChunkEncoder | None, keep_outcomes: bool) -> DryRunChunk:
     """Check one chunk, count it and render its report lines (in a worker or in process)."""
-    check = plan.check(chunk)
-    outcomes = plan.validated(check)
-    problems = check.problems
-    del check  # its normalised values are done with: free them before the report's text is made
+    validated = plan.validate(chunk)
+    outcomes = plan.dry_run(validated)
+    problems = validated.problems
+    del validated  # its normalised values are done with: free them before the report's text is made
     summary = RunSummary.of(outcomes, problems)
     encoded = encoder.encode(chunk.frame, outcomes, problems) if encoder is not None else None
     keep = keep_outcomes or encoder is None
-    return Checked(None, summary, encoded, problems if keep else None, outcomes if keep else None)
+    return DryRunChunk(None, summary, encoded, problems if keep else None, outcomes if keep else None)
 
 
 def available_cores() -> int:
@@ -153,13 +153,13 @@ _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 
 
-def _check(chunk: Chunk) -> Checked:
+def _dry_run(chunk: Chunk) -> DryRunChunk:
     assert _job is not None
     plan, _, encoder, keep_outcomes = _job
-    return check_chunk(plan, chunk, encoder, keep_outcomes)
+    return dry_run_chunk(plan, chunk, encoder, keep_outcomes)
 
 
-def _check_slice(piece: Any) -> Checked:
+def _dry_run_slice(piece: Any) -> DryRunChunk:
     """Read a piece of the source (a CSV's bytes, rows of the inherited parsed sheet), then check it.
 
     A piece the main process had to parse itself (see ``importer.read.byteranges``) arrives as a Chunk.
@@ -168,8 +168,8 @@ def _check_slice(piece: Any) -> Checked:
     plan, source, encoder, keep_outcomes = _job
     chunk = piece if isinstance(piece, Chunk) else source.read_slice(piece)
     if chunk is None:  # only blank rows
-        return Checked(None, RunSummary(), None, None, None)
-    checked = check_chunk(plan, chunk, encoder, keep_outcomes)
+        return DryRunChunk(None, RunSummary(), None, None, None)
+    checked = dry_run_chunk(plan, chunk, encoder, keep_outcomes)
     return checked if encoder is not None else replace(checked, chunk=chunk)  # the writer needs the cells
 
 
@@ -186,8 +186,8 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-class CheckPool:
-    """Checks a source's chunks (:func:`check_chunk`) on ``workers`` processes; results in input order.
+class DryRunPool:
+    """Checks a source's chunks (:func:`dry_run_chunk`) on ``workers`` processes; results in input order.
 
     Create it before anything starts a thread (the CSV reader's read-ahead, a progress
     bar's monitor): the workers are forked at once. Forked workers read their own
@@ -227,7 +227,7 @@ class CheckPool:
                 self.close()
                 raise _died(exc) from exc
 
-    def run(self, source: Source, rows: int) -> Iterator[Checked]:
+    def run(self, source: Source, rows: int) -> Iterator[DryRunChunk]:
         """The result of every chunk of ``rows`` rows of ``source``, in input order.
 
         Errors raised while reading or checking reach the caller as raised; WorkerError
@@ -235,13 +235,13 @@ class CheckPool:
         """
         if self._pool is None:
             for chunk in source.chunks(rows):
-                yield replace(check_chunk(self.plan, chunk, self.encoder, self.keep_outcomes), chunk=chunk)
+                yield replace(dry_run_chunk(self.plan, chunk, self.encoder, self.keep_outcomes), chunk=chunk)
             return
         pool = self._pool
         if self._source_in_workers:
             # slices() is not on Source: only on the sources with read_slice(), which __init__ made sure of.
-            tasks: Iterable[tuple[Chunk | None, Callable[[], Future[Checked]]]] = (
-                (None, partial(pool.submit, _check_slice, piece))
+            tasks: Iterable[tuple[Chunk | None, Callable[[], Future[DryRunChunk]]]] = (
+                (None, partial(pool.submit, _dry_run_slice, piece))
                 for piece in source.slices(rows, parsed_rows=sent_rows(rows))  # type: ignore[attr-defined]
             )
         else:
@@ -251,10 +251,10 @@ class CheckPool:
             chunks = source.chunks(sent, first_rows=max(MIN_PARALLEL_CHUNK_ROWS, sent // 4), read_ahead=False)
             # With an encoder the result comes back as report lines: the chunk need not wait here.
             keep = self.encoder is None
-            tasks = ((chunk if keep else None, partial(pool.submit, _check, chunk)) for chunk in chunks)
-        in_flight: deque[tuple[Chunk | None, Future[Checked]]] = deque()
+            tasks = ((chunk if keep else None, partial(pool.submit, _dry_run, chunk)) for chunk in chunks)
+        in_flight: deque[tuple[Chunk | None, Future[DryRunChunk]]] = deque()
 
-        def in_order() -> Iterator[Checked]:
+        def in_order() -> Iterator[DryRunChunk]:
             for chunk, submit in tasks:
                 in_flight.append((chunk, submit()))
                 if len(in_flight) >= self.workers:  # the executor queues one more itself
@@ -276,7 +276,7 @@ class CheckPool:
             self._pool = None
             gc.unfreeze()
 
-    def __enter__(self) -> CheckPool:
+    def __enter__(self) -> DryRunPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -289,11 +289,11 @@ def _died(exc: BaseException) -> WorkerError:
     )
 
 
-def _result(chunk: Chunk | None, future: Future[Checked]) -> Checked:
+def _result(chunk: Chunk | None, future: Future[DryRunChunk]) -> DryRunChunk:
     checked = future.result()
     return replace(checked, chunk=chunk) if chunk is not None else checked
 
 
-def _has_rows(checked: Checked) -> bool:
+def _has_rows(checked: DryRunChunk) -> bool:
     """False for a workbook slice that held only blank rows (nothing to report or count)."""
     return checked.summary.total > 0 or checked.chunk is not None

@@ -17,6 +17,10 @@ are :mod:`importer.errors` exceptions.
 A push keeps a ledger (:mod:`importer.ledger`) unless told not to: it locks
 it, records the run, settles what a killed earlier run left in flight, skips
 rows created before, and records every request before and after it is sent.
+
+Why one module: it is orchestration only (each stage lives in its package), and ``validate_file``
+and ``push_file`` share the run's skeleton here (opening, the report, progress, the result), so
+splitting them would move that skeleton to a third module both import, for no reader's gain.
 """
 
 from __future__ import annotations
@@ -39,10 +43,10 @@ from importer.errors import AccountInactiveError, ImporterError, LedgerError, Ma
 from importer.ledger import Journal, Ledger
 from importer.mapping.model import BoundMapping, Mapping, load_mapping
 from importer.outcomes import exit_code_for
-from importer.parallel import Checked, CheckPool, plan_workers
+from importer.parallel import DryRunChunk, DryRunPool, plan_workers
 from importer.paths import check_paths
 from importer.plans.resume import LedgerGraphState
-from importer.plans.single import ChunkCheck, RecordPlan
+from importer.plans.single import RecordPlan, ValidatedChunk
 from importer.problems import empty_problems
 from importer.push.client import RealeflowClient
 from importer.push.pusher import Pusher, RequestLog
@@ -149,13 +153,13 @@ class Plan(Protocol):
     outcome_columns: list[str]
     kinds: set[str]  # record kinds it creates (to prime lost-answer reconciliation)
 
-    def check(self, chunk: Chunk) -> Any: ...  # extract + validate; has .chunk and .problems
+    def validate(self, chunk: Chunk) -> Any: ...  # extract + validate; has .chunk and .problems
 
-    def validated(self, check: Any) -> pd.DataFrame: ...  # dry-run outcomes
+    def dry_run(self, validated: Any) -> pd.DataFrame: ...  # dry-run outcomes
 
-    def prepare(self, check: Any) -> Any: ...  # the check with its requests built (run on a thread)
+    def prepare(self, validated: Any) -> Any: ...  # the chunk with its requests built (run on a thread)
 
-    async def push(self, check: Any, pusher: Pusher) -> pd.DataFrame: ...  # push outcomes
+    async def push(self, validated: Any, pusher: Pusher) -> pd.DataFrame: ...  # push outcomes
 
 
 def make_plan(bound: BoundMapping) -> Plan:
@@ -186,13 +190,13 @@ def check_rows(
     ragged line), if known.
     """
     chunk = Chunk(frame, numeric, problems if problems is not None else empty_problems())
-    check = plan.check(chunk)
-    outcomes = plan.validated(check)
-    if isinstance(check, ChunkCheck):
-        values = {"": check.values}
+    validated = plan.validate(chunk)
+    outcomes = plan.dry_run(validated)
+    if isinstance(validated, ValidatedChunk):
+        values = {"": validated.values}
     else:  # property-with-contacts: a field frame per part, on the rows where the part is present
-        values = {rec.label: part for rec, part in zip(check.records, check.values, strict=True)}
-    return RowCheck(outcomes, check.problems, values)
+        values = {rec.label: part for rec, part in zip(validated.records, validated.values, strict=True)}
+    return RowCheck(outcomes, validated.problems, values)
 
 
 @dataclass
@@ -201,45 +205,52 @@ class _Run:
     source: Source
     plan: Plan
     writer: ReportWriter | None
+    observer: Observer
     summary: RunSummary = field(default_factory=RunSummary)
     outcomes: list[pd.DataFrame] = field(default_factory=list)
     keep_outcomes: bool = True
     started: float = field(default_factory=time.monotonic)
-    live: _Live | None = None
+    progress: _Progress = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.progress = _Progress(self.observer, self.summary)
 
 
-class _Live:
-    """Live progress while a chunk is pushed: rows as they finish, counts so far (at most 5 a second)."""
+class _Progress:
+    """What the observer is told, from one count: rows done so far, and their statuses.
+
+    Rows are counted once, by where they are: a finished chunk's rows in the run's summary (the
+    report's counts), the rows of the chunk being pushed that have their outcome in ``live`` until
+    the chunk's summary takes them over. The observer is told how far the run got since it was
+    last told (live rows at most 5 times a second).
+    """
 
     def __init__(self, observer: Observer, summary: RunSummary) -> None:
         self.observer = observer
         self.summary = summary
-        self.counts: Counter[str] = Counter()
-        self.unreported = 0
-        self.reported = 0  # rows of the current chunk already passed to the observer
+        self.live: Counter[str] = Counter()  # the chunk being pushed: statuses of its finished rows
+        self.told = 0  # rows the observer has been told of
         self._last = 0.0
 
     def row(self, status: str) -> None:
-        self.counts[status] += 1
-        self.unreported += 1
+        """A row of the chunk being pushed has its outcome (the pusher's ``on_row``)."""
+        self.live[status] += 1
         now = time.monotonic()
         if now - self._last >= 0.2:
             self._last = now
-            self.observer.advanced(self.unreported, self.merged())
-            self.reported += self.unreported
-            self.unreported = 0
+            self._tell()
 
-    def merged(self) -> dict[str, int]:
-        merged = Counter(self.summary.counts)
-        merged.update(self.counts)
-        return dict(merged)
+    def chunk_done(self) -> None:
+        """The chunk's summary is in the run's: its live rows are counted there now."""
+        self.live.clear()
+        self._tell()
 
-    def chunk_done(self) -> int:
-        """Rows of the chunk already reported; resets for the next chunk."""
-        done = self.reported
-        self.counts.clear()
-        self.unreported = self.reported = 0
-        return done
+    def _tell(self) -> None:
+        counts = Counter(self.summary.counts)
+        counts.update(self.live)
+        done = self.summary.total + self.live.total()
+        self.observer.advanced(max(0, done - self.told), dict(counts))
+        self.told = max(self.told, done)
 
 
 def _open(
@@ -248,51 +259,52 @@ def _open(
     sheet: str | int | None,
     encoding: str | None,
     quotes: str | None = None,
+    header_row: int | None = None,
 ) -> tuple[Source, Plan]:
-    source = open_source(path, sheet=sheet, encoding=encoding, quotes=quotes)
+    """The opened file and the plan of the mapping bound to it. The header row: ``header_row``, else
+    the mapping's ``header_row:``, else found (importer.read.header)."""
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
+    row = header_row if header_row is not None else mapping.header_row
+    source = open_source(path, sheet=sheet, encoding=encoding, quotes=quotes, header_row=row)
     try:
-        bound = mapping.bind(source.headers, file=str(source.path))
+        bound = mapping.bind(
+            source.headers, file=str(source.path), duplicates=source.duplicates, aliases=source.aliases
+        )
     except MappingError as exc:
-        hint = source.header_hint(mapping.columns)  # junk rows above the header: say where it seems to be
-        if hint is None:
+        there = source.header_row_for(mapping.columns)  # the mapping's columns are in another row
+        if there is None:
             raise
-        raise MappingError(f"{exc}; {hint}") from exc
+        raise MappingError(f"{exc}; {source.header_row_advice(there)}") from exc
     return source, make_plan(bound)
 
 
-def _record(
-    run: _Run,
-    chunk: Chunk,
-    problems: pd.DataFrame,
-    outcomes: pd.DataFrame,
-    observer: Observer,
-    summary: RunSummary | None = None,
+def _report_chunk(
+    run: _Run, chunk: Chunk, problems: pd.DataFrame, outcomes: pd.DataFrame, summary: RunSummary | None = None
 ) -> None:
+    """A finished chunk: its lines in the report, its rows counted."""
     summary = summary or RunSummary.of(outcomes, problems)
     if run.writer is not None:
         run.writer.write(chunk.frame, outcomes, problems, summary=summary)
-    _counted(run, summary, outcomes, observer)
+    _count_chunk(run, summary, outcomes)
 
 
-def _counted(run: _Run, summary: RunSummary, outcomes: pd.DataFrame | None, observer: Observer) -> None:
+def _count_chunk(run: _Run, summary: RunSummary, outcomes: pd.DataFrame | None) -> None:
     run.summary.merge(summary)
     if run.keep_outcomes and outcomes is not None:
         run.outcomes.append(outcomes)
-    done = run.live.chunk_done() if run.live is not None else 0
-    observer.advanced(max(0, summary.total - done), dict(run.summary.counts))
+    run.progress.chunk_done()
 
 
-def _record_checked(run: _Run, checked: Checked, observer: Observer) -> None:
+def _report_checked(run: _Run, checked: DryRunChunk) -> None:
     """Report and count a dry-run chunk: its encoded lines if a worker made them."""
     if checked.encoded is None:
         assert checked.chunk is not None and checked.problems is not None and checked.outcomes is not None
-        _record(run, checked.chunk, checked.problems, checked.outcomes, observer, checked.summary)
+        _report_chunk(run, checked.chunk, checked.problems, checked.outcomes, checked.summary)
         return
     if run.writer is not None:
         run.writer.write_encoded(checked.encoded, checked.summary)
-    _counted(run, checked.summary, checked.outcomes, observer)
+    _count_chunk(run, checked.summary, checked.outcomes)
 
 
 def _finish(run: _Run, observer: Observer, fatal: ImporterError | None = None) -> ImportResult:
@@ -330,9 +342,9 @@ def estimate_rows(source: Source) -> int | None:
             lines = block.count(b"\n") + (block[-1:] != b"\n")
             if len(block) < size:
                 lines = round(lines * size / len(block))
-            return max(0, lines - 1)
+            return max(0, lines - source.header_row)
         height = source.sheet_height()
-        return max(0, height - 1) if height is not None else None
+        return max(0, height - source.header_row) if height is not None else None
     except (OSError, TypeError, ValueError):
         return None
 
@@ -371,17 +383,17 @@ class _Prepared:
 
     def _step(self) -> Any:
         chunk = next(self._chunks, None)
-        return None if chunk is None else self._plan.prepare(self._plan.check(chunk))
+        return None if chunk is None else self._plan.prepare(self._plan.validate(chunk))
 
     def __aiter__(self) -> _Prepared:
         return self
 
     async def __anext__(self) -> Any:
-        check = await asyncio.shield(self._next)
-        if check is None:
+        validated = await asyncio.shield(self._next)
+        if validated is None:
             raise StopAsyncIteration
         self._next = self._start()
-        return check
+        return validated
 
     async def aclose(self) -> None:
         """Wait for the thread (the source must not be read after the run ends), then close the reader."""
@@ -405,6 +417,7 @@ def validate_file(
     sheet: str | int | None = None,
     encoding: str | None = None,
     quotes: str | None = None,
+    header_row: int | None = None,
     report: str | os.PathLike[str] | bool | None = None,
     observer: Observer | None = None,
     keep_outcomes: bool = True,
@@ -418,23 +431,28 @@ def validate_file(
     by :func:`validate_chunk_rows`. ``workers``: processes checking chunks
     (:mod:`importer.parallel`); None for one per core when the file is big
     enough to share, 1 to check in this process. ``quotes``: "none" reads a CSV's
-    quotes as plain characters (see :func:`importer.read.source.open_source`).
+    quotes as plain characters (see :func:`importer.read.source.open_source`). ``header_row``: the
+    row number (as Excel shows it) of the column headers; None: the mapping's ``header_row:``, else
+    found among the first rows. What was read other than a table from row 1 of the only sheet
+    (the sheet, the header row, repeated headers) is in the result's ``summary.notes``.
     """
     observer = observer or Observer()
     check_paths("validate", path, mapping, report)
-    source, plan = _open(path, mapping, sheet, encoding, quotes)
+    source, plan = _open(path, mapping, sheet, encoding, quotes, header_row)
     total = estimate_rows(source)
     workers, rows = plan_workers(workers, total, chunk_rows or validate_chunk_rows(len(source.headers)))
-    run = _Run("validate", source, plan, _writer(source, plan, "validate", report), keep_outcomes=keep_outcomes)
+    writer = _writer(source, plan, "validate", report)
+    run = _Run("validate", source, plan, writer, observer, keep_outcomes=keep_outcomes)
+    run.summary.notes = source.notes()
     try:
         encoder = run.writer.encoder() if run.writer is not None else None
         # Before the observer starts: workers are forked before any thread of ours exists.
-        with CheckPool(plan, workers, source=source, encoder=encoder, keep_outcomes=keep_outcomes) as pool:
+        with DryRunPool(plan, workers, source=source, encoder=encoder, keep_outcomes=keep_outcomes) as pool:
             observer.started("validate", source)
             if total is not None:
                 observer.expected(total)
             for checked in pool.run(source, rows):
-                _record_checked(run, checked, observer)
+                _report_checked(run, checked)
     except BaseException:
         observer.finished()
         raise
@@ -449,6 +467,7 @@ def push_file(
     sheet: str | int | None = None,
     encoding: str | None = None,
     quotes: str | None = None,
+    header_row: int | None = None,
     report: str | os.PathLike[str] | bool | None = None,
     api_key: str | None = None,
     base_url: str | Endpoint | None = None,
@@ -472,16 +491,17 @@ def push_file(
     ``insecure`` allows ``http://`` to another computer). ``ledger``: a path, None
     for the default (:func:`importer.ledger.default_ledger_path`), False for
     none (nothing remembered between runs). ``log_file``: one JSON line per
-    request. ``settings.force`` / ``settings.retry_failed`` need a ledger.
+    request. ``settings.force`` / ``settings.retry_failed`` need a ledger. ``sheet``, ``encoding``,
+    ``quotes`` and ``header_row`` as for :func:`validate_file`.
     Raises LedgerLockedError when another run holds the ledger. ``stop``: a StopSwitch
     (:mod:`importer.push.stopping`) another thread may press to end the run as SIGINT does.
     """
     key, endpoint, settings = _push_settings(api_key, base_url, insecure, settings, ledger)
     observer = observer or Observer()
     check_paths("push", path, mapping, report, ledger=ledger, log_file=log_file)
-    source, plan = _open(path, mapping, sheet, encoding, quotes)
+    source, plan = _open(path, mapping, sheet, encoding, quotes, header_row)
     source.preflight()  # a stray quote far down stops the run before anything is sent
-    book = None if ledger is False else Ledger.open(None if ledger is None or ledger is True else Path(ledger))
+    ledger_db = None if ledger is False else Ledger.open(None if ledger is None or ledger is True else Path(ledger))
     try:
         return asyncio.run(
             _push(
@@ -494,15 +514,15 @@ def push_file(
                 report,
                 keep_outcomes,
                 chunk_rows,
-                book,
+                ledger_db,
                 Path(log_file) if log_file is not None else None,
                 str(mapping.source if isinstance(mapping, Mapping) else mapping),
                 stop,
             )
         )
     finally:
-        if book is not None:
-            book.close()
+        if ledger_db is not None:
+            ledger_db.close()
 
 
 def _push_settings(
@@ -545,18 +565,17 @@ async def _send_all(pusher: Pusher, plan: Plan, prepared: _Prepared, run: _Run, 
             observer.notice(recovered)
     except ImporterError as exc:
         pusher.stop(exc)
-    async for check in prepared:
-        _record(run, check.chunk, check.problems, await plan.push(check, pusher), observer)
+    async for validated in prepared:
+        _report_chunk(run, validated.chunk, validated.problems, await plan.push(validated, pusher))
 
 
 def _close_run(journal: Journal, summary: RunSummary, result: ImportResult | None) -> None:
     """Record how the run ended. A ledger that fails now becomes the result's error (exit 2), after
     the report and the summary, never instead of them."""
-    ledger = journal.ledger
     if result is None:
         with contextlib.suppress(ImporterError):  # never hide what stopped the run
             journal.flush_now()
-            ledger.finish_run(journal.run_id, "interrupted", dict(summary.counts), None)
+            journal.finish("interrupted", dict(summary.counts), None)
         return
     try:
         journal.flush_now()  # LedgerError if a create could not be recorded
@@ -565,7 +584,7 @@ def _close_run(journal: Journal, summary: RunSummary, result: ImportResult | Non
     state = "stopped" if result.fatal else "finished"
     note = str(result.fatal) if result.fatal else None
     try:
-        ledger.finish_run(journal.run_id, state, result.counts, result.exit_code, note)
+        journal.finish(state, result.counts, result.exit_code, note)
     except LedgerError as exc:
         result.fatal = result.fatal or exc
 
@@ -574,7 +593,7 @@ def _start_journal(ledger: Ledger | None, scope: str, source: Source, mapping_na
     """The ledger's record of this run (None without a ledger)."""
     if ledger is None:
         return None
-    return Journal(ledger, scope, ledger.start_run(scope, "push", str(source.path), mapping_name))
+    return Journal.start(ledger, scope, "push", str(source.path), mapping_name)
 
 
 # long: the run's resources (client, log, report, journal, stop handlers) opened and closed in one place,
@@ -607,16 +626,16 @@ async def _push(
             result: ImportResult | None = None
             try:
                 writer = _writer(source, plan, "push", report)
-                run = _Run("push", source, plan, writer, keep_outcomes=keep_outcomes)
+                run = _Run("push", source, plan, writer, observer, keep_outcomes=keep_outcomes)
+                run.summary.notes = source.notes()
                 journal = _start_journal(ledger, endpoint.scope, source, mapping_name)
                 if log is not None and journal is not None:
                     log.run_id = journal.run_id
                 observer.started("push", source)
                 if (total := estimate_rows(source)) is not None:
                     observer.expected(total)
-                run.live = _Live(observer, run.summary)
                 pusher = Pusher(
-                    client, settings, journal=journal, log=log, on_notice=observer.notice, on_row=run.live.row
+                    client, settings, journal=journal, log=log, on_notice=observer.notice, on_row=run.progress.row
                 )
                 if journal is not None and hasattr(plan, "state"):  # property-with-contacts: parts in the ledger
                     plan.state = LedgerGraphState(journal, on_failure=pusher.stop)

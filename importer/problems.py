@@ -137,6 +137,7 @@ PROBLEM_KINDS: dict[str, ProblemKind] = {
             "type.normalized": "Contact type spelling or repeats tidied",
             "tags.normalized": "Repeated or blank tags removed",
             "email.normalized": "E-mail domain changed to lower case",
+            "email.domain_typo": "E-mail domain looks like a typo of a common one",
         },
     ),
     # An invalid value of a field the mapping lets go (``on_invalid: omit-field``, the default for
@@ -165,7 +166,8 @@ CHECK_KINDS: dict[str, ProblemKind] = {
         ERROR,
         {
             "column.missing": "Column named in the mapping not in the file",
-            "header.misplaced": "Header not in row 1",
+            "column.ambiguous": "Header named in the mapping is on several columns",
+            "header.misplaced": "Mapping's columns in another row than the header read",
         },
     ),
     **_kinds(
@@ -180,6 +182,7 @@ CHECK_KINDS: dict[str, ProblemKind] = {
         "check",
         INFO,
         {
+            "file.read": "Which sheet, header row and header names were read",
             "column.unused": "Column not imported",
             "values.unchecked": "Values not checked until the missing columns are fixed",
             "row.skipped": "Rows left out by a skip rule",

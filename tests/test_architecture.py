@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 from pathlib import Path
 
+import pytest
+
 from importer._devtools.imports import ALLOWED, check, cycles, import_graph, violations
+from importer._devtools.longest import longest, package_sources, revision_sources
 
 
 def test_no_import_cycle_and_every_import_within_the_layers() -> None:
@@ -98,3 +102,60 @@ def test_the_length_check_sees_a_long_function_and_accepts_a_reason(tmp_path: Pa
         f"pkg/d.py:2 empty_reason ({FUNCTION_LIMIT + 1} lines)",
         f"pkg/d.py:{FUNCTION_LIMIT + 6} x ({FUNCTION_LIMIT + 1} lines)",
     ]
+
+
+# Issue 13: one writer of the ledger. Every SQL statement is in importer/ledger/, and a run writes
+# through its Journal only: nobody else reaches the Ledger behind it or starts and finishes runs by hand.
+_LEDGER_WRITES = ("INSERT INTO", "UPDATE records", "UPDATE runs", "DELETE FROM", ".start_run(", ".finish_run(")
+
+
+def _ledger_writers(root: Path) -> list[str]:
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith(("ledger/", "sandbox/")):  # the sandbox is the server, with a store of its own
+            continue
+        text = path.read_text(encoding="utf-8")
+        found += [f"{rel}: {w}" for w in _LEDGER_WRITES if w in text]
+        if re.search(r"\b(journal|j)\.ledger\b", text):
+            found.append(f"{rel}: journal.ledger")
+    return found
+
+
+def test_only_the_ledger_module_writes_the_ledger() -> None:
+    root = Path(importlib.import_module("importer").__file__ or "").parent
+    assert _ledger_writers(root) == []
+
+
+def test_the_writer_check_sees_sql_and_a_run_started_by_hand(tmp_path: Path) -> None:
+    (tmp_path / "ledger").mkdir()
+    (tmp_path / "ledger" / "__init__.py").write_text('SQL = "INSERT INTO records VALUES (?)"\n')
+    (tmp_path / "a.py").write_text('db.execute("UPDATE records SET state = ?", ("failed",))\n')
+    (tmp_path / "b.py").write_text("run = ledger.start_run(scope, 'push', file)\n")
+    (tmp_path / "c.py").write_text("entries = journal.ledger.pending(journal.scope)\n")
+    assert _ledger_writers(tmp_path) == [
+        "a.py: UPDATE records",
+        "b.py: .start_run(",
+        "c.py: journal.ledger",
+    ]
+
+
+def test_longest_lists_functions_by_length_with_qualified_names() -> None:
+    one = "def short():\n    pass\n\n\nclass A:\n    @staticmethod\n    def method():\n" + "        x = 1\n" * 5
+    two = "async def outer():\n    def inner():\n" + "        y = 2\n" * 3 + "    return inner\n"
+    found = longest([("pkg/one.py", one), ("pkg/two.py", two)], top=3)
+    assert [(f.name, f.path, f.line, f.length) for f in found] == [
+        ("A.method", "pkg/one.py", 6, 7),  # from its decorator
+        ("outer", "pkg/two.py", 1, 6),
+        ("outer.inner", "pkg/two.py", 2, 4),
+    ]
+
+
+def test_longest_reads_the_package_and_a_git_revision() -> None:
+    on_disk = longest(package_sources(), top=1)[0]
+    assert on_disk.path.startswith("importer/") and on_disk.length > 60
+    root = Path(importlib.import_module("importer").__file__ or "").parent.parent
+    if not (root / ".git").exists():
+        pytest.skip("an installed copy: no history to read")
+    at_head = longest(revision_sources("HEAD"), top=5)
+    assert len(at_head) == 5 and all(f.path.startswith("importer/") for f in at_head)

@@ -796,6 +796,10 @@ def test_demo_runs_from_the_repository(tmp_path: Path) -> None:
     properties = read_report(tmp_path / "out" / "properties.push-report.csv")
     assert set(properties.loc[properties["status"] == "created", "row"]) == set(PROPERTY_PAYLOADS)
     assert "sandbox now holds" in proc.stdout
+    # Issue 15: "exit code 1" four times, unexplained, read like a failure; each now says why.
+    codes = [line for line in proc.stdout.splitlines() if line.strip().startswith("exit code")]
+    assert codes and all("on purpose" in line for line in codes if line.strip().startswith("exit code 1"))
+    assert "Exit code 1 is what the demo should give: the samples hold rows broken on purpose" in proc.stdout
 
 
 def test_sandbox_command_serves_the_api_it_prints(tmp_path: Path) -> None:

@@ -145,7 +145,7 @@ def test_a_create_is_committed_with_the_workers_next_write_and_a_failed_commit_i
         assert j.commits == commits and j.lookup([a])[a].state == "pending"
         await j.pending(b, "contact", 3, 1, 0, 335001, bo)  # the worker's next request waits for both
         assert j.commits == commits + 1 and j.lookup([a])[a].state == Status.CREATED
-        monkeypatch.setattr(ledger, "write", broken)
+        monkeypatch.setattr(ledger, "_commit", broken)
         await j.created(b, "contact", 3, 335002)
         await asyncio.sleep(0)  # its commit runs, fails, and nobody waits for it...
         with pytest.raises(LedgerError, match="disk full"):  # ...so the next write says so
@@ -272,7 +272,7 @@ def test_the_graph_plan_view_stops_the_run_instead_of_raising_when_the_ledger_fa
     def broken(statements: object) -> None:
         raise LedgerError("cannot write to the ledger: database or disk is full")
 
-    ledger.write = broken  # type: ignore[method-assign]
+    ledger._commit = broken  # type: ignore[method-assign]
     state.sending(["property|x"], "property", 2)
     state.created(["property|x"], "property", 2, 1113000, None)
     state.failed(["property|y"], "property", 3, "rejected")

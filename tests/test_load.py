@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from importer.errors import LoadError
-from importer.read.csvtext import MAX_CELL_LINE_BREAKS, find_mojibake, find_runaway, header_hint, undo_mojibake
+from importer.read.csvtext import MAX_CELL_LINE_BREAKS, find_mojibake, find_runaway, undo_mojibake
+from importer.read.header import detect_header_row, header_row_of
 from importer.read.numfmt import format_percent, percent_decimals
 from importer.read.source import (
     HEADER_ROW,
@@ -159,7 +160,7 @@ def test_undecodable_names_byte_offset() -> None:
 
 
 def test_utf8_char_split_across_scan_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import importer.read.source as load_mod
+    import importer.read.delimited as load_mod
 
     monkeypatch.setattr(load_mod, "_SCAN_BLOCK", 7)
     path = tmp_path / "split.csv"
@@ -274,7 +275,6 @@ def test_excel_chunks_keep_row_numbers() -> None:
         ("text_named.xlsx", "not an Excel workbook"),
         ("encrypted.xlsx", "password protected.*without a password"),
         ("bomb.xlsx", "zip bomb"),
-        ("dup_headers.csv", r"columns A \('Name'\) and C \('name '\) have the same header"),
         ("unnamed_data.csv", "column B has data.*no header"),
         ("unnamed_data.xlsx", "column B has data.*no header"),
     ],
@@ -304,11 +304,29 @@ def test_bomb_limits_from_declared_sizes(tmp_path: Path) -> None:
     assert "zip bomb" not in str(info.value)
 
 
-def test_header_row_empty(tmp_path: Path) -> None:
+def test_a_blank_first_row_is_passed_over_and_a_named_empty_header_row_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "late.csv"
     path.write_text("\nName,Zip\nA,1\n")
-    with pytest.raises(LoadError, match="row 1 is empty"):
-        open_source(path)
+    src = open_source(path)  # was refused ("row 1 is empty") before the header row was found
+    assert (src.header_row, src.headers) == (2, ["Name", "Zip"])
+    assert src.notes() == ["header in row 2; row 1 passed over"]
+    assert load(path)[0].index.tolist() == [3]
+    with pytest.raises(LoadError, match=r"row 1 is empty, so it holds no column headers; .*--header-row N"):
+        open_source(path, header_row=1)
+
+
+def test_duplicate_headers_are_numbered(tmp_path: Path) -> None:
+    # Refused before ("columns A ('Name') and C ('name ') have the same header"): now read.
+    src = open_source(DATA / "dup_headers.csv")
+    assert src.headers == ["Name", "Zip", "Name (2)"]
+    assert src.duplicates == {"name": ("'Name (1)' (column A)", "'Name (2)' (column C)")}
+    assert src.aliases == {"Name (1)": "Name"} and src.mapping_names() == ["Name (1)", "Zip", "Name (2)"]
+    assert src.notes() == ["columns A and C have the same header 'Name': read as 'Name', 'Name (2)'; "
+                           "a mapping names them 'Name (1)', 'Name (2)'"]  # fmt: skip
+    assert load("dup_headers.csv")[0].loc[2].tolist() == ["1", "2", "3"]
+    path = tmp_path / "three.csv"
+    path.write_text("Phone,Phone (2),phone,PHONE\n1,2,3,4\n")  # a name taken already is skipped
+    assert open_source(path).headers == ["Phone", "Phone (2)", "Phone (3)", "Phone (4)"]
 
 
 def test_unnamed_column_with_late_data_is_a_warning(tmp_path: Path) -> None:
@@ -378,7 +396,7 @@ def test_find_runaway_flags_a_cell_holding_records_not_a_note() -> None:
 
 
 def test_a_record_longer_than_a_block_names_its_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import importer.read.source as load_mod
+    import importer.read.delimited as load_mod
 
     monkeypatch.setattr(load_mod, "_CSV_BLOCK", 1 << 18)
     path = tmp_path / "long.csv"
@@ -442,23 +460,30 @@ def test_default_sheet_is_the_first_visible_one_with_data(tmp_path: Path) -> Non
     src = open_source(path)
     assert src.sheet == "Leads" and src.headers == ["Name", "Zip"]
     assert src.sheet_note() == (
-        "'Leads' was read, sheet 3 of 3 ('Cover', 'Lookup' (hidden), 'Leads'); pick another with --sheet"
+        "'Cover' is empty; 'Leads' was read, sheet 3 of 3 ('Cover', 'Lookup' (hidden), 'Leads'); "
+        "pick another with --sheet"
     )
     assert describe_sheets(path) == [("Cover", 0, "visible"), ("Lookup", 0, "hidden"), ("Leads", 1, "visible")]
     assert open_source(DATA / "basic.csv").sheet_note() is None
 
 
-def test_header_hint() -> None:
-    assert header_hint([["Export 2024-01-05", "", ""], ["", "", ""], ["Name", "Email", "State"]]) == (
-        "row 1 does not look like a header; the header seems to be in row 3: 'Name', 'Email', 'State' "
-        "(delete the rows above it)"
-    )
+def test_header_row_detection() -> None:
+    # A title and a blank row above the table; three lines of notes above a header in row 4.
+    titled_report = [["Export 2024-01-05", "", ""], ["", "", ""], ["Name", "Email", "State"], ["A", "a@x.co", "OH"]]
+    assert detect_header_row(titled_report) == 3
+    notes = [["Owner list"], ["Made by the county"], ["Call before 9pm"], ["Name", "Zip", "Phone"], ["A", "02134", "1"]]
+    assert detect_header_row(notes) == 4
     data_rows = [["Name", "Email", ""], ["Ann", "a@x.com", "OH"], ["Bob", "b@x.com", "OH"]]
-    assert header_hint(data_rows) is None  # rows of data are not a header
+    assert detect_header_row(data_rows) == 1  # a full first row is the header
     titled = [["Owners", "Created 2024", "Records 3"], ["Name", "Email", "State"]]
-    assert header_hint(titled) is None  # as full as row 1: only the mapping can tell
-    assert "row 2" in str(header_hint(titled, wanted=["name", "EMAIL", "Zip"]))
-    assert header_hint([["Name", "Email"], ["x", "name"]], wanted=["Name", "Email"]) is None
+    assert detect_header_row(titled) == 1  # as full as row 2: only the person can tell (--header-row)
+    headerless = [["Report"], ["Ann", "12", "OH"], ["Bob", "13", "OH"]]
+    assert detect_header_row(headerless) == 1  # the first full row is data: nothing to pass over to
+    assert detect_header_row([["", ""], ["", ""], ["Name", "Zip"], ["a", "1"]]) == 3  # blank rows above
+    assert detect_header_row([["Email"], ["a@x.co"]]) == 1  # one column
+    assert detect_header_row([]) == 1
+    assert header_row_of(titled, ["name", "EMAIL", "Zip"], current=1) == 2
+    assert header_row_of([["Name", "Email"], ["x", "name"]], ["Name", "Email"], current=1) is None
 
 
 def test_a_last_row_with_a_closed_multiline_cell_is_not_a_stray_quote(tmp_path: Path) -> None:
@@ -513,7 +538,7 @@ def test_a_long_cell_encoded_twice_is_quoted_in_part(tmp_path: Path) -> None:
 
 
 def test_a_first_line_past_the_cap_is_no_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import importer.read.source as load_mod
+    import importer.read.delimited as load_mod
 
     monkeypatch.setattr(load_mod, "_MAX_HEADER_BYTES", 1 << 18)
     path = tmp_path / "one_line.csv"

@@ -18,9 +18,9 @@ import pytest
 
 from importer.cli import main
 from importer.errors import LoadError, MappingError, WorkerError
-from importer.parallel import MIN_PARALLEL_CHUNK_ROWS, CheckPool, plan_workers, sent_rows
+from importer.parallel import MIN_PARALLEL_CHUNK_ROWS, DryRunPool, plan_workers, sent_rows
 from importer.pipeline import validate_file
-from importer.read import source as load
+from importer.read import delimited as load
 from importer.read import workbook
 from importer.read.source import open_source
 from importer.report.summary import RunSummary
@@ -150,13 +150,13 @@ def test_the_workers_parse_the_csv_pieces_and_the_main_process_what_cannot_be_cu
         path.write_text(text, encoding="utf-8" if variant == "as written" else "utf-16")
     one, one_report = _validate(path, tmp_path, 1)
     parsed_here: list[int] = []  # chunks parsed by this process (a forked worker counts in its own copy)
-    parse = load._CsvSource._chunks
+    parse = load.CsvSource._chunks
 
-    def counting(self: load._CsvSource, *args: object, **kw: object) -> object:
+    def counting(self: load.CsvSource, *args: object, **kw: object) -> object:
         parsed_here.append(1)
         return parse(self, *args, **kw)
 
-    monkeypatch.setattr(load._CsvSource, "_chunks", counting)
+    monkeypatch.setattr(load.CsvSource, "_chunks", counting)
     two, two_report = _validate(path, tmp_path, 2)
     assert two_report.read_bytes() == one_report.read_bytes()
     assert two.summary.as_dict() == one.summary.as_dict()
@@ -213,26 +213,26 @@ def test_workers_without_fork_give_the_same_report(big_csv: Path, tmp_path: Path
 class _DyingPlan:
     outcome_columns = ("status", "id", "error", "warnings")
 
-    def check(self, chunk: object) -> None:
+    def validate(self, chunk: object) -> None:
         os._exit(3)  # as the OOM killer would
 
 
 class _BrokenPlan:
     outcome_columns = ("status", "id", "error", "warnings")
 
-    def check(self, chunk: object) -> None:
+    def validate(self, chunk: object) -> None:
         raise MappingError("the mapping broke on this chunk")
 
 
 def test_a_worker_that_dies_is_a_worker_error(big_csv: Path) -> None:
     source = open_source(big_csv)
-    with CheckPool(_DyingPlan(), 2, source=source) as pool, pytest.raises(WorkerError, match="--workers 1"):
+    with DryRunPool(_DyingPlan(), 2, source=source) as pool, pytest.raises(WorkerError, match="--workers 1"):
         list(pool.run(source, 10_000))
 
 
 def test_an_error_raised_in_a_worker_reaches_the_caller_as_raised(big_csv: Path) -> None:
     source = open_source(big_csv)
-    with CheckPool(_BrokenPlan(), 2, source=source) as pool, pytest.raises(MappingError, match="broke"):
+    with DryRunPool(_BrokenPlan(), 2, source=source) as pool, pytest.raises(MappingError, match="broke"):
         list(pool.run(source, 10_000))
 
 

@@ -125,6 +125,7 @@ NOT_CODES = {
     "ledger.sqlite3": "a file name",
     "sandbox.sqlite3": "a file name",
     "given_names.txt": "a file name",
+    "content.xml": "a file name (an OpenDocument spreadsheet's cells)",
     "mapping.yaml": "a file name (the workbench's mapping download)",
     "index.json": "a file name (the workbench's saved mappings)",
     "uvicorn.error": "a logger's name",
@@ -262,7 +263,7 @@ CONTACT_ROWS = [
      "44113-1234", "buyer, Buyer", "a;;a", ""],
     ["ACME HOLDINGS LLC", "C/O Ann Lee", "x@", "1.21656E+10", "", "", "Pager", "1 Elm St", "", "XX", "1234567",
      "Renter", "", ""],
-    ["SMITH, JOHN", "", "", "555-CALL", "", "", "", "", "", "", "4411", "", "", ""],
+    ["SMITH, JOHN", "", "john@gmail.con", "555-CALL", "", "", "", "", "", "", "4411", "", "", ""],
     ["SMITH ETAL", "", "", "216*555*0134", "", "", "", "", "", "OH", "00000", "", "", ""],
     ["MARY", "", "", "123", "", "", "", "", "", "CA", "44113", "", "", ""],
     ["&", "", "", "2165550134", "Yes", "2165550135", "", "", "", "MA", "2134", "", "", ""],
@@ -343,6 +344,10 @@ def _check_findings(tmp_path: Path) -> dict[str, str]:
         ],
     }
     found |= _found(check_mapping(parse_mapping(graph), owners).findings)
+    # A header written twice, named plainly by the mapping; a title above the header (file.read says so).
+    dup = _csv(tmp_path / "dup.csv", ["Name", "Phone", "Phone"], [["Ann Lee", "1", "2"]])
+    found |= _found(check_mapping(parse_mapping({"kind": "contact", "fields": {"fullname": "Name", "phone": "Phone"}}),
+                                  dup).findings)  # fmt: skip
     return found
 
 

@@ -304,6 +304,31 @@ def test_the_python_api_returns_counts_report_and_per_row_outcomes(
     assert notes.rows == 6 and notes.expected_rows == 6 and notes.last_counts == {"created": 6}
 
 
+def test_progress_counts_each_row_once_over_chunks_with_invalid_and_repeated_rows(
+    tmp_path: Path, mapping: Path, sandbox: SandboxServer
+) -> None:
+    data = write_contacts(tmp_path / "list.csv", 25)
+    lines = data.read_text(encoding="utf-8").splitlines()
+    for i in (3, 20):  # no name: invalid, never reaches the pusher
+        lines[i] = "," + lines[i].split(",", 1)[1]
+    lines.append(lines[5])  # a repeat: skipped as the twin of row 6
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    seen: list[tuple[int, dict[str, int]]] = []
+
+    class Told(Observer):
+        def advanced(self, rows: int, counts: dict[str, int]) -> None:
+            seen.append((rows, dict(counts)))
+
+    result = push(sandbox, data, mapping, tmp_path, observer=Told(), chunk_rows=7)
+    assert result.counts == {"created": 23, "invalid": 2, "skipped": 1}
+    position = 0
+    for rows, counts in seen:  # the bar's position and the counts shown always agree: nothing counted twice
+        assert rows >= 0
+        position += rows
+        assert position == sum(counts.values())
+    assert position == 26 and seen[-1][1] == result.counts
+
+
 def test_without_a_ledger_nothing_is_remembered(tmp_path: Path, mapping: Path, sandbox: SandboxServer) -> None:
     data = write_contacts(tmp_path / "list.csv", 3)
     push(sandbox, data, mapping, tmp_path, ledger=False)
@@ -443,7 +468,7 @@ def test_chunks_are_checked_on_a_thread_one_ahead_of_the_push_the_first_small(
 
     monkeypatch.setattr(pipeline, "FIRST_PUSH_CHUNK_ROWS", 3)
     events: list[tuple[str, int, bool]] = []  # (what, first row, on the event loop's thread)
-    check, push_chunk = RecordPlan.check, RecordPlan.push
+    check, push_chunk = RecordPlan.validate, RecordPlan.push
 
     def spy_check(self: RecordPlan, chunk: pipeline.Chunk) -> object:
         events.append(("check", int(chunk.frame.index[0]), threading.current_thread() is threading.main_thread()))
@@ -457,7 +482,7 @@ def test_chunks_are_checked_on_a_thread_one_ahead_of_the_push_the_first_small(
         finally:
             events.append(("pushed", first, True))
 
-    monkeypatch.setattr(RecordPlan, "check", spy_check)
+    monkeypatch.setattr(RecordPlan, "validate", spy_check)
     monkeypatch.setattr(RecordPlan, "push", spy_push)
     sandbox.faults.latency_ms = 30  # a chunk's requests take long enough to see the overlap
     data = write_contacts(tmp_path / "list.csv", 14)

@@ -132,32 +132,26 @@ def people(text: str, order: str = "last-first") -> list[str]:
     return [render(p, title=True) for p in parse_owners(text, order).people]
 
 
-@pytest.mark.xfail(strict=True, reason="'/' between joint owners is not a joiner: 'John H/mary L Smith'")
 def test_owner_slash_joins_two_owners() -> None:
     assert people("SMITH JOHN H/MARY L") == ["John H Smith", "Mary L Smith"]
 
 
-@pytest.mark.xfail(strict=True, reason="county data drops the apostrophe: 'O BRIEN PAT' -> 'Brien Pat O'")
 def test_owner_o_apostrophe_surname_without_apostrophe() -> None:
     assert people("O BRIEN PAT") in (["Pat O'Brien"], ["Pat O Brien"])
 
 
-@pytest.mark.xfail(strict=True, reason="'LE VAN THANH' -> 'Thanh le Van': Le is the surname, Van a middle name")
 def test_owner_vietnamese_le_van() -> None:
     assert people("LE VAN THANH") == ["Van Thanh Le"]
 
 
-@pytest.mark.xfail(strict=True, reason="first-last joint owners in a last-first column: 'Smith John' + 'Jones Mary'")
 def test_owner_first_last_pairs_in_last_first_column() -> None:
     assert people("JOHN SMITH & MARY JONES") == ["John Smith", "Mary Jones"]
 
 
-@pytest.mark.xfail(strict=True, reason="'SMITH JOHN H & MARY L SMITH': Owner 2 becomes 'L Smith Mary'")
 def test_owner_second_person_repeating_the_surname_last() -> None:
     assert people("SMITH JOHN H & MARY L SMITH")[1] == "Mary L Smith"
 
 
-@pytest.mark.xfail(strict=True, reason="'EST OF', 'HEIRS', 'DECD' are read as given names: 'John H Est Of Smith'")
 @pytest.mark.parametrize("tail", ["EST OF", "HEIRS", "DECD"])
 def test_owner_estate_words_are_not_given_names(tail: str) -> None:
     assert people(f"SMITH JOHN H {tail}") == ["John H Smith"]

@@ -96,6 +96,12 @@ def test_company_owner_gives_the_care_of_person_and_companyname() -> None:
         ("ACME INC.", True),
         ("Smith Family Trust", True),
         ("Estate of Mary Jones", True),
+        ("SMITH JOHN H EST OF", True),
+        ("Smith John Heirs", True),
+        ("SMITH JOHN DEC'D", True),
+        ("SMITH JOHN DECD", True),
+        ("Estes John", False),
+        ("Decker Ann", False),
         ("First National Bank", True),
         ("John Company", True),
         ("Incognito Smith", False),
@@ -335,6 +341,16 @@ def test_a_name_split_leaves_the_second_owner_out_where_there_is_none() -> None:
         ("SMITH JOHN TR", "last-first", "John Smith", ""),
         ("SMITH JOHN & MARY H/W", "last-first", "John Smith", "Mary Smith"),
         ("SMITH JOHN & MARY", "last-first", "John Smith", "Mary Smith"),
+        ("SMITH JOHN / MARY", "last-first", "John Smith", "Mary Smith"),
+        ("SMITH JOHN H/MARY L", "last-first", "John H Smith", "Mary L Smith"),
+        ("SMITH JOHN H/W", "last-first", "John Smith", ""),  # H/W: husband and wife, not a joiner
+        ("SMITH JOHN H & MARY L SMITH", "last-first", "John H Smith", "Mary L Smith"),
+        ("JOHN SMITH & MARY JONES", "last-first", "John Smith", "Mary Jones"),
+        ("O BRIEN PAT & MARY", "last-first", "Pat O'Brien", "Mary O'Brien"),
+        ("LE VAN THANH", "last-first", "Van Thanh Le", ""),
+        ("LE THI LAN", "last-first", "Thi Lan Le", ""),
+        ("LE BLANC JEAN", "last-first", "Jean le Blanc", ""),  # French: Le is a particle here
+        ("THANH VAN LE", "first-last", "Thanh Van Le", ""),
         ("SMITH JOHN&MARY", "last-first", "John Smith", "Mary Smith"),
         ("SMITH JOHN & JONES MARY", "last-first", "John Smith", "Mary Jones"),
         ("SMITH JOHN A & MARY B", "last-first", "John A Smith", "Mary B Smith"),
@@ -365,7 +381,11 @@ def test_owner_names(cell: str, order: str, one: str, two: str) -> None:
     assert run({"name": "Owner", "order": order, "person": 2}, Owner=[cell])[0] == [two]
 
 
-@pytest.mark.parametrize("cell", ["SMITH FAMILY TRUST", "ACME LLC", "ESTATE OF JOHN SMITH", "SMITH JOHN TRUSTEE"])
+@pytest.mark.parametrize(
+    "cell",
+    ["SMITH FAMILY TRUST", "ACME LLC", "ESTATE OF JOHN SMITH", "SMITH JOHN TRUSTEE", "SMITH JOHN H EST OF",
+     "SMITH JOHN & MARY HEIRS", "SMITH JOHN DECD & MARY"],
+)  # fmt: skip
 def test_companies_trusts_and_estates_are_not_split_into_people(cell: str) -> None:
     assert run({"name": "Owner", "order": "last-first", "person": 1}, Owner=[cell])[0] == [cell]
     assert run({"name": "Owner", "order": "last-first", "person": 2}, Owner=[cell])[0] == [""]

@@ -5,7 +5,7 @@ a screenshot of every step under tests/artifacts/<test>/ (gitignored; the README
 copied from there):
 
 (a) samples/propstream.xlsx with its preset, straight to a push;
-(b) a messy workbook (owners "SMITH JOHN & MARY", a mistyped state) through the suggested
+(b) a messy workbook (a title above the table, owners "SMITH JOHN & MARY", a mistyped state) through the suggested
     mapping, the bad cell fixed in the grid, a trial push of 3 rows, then the rest;
 (c) a push cancelled midway after its tab was closed and reopened, then pushed again: nothing twice.
 
@@ -167,6 +167,9 @@ def test_messy_workbook_fixed_in_the_grid_trial_then_rest(browser: Any, workbenc
     page.goto(workbench.url)
     page.wait_for_url("**/file")
     _upload(page, REPO / "tests" / "data" / "ui_messy.xlsx")
+    assert page.inner_text("#header-row").startswith("row 3 (found)")  # the title above was passed over
+    assert "← header" in page.inner_text("#raw-rows tr.header-row")
+    steps.shot(page, "file-title-row")
     page.click("text=Next: map the columns")
     page.wait_for_url("**/mapping")
     assert "suggested" in page.inner_text("#mapping-label")
@@ -175,8 +178,8 @@ def test_messy_workbook_fixed_in_the_grid_trial_then_rest(browser: Any, workbenc
     steps.shot(page, "mapping-suggested")
     _to_review(page)
     page.click("#status-filters >> text=invalid: 1")
-    page.wait_for_selector("#grid tbody tr[data-row='4']")
-    bad = page.locator("#grid tbody tr[data-row='4'] td.bad")
+    page.wait_for_selector("#grid tbody tr[data-row='6']")
+    bad = page.locator("#grid tbody tr[data-row='6'] td.bad")
     assert bad.count() == 1
     assert "not a US state" in bad.get_attribute("title")  # the reason on hover...
     assert "not a US state" in bad.inner_text()  # ...and as text, not colour alone
@@ -184,11 +187,11 @@ def test_messy_workbook_fixed_in_the_grid_trial_then_rest(browser: Any, workbenc
     state_col = bad.get_attribute("data-col")
     bad.focus()  # by keyboard: Enter edits, typing replaces the selected text, Enter saves
     page.keyboard.press("Enter")
-    assert page.locator("input.cell-edit").get_attribute("aria-label") == "Row 4, Property State"
+    assert page.locator("input.cell-edit").get_attribute("aria-label") == "Row 6, Property State"
     page.keyboard.type("OH")
     page.keyboard.press("Enter")
-    page.wait_for_selector("#grid tbody tr[data-row='4'] td.status-valid")
-    assert page.locator("#grid tbody tr[data-row='4'] td.bad").count() == 0
+    page.wait_for_selector("#grid tbody tr[data-row='6'] td.status-valid")
+    assert page.locator("#grid tbody tr[data-row='6'] td.bad").count() == 0
     assert page.locator("td:focus").get_attribute("data-col") == state_col  # focus stays on the cell
     page.keyboard.press("ArrowLeft")
     assert page.locator("td:focus").get_attribute("data-col") == str(int(state_col) - 1)
@@ -208,10 +211,10 @@ def test_messy_workbook_fixed_in_the_grid_trial_then_rest(browser: Any, workbenc
     steps.shot(page, "results")
 
     rows = {int(r["row"]): r for r in _report(page, "#run-2 >> text=CSV")}
-    assert sorted(rows) == list(range(2, 14))
-    assert [rows[n]["status"] for n in (2, 3, 4)] == ["skipped"] * 3  # the trial's rows: not sent twice
-    assert all(rows[n]["status"] == "created" for n in range(5, 14))
-    assert rows[4]["Property State"] == "OH"  # the fixed cell
+    assert sorted(rows) == list(range(4, 16))  # the rows keep their numbers under the title
+    assert [rows[n]["status"] for n in (4, 5, 6)] == ["skipped"] * 3  # the trial's rows: not sent twice
+    assert all(rows[n]["status"] == "created" for n in range(7, 16))
+    assert rows[6]["Property State"] == "OH"  # the fixed cell
     properties = store.properties()
     assert len(properties) == 12 and len({p["address"] for p in properties}) == 12
     assert next(p for p in properties if p["address"] == "9 Elm Ave")["state"] == "OH"

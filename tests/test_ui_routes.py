@@ -176,7 +176,7 @@ def test_a_trial_needs_the_checked_rows_and_sends_only_them(bench: Bench, sandbo
         time.sleep(0.05)
     assert [p["address"] for p in sandbox.store.properties()] == ["12 Oak St", "14 Oak St"]
     rows = list(csv.DictReader(io.StringIO(bench.client.get("/download/push/1/report.csv").text.lstrip("\ufeff"))))
-    assert [(r["row"], r["status"]) for r in rows] == [("2", "created"), ("3", "created")]
+    assert [(r["row"], r["status"]) for r in rows] == [("4", "created"), ("5", "created")]
 
 
 def test_the_key_from_the_environment_connects_without_showing_it(
@@ -275,6 +275,27 @@ def test_mapping_edits_yaml_round_trip_and_memory(bench: Bench, tmp_path: Path) 
     assert wb.check is not None and wb.check.count("error") > 0  # propstream's columns are not in this file
 
 
+def test_the_header_row_is_found_shown_and_can_be_chosen(bench: Bench) -> None:
+    bench.enter()
+    bench.connect()
+    bench.upload(MESSY)
+    page = bench.client.get("/file").text
+    assert "row 3 (found)" in page and "header in row 3; rows 1–2 passed over" in page
+    assert 'class="header-row"><th scope="row">3 ← header' in page
+    assert "header_row" not in bench.client.get("/download/mapping.yaml").text  # found: the CLI finds it too
+    r = bench.post("/api/sheet", json={"header_row": "1"})  # the title row as the header: unreadable
+    assert r.status_code == 200
+    assert bench.wb.source is None and bench.wb.file_error  # said on the page, the choice still offered
+    page = bench.client.get("/file").text
+    assert 'id="file-error"' in page
+    assert 'id="header-row-input" name="header_row" type="number" min="1" value="1"' in page
+    bench.post("/api/sheet", json={"header_row": 3})
+    assert "row 3 (chosen)" in bench.client.get("/file").text
+    assert bench.wb.source.header_row == 3 and bench.wb.sheet == "Owners"
+    text = bench.client.get("/download/mapping.yaml").text
+    assert yaml.safe_load(text)["header_row"] == 3  # chosen: the mapping file says so for the CLI
+
+
 def test_transform_switches_turn_parts_of_the_mapping_off_and_on_again(bench: Bench) -> None:
     bench.enter()
     bench.connect()
@@ -313,10 +334,10 @@ def test_review_edit_replace_and_the_fixed_file_keep_row_numbers(bench: Bench, t
     assert status["counts"]["status"] == {"valid": 11, "invalid": 1}
     page = bench.client.get("/api/review/rows?status=invalid").json()
     (row,) = page["rows"]
-    assert row["row"] == 4 and row["status"] == "invalid"
+    assert row["row"] == 6 and row["status"] == "invalid"  # its number under the title and blank row
     state_col = page["columns"].index("Property State")
     assert "not a US state" in row["invalid"][str(state_col)][0]
-    r = bench.post("/api/review/edit", json={"row": 4, "column": "Property State", "value": "Ohio"}).json()
+    r = bench.post("/api/review/edit", json={"row": 6, "column": "Property State", "value": "Ohio"}).json()
     assert r["row"]["status"] == "valid" and r["row"]["edited"]
     sent_state = page["value_columns"].index({"part": "Property", "field": "state"})
     assert r["row"]["values"][sent_state] == "OH" and sent_state in r["row"]["changed"]  # marked as changed
@@ -331,15 +352,15 @@ def test_review_edit_replace_and_the_fixed_file_keep_row_numbers(bench: Bench, t
     r = bench.post("/api/review/replace", json={"column": "Property State", "find": "X", "replace": "O"}).json()
     assert r["counts"]["status"] == {"valid": 12}
     # the fixed file: each row at its old number, formula-like cells neutralised in the download
-    bench.wb.table.frame.loc[5, "APN"] = "=1+1"
+    bench.wb.table.frame.loc[7, "APN"] = "=1+1"
     text = bench.client.get("/download/fixed.csv").text
-    rows = list(csv.DictReader(io.StringIO(text)))
-    assert rows[2]["Property State"] == "Ohio" and rows[0]["Property City"] == "Colombus"
-    assert rows[3]["APN"] == "'=1+1"
-    path, sheet = bench.wb.push_file_path()
-    assert sheet is None and path.suffix == ".csv"
-    result = validate_file(path, load_mapping_from(bench), report=False, workers=1)
-    assert result.outcomes is not None and list(result.outcomes.index) == list(range(2, 14))
+    rows = {n: r for n, r in enumerate(csv.DictReader(io.StringIO(text)), start=2)}  # by spreadsheet row
+    assert rows[6]["Property State"] == "Ohio" and rows[4]["Property City"] == "Colombus"
+    assert rows[7]["APN"] == "'=1+1" and not any(rows[2].values())
+    where = bench.wb.push_file_path()
+    assert where.sheet is None and where.path.suffix == ".csv" and where.header_row == 1
+    result = validate_file(where.path, load_mapping_from(bench), header_row=1, report=False, workers=1)
+    assert result.outcomes is not None and list(result.outcomes.index) == list(range(4, 16))
 
 
 def load_mapping_from(bench: Bench) -> object:

@@ -6,7 +6,8 @@ import is still a dependency (it only moves the cost).
 
 The layers, low to high (each package's docstring says the same):
 
-    foundation  errors, config, endpoint, outcomes, problems, fields, arrowtext, formulas: only each other
+    foundation  errors, config, endpoint, outcomes, problems, fields, arrowtext, formulas, suggestions:
+                only each other
     read, validate, report, ledger, sandbox: the foundation only
     mapping     + read, validate
     push        + ledger
@@ -26,7 +27,9 @@ from pathlib import Path
 __all__ = ["ALLOWED", "FOUNDATION", "check", "cycles", "import_graph", "violations"]
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
-FOUNDATION = frozenset({"errors", "config", "endpoint", "outcomes", "problems", "fields", "arrowtext", "formulas"})
+FOUNDATION = frozenset(
+    {"errors", "config", "endpoint", "outcomes", "problems", "fields", "arrowtext", "formulas", "suggestions"}
+)
 _BELOW_PLANS = frozenset({"read", "validate", "mapping", "ledger", "push"})
 #: group -> the groups (besides the foundation and itself) it may import
 ALLOWED: dict[str, frozenset[str]] = {

@@ -17,18 +17,19 @@ thousand rows at most, however long the file.
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from importer.errors import quote
 from importer.fields import MAX_CUSTOM_FIELDS, REQUIRED_FIELDS
 from importer.mapping.model import BoundMapping, Mapping, RecordMapping, load_mapping
 from importer.mapping.transforms import skip_reasons
 from importer.problems import ERROR, LEFT_OUT
 from importer.read.source import Source, normalize_header, open_source
+from importer.suggestions import closest
 from importer.validate.rules import validate_fields
 
 __all__ = ["ERROR_LEVEL", "INFO", "WARNING_LEVEL", "CheckResult", "Finding", "check_mapping", "closest_header"]
@@ -82,20 +83,10 @@ def closest_header(column: str, headers: list[str]) -> str | None:
     """The header a mistyped or renamed column most likely means, or None.
 
     Close spellings ("Zip Cod" -> "Zip Code") and a word more or less ("Zip Code"
-    -> "Zip", "Owner First Name" -> "Owner 1 First Name") both count.
+    -> "Zip", "Owner First Name" -> "Owner 1 First Name") both count: it is the one
+    matcher (:mod:`importer.suggestions`), so ``validate`` names the same header.
     """
-    key = normalize_header(column)
-    keys = {normalize_header(h): h for h in headers if str(h).strip()}
-    words = set(key.replace("_", " ").split())
-    best, best_score = None, 0.0
-    for k, h in keys.items():
-        score = difflib.SequenceMatcher(None, key, k).ratio()
-        other = set(k.replace("_", " ").split())
-        if words and other and (words <= other or other <= words):
-            score = max(score, 0.6 + 0.3 * len(words & other) / len(words | other))
-        if score > best_score:
-            best, best_score = h, score
-    return best if best_score >= 0.6 else None
+    return closest(column, headers)
 
 
 def check_mapping(
@@ -105,6 +96,7 @@ def check_mapping(
     sheet: str | int | None = None,
     encoding: str | None = None,
     quotes: str | None = None,
+    header_row: int | None = None,
     sample_rows: int = 1000,
     fail_share: float = 0.5,
 ) -> CheckResult:
@@ -113,22 +105,39 @@ def check_mapping(
     Raises :class:`~importer.errors.MappingError` for a mapping that cannot be read at all and
     :class:`~importer.errors.LoadError` for a file that cannot; everything else is a finding.
     ``fail_share``: the share of a field's sampled values that must fail for a warning.
+    ``header_row``: the row of the file's column headers; None: the mapping's ``header_row:``, else found.
     """
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
-    source = open_source(path, sheet=sheet, encoding=encoding, quotes=quotes)
+    row = header_row if header_row is not None else mapping.header_row
+    source = open_source(path, sheet=sheet, encoding=encoding, quotes=quotes, header_row=row)
     headers = [str(h) for h in source.headers]
     result = CheckResult(mapping.source, source.path, headers, 0)
     name = source.path.name
     out = result.findings
 
-    resolved = _resolve_columns(mapping, headers, name, out)
-    hint = source.header_hint(mapping.columns) if len(resolved) < len(mapping.columns) else None
-    if hint:  # junk rows above the header: that, not the mapping, is what to fix
-        out.append(Finding(ERROR_LEVEL, "header.misplaced", f"{name}: {hint}"))
+    out += [Finding(INFO, "file.read", f"{name}: {note}") for note in source.notes()]
+    aliases = source.aliases  # "Phone (1)" for the first of several "Phone" columns
+    resolved = {c: aliases.get(h, h) for c, h in _resolve_columns(mapping, headers + list(aliases), name, out).items()}
+    for col in list(resolved):  # a header the file repeats, named plainly: which of its columns?
+        names = source.duplicates.get(normalize_header(col))
+        if names:
+            del resolved[col]
+            out.append(Finding(ERROR_LEVEL, "column.ambiguous", f"{name} has {len(names)} columns headed "
+                               f"{quote(col)}: {', '.join(names)}; name the one to import by its name as read",
+                               column=col))  # fmt: skip
+    there = source.header_row_for(mapping.columns) if len(resolved) < len(mapping.columns) else None
+    if there is not None:  # the mapping's columns are in another row: that, not the mapping, is what to fix
+        out.append(Finding(ERROR_LEVEL, "header.misplaced", f"{name}: " + source.header_row_advice(there)))
     used = set(resolved.values())
+    # A header that is the hint for a missing column is that column misspelt, not a custom field.
+    meant = {closest_header(col, headers): col for col in reversed(mapping.columns) if col not in resolved}
     for h in headers:
         if not h.strip() or h in used:
+            continue
+        if h in meant:
+            text = f"column '{h}' is not imported; is it the column '{meant[h]}' the mapping names? (see above)"
+            out.append(Finding(INFO, "column.unused", text, column=h))
             continue
         out.append(Finding(INFO, "column.unused", _unused_message(h, mapping), column=h))
 

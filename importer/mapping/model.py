@@ -16,7 +16,6 @@ what the validate stage checks.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ from importer.mapping.transforms import (
 from importer.mapping.yamlfile import read_yaml
 from importer.problems import concat_problems
 from importer.read.source import Chunk, normalize_header
+from importer.suggestions import closest, did_you_mean
 
 #: Cells of list fields (type, tags) hold several items separated by either.
 LIST_SEPARATORS = r"[,;]"
@@ -154,6 +154,7 @@ class Mapping:
     records: tuple[RecordMapping, ...]
     source: str = "<mapping>"
     skip: tuple[SkipRule, ...] = ()  # the mapping's top-level ``skip:``: leave the whole row out
+    header_row: int | None = None  # ``header_row:``: the file's headers are in this row (None: found)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -164,13 +165,25 @@ class Mapping:
             seen.update(dict.fromkeys(rule.when.columns))
         return tuple(seen)
 
-    def bind(self, headers: Iterable[str], *, file: str = "the file") -> BoundMapping:
+    def bind(
+        self,
+        headers: Iterable[str],
+        *,
+        file: str = "the file",
+        duplicates: dict[str, tuple[str, ...]] | None = None,
+        aliases: dict[str, str] | None = None,
+    ) -> BoundMapping:
         """Check every column the mapping names exists in ``headers``; resolve their exact spelling.
 
         Header matching ignores case and white space. All missing columns are
         reported in one error, each with the closest existing header as a hint.
+        ``duplicates`` and ``aliases`` (:class:`importer.read.base.Source`'s): a header the file
+        has more than once, named plainly, is refused with the names of its columns; its first
+        column is named "Phone (1)" (an alias of its header "Phone").
         """
-        headers = list(headers)
+        aliases = aliases or {}
+        headers = [*headers, *aliases]
+        _refuse_ambiguous(self.columns, duplicates or {}, self.source, file)
         by_key: dict[str, str] = {}
         for h in headers:
             by_key.setdefault(normalize_header(h), h)
@@ -179,10 +192,10 @@ class Mapping:
         for col in self.columns:
             actual = by_key.get(normalize_header(col))
             if actual is None:
-                hint = difflib.get_close_matches(normalize_header(col), list(by_key), n=1, cutoff=0.6)
-                missing.append(quote(col) + (f" (did you mean {quote(by_key[hint[0]])}?)" if hint else ""))
+                hint = closest(col, headers)  # the hint mapping check gives for the same column
+                missing.append(quote(col) + (f" (did you mean {quote(hint)}?)" if hint else ""))
             else:
-                resolved[col] = actual
+                resolved[col] = aliases.get(actual, actual)
         if missing:
             raise MappingError(
                 f"mapping {self.source} names {'a column' if len(missing) == 1 else 'columns'} that "
@@ -323,6 +336,19 @@ def find_preset(name: str) -> Path | None:
     return None
 
 
+def _refuse_ambiguous(
+    columns: Iterable[str], duplicates: dict[str, tuple[str, ...]], source: str, file: str
+) -> None:
+    """MappingError naming the columns a mapping's plain header could mean when the file repeats it."""
+    for col in columns:
+        names = duplicates.get(normalize_header(col))
+        if names:
+            raise MappingError(
+                f"mapping {source} names column {quote(col)}, but {file} has {len(names)} columns with that "
+                f"header: {', '.join(names)}; name the one to import by its name as read"
+            )
+
+
 def load_mapping(path_or_name: str | os.PathLike[str]) -> Mapping:
     """Read a mapping from a YAML file, or a preset by name (``propstream``)."""
     path = Path(path_or_name)
@@ -331,8 +357,13 @@ def load_mapping(path_or_name: str | os.PathLike[str]) -> Mapping:
     if path.is_dir():
         raise MappingError(f"mapping {path_or_name}: is a folder; give the mapping's YAML file")
     if not path.is_file():
-        presets = ", ".join(preset_names()) or "none installed"
-        raise MappingError(f"mapping {path_or_name}: no such file and no such preset (presets: {presets})")
+        names = preset_names()
+        presets = ", ".join(names) or "none installed"
+        hint = closest(path.name, names) if path.suffix == "" else None
+        why = f"; did you mean the preset '{hint}'?" if hint else ""
+        raise MappingError(
+            f"mapping {path_or_name}: no such file and no such preset{why} (presets: {presets})"
+        )
     data = read_yaml(path)
     try:
         return parse_mapping(data, source=str(path))
@@ -358,7 +389,7 @@ def parse_mapping(data: Any, source: str = "<mapping>") -> Mapping:
         why = f" (did you mean '{hint}'?)" if hint else ""
         raise MappingError(f"mapping {source}: kind {quote(kind)} is not one of {', '.join(KINDS)}{why}")
     if kind == "property-with-contacts":
-        _only(data, {"kind", "property", "contacts", "skip", "on_invalid"}, source, "")
+        _only(data, {"kind", "property", "contacts", "skip", "on_invalid", "header_row"}, source, "")
         every = _on_invalid_all(data.get("on_invalid"), source)
         prop = _record(data.get("property"), "property", "Property", source, "property", every=every)
         contacts_data = data.get("contacts")
@@ -379,10 +410,25 @@ def parse_mapping(data: Any, source: str = "<mapping>") -> Mapping:
             raise MappingError(
                 f"mapping {source}: contact labels must differ; {quote(twice)} is the label of two contacts"
             )
-        return Mapping(kind, (prop, *contacts), source, parse_skip(data.get("skip"), f"mapping {source}: skip"))
-    _only(data, {"kind", "fields", "customfields", "defaults", "values", "skip", "on_invalid"}, source, "")
+        skip = parse_skip(data.get("skip"), f"mapping {source}: skip")
+        return Mapping(kind, (prop, *contacts), source, skip, _header_row(data, source))
+    _only(
+        data, {"kind", "fields", "customfields", "defaults", "values", "skip", "on_invalid", "header_row"}, source, ""
+    )
     rules = parse_skip(data.get("skip"), f"mapping {source}: skip")
-    return Mapping(kind, (_record(data, kind, "", source, ""),), source, rules)
+    return Mapping(kind, (_record(data, kind, "", source, ""),), source, rules, _header_row(data, source))
+
+
+def _header_row(data: dict, source: str) -> int | None:
+    """``header_row: N``: the row number (as Excel shows it) of the file's column headers."""
+    value = data.get("header_row")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise MappingError(
+            f"mapping {source}: header_row must be a row number, 1 or more (as Excel shows it), not {quote(value)}"
+        )
+    return value
 
 
 def _label(block: Any, i: int, source: str) -> str:
@@ -425,6 +471,7 @@ def _only(block: dict, allowed: set[str], source: str, where: str) -> None:
     if unknown:
         at = f" in {where}" if where else ""
         keys = ", ".join(quote(k) for k in unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        keys += did_you_mean(str(unknown[0]), sorted(allowed)) if len(unknown) == 1 else ""
         raise MappingError(
             f"mapping {source}: unknown key{'s' if len(unknown) > 1 else ''} {keys}{at}; "
             f"expected {', '.join(sorted(allowed))}"
@@ -647,13 +694,8 @@ def _slot(slot: Any, source: str, where: str) -> int:
 
 
 def _close(text: str, choices: Iterable[str]) -> str | None:
-    """The choice closest to ``text`` (ignoring spaces, "_" and "-"), if any is close enough."""
-    squash = {c.replace("_", "").replace("-", "").replace(" ", ""): c for c in choices}
-    key = text.replace("_", "").replace("-", "").replace(" ", "")
-    if key in squash:
-        return squash[key]
-    hit = difflib.get_close_matches(key, list(squash), n=1, cutoff=0.75)
-    return squash[hit[0]] if hit else None
+    """The choice closest to ``text`` (the one matcher: case, spaces, "_" and "-" do not count)."""
+    return closest(text, choices)
 
 
 def _scalar_text(value: Any) -> str:

@@ -14,8 +14,8 @@ A mapping names, for each API field, a *spec*. The YAML forms are:
     {name: Owner, order: last-first, person: 2, care_of: C/O Name, case: auto}
                                    a person's name: "SMITH, JOHN" / "SMITH JOHN" -> "John Smith";
                                    "JOHN & MARY SMITH" -> person 1 "John Smith", person 2 "Mary Smith";
-                                   a company owner (LLC, INC, TRUST, ESTATE OF...) gives the care-of name
-                                   when there is one (else the company's name)
+                                   a company owner (LLC, INC, TRUST, ESTATE OF, EST, HEIRS, DECD...)
+                                   gives the care-of name when there is one (else the company's name)
     {company: Owner}               the cell where it names a company (LLC, INC, ...), else empty
     {zip_state: ZIP}               the state of a ZIP code, from the offline ``zipcodes`` data
     {street: Address, unit: Unit}  "12 Oak St" + "4B" -> "12 Oak St #4B" ("Apt 4B" is kept as written)
@@ -47,8 +47,9 @@ import numpy as np
 import pandas as pd
 
 from importer.errors import MappingError, quote
-from importer.mapping.names import Owners, parse_all, render, shouting, title_words
+from importer.mapping.names import Owners, parse_all, plain_cells, render, shouting, title_words
 from importer.problems import WARNING, concat_problems, empty_problems, make_problems
+from importer.suggestions import did_you_mean
 
 __all__ = [
     "COMPANY_PATTERN",
@@ -84,7 +85,8 @@ TRUE_WORDS: frozenset[str] = frozenset({"yes", "y", "true", "t", "1", "x", "on"}
 #: Words that make an owner name a company, trust or estate rather than a person (whole words, any case).
 COMPANY_PATTERN = (
     r"(?i)\b(?:llc|l\.l\.c\.?|inc|incorporated|corp|corporation|company|co|ltd|limited|lp|llp|lllp|pllc|pc|"
-    r"trust|trustees?|trs|estate|estates|estate of|bank|banks|holdings?|propert(?:y|ies)|investments?|"
+    r"trust|trustees?|trs|estate|estates|estate of|est|heirs|dec'?d|deceased|bank|banks|holdings?|"
+    r"propert(?:y|ies)|investments?|"
     r"investors?|group|partners|partnership|association|assn|church|ministries|city of|county of|state of|"
     r"authority|foundation|realty|enterprises?|ventures?|capital|management|mgmt|hoa|federal|national|"
     r"mortgage|homes|housing|development|builders|fund|reit|university|school|district)\b\.?"
@@ -309,18 +311,7 @@ class Name(FieldSpec):
         raw, warns = self.source.apply(cells, index)
         raw = _squash(raw)
         codes, uniques = pd.factorize(raw, sort=False)
-        u = pd.Series(uniques, dtype="string").fillna("")
-        company = is_company(u).to_numpy(dtype=bool)
-        # Companies are not a person's name. Person 2 of a company is nobody; the rest get the
-        # care-of name where there is one, else the company's own name (a contact needs a fullname).
-        texts = u.tolist()
-        parsed = parse_all(texts, self.order)
-        reads = [
-            (text if self.person != 2 else "", "", "", 0) if comp else self.read(text, owners)
-            for text, owners, comp in zip(texts, parsed, company, strict=True)
-        ]
-        cols = [np.array([r[k] for r in reads], dtype=object) for k in range(3)]
-        people = np.array([r[3] for r in reads], dtype=np.int64)
+        company, cols, people = self._distinct(pd.Series(uniques, dtype="string").fillna(""))
         out = pd.Series(cols[0][codes], index=index, dtype="string").fillna("")
         comp = pd.Series(company[codes], index=index, dtype=bool)
         two = pd.Series(people[codes] > 1, index=index, dtype=bool)
@@ -337,6 +328,61 @@ class Name(FieldSpec):
         why = why.where(~cared, "a company, kept in companyname; the name is its care-of contact")
         code = code.where(~comp, "name.company")
         return out, concat_problems([warns, self._warnings(index, raw, out, comp, two, why, code)])
+
+    def _distinct(self, u: pd.Series) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+        """For each distinct cell: is it a company; (the field, why it differs from the cell, the warning
+        code); how many people it names. Plain cells are read by whole columns, the others by :meth:`read`."""
+        company = is_company(u).to_numpy(dtype=bool)
+        one, two = plain_cells(u, self.order)
+        one, two = one & ~company, two & ~company
+        cols = [np.full(len(u), "", dtype=object) for _ in range(3)]
+        people = np.zeros(len(u), dtype=np.int64)
+        # Companies are not a person's name. Person 2 of a company is nobody; the rest get the
+        # care-of name where there is one, else the company's own name (a contact needs a fullname).
+        if self.person != 2:
+            cols[0][company] = u.to_numpy(dtype=object)[company]
+        for n, plain in ((1, one), (2, two)):
+            if plain.any():
+                for col, done in zip(cols, self._plain(u[plain], n), strict=True):
+                    col[plain] = done
+                people[plain] = n
+        rest = np.flatnonzero(~company & ~one & ~two)
+        texts = u.iloc[rest].tolist()
+        reads = [self.read(text, owners) for text, owners in zip(texts, parse_all(texts, self.order), strict=True)]
+        if reads:
+            for k, col in enumerate(cols):
+                col[rest] = [r[k] for r in reads]
+            people[rest] = [r[3] for r in reads]
+        return company, cols, people
+
+    def _plain(self, cells: pd.Series, n: int) -> tuple[np.ndarray, ...]:
+        """(the field, why, the warning code) of :func:`~importer.mapping.names.plain_cells`' cells naming
+        ``n`` people, whole columns at once: what :meth:`read` makes of each."""
+        blank = np.full(len(cells), "", dtype=object)
+        if self.person == 2 and n == 1:
+            return blank, blank, blank
+        cased = cells
+        if self.case == "title":
+            cased = cells.str.title()
+        elif self.case == "auto":  # shouting(): all capitals or all lower case
+            shout = (cells.str.upper() == cells) | (cells.str.lower() == cells)
+            cased = cells.where(~shout, cells.str.title()) if shout.any() else cells
+        if n == 2:  # "SMITH JOHN & MARY" (last-first): John Smith, Mary Smith
+            pair = cased.str.split(" & ", n=1, expand=True)
+            words = pair[0].str.split(" ", n=1, expand=True)
+            surname, given, other = words[0], words[1], pair[1]
+            out = {1: given + " " + surname, 2: other + " " + surname}.get(self.person or 0)
+            if out is not None:
+                why = np.full(len(cells), f"the {_NTH[self.person or 0]} of two names", dtype=object)
+                return out.to_numpy(dtype=object), why, np.full(len(cells), "name.split", dtype=object)
+            cased = given + " & " + other + " " + surname  # "John & Mary Smith": the shared surname once
+        elif self.order == "last-first":
+            words = cased.str.split(" ", n=1, expand=True)
+            cased = words[1] + " " + words[0]
+        reordered = (cased.str.lower() != cells.str.lower()).to_numpy(dtype=bool)
+        why = np.where(reordered, "reordered as First Last", "capitals to title case").astype(object)
+        code = np.where(reordered, "name.reordered", "name.case").astype(object)
+        return cased.to_numpy(dtype=object), why, code
 
     def read(self, text: str, owners: Owners) -> tuple[str, str, str, int]:
         """One distinct non-company cell and its :func:`~importer.mapping.names.parse_owners`: (the field, why it
@@ -639,8 +685,10 @@ def _columns_of(specs: Sequence[FieldSpec | None]) -> tuple[str, ...]:
 def _only(spec: dict, allowed: set[str], where: str, form: str) -> None:
     unknown = sorted(set(spec) - allowed, key=str)
     if unknown:
+        hint = did_you_mean(str(unknown[0]), sorted(allowed)) if len(unknown) == 1 else ""
         raise MappingError(
-            f"{where}: unknown key {', '.join(map(quote, unknown))} in {form}; expected {', '.join(sorted(allowed))}"
+            f"{where}: unknown key {', '.join(map(quote, unknown))}{hint} in {form}; "
+            f"expected {', '.join(sorted(allowed))}"
         )
 
 

@@ -21,7 +21,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from importer.errors import MappingError, quote
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "read_yaml"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "read_yaml", "with_header_row"]
 
 #: The largest mapping file read (the biggest preset is ~3 KB).
 MAX_BYTES = 256 * 1024
@@ -217,3 +217,13 @@ def _yaml_problem(exc: yaml.YAMLError, text: str) -> str:
     problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
     context = getattr(exc, "context", None)
     return f"{at}; {problem}" + (f" ({context})" if context else "")
+
+
+def with_header_row(text: str, row: int) -> str:
+    """A mapping's YAML ``text`` with ``header_row: row`` before its ``kind:`` line (none for row 1):
+    a suggested mapping keeps the header row it was made from."""
+    if row <= 1:
+        return text
+    line = f"header_row: {row}   # the column headers are in row {row}; the rows above are passed over\n"
+    at = text.find("\nkind:")
+    return text[: at + 1] + line + text[at + 1 :] if at >= 0 else line + text

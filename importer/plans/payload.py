@@ -19,9 +19,9 @@ from typing import Any
 import pandas as pd
 
 from importer.errors import MappingError
-from importer.fields import LIST_FIELDS, MAX_CUSTOM_FIELDS
+from importer.fields import LIST_FIELDS, MAX_CUSTOM_FIELDS, RELATION_FLAGS
 
-__all__ = ["build_payloads", "custom_slots"]
+__all__ = ["build_payloads", "custom_slots", "relation_payload"]
 
 _PREFIX = "customfield_"
 #: The validate stage joins list items with ";"; a comma also separates items in a raw cell.
@@ -87,3 +87,14 @@ def build_payloads(values: pd.DataFrame) -> list[dict[str, Any]]:
             payload["customfields"] = custom[i]
         payloads.append(payload)
     return payloads
+
+
+def relation_payload(property_guid: str, contact_guid: str, flags: dict[str, bool]) -> dict[str, Any]:
+    """The body of POST /api/contact/propertyrelation: both GUIDs and all eighteen flags.
+
+    Flags are sent as the reference writes them ("true"/"false" strings); every
+    flag the mapping does not set is sent as "false" so the request says it all.
+    """
+    body: dict[str, Any] = {"PropertyId": property_guid, "ContactId": contact_guid}
+    body.update({flag: "true" if flags.get(flag) else "false" for flag in RELATION_FLAGS})
+    return body

@@ -7,14 +7,63 @@ links to the records it made instead of making them again.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from importer.errors import LedgerError
 from importer.ledger import Journal
 from importer.outcomes import Status
-from importer.plans.with_contacts import StoredPart
 
-__all__ = ["LedgerGraphState"]
+__all__ = ["GraphState", "LedgerGraphState", "NullState", "StoredPart"]
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    """What an earlier run left for a part: its ids, or that its request's answer never came."""
+
+    kind: str  # "property" | "contact" | "relation"
+    state: str  # a Status: created | pending (sent, answer unknown) | uncertain (relation, answer lost)
+    id: int | None = None
+    guid: str | None = None
+    row: int | None = None  # the row that created it
+
+
+class GraphState(Protocol):
+    """Where the plan remembers what it created, keyed by the parts' identity keys.
+
+    ``find`` is asked before every create; ``sending`` is told before the request
+    goes out (so a crash leaves a trace), ``created``/``resolved``/``uncertain``
+    after. A key is a string like ``property|12 main st|cleveland|oh|44113``.
+    """
+
+    def find(self, keys: Sequence[str]) -> StoredPart | None: ...
+
+    def sending(self, keys: Sequence[str], kind: str, row: int) -> None: ...
+
+    def created(self, keys: Sequence[str], kind: str, row: int, ident: int | None, guid: str | None) -> None: ...
+
+    def uncertain(self, keys: Sequence[str], kind: str, row: int, error: str) -> None: ...
+
+    def failed(self, keys: Sequence[str], kind: str, row: int, error: str) -> None: ...
+
+
+class NullState:
+    """Remembers nothing between runs (no ledger): within a run the plan's own registry dedupes."""
+
+    def find(self, keys: Sequence[str]) -> StoredPart | None:
+        return None
+
+    def sending(self, keys: Sequence[str], kind: str, row: int) -> None:
+        pass
+
+    def created(self, keys: Sequence[str], kind: str, row: int, ident: int | None, guid: str | None) -> None:
+        pass
+
+    def uncertain(self, keys: Sequence[str], kind: str, row: int, error: str) -> None:
+        pass
+
+    def failed(self, keys: Sequence[str], kind: str, row: int, error: str) -> None:
+        pass
 
 
 class LedgerGraphState:

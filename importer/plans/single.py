@@ -2,7 +2,7 @@
 
 A *plan* says how the rows of a chunk become API requests, and what the
 report's outcome columns are; :mod:`importer.pipeline` runs any plan the same
-way (load, check, push, report). ``property-with-contacts`` rows, which become
+way (load, validate, push, report). ``property-with-contacts`` rows, which become
 several records and relations, have their own plan in :mod:`importer.plans.with_contacts`.
 """
 
@@ -23,11 +23,11 @@ from importer.push.pusher import Job, Outcome, Pusher
 from importer.read.source import Chunk
 from importer.validate.rules import validate_fields
 
-__all__ = ["ChunkCheck", "RecordPlan", "outcome_frame"]
+__all__ = ["RecordPlan", "ValidatedChunk", "outcome_frame"]
 
 
 @dataclass(frozen=True)
-class ChunkCheck:
+class ValidatedChunk:
     """A chunk after extract and validate: what can be sent and what is wrong."""
 
     chunk: Chunk
@@ -88,7 +88,7 @@ class RecordPlan:
         # Grows with the file (~200 bytes a distinct row): the price of --no-ledger.
         self._made: dict[str, Outcome] = {}
 
-    def check(self, chunk: Chunk) -> ChunkCheck:
+    def validate(self, chunk: Chunk) -> ValidatedChunk:
         """Extract and validate one chunk."""
         (extracted,) = self.bound.extract(chunk)
         rec = extracted.record
@@ -113,29 +113,29 @@ class RecordPlan:
             problems = problems[~(problems["row"].isin(chunk.frame.index[skipped]) & moot)]
             problems = concat_problems([problems, skip_problems(extracted.skip, rec.label)])
             valid = valid & ~skipped
-        return ChunkCheck(chunk, problems, valid, result.values, skipped)
+        return ValidatedChunk(chunk, problems, valid, result.values, skipped)
 
-    def validated(self, check: ChunkCheck) -> pd.DataFrame:
+    def dry_run(self, validated: ValidatedChunk) -> pd.DataFrame:
         """Outcomes of a dry run."""
-        status = pd.Series("invalid", index=check.chunk.frame.index).where(~check.valid, "valid")
-        if check.skipped is not None:
-            status = status.where(~check.skipped, "skipped")
-        return outcome_frame(check.chunk, check.problems, status, {"id": pd.Series(dtype="Int64")})
+        status = pd.Series(Status.INVALID, index=validated.chunk.frame.index).where(~validated.valid, Status.VALID)
+        if validated.skipped is not None:
+            status = status.where(~validated.skipped, Status.SKIPPED)
+        return outcome_frame(validated.chunk, validated.problems, status, {"id": pd.Series(dtype="Int64")})
 
-    def prepare(self, check: ChunkCheck) -> ChunkCheck:
+    def prepare(self, validated: ValidatedChunk) -> ValidatedChunk:
         """Build the chunk's create requests ahead of :meth:`push` (the pipeline does it on its check thread)."""
-        return replace(check, jobs=self.jobs(check, keyed=True))
+        return replace(validated, jobs=self.jobs(validated, keyed=True))
 
-    def jobs(self, check: ChunkCheck, *, keyed: bool = False) -> list[Job]:
+    def jobs(self, validated: ValidatedChunk, *, keyed: bool = False) -> list[Job]:
         """The create requests of a chunk's valid rows, in row order (with ledger keys if ``keyed``)."""
-        rows = check.values.index[check.valid.to_numpy()]
-        payloads = build_payloads(check.values.loc[rows])
+        rows = validated.values.index[validated.valid.to_numpy()]
+        payloads = build_payloads(validated.values.loc[rows])
         kind = self.kind
         if keyed:
             return [Job(int(r), kind, p, fingerprint(kind, p)) for r, p in zip(rows, payloads, strict=True)]
         return [Job(int(r), kind, p) for r, p in zip(rows, payloads, strict=True)]
 
-    async def push(self, check: ChunkCheck, pusher: Pusher) -> pd.DataFrame:
+    async def push(self, validated: ValidatedChunk, pusher: Pusher) -> pd.DataFrame:
         """Send a chunk's valid rows that need sending; outcomes of every row of the chunk.
 
         Before sending, each row is looked up in the ledger (when the run has one)
@@ -144,21 +144,9 @@ class RecordPlan:
         identical rows, with a note naming the first.
         """
         journal = pusher.journal
-        jobs = check.jobs if check.jobs is not None else self.jobs(check, keyed=True)
+        jobs = validated.jobs if validated.jobs is not None else self.jobs(validated, keyed=True)
         decided, send, twins = self._triage(jobs, pusher)
-        if pusher.fatal is None:
-            sent = await pusher.run(send)
-        else:
-            reason = f"not sent: the run stopped before this row ({pusher.fatal})"
-            sent = [Outcome(j.row, Status.NOT_SENT, error=reason) for j in send]
-            if journal is not None:
-                pusher.keep(
-                    lambda: journal.settle_many(
-                        [(j.key, j.kind, j.row) for j in send if j.key], Status.NOT_SENT, reason
-                    )
-                )
-            for o in sent:
-                pusher.report_row(o.status)
+        sent = await pusher.run(send)  # after a stop: each not-sent, so noted in the ledger by the pusher
         outcomes = decided + sent
         if journal is None:
             self._made.update((j.key, o) for j, o in zip(send, sent, strict=True) if j.key is not None)
@@ -167,7 +155,7 @@ class RecordPlan:
             outcome = _twin(row, by_row[first])
             outcomes.append(outcome)
             pusher.report_row(outcome.status)
-        return self.pushed(check, outcomes)
+        return self.pushed(validated, outcomes)
 
     def _triage(self, jobs: list[Job], pusher: Pusher) -> tuple[list[Outcome], list[Job], list[tuple[int, int]]]:
         """Split jobs into outcomes known without a request, jobs to send, and (row, first row) twins."""
@@ -231,12 +219,12 @@ class RecordPlan:
         where = f"row {entry.row} of {Path(run.file).name}" if entry.row is not None else Path(run.file).name
         return f"already created ({ident}) by run {run.run_id} on {when} UTC ({where}); not sent again"
 
-    def pushed(self, check: ChunkCheck, outcomes: list[Outcome]) -> pd.DataFrame:
-        index = check.chunk.frame.index
+    def pushed(self, validated: ValidatedChunk, outcomes: list[Outcome]) -> pd.DataFrame:
+        index = validated.chunk.frame.index
         # Object columns filled with lists by .loc: pandas-stubs would type them Series[str] and refuse that.
-        status: pd.Series = pd.Series("invalid", index=index, dtype=object)
-        if check.skipped is not None:  # a skip rule of the mapping left these rows out
-            status = status.where(~check.skipped.reindex(index, fill_value=False).astype(bool), Status.SKIPPED)
+        status: pd.Series = pd.Series(Status.INVALID, index=index, dtype=object)
+        if validated.skipped is not None:  # a skip rule of the mapping left these rows out
+            status = status.where(~validated.skipped.reindex(index, fill_value=False).astype(bool), Status.SKIPPED)
         ids = pd.Series(pd.NA, index=index, dtype="Int64")
         extra: pd.Series = pd.Series("", index=index, dtype=object)
         notes: pd.Series = pd.Series("", index=index, dtype=object)
@@ -246,7 +234,7 @@ class RecordPlan:
             ids.loc[rows] = pd.array([o.id for o in outcomes], dtype="Int64")
             extra.loc[rows] = [o.error for o in outcomes]
             notes.loc[rows] = [o.note for o in outcomes]
-        return outcome_frame(check.chunk, check.problems, status, {"id": ids}, extra, notes)
+        return outcome_frame(validated.chunk, validated.problems, status, {"id": ids}, extra, notes)
 
 
 _NOT_RETRIED = "not sent: --retry-failed sends only rows whose last try failed or was not sent"

@@ -6,23 +6,10 @@ per contact (``POST /api/contact/propertyrelation``) with the mapping's role
 flags. Per row the order is property, then contacts, then relations; rows run
 side by side (``--concurrency`` rows in flight).
 
-**GUIDs.** A create answers with an integer ``Id`` but the relation endpoint
-takes the GUIDs only the list endpoints show, for the 25 most recent records.
-Each record's GUID is looked up right after its create (:class:`GuidResolver`),
-and that stays correct under concurrency because of two rules:
-
-1. at most :data:`RESOLVE_WINDOW` (20) records of a kind are *open* at once:
-   a record is open from the moment its create is sent until a list answer
-   has shown its GUID (a per-kind semaphore held across create + lookup);
-2. every list answer is remembered (integer id -> GUID), whoever asked for it.
-
-Take a record *r*. Until it is cached, every record of ours committed after it
-is open too (a list that showed one of them would have shown *r* as well, as
-it is older and, by rule 1, fewer than 20 of ours are newer). So the first
-list taken after *r*'s commit that shows any later record of ours shows *r*:
-fewer than 20 of our records plus at most 5 created by someone else are newer
-than it. Lookups are single-flight: the workers waiting for GUIDs share one
-list request, so a GUID costs a fraction of a request at concurrency 8.
+**GUIDs.** The relation endpoint takes GUIDs, which only the list endpoints show: each record's
+GUID is looked up right after its create (:mod:`importer.plans.guids` says why that stays correct
+under concurrency). Identity keys are in :mod:`importer.plans.identity`, payloads (the relation's
+too) in :mod:`importer.plans.payload`, the memory across runs in :mod:`importer.plans.resume`.
 
 **The same record on many rows.** Within a run a property is identified by its
 normalised address (street, city, state, ZIP) and a contact by its name with
@@ -48,21 +35,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from importer.errors import AuthError, TransientError
-from importer.fields import RELATION_FLAGS
 from importer.mapping.model import BoundMapping, Extracted, RecordMapping
 from importer.mapping.transforms import skip_problems
 from importer.outcomes import Status
-from importer.plans.payload import build_payloads
+from importer.plans.guids import RESOLVE_WINDOW, GuidLookupError, GuidResolver, record_guid
+from importer.plans.identity import contact_keys, property_keys
+from importer.plans.payload import build_payloads, relation_payload
+from importer.plans.resume import GraphState, NullState, StoredPart
 from importer.problems import ERROR, LEFT_OUT, WARNING, concat_problems, messages_by_row
 from importer.push.client import Answer
 from importer.push.pusher import Job, Pusher
@@ -72,226 +58,23 @@ from importer.validate.rules import validate_fields
 
 __all__ = [
     "RESOLVE_WINDOW",
-    "GraphCheck",
     "GraphPlan",
     "GraphState",
     "GuidResolver",
     "NullState",
     "StoredPart",
+    "ValidatedGraph",
     "contact_keys",
     "property_keys",
     "relation_payload",
 ]
 
-#: Records of one kind that may be open (sent, GUID not yet seen in a list) at once. The list
-#: endpoints show 25; the 5 left over absorb records someone else creates meanwhile.
-RESOLVE_WINDOW = 20
-#: Fresh list requests a GUID lookup may take before it gives up (a slow replica may lag).
-_LOOKUP_TRIES = 3
-_LOOKUP_PAUSE = 0.05  # seconds between them
-#: Integer id -> GUID pairs remembered from list answers (FIFO; an open record is claimed long before).
-_GUID_CACHE = 4096
 
-
-
-# -- resume state ----------------------------------------------------------------------------------
+# -- the validated chunk ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class StoredPart:
-    """What an earlier run left for a part: its ids, or that its request's answer never came."""
-
-    kind: str  # "property" | "contact" | "relation"
-    state: str  # "created" | "pending" (sent, answer unknown) | "uncertain" (relation, answer lost)
-    id: int | None = None
-    guid: str | None = None
-    row: int | None = None  # the row that created it
-
-
-class GraphState(Protocol):
-    """Where the plan remembers what it created, keyed by the parts' identity keys.
-
-    ``find`` is asked before every create; ``sending`` is told before the request
-    goes out (so a crash leaves a trace), ``created``/``resolved``/``uncertain``
-    after. A key is a string like ``property|12 main st|cleveland|oh|44113``.
-    """
-
-    def find(self, keys: Sequence[str]) -> StoredPart | None: ...
-
-    def sending(self, keys: Sequence[str], kind: str, row: int) -> None: ...
-
-    def created(self, keys: Sequence[str], kind: str, row: int, ident: int | None, guid: str | None) -> None: ...
-
-    def uncertain(self, keys: Sequence[str], kind: str, row: int, error: str) -> None: ...
-
-    def failed(self, keys: Sequence[str], kind: str, row: int, error: str) -> None: ...
-
-
-class NullState:
-    """Remembers nothing between runs (no ledger): within a run the plan's own registry dedupes."""
-
-    def find(self, keys: Sequence[str]) -> StoredPart | None:
-        return None
-
-    def sending(self, keys: Sequence[str], kind: str, row: int) -> None:
-        pass
-
-    def created(self, keys: Sequence[str], kind: str, row: int, ident: int | None, guid: str | None) -> None:
-        pass
-
-    def uncertain(self, keys: Sequence[str], kind: str, row: int, error: str) -> None:
-        pass
-
-    def failed(self, keys: Sequence[str], kind: str, row: int, error: str) -> None:
-        pass
-
-
-# -- identity keys ---------------------------------------------------------------------------------
-
-
-def _norm(frame: pd.DataFrame, field: str) -> pd.Series:
-    """A field's normalised text for comparing records: case-folded, white space collapsed."""
-    if field not in frame.columns:
-        return pd.Series("", index=frame.index, dtype="str")
-    text = frame[field].astype("str").fillna("")
-    return text.str.casefold().str.replace(r"\s+", " ", regex=True).str.strip()
-
-
-def property_keys(values: pd.DataFrame) -> pd.Series:
-    """One identity key per row of a normalised property frame: its street, city, state and ZIP."""
-    parts = [_norm(values, f) for f in ("address", "city", "state", "zipcode")]
-    return "property|" + parts[0] + "|" + parts[1] + "|" + parts[2] + "|" + parts[3]
-
-
-def contact_keys(values: pd.DataFrame, at: pd.Series | None = None) -> list[list[str]]:
-    """The identity keys of each row of a normalised contact frame.
-
-    Name + mailing address (when both are there), e-mail, phone (last 10 digits),
-    and name + the row's property (``at``: its property key per row): the same
-    name on the same property is the same person. Two contacts sharing any key
-    are one; a name alone, on another property, is not enough to merge.
-    """
-    name = _norm(values, "fullname")
-    if at is not None:
-        here = at.reindex(values.index).fillna("").astype("str")
-        at_key = ("contact|at|" + here + "|" + name).where((name != "") & (here != ""), "")
-    else:
-        at_key = pd.Series("", index=values.index, dtype="str")
-    address = _norm(values, "address")
-    place = "|" + _norm(values, "city") + "|" + _norm(values, "state") + "|" + _norm(values, "zipcode")
-    name_key = ("contact|name|" + name + "|" + address + place).where((name != "") & (address != ""), "")
-    email = _norm(values, "email")
-    email_key = ("contact|email|" + email).where(email != "", "")
-    digits = _norm(values, "phone").str.replace(r"\D", "", regex=True).str.slice(-10)
-    phone_key = ("contact|phone|" + digits).where(digits.str.len() >= 7, "")
-    columns = [name_key.tolist(), email_key.tolist(), phone_key.tolist(), at_key.tolist()]
-    return [[k for k in keys if k] for keys in zip(*columns, strict=True)]
-
-
-def relation_payload(property_guid: str, contact_guid: str, flags: dict[str, bool]) -> dict[str, Any]:
-    """The body of POST /api/contact/propertyrelation: both GUIDs and all eighteen flags.
-
-    Flags are sent as the reference writes them ("true"/"false" strings); every
-    flag the mapping does not set is sent as "false" so the request says it all.
-    """
-    body: dict[str, Any] = {"PropertyId": property_guid, "ContactId": contact_guid}
-    body.update({flag: "true" if flags.get(flag) else "false" for flag in RELATION_FLAGS})
-    return body
-
-
-# -- GUID lookup -----------------------------------------------------------------------------------
-
-
-def _guid(record: dict[str, Any]) -> str | None:
-    value = record.get("id", record.get("Id"))
-    return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-class _LookupError(Exception):
-    """A GUID could not be had; the message says why, for the row's error."""
-
-
-class GuidResolver:
-    """Finds the GUIDs of records this run created, through the 25-record list endpoints.
-
-    Use ``async with resolver.open(kind):`` around a create *and* its ``guid()``
-    lookup: it is the window of rule 1 in the module docstring.
-    """
-
-    def __init__(self, pusher: Pusher, window: int = RESOLVE_WINDOW) -> None:
-        self.pusher = pusher
-        self.window = window
-        self._open = {k: asyncio.Semaphore(window) for k in ("contact", "property")}
-        self._locks = {k: asyncio.Lock() for k in ("contact", "property")}
-        self._started = {"contact": 0, "property": 0}  # list requests begun, per kind
-        self._finished = {"contact": 0, "property": 0}  # number of the last one answered
-        self._cache: dict[str, OrderedDict[int, str]] = {"contact": OrderedDict(), "property": OrderedDict()}
-        self.list_requests = 0
-
-    @asynccontextmanager
-    async def open(self, kind: str) -> AsyncIterator[None]:
-        async with self._open[kind]:
-            yield
-
-    def remember(self, kind: str, records: list[dict[str, Any]]) -> None:
-        """Keep the id -> GUID pairs of a list answer (any list answer helps)."""
-        cache = self._cache[kind]
-        for record in records:
-            ident, guid = record_int_id(kind, record), _guid(record)
-            if ident is not None and guid is not None:
-                cache[ident] = guid
-                cache.move_to_end(ident)
-        while len(cache) > _GUID_CACHE:
-            cache.popitem(last=False)
-
-    async def recent(self, kind: str) -> list[dict[str, Any]]:
-        """One list request (retried like a create), remembered. Raises _LookupError."""
-        try:
-            async for attempt in self.pusher.retry.retrying():
-                with attempt:
-                    await self.pusher.pace()
-                    self.list_requests += 1
-                    records = await self.pusher.client.recent(kind)
-        except AuthError as exc:
-            self.pusher.fatal = self.pusher.fatal or exc
-            raise _LookupError(f"not looked up: {exc}") from exc
-        except TransientError as exc:
-            raise _LookupError(f"the {kind} list could not be read: {exc}") from exc
-        self.remember(kind, records)
-        return records
-
-    async def guid(self, kind: str, ident: int) -> str:
-        """The GUID of the ``kind`` record with integer id ``ident``, created by us just now.
-
-        Waits for (or makes) a list request that began after this call; gives
-        up after :data:`_LOOKUP_TRIES` such requests without the record.
-        """
-        cache = self._cache[kind]
-        asked_after = self._started[kind]  # list requests begun before we asked cannot prove absence
-        while ident not in cache:
-            async with self._locks[kind]:
-                if ident in cache:
-                    break
-                if self._finished[kind] - asked_after >= _LOOKUP_TRIES:
-                    raise _LookupError(
-                        f"created as {kind} {ident}, but its GUID is not among the 25 most recent {kind}s "
-                        "(records created meanwhile by someone else pushed it out); its relations were not "
-                        "made: link it by hand in Realeflow"
-                    )
-                if self._finished[kind] > asked_after:
-                    await asyncio.sleep(_LOOKUP_PAUSE)
-                self._started[kind] += 1
-                number = self._started[kind]
-                await self.recent(kind)
-                self._finished[kind] = number
-        return cache.pop(ident)
-
-
-# -- the check -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GraphCheck:
+class ValidatedGraph:
     """A chunk after extract and validate, per part (0 = the property, 1.. = the contact blocks)."""
 
     chunk: Chunk
@@ -321,7 +104,7 @@ def _labelled(problems: pd.DataFrame, label: str) -> pd.DataFrame:
 
 
 @dataclass
-class _Made:
+class _PartResult:
     """What became of a part: a record (id, GUID) or an error."""
 
     id: int | None = None
@@ -334,12 +117,14 @@ class _Made:
 
 
 @dataclass
-class _Entity:
+class _PartInRun:
+    """A part this run makes once: the first row that needs it makes it, the others await ``done``."""
+
     kind: str
     keys: list[str]
     row: int
     label: str
-    done: asyncio.Future[_Made] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    done: asyncio.Future[_PartResult] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
 @dataclass
@@ -373,8 +158,8 @@ class _RowResult:
 
 
 # long: one row's property, contacts and relations are created in order with the per-run identity
-# maps (_entities, _relations) and the resume state every step reads and updates; the steps
-# (check, jobs, push, _row, _make, _create, _link, _relate, the frames) are one plan's interface.
+# maps (_parts, _relations) and the resume state every step reads and updates; the steps
+# (validate, dry_run, jobs, push, _row, _make, _create, _link, _relate, the frames) are one plan's interface.
 class GraphPlan:
     """A property, its contacts and their relations per row."""
 
@@ -394,14 +179,14 @@ class GraphPlan:
         self.kinds = {"property", "contact"} if self.contacts else {"property"}
         self.state: GraphState = state or NullState()
         # Per run: what each identity key became (or is becoming), across chunks.
-        self._entities: dict[str, _Entity] = {}
-        self._relations: dict[tuple[int, int], _Entity] = {}
+        self._parts: dict[str, _PartInRun] = {}
+        self._relations: dict[tuple[int, int], _PartInRun] = {}
         self._resolver: GuidResolver | None = None
         self._resolver_pusher: Pusher | None = None
 
     # -- check -----------------------------------------------------------------------------------
 
-    def check(self, chunk: Chunk) -> GraphCheck:
+    def validate(self, chunk: Chunk) -> ValidatedGraph:
         """Extract and validate every part of one chunk; each problem names its part."""
         index = chunk.frame.index
         extracted = self.bound.extract(chunk)
@@ -459,45 +244,45 @@ class GraphPlan:
         row_level = errors.loc[errors["part"].isin(["", self.property.label]), "row"].unique()
         blocked = (pd.Series(index.isin(row_level), index=index) | part_errors[0]) & (skips[0] == "")
         valid = [v & ~blocked for v in valid]
-        return GraphCheck(chunk, all_problems, self.records, values, present, valid, skips, blocked)
+        return ValidatedGraph(chunk, all_problems, self.records, values, present, valid, skips, blocked)
 
-    def validated(self, check: GraphCheck) -> pd.DataFrame:
+    def dry_run(self, validated: ValidatedGraph) -> pd.DataFrame:
         """Dry-run outcomes: ``valid``, ``partial`` (an optional contact is invalid), ``invalid``, ``skipped``."""
-        index = check.chunk.frame.index
+        index = validated.chunk.frame.index
         contact_bad = pd.Series(False, index=index)
-        for i in range(1, len(check.records)):
-            contact_bad |= check.present[i] & ~check.valid[i] & (check.skip[i] == "")
+        for i in range(1, len(validated.records)):
+            contact_bad |= validated.present[i] & ~validated.valid[i] & (validated.skip[i] == "")
         status = pd.Series(Status.VALID, index=index, dtype=object)
         status[contact_bad.to_numpy()] = Status.PARTIAL
-        status[(check.skip[0] != "").to_numpy()] = Status.SKIPPED
-        status[check.blocked.to_numpy()] = Status.INVALID
+        status[(validated.skip[0] != "").to_numpy()] = Status.SKIPPED
+        status[validated.blocked.to_numpy()] = Status.INVALID
         ids = {c: pd.Series(pd.NA, index=index, dtype="Int64") for c in self._id_columns()}
-        return self._frame(check, status, ids)
+        return self._frame(validated, status, ids)
 
     # -- push ------------------------------------------------------------------------------------
 
-    def prepare(self, check: GraphCheck) -> GraphCheck:
+    def prepare(self, validated: ValidatedGraph) -> ValidatedGraph:
         """Build the chunk's payloads and keys ahead of :meth:`push` (the pipeline does it on its check thread)."""
-        return replace(check, jobs=self.jobs(check))
+        return replace(validated, jobs=self.jobs(validated))
 
-    def jobs(self, check: GraphCheck) -> list[_RowJob]:
+    def jobs(self, validated: ValidatedGraph) -> list[_RowJob]:
         """The rows of a chunk that can be sent, in row order, with each part's payload and keys."""
-        index = check.chunk.frame.index
-        sendable = ~check.blocked & check.valid[0] & (check.skip[0] == "")
+        index = validated.chunk.frame.index
+        sendable = ~validated.blocked & validated.valid[0] & (validated.skip[0] == "")
         rows = index[sendable.to_numpy()]
         if not len(rows):
             return []
-        prop_values = check.values[0].loc[rows]
+        prop_values = validated.values[0].loc[rows]
         prop_payloads = build_payloads(prop_values)
         prop_key = property_keys(prop_values)
         prop_keys = prop_key.tolist()
         per_contact: list[tuple[dict[int, dict[str, Any]], dict[int, list[str]], set[int]]] = []
-        for i in range(1, len(check.records)):
-            bad = check.present[i] & ~check.valid[i] & (check.skip[i] == "")
+        for i in range(1, len(validated.records)):
+            bad = validated.present[i] & ~validated.valid[i] & (validated.skip[i] == "")
             invalid = set(bad.index[bad.to_numpy()].tolist())
-            ok = check.valid[i].reindex(rows, fill_value=False).to_numpy()
+            ok = validated.valid[i].reindex(rows, fill_value=False).to_numpy()
             crow = rows[ok]
-            cvalues = check.values[i].loc[crow]
+            cvalues = validated.values[i].loc[crow]
             payloads = dict(zip(crow.tolist(), build_payloads(cvalues), strict=True))
             keys = dict(zip(crow.tolist(), contact_keys(cvalues, prop_key), strict=True))
             per_contact.append((payloads, keys, invalid))
@@ -517,11 +302,11 @@ class GraphPlan:
             jobs.append(_RowJob(int(r), payload, key, contacts))
         return jobs
 
-    async def push(self, check: GraphCheck, pusher: Pusher) -> pd.DataFrame:
+    async def push(self, validated: ValidatedGraph, pusher: Pusher) -> pd.DataFrame:
         """Send a chunk's rows (``concurrency`` rows at once); outcomes of every row of the chunk."""
         if self._resolver is None or self._resolver_pusher is not pusher:
             self._resolver, self._resolver_pusher = GuidResolver(pusher), pusher
-        jobs = check.jobs if check.jobs is not None else self.jobs(check)
+        jobs = validated.jobs if validated.jobs is not None else self.jobs(validated)
         results: dict[int, _RowResult] = {}
         queue: asyncio.Queue[_RowJob] = asyncio.Queue()
         for job in jobs:
@@ -542,15 +327,15 @@ class GraphPlan:
         finally:
             for w in workers:
                 w.cancel()
-        return self.pushed(check, results)
+        return self.pushed(validated, results)
 
-    def pushed(self, check: GraphCheck, results: dict[int, _RowResult]) -> pd.DataFrame:
+    def pushed(self, validated: ValidatedGraph, results: dict[int, _RowResult]) -> pd.DataFrame:
         """The outcome frame of a chunk from its rows' results (rows without one were not sent)."""
-        index = check.chunk.frame.index
+        index = validated.chunk.frame.index
         # Object columns filled with lists by .loc: pandas-stubs would type them Series[str] and refuse that.
         status: pd.Series = pd.Series(Status.INVALID, index=index, dtype=object)
-        status[(check.skip[0] != "").to_numpy()] = Status.SKIPPED
-        sendable = (~check.blocked & check.valid[0] & (check.skip[0] == "")).to_numpy()
+        status[(validated.skip[0] != "").to_numpy()] = Status.SKIPPED
+        sendable = (~validated.blocked & validated.valid[0] & (validated.skip[0] == "")).to_numpy()
         status[sendable] = Status.NOT_SENT
         extra: pd.Series = pd.Series("", index=index, dtype=object)
         notes = pd.Series("", index=index, dtype=object)
@@ -566,7 +351,7 @@ class GraphPlan:
                 ids[f"contact_{i}_id"].loc[rows] = pd.array([r.contact_ids.get(i) for r in res], dtype="Int64")
             more = pd.Series(["; ".join(r.notes) for r in res], index=rows, dtype=object)
             notes = _join(notes, more.reindex(index).fillna(""))
-        return self._frame(check, status, ids, notes, extra)
+        return self._frame(validated, status, ids, notes, extra)
 
     # -- one row ---------------------------------------------------------------------------------
 
@@ -612,7 +397,7 @@ class GraphPlan:
             result.status = Status.SKIPPED
         return result
 
-    def _note(self, result: _RowResult, row: int, label: str, made: _Made) -> None:
+    def _note(self, result: _RowResult, row: int, label: str, made: _PartResult) -> None:
         if made.id is None:
             return
         if made.prior:
@@ -629,36 +414,36 @@ class GraphPlan:
         label: str,
         job: Any,
         pusher: Pusher,
-    ) -> _Made:
+    ) -> _PartResult:
         """The record for ``keys``: made now by this row, or awaited from the row making it."""
-        entity = None
+        in_run = None
         for k in keys:
-            entity = self._entities.get(k)
-            if entity is not None:
+            in_run = self._parts.get(k)
+            if in_run is not None:
                 break
-        if entity is not None:
+        if in_run is not None:
             for k in keys:  # a new key of a known record (same phone, other e-mail) joins it
-                self._entities.setdefault(k, entity)
-            return await asyncio.shield(entity.done)
-        entity = _Entity(kind, keys, row, label)
+                self._parts.setdefault(k, in_run)
+            return await asyncio.shield(in_run.done)
+        in_run = _PartInRun(kind, keys, row, label)
         for k in keys:
-            self._entities[k] = entity
+            self._parts[k] = in_run
         try:
             made = await self._create(kind, keys, row, label, job(), pusher)
         except BaseException as exc:  # cancelled: waiters must not hang
-            entity.done.set_result(_Made(error=f"not sent: {exc or type(exc).__name__}", row=row, label=label))
+            in_run.done.set_result(_PartResult(error=f"not sent: {exc or type(exc).__name__}", row=row, label=label))
             raise
-        entity.done.set_result(made)
+        in_run.done.set_result(made)
         return made
 
-    async def _create(self, kind: str, keys: list[str], row: int, label: str, job: Job, pusher: Pusher) -> _Made:
+    async def _create(self, kind: str, keys: list[str], row: int, label: str, job: Job, pusher: Pusher) -> _PartResult:
         # --force: what earlier runs created is sent again (this run's own duplicates are still
-        # merged by the entity registry before we get here).
+        # merged by the in_run registry before we get here).
         stored = self.state.find(keys) if keys and not pusher.settings.force else None
         resolver = self._resolver
         assert resolver is not None
-        if stored is not None and stored.state == "created" and stored.id is not None:
-            made = _Made(stored.id, stored.guid, row=stored.row or row, label=label, prior=True)
+        if stored is not None and stored.state == Status.CREATED and stored.id is not None:
+            made = _PartResult(stored.id, stored.guid, row=stored.row or row, label=label, prior=True)
             if made.guid is None and self.contacts:
                 made.error = (
                     f"created as {kind} {stored.id} by an earlier run, but its GUID was never looked up "
@@ -669,19 +454,19 @@ class GraphPlan:
                         made.guid = await resolver.guid(kind, stored.id)
                         made.error = ""
                         self.state.created(keys, kind, row, stored.id, made.guid)
-                    except _LookupError:
+                    except GuidLookupError:
                         pass
             return made
         if pusher.fatal is not None:
-            return _Made(error="not sent: the run stopped before this part", row=row, label=label)
-        if stored is not None and stored.state == "uncertain" and not pusher.settings.retry_failed:
+            return _PartResult(error="not sent: the run stopped before this part", row=row, label=label)
+        if stored is not None and stored.state == Status.UNCERTAIN and not pusher.settings.retry_failed:
             # An earlier run lost this create's answer and could not find it: only --retry-failed resends.
-            return _Made(error=_maybe_created(kind), row=row, label=label)
+            return _PartResult(error=_maybe_created(kind), row=row, label=label)
         async with resolver.open(kind):
-            if stored is not None and stored.state == "pending":
+            if stored is not None and stored.state == Status.PENDING:
                 found = await self._reconcile(kind, job, resolver)
                 if found is not None:
-                    made = _Made(found[0], found[1], row=row, label=label, sent=True)
+                    made = _PartResult(found[0], found[1], row=row, label=label, sent=True)
                     self.state.created(keys, kind, row, found[0], found[1])
                     return made
             self.state.sending(keys, kind, row)
@@ -694,19 +479,19 @@ class GraphPlan:
                     error = outcome.error or outcome.note
                     if outcome.status != Status.NOT_SENT:
                         self.state.uncertain(keys, kind, row, error)
-                    return _Made(error=error, row=row, label=label, sent=outcome.status != Status.NOT_SENT)
+                    return _PartResult(error=error, row=row, label=label, sent=outcome.status != Status.NOT_SENT)
                 if outcome.status == Status.NOT_SENT:  # refused (401) before anything was created
                     self.state.failed(keys, kind, row, outcome.error)
-                    return _Made(error=outcome.error or "not sent", row=row, label=label)
+                    return _PartResult(error=outcome.error or "not sent", row=row, label=label)
                 self.state.failed(keys, kind, row, outcome.error)
-                return _Made(error=outcome.error, row=row, label=label, sent=True)
+                return _PartResult(error=outcome.error, row=row, label=label, sent=True)
             self.state.created(keys, kind, row, outcome.id, None)
-            made = _Made(outcome.id, row=row, label=label, sent=True)
+            made = _PartResult(outcome.id, row=row, label=label, sent=True)
             if not self.contacts:
                 return made
             try:
                 made.guid = await resolver.guid(kind, outcome.id)
-            except _LookupError as exc:
+            except GuidLookupError as exc:
                 made.error = str(exc)
                 return made
             self.state.created(keys, kind, row, outcome.id, made.guid)
@@ -718,63 +503,66 @@ class GraphPlan:
 
         try:
             records = await resolver.recent(kind)
-        except _LookupError:
+        except GuidLookupError:
             return None
         for record in records:
-            ident, guid = record_int_id(kind, record), _guid(record)
+            ident, guid = record_int_id(kind, record), record_guid(record)
             if ident is not None and guid is not None and matches(kind, job.payload, record):
                 return ident, guid
         return None
 
-    async def _link(self, prop: _Made, contact: _Made, c: _ContactJob, row: int, pusher: Pusher) -> _Made:
+    async def _link(
+        self, prop: _PartResult, contact: _PartResult, c: _ContactJob, row: int, pusher: Pusher
+    ) -> _PartResult:
         """The relation of a property and a contact, made once per pair in a run."""
         assert prop.id is not None and contact.id is not None
         if prop.guid is None or contact.guid is None:
             missing = prop if prop.guid is None else contact
-            return _Made(error=missing.error or "the GUID of a record is unknown", row=row)
+            return _PartResult(error=missing.error or "the GUID of a record is unknown", row=row)
         pair = (prop.id, contact.id)
-        entity = self._relations.get(pair)
-        if entity is not None:
-            return await asyncio.shield(entity.done)
-        entity = _Entity("relation", [_relation_key(pair)], row, c.label)
-        self._relations[pair] = entity
+        in_run = self._relations.get(pair)
+        if in_run is not None:
+            return await asyncio.shield(in_run.done)
+        in_run = _PartInRun("relation", [_relation_key(pair)], row, c.label)
+        self._relations[pair] = in_run
         try:
-            made = await self._relate(entity.keys, prop, contact, c, row, pusher)
+            made = await self._relate(in_run.keys, prop, contact, c, row, pusher)
         except BaseException as exc:
-            entity.done.set_result(_Made(error=f"not sent: {exc or type(exc).__name__}", row=row))
+            in_run.done.set_result(_PartResult(error=f"not sent: {exc or type(exc).__name__}", row=row))
             raise
-        entity.done.set_result(made)
+        in_run.done.set_result(made)
         return made
 
     async def _relate(
-        self, keys: list[str], prop: _Made, contact: _Made, c: _ContactJob, row: int, pusher: Pusher
-    ) -> _Made:
+        self, keys: list[str], prop: _PartResult, contact: _PartResult, c: _ContactJob, row: int, pusher: Pusher
+    ) -> _PartResult:
         stored = None if pusher.settings.force else self.state.find(keys)
-        if stored is not None and stored.state == "created":
-            return _Made(stored.id, row=stored.row or row, prior=True)
+        if stored is not None and stored.state == Status.CREATED:
+            return _PartResult(stored.id, row=stored.row or row, prior=True)
         # A relation whose answer was lost may exist: only --retry-failed sends it again.
-        if stored is not None and stored.state in ("uncertain", "pending") and not pusher.settings.retry_failed:
-            return _Made(error=_maybe_related(), row=row)
+        maybe = stored is not None and stored.state in (Status.UNCERTAIN, Status.PENDING)
+        if maybe and not pusher.settings.retry_failed:
+            return _PartResult(error=_maybe_related(), row=row)
         if pusher.fatal is not None:
-            return _Made(error="not sent: the run stopped before this relation", row=row)
+            return _PartResult(error="not sent: the run stopped before this relation", row=row)
         payload = relation_payload(prop.guid or "", contact.guid or "", c.flags)
         self.state.sending(keys, "relation", row)
         answer, error, ambiguous = await _send_relation(pusher, payload)
         if ambiguous:
             self.state.uncertain(keys, "relation", row, error)
-            return _Made(error=f"{error}; {_maybe_related()}", row=row, sent=True)
+            return _PartResult(error=f"{error}; {_maybe_related()}", row=row, sent=True)
         if answer is None:
             if error.startswith("not sent"):  # refused (401): nothing was created
                 self.state.failed(keys, "relation", row, error)
-                return _Made(error=error, row=row)
+                return _PartResult(error=error, row=row)
             self.state.failed(keys, "relation", row, error)
-            return _Made(error=error, row=row, sent=True)
+            return _PartResult(error=error, row=row, sent=True)
         if not answer.successful:
             error = f"rejected by the API: {answer.error}"
             self.state.failed(keys, "relation", row, error)
-            return _Made(error=error, row=row, sent=True)
+            return _PartResult(error=error, row=row, sent=True)
         self.state.created(keys, "relation", row, answer.id, None)
-        return _Made(answer.id, row=row, sent=True)
+        return _PartResult(answer.id, row=row, sent=True)
 
     # -- outcome frames --------------------------------------------------------------------------
 
@@ -783,17 +571,17 @@ class GraphPlan:
 
     def _frame(
         self,
-        check: GraphCheck,
+        validated: ValidatedGraph,
         status: pd.Series,
         ids: dict[str, pd.Series],
         notes: pd.Series | None = None,
         extra_errors: pd.Series | None = None,
     ) -> pd.DataFrame:
-        index = check.chunk.frame.index
-        errors = messages_by_row(check.problems, ERROR).reindex(index).fillna("").astype(object)
+        index = validated.chunk.frame.index
+        errors = messages_by_row(validated.problems, ERROR).reindex(index).fillna("").astype(object)
         if extra_errors is not None:
             errors = _join(errors, extra_errors.reindex(index).fillna(""))
-        warnings = messages_by_row(check.problems, WARNING).reindex(index).fillna("").astype(object)
+        warnings = messages_by_row(validated.problems, WARNING).reindex(index).fillna("").astype(object)
         if notes is not None:
             warnings = _join(warnings, notes)
         data: dict[str, pd.Series] = {"status": status.reindex(index)}
@@ -813,7 +601,7 @@ def _join(a: pd.Series, b: pd.Series, sep: str = "; ") -> pd.Series:
     return out
 
 
-def _elsewhere(made: _Made, row: int) -> str:
+def _elsewhere(made: _PartResult, row: int) -> str:
     """Where a shared record's failure happened, when another row tried to make it."""
     return f" (tried by row {made.row})" if made.row != row else ""
 

@@ -50,20 +50,25 @@ key) and returns one :class:`Outcome` per job; ``Pusher.send`` does one job.
   (:class:`ApiUnavailableError`, rows left ``not-sent``).
 - ``max_rate`` caps requests per second across all workers.
 - ``log`` (a :class:`RequestLog`) gets one JSON line per request outcome.
+
+Why one module: what could stand alone has moved out (the request log to
+:mod:`importer.push.requestlog`, the ids a run knows to :class:`importer.push.recent.KnownIds`,
+pacing, retry and settings to their modules). What is left is :class:`Pusher`'s one create
+protocol: the worker loop, the ledger notes around each request and the reconciliation of lost
+answers read and change the same run state in lock-step (gate, breaker, sequence numbers, held
+rows, the stop), so splitting it would hand that state between modules and split one protocol.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import functools
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from tenacity import RetryCallState
@@ -75,12 +80,12 @@ from importer.errors import (
     ImporterError,
     LedgerError,
     TransientError,
-    UsageError,
 )
 from importer.outcomes import Status
 from importer.push.client import Answer, RealeflowClient
 from importer.push.pacing import Breaker, Gate, RateLimiter, Stopped
-from importer.push.recent import LIST_SIZE, covered, matches, record_int_id
+from importer.push.recent import LIST_SIZE, KnownIds, covered, record_int_id
+from importer.push.requestlog import RequestLog
 from importer.push.retry import RetryPolicy, start_retrying
 from importer.push.settings import PushSettings, create_window
 
@@ -95,9 +100,6 @@ __all__ = [
     "RequestLog",
 ]
 
-_CLAIMED_MEMORY = 4096  # recent ids given to rows; older ones are below every mark anyway
-
-
 @dataclass(frozen=True)
 class Job:
     row: int
@@ -109,7 +111,7 @@ class Job:
 @dataclass
 class Outcome:
     row: int
-    status: str  # created | failed | not-sent | skipped
+    status: str  # a Status: created | failed | not-sent | skipped
     id: int | None = None
     error: str = ""
     attempts: int = 0
@@ -123,27 +125,8 @@ class _RowFailed(Exception):
     """A non-retryable refusal of one row (4xx other than 401/429)."""
 
 
-class RequestLog:
-    """``--log-file``: one JSON object per line per request outcome; never the key or headers."""
-
-    def __init__(self, path: str | Path, run_id: int | None = None) -> None:
-        self.path = Path(path)
-        self.run_id = run_id
-        try:
-            self._fh: IO[str] = open(self.path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
-        except OSError as exc:
-            raise UsageError(f"cannot write the log file {self.path}: {exc.strerror or exc}") from exc
-
-    def write(self, **fields: Any) -> None:
-        record = {"at": datetime.now(UTC).isoformat(timespec="milliseconds"), "run": self.run_id, **fields}
-        self._fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-
-    def close(self) -> None:
-        self._fh.close()
-
-
 @dataclass
-class _Sent:
+class _Unconfirmed:
     """A create whose answer was lost, or said "created" without a usable id: what is needed to look for it."""
 
     seq: int
@@ -161,7 +144,7 @@ class _Row:
     started: float
     paused_at_start: float
     attempts: int = 0
-    sent: _Sent | None = None
+    unconfirmed: _Unconfirmed | None = None
     holding: bool = False
     on_wire: bool = False  # its create request is out, the answer not yet in
 
@@ -207,9 +190,7 @@ class Pusher:
         self._gate = Gate(create_window(settings.concurrency))
         self._retry = RetryPolicy(settings)
         self._breaker = Breaker(settings, self.on_notice)
-        self._marks: dict[str, int] = {}  # highest id known per kind
-        self._claimed: set[tuple[str, int]] = set()
-        self._claimed_order: deque[tuple[str, int]] = deque()
+        self._ids = KnownIds()  # highest id known per kind, ids given to rows of this run
         self._seq = 0  # creates started, all kinds
         self._wire: set[int] = set()  # id() of the jobs whose create request is out right now
         self._abandon = asyncio.Event()  # set by abandon(): creates in flight are given up at once
@@ -259,12 +240,27 @@ class Pusher:
         except LedgerError as exc:
             self.stop(exc)
 
-    async def _keep(self, write: Awaitable[None]) -> None:
-        """A ledger write after a request's answer: the row keeps its outcome, a failing ledger stops the run."""
-        try:
-            await write
-        except LedgerError as exc:
-            self.stop(exc)
+    async def _note_settled(self, job: Job, state: str, error: str) -> None:
+        """In the ledger: ``job``'s request ended without a record (after its answer, or instead of sending).
+
+        Like every write after a request, a failing ledger stops the run and the row keeps its outcome.
+        """
+        if self.journal is not None and job.key is not None:
+            try:
+                await self.journal.settled(job.key, job.kind, job.row, state, error)
+            except LedgerError as exc:
+                self.stop(exc)
+
+    async def _note_created(self, job: Job, ident: int | None, guid: str | None = None, *, flush: bool = False) -> None:
+        """In the ledger: ``job``'s record exists (``ident`` None: its id unknown); ``flush``: committed now."""
+        journal = self.journal
+        if journal is not None and job.key is not None:
+            try:
+                await journal.created(job.key, job.kind, job.row, ident, guid)
+            except LedgerError as exc:
+                self.stop(exc)
+            if flush:
+                self.keep(journal.flush_now)
 
     def report_row(self, status: str) -> None:
         """Live progress: one row got its final status (plans that call ``send`` directly call this)."""
@@ -276,7 +272,7 @@ class Pusher:
         try:
             for kind in sorted(kinds):
                 for r in await self._recent_retrying(kind):
-                    self._see(kind, record_int_id(kind, r), claim=False)
+                    self._ids.see(kind, record_int_id(kind, r), claim=False)
         except Stopped:
             return
 
@@ -289,7 +285,7 @@ class Pusher:
         if self.journal is None:
             return None
         j = self.journal
-        entries = j.ledger.pending(j.scope)
+        entries = j.left_pending()
         if not entries:
             return None
         counts = {"found": 0, "absent": 0, "unsure": 0}
@@ -315,16 +311,16 @@ class Pusher:
         j = self.journal
         assert j is not None
         ids = [i for r in records if (i := record_int_id(kind, r)) is not None]
-        taken = j.ledger.known_ids(j.scope, kind, ids)
+        taken = j.known_ids(kind, ids)
         unmatched: list[Entry] = []
         for e in items:  # first every entry that can be found, so what is left over is someone else's
             assert e.payload is not None
-            hit = self._match(kind, e.payload, records, e.mark, taken)
+            hit = self._ids.match(kind, e.payload, records, e.mark, taken)
             if hit is None:
                 unmatched.append(e)
                 continue
             taken.add(hit[0])
-            self._see(kind, hit[0])
+            self._ids.see(kind, hit[0])
             j.recovered(e, hit[0], hit[1])
             counts["found"] += 1
         for e in unmatched:
@@ -338,7 +334,7 @@ class Pusher:
             else:
                 j.settle_many(
                     [(e.key, kind, e.row or 0)],
-                    "uncertain",
+                    Status.UNCERTAIN,
                     f"in flight when run {e.run_id} stopped and no longer among the {LIST_SIZE} most recent "
                     f"{kind}s: it may or may not have been created; check Realeflow, then re-run with "
                     "--retry-failed to send it",
@@ -388,7 +384,7 @@ class Pusher:
             outcome = outcomes.get(id(job))
             if outcome is None:
                 row = rows.get(id(job))
-                if row is not None and (row.on_wire or row.sent is not None):
+                if row is not None and (row.on_wire or row.unconfirmed is not None):
                     outcome = self._not_sent(row, on_wire=row.on_wire)  # its ledger line stays as it is
                 else:
                     outcome = Outcome(job.row, Status.NOT_SENT, error=self._not_sent_reason())
@@ -446,11 +442,11 @@ class Pusher:
         except _RowFailed as exc:
             return self._outcome(row, Status.FAILED, error=str(exc))
         except TransientError as exc:
-            if row.sent is not None and row.sent.created:
+            if row.unconfirmed is not None and row.unconfirmed.created:
                 return await self._last_look(row)  # it exists: looked for, never sent again
             if self._stop.is_set():
                 return self._not_sent(row)
-            if row.sent is not None:
+            if row.unconfirmed is not None:
                 return await self._last_look(row)
             return self._outcome(row, Status.FAILED, error=f"{exc} (gave up after {row.attempts} attempt(s))")
         finally:
@@ -465,9 +461,9 @@ class Pusher:
 
     def _not_sent(self, row: _Row, *, on_wire: bool = False) -> Outcome:
         """The run stopped before this row was done; if a create's answer is missing, it may exist."""
-        if row.sent is not None and row.sent.created:
+        if row.unconfirmed is not None and row.unconfirmed.created:
             return self._created_unknown(row)
-        if row.sent is None and not on_wire:
+        if row.unconfirmed is None and not on_wire:
             return self._outcome(row, Status.NOT_SENT, error=self._not_sent_reason())
         # Its ledger line stays pending: the next run looks for it before sending.
         what = "was given up when the run stopped" if on_wire else "answer was lost"
@@ -476,7 +472,7 @@ class Pusher:
 
     def _created_unknown(self, row: _Row) -> Outcome:
         """The API said it created the record but gave no usable id, and the list did not show it."""
-        sent = row.sent
+        sent = row.unconfirmed
         self._unhold(row)
         note = (
             f"created: {sent.why if sent else 'the API gave no usable Id'}, and it is not among the {LIST_SIZE} "
@@ -486,7 +482,7 @@ class Pusher:
 
     async def _last_look(self, row: _Row) -> Outcome:
         """Out of tries just after a lost answer: look for the record once more, never send it again."""
-        sent = row.sent
+        sent = row.unconfirmed
         assert sent is not None
         try:
             outcome = await self._resolve(row.job, row, final=True)
@@ -526,7 +522,7 @@ class Pusher:
     async def _try(self, job: Job, row: _Row) -> Outcome:
         if self._stop.is_set() or self._fatal is not None:
             raise Stopped
-        if row.sent is not None:
+        if row.unconfirmed is not None:
             outcome = await self._resolve(job, row)
             if outcome is not None:
                 return outcome
@@ -537,10 +533,10 @@ class Pusher:
         return outcome
 
     async def _create(self, job: Job, row: _Row) -> Outcome | None:
-        """One create request; None when the API created it but gave no usable id (``row.sent`` says so)."""
+        """One create request; None when the API created it but gave no usable id (``row.unconfirmed`` says so)."""
         token = await self._breaker.admit(self._stop)
         recorded = False
-        kind, journal = job.kind, self.journal if job.key is not None else None
+        kind = job.kind
         try:
             number = await self._gate.enter(kind, self._stop)
         except BaseException:
@@ -550,9 +546,8 @@ class Pusher:
             await self.pace()
             seq, self._seq = self._seq, self._seq + 1
             inflight = self._gate.inflight - 1
-            mark = self._marks.get(kind)
-            if journal is not None:
-                await self._record_pending(job, journal, seq, inflight, mark)
+            mark = self._ids.mark(kind)
+            await self._note_pending(job, seq, inflight, mark)
             row.attempts += 1
             self.stats.requests += 1
             started = time.monotonic()
@@ -562,7 +557,7 @@ class Pusher:
             except ApiError as exc:
                 row.on_wire = False
                 recorded = self._breaker_heard(exc, token)
-                failure = await self._failed(row, exc, started, _Sent(seq, inflight, mark, str(exc), False, 0))
+                failure = await self._failed(row, exc, started, _Unconfirmed(seq, inflight, mark, str(exc), False, 0))
                 if failure is exc:
                     raise
                 raise failure from exc
@@ -575,43 +570,39 @@ class Pusher:
             if not recorded:
                 self._breaker.abandon(token)
 
-    async def _record_pending(self, job: Job, journal: Journal, seq: int, inflight: int, mark: int | None) -> None:
-        """Note in the ledger that the create is about to be sent; Stopped if that fails or the run stops."""
-        key, kind = job.key, job.kind
-        assert key is not None
+    async def _note_pending(self, job: Job, seq: int, inflight: int, mark: int | None) -> None:
+        """In the ledger: the create is about to be sent (committed first); Stopped if that fails or the run stops."""
+        journal = self.journal
+        if journal is None or job.key is None:
+            return
         try:
-            await journal.pending(key, kind, job.row, seq, inflight, mark, job.payload)
+            await journal.pending(job.key, job.kind, job.row, seq, inflight, mark, job.payload)
         except LedgerError as exc:  # not recorded, so not sent
             self.stop(exc)
             raise Stopped from exc
         if self._stop.is_set():
-            await self._keep(journal.settled(key, kind, job.row, Status.NOT_SENT, self._not_sent_reason()))
+            await self._note_settled(job, Status.NOT_SENT, self._not_sent_reason())
             raise Stopped
 
     async def _answered(
         self, job: Job, row: _Row, answer: Answer, started: float, seq: int, inflight: int, mark: int | None
     ) -> Outcome | None:
         """The outcome of a create the API answered; None when it was created with no usable id."""
-        kind, key = job.kind, job.key
-        journal = self.journal if key is not None else None
+        kind = job.kind
         if not answer.successful:
             error = f"rejected by the API: {answer.error}"
-            if journal is not None and key is not None:
-                await self._keep(journal.settled(key, kind, job.row, Status.FAILED, error))
+            await self._note_settled(job, Status.FAILED, error)
             self._log(row, "rejected", started, http=200, error=answer.error)
             return self._outcome(row, Status.FAILED, error=error)
         if answer.id is None:
             why = "the API said it created the record but its answer had no usable Id"
             self._log(row, "created-no-id", started, http=200)
-            if journal is not None and key is not None:  # it exists: committed now, never sent again
-                await self._keep(journal.created(key, kind, job.row, None))
-                self.keep(journal.flush_now)
-            row.sent = _Sent(seq, inflight, mark, why, False, time.monotonic(), created=True)
+            await self._note_created(job, None, flush=True)  # it exists: committed now, never sent again
+            row.unconfirmed = _Unconfirmed(seq, inflight, mark, why, False, time.monotonic(), created=True)
             self._hold(row)
             return None
-        self._see(kind, answer.id)
-        if journal is not None and key is not None:
-            await self._keep(journal.created(key, kind, job.row, answer.id))
+        self._ids.see(kind, answer.id)
+        await self._note_created(job, answer.id)
         self._log(row, Status.CREATED, started, http=200, id=answer.id)
         return self._outcome(row, Status.CREATED, id=answer.id)
 
@@ -622,20 +613,14 @@ class Pusher:
         self._breaker.record(isinstance(exc, TransientError), token)
         return True
 
-    async def _failed(self, row: _Row, exc: ApiError, started: float, sent: _Sent) -> BaseException:
+    async def _failed(self, row: _Row, exc: ApiError, started: float, sent: _Unconfirmed) -> BaseException:
         """Log and record a create that raised; returns what ``_try`` is to raise."""
-        job = row.job
-        key, kind, journal = job.key, job.kind, self.journal if job.key is not None else None
-
-        async def settle(state: str, error: str) -> None:
-            if journal is not None and key is not None:
-                await self._keep(journal.settled(key, kind, job.row, state, error))
-
+        settle = functools.partial(self._note_settled, row.job)
         if isinstance(exc, TransientError):
             self._log(row, "lost" if exc.ambiguous else "error", started, http=exc.status_code, error=str(exc))
             if exc.ambiguous:
                 sent.timed_out, sent.at = _timed_out(exc), time.monotonic()
-                row.sent = sent
+                row.unconfirmed = sent
                 self._hold(row)
             else:
                 await settle(Status.FAILED, str(exc))
@@ -669,7 +654,7 @@ class Pusher:
         A create the API said it made (``sent.created``) is never sent again: absent, it is
         created with its id unknown.
         """
-        sent = row.sent
+        sent = row.unconfirmed
         assert sent is not None
         await self._gate.drain(self._stop)  # every other answer is in and recorded: their ids are claimed
         pause = 0.5
@@ -677,18 +662,18 @@ class Pusher:
             started = time.monotonic()
             records = await self._recent(job.kind)
             self.stats.lookups += 1
-            hit = self._match(job.kind, job.payload, records, sent.mark, set())
+            hit = self._ids.match(job.kind, job.payload, records, sent.mark, set())
             if hit is not None:
                 return await self._found(row, hit, started)
             newer = self._seq - sent.seq - 1
             foreign = any(
                 (i := record_int_id(job.kind, r)) is not None
                 and (sent.mark is None or i > sent.mark)
-                and (job.kind, i) not in self._claimed
+                and not self._ids.claimed(job.kind, i)
                 for r in records
             )
             if not covered(records, sent.mark, sent.inflight, newer, foreign):
-                self._log(row, "uncertain", started)
+                self._log(row, Status.UNCERTAIN, started)
                 return await self._uncertain(row, sent.why)
             # A request that timed out may still be carried out: its absence proves nothing until the
             # server has had settle_seconds more (no create starts meanwhile, so it stays in the list).
@@ -710,18 +695,16 @@ class Pusher:
             f"{sent.why} (gave up after {row.attempts} attempt(s)); it is not among the "
             f"{LIST_SIZE} most recent {job.kind}s, so it was not created"
         )
-        if self.journal is not None and job.key is not None:
-            await self._keep(self.journal.settled(job.key, job.kind, job.row, Status.FAILED, error))
+        await self._note_settled(job, Status.FAILED, error)
         return self._outcome(row, Status.FAILED, error=error)
 
     async def _found(self, row: _Row, hit: tuple[int, str | None], started: float) -> Outcome:
         job = row.job
-        sent = row.sent
+        sent = row.unconfirmed
         assert sent is not None
         ident, guid = hit
-        self._see(job.kind, ident)
-        if self.journal is not None and job.key is not None:
-            await self._keep(self.journal.created(job.key, job.kind, job.row, ident, guid))
+        self._ids.see(job.kind, ident)
+        await self._note_created(job, ident, guid)
         self._log(row, "found", started, id=ident)
         self.stats.found += 1
         self._unhold(row)
@@ -731,19 +714,18 @@ class Pusher:
 
     async def _uncertain(self, row: _Row, reason: str) -> Outcome:
         job = row.job
-        if row.sent is not None and row.sent.created:
+        if row.unconfirmed is not None and row.unconfirmed.created:
             return self._created_unknown(row)
         error = (
             f"{reason}; the record may have been created but is not among the {LIST_SIZE} most recent "
             f"{job.kind}s: check Realeflow, then re-run with --retry-failed to send it if it is not there"
         )
-        if self.journal is not None and job.key is not None:
-            await self._keep(self.journal.settled(job.key, job.kind, job.row, "uncertain", error))
+        await self._note_settled(job, Status.UNCERTAIN, error)
         self._unhold(row)
         return self._outcome(row, Status.FAILED, error=error, maybe_created=True)
 
     def _unhold(self, row: _Row) -> None:
-        row.sent = None
+        row.unconfirmed = None
         if row.holding:
             row.holding = False
             self._gate.release()
@@ -765,32 +747,6 @@ class Pusher:
                     raise Stopped
                 records = await self._recent(kind)
         return records
-
-    def _see(self, kind: str, ident: int | None, *, claim: bool = True) -> None:
-        if ident is None:
-            return
-        if ident > self._marks.get(kind, -1):
-            self._marks[kind] = ident
-        if claim and (kind, ident) not in self._claimed:
-            self._claimed.add((kind, ident))
-            self._claimed_order.append((kind, ident))
-            if len(self._claimed_order) > _CLAIMED_MEMORY:
-                self._claimed.discard(self._claimed_order.popleft())
-
-    def _match(
-        self, kind: str, payload: dict[str, Any], records: list[dict[str, Any]], mark: int | None, taken: set[int]
-    ) -> tuple[int, str | None] | None:
-        """The oldest unclaimed record newer than ``mark`` that holds ``payload``."""
-        for r in reversed(records):  # newest first from the API: the oldest match is the earliest send
-            ident = record_int_id(kind, r)
-            if ident is None or (mark is not None and ident <= mark):
-                continue
-            if ident in taken or (kind, ident) in self._claimed:
-                continue
-            if matches(kind, payload, r):
-                guid = r.get("id")
-                return ident, guid if isinstance(guid, str) else None
-        return None
 
     def _log(self, row: _Row, status: str, started: float, **fields: Any) -> None:
         if self.log is not None:

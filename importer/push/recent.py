@@ -1,14 +1,15 @@
-"""Reading the list endpoints' 25 most recent records: which one holds a payload, and whether a
-request's record would be among them if it had been created.
+"""Reading the list endpoints' 25 most recent records: which one holds a payload, whether a
+request's record would be among them if it had been created, and which ids a run already knows.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from importer.push.client import parse_id
 
-__all__ = ["LIST_SIZE", "OUTSIDE_MARGIN", "covered", "matches", "record_int_id"]
+__all__ = ["LIST_SIZE", "OUTSIDE_MARGIN", "KnownIds", "covered", "matches", "record_int_id"]
 
 #: What the list endpoints show: the 25 most recent records of a kind.
 LIST_SIZE = 25
@@ -91,3 +92,52 @@ def matches(kind: str, payload: dict[str, Any], record: dict[str, Any]) -> bool:
         ]:
             return False
     return True
+
+
+_CLAIMED_MEMORY = 4096  # recent ids given to rows; older ones are below every mark anyway
+
+
+class KnownIds:
+    """The ids one run knows: the highest per kind (a request's *mark*), and those given to its rows.
+
+    A record in the list whose id a row already has is not another row's lost create.
+    """
+
+    def __init__(self) -> None:
+        self._marks: dict[str, int] = {}
+        self._claimed: set[tuple[str, int]] = set()
+        self._claimed_order: deque[tuple[str, int]] = deque()
+
+    def mark(self, kind: str) -> int | None:
+        """The highest id of ``kind`` known so far (None before any)."""
+        return self._marks.get(kind)
+
+    def claimed(self, kind: str, ident: int) -> bool:
+        return (kind, ident) in self._claimed
+
+    def see(self, kind: str, ident: int | None, *, claim: bool = True) -> None:
+        """An id met (in an answer or a list); ``claim``: a row of this run has it."""
+        if ident is None:
+            return
+        if ident > self._marks.get(kind, -1):
+            self._marks[kind] = ident
+        if claim and (kind, ident) not in self._claimed:
+            self._claimed.add((kind, ident))
+            self._claimed_order.append((kind, ident))
+            if len(self._claimed_order) > _CLAIMED_MEMORY:
+                self._claimed.discard(self._claimed_order.popleft())
+
+    def match(
+        self, kind: str, payload: dict[str, Any], records: list[dict[str, Any]], mark: int | None, taken: set[int]
+    ) -> tuple[int, str | None] | None:
+        """The oldest unclaimed record newer than ``mark`` that holds ``payload``: (id, GUID)."""
+        for r in reversed(records):  # newest first from the API: the oldest match is the earliest send
+            ident = record_int_id(kind, r)
+            if ident is None or (mark is not None and ident <= mark):
+                continue
+            if ident in taken or (kind, ident) in self._claimed:
+                continue
+            if matches(kind, payload, r):
+                guid = r.get("id")
+                return ident, guid if isinstance(guid, str) else None
+        return None

@@ -15,8 +15,6 @@
   as UTF-8 again, before the file reached us: valid text, so no decoding can tell.
   :func:`find_mojibake` finds the telltale pairs ("Ã©", "Â ", "â€™") and :func:`undo_mojibake`
   says what the text probably should read. Columns without a byte of those are passed over.
-* **A header below junk rows.** :func:`header_hint` names the row that looks like the header
-  when row 1 does not, for the error messages that a misplaced header causes.
 """
 
 from __future__ import annotations
@@ -45,7 +43,6 @@ __all__ = [
     "Runaway",
     "find_mojibake",
     "find_runaway",
-    "header_hint",
     "line_of",
     "may_hold_mojibake",
     "mojibake_fragment",
@@ -515,50 +512,3 @@ def mojibake_fragment(text: str, width: int = 40) -> tuple[str, str]:
     part = text[start : start + width]
     lead, tail = ("…" if start else ""), ("…" if start + width < len(text) else "")
     return lead + part + tail, lead + undo_mojibake(part) + tail
-
-
-# ---- a header below other rows ------------------------------------------------------------------
-
-_DATA_LIKE = re.compile(r"@|^[\d\s()+./:$,%-]+$")
-
-
-def _header_like(cells: Sequence[str]) -> bool:
-    """Two or more filled cells, all different, none holding data (a number, an e-mail, a date, prose)."""
-    filled = [c.strip() for c in cells if c.strip()]
-    if len(filled) < 2 or len({c.casefold() for c in filled}) < len(filled):
-        return False
-    return not any(_DATA_LIKE.search(c) or len(c) > 60 for c in filled)
-
-
-def header_hint(rows: Sequence[Sequence[str]], wanted: Sequence[str] = ()) -> str | None:
-    """'row 1 does not look like a header; the header seems to be in row N: ...' or None.
-
-    ``rows`` are the file's first records (row 1 first). With ``wanted`` (the columns a mapping
-    names), the first row below row 1 that holds more of them than row 1 does (two at least, or
-    all when fewer are wanted). Without, the first row below that looks like a header and has at
-    least twice as many filled cells as row 1 (three at least): a title, a date or a blank line
-    above the header.
-    """
-    if not rows:
-        return None
-    keys = {_key(w) for w in wanted}
-    first = sum(1 for c in rows[0] if str(c).strip())
-    in_first = len(keys & {_key(c) for c in rows[0]})
-    for number, cells in enumerate(rows[1:], start=2):
-        filled = [str(c).strip() for c in cells if str(c).strip()]
-        if keys:
-            found = len(keys & {_key(c) for c in filled})
-            hit = found > in_first and found >= min(2, len(keys))
-        else:
-            hit = len(filled) >= max(3, 2 * first) and _header_like(filled)
-        if hit:
-            shown = ", ".join(repr(c[:40]) for c in filled[:4]) + (", …" if len(filled) > 4 else "")
-            return (
-                f"row 1 does not look like a header; the header seems to be in row {number}: {shown} "
-                f"(delete the rows above it)"
-            )
-    return None
-
-
-def _key(text: object) -> str:
-    return " ".join(str(text).replace("\ufeff", "").split()).casefold()

@@ -20,12 +20,14 @@ from typing import Any
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 from importer.errors import LoadError
+from importer.suggestions import closest
 
 __all__ = [
     "CSV_EXTENSIONS",
     "EXCEL_EXTENSIONS",
     "MAX_RATIO",
     "MAX_UNCOMPRESSED",
+    "ZIP_WORKBOOKS",
     "Picked",
     "SheetInfo",
     "open_workbook",
@@ -37,7 +39,9 @@ __all__ = [
 
 #: The file kinds by extension (here, so that the command line knows them without pandas).
 CSV_EXTENSIONS = (".csv", ".tsv", ".txt")
-EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xls")
+EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+#: Workbooks that are zip files (an OpenDocument spreadsheet is one too); .xls is an OLE2 file.
+ZIP_WORKBOOKS = (".xlsx", ".xlsm", ".xlsb", ".ods")
 #: Workbooks are zip files; refuse ones that would inflate beyond these limits (zip bombs).
 MAX_UNCOMPRESSED = 1 << 30
 MAX_RATIO = 200
@@ -62,6 +66,7 @@ class Picked:
     name: str
     sheet: Any
     sheets: tuple[SheetInfo, ...]
+    empty: tuple[str, ...] = ()  # visible worksheets before it passed over because they hold nothing
 
 
 def _visibility(value: SheetVisibleEnum) -> str:
@@ -97,13 +102,16 @@ def _pick(path: Path, wb: CalamineWorkbook, sheet: str | int | None) -> Picked:
         name = pick_sheet(path, wb, sheet)
         return Picked(name, _get(path, wb, name), infos)
     candidates = [i.name for i in infos if i.worksheet and i.visibility == "visible"]
+    empty: list[str] = []
     for name in candidates:
         try:
             sh = wb.get_sheet_by_name(name)
         except CalamineError:
             continue
-        if any(any(c != "" for c in row) for row in islice(sh.iter_rows(), 100)):
-            return Picked(name, sh, infos)
+        top = int(sh.start[0]) if sh.start else 0  # rows come from row 1; the used range may start lower
+        if sh.end is not None and any(any(c != "" for c in row) for row in islice(sh.iter_rows(), top, top + 100)):
+            return Picked(name, sh, infos, tuple(empty))
+        empty.append(name)
     name = pick_sheet(path, wb, None) if not candidates else candidates[0]
     return Picked(name, _get(path, wb, name), infos)
 
@@ -174,7 +182,7 @@ def open_workbook(path: Path) -> CalamineWorkbook:
     except OSError as exc:
         raise LoadError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from exc
     ext = path.suffix.lower()
-    if ext in (".xlsx", ".xlsm"):
+    if ext in ZIP_WORKBOOKS:
         if magic.startswith(OLE2_MAGIC):
             if _is_encrypted_package(path):
                 raise LoadError(
@@ -183,9 +191,10 @@ def open_workbook(path: Path) -> CalamineWorkbook:
                 )
             raise LoadError(f"{path}: is an old Excel 97-2003 workbook; rename it to .xls")
         if not magic.startswith(ZIP_MAGIC):
+            what = "an OpenDocument spreadsheet" if ext == ".ods" else "an Excel workbook"
             raise LoadError(
-                f"{path}: is not an Excel workbook (the file is damaged or of another type); "
-                "open it in Excel and save it again as .xlsx"
+                f"{path}: is not {what} (the file is damaged or of another type); "
+                f"open it in {'LibreOffice Calc' if ext == '.ods' else 'Excel'} and save it again as {ext}"
             )
         _check_zip(path)
     elif not magic.startswith(OLE2_MAGIC):
@@ -248,4 +257,6 @@ def pick_sheet(path: Path, wb: CalamineWorkbook, sheet: str | int | None) -> str
         folded = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
         if len(folded) == 1:
             return folded[0]
-    raise LoadError(f"{path}: no sheet {sheet!r}; the sheets are {listing} (give a name or a number)")
+    hit = closest(sheet, names) if isinstance(sheet, str) else None
+    hint = f" (did you mean --sheet {hit!r}?)" if hit is not None else ""
+    raise LoadError(f"{path}: no sheet {sheet!r}{hint}; the sheets are {listing} (give a name or a number)")

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from importer.outcomes import Status
+
 __all__ = [
     "MISSING_OUTCOME_ERROR",
     "MISSING_OUTCOME_STATUS",
@@ -33,7 +35,7 @@ __all__ = [
 
 #: What a row without an outcome is reported as (a pipeline bug, but the report
 #: must still line up with the input, and say so rather than leave a blank).
-MISSING_OUTCOME_STATUS = "unknown"
+MISSING_OUTCOME_STATUS = Status.UNKNOWN
 MISSING_OUTCOME_ERROR = (
     "no outcome was recorded for this row (an internal error); "
     "check the CRM for this record before importing the row again"

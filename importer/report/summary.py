@@ -30,6 +30,9 @@ class RunSummary:
             ever reported as an error).
         rows_with_errors / rows_with_warnings: rows with at least one problem of
             that severity.
+        notes: what was read other than a plain table (the sheet of several, a header row
+            found below row 1 and the rows above it passed over, repeated headers), one
+            sentence each; set by the pipeline from the file, not added up per chunk.
     """
 
     def __init__(self) -> None:
@@ -40,6 +43,7 @@ class RunSummary:
         self.problem_rows: Counter[str] = Counter()
         self.rows_with_errors: int = 0
         self.rows_with_warnings: int = 0
+        self.notes: list[str] = []
         self._examples: dict[str, tuple[int, str]] = {}
         self._counts: Counter[str] = Counter()
         self._problems: Counter[str] = Counter()
@@ -134,6 +138,7 @@ class RunSummary:
             "rows_with_errors": self.rows_with_errors,
             "rows_with_warnings": self.rows_with_warnings,
             "fields_left_out": self.fields_left_out,
+            "notes": list(self.notes),
             "problems": [
                 {
                     "code": code,
@@ -182,6 +187,7 @@ def render_summary(summary: RunSummary, report_path: Path | None) -> str:
             lines.append(f"  … and {more} more kinds of problem (see the report)")
     else:
         lines.append("No problems found.")
+    lines += [note[:1].upper() + note[1:] for note in summary.notes]  # "Header in row 3; rows 1–2 passed over"
     if report_path is not None:
         lines.append(f"Report: {report_path}")
     return "\n".join(lines)

@@ -34,6 +34,7 @@ from openpyxl.utils import get_column_letter
 
 from importer.errors import ReportError
 from importer.formulas import neutralise
+from importer.outcomes import Status
 from importer.problems import ERROR, LEFT_OUT, problem_title
 from importer.report.base import BaseReportWriter
 from importer.report.cells import ReportChunk
@@ -62,22 +63,26 @@ RED, YELLOW, GREEN, GREY = "FFC7CE", "FFEB9C", "C6EFCE", "D9D9D9"
 ERROR_FILL = PatternFill(fill_type="solid", start_color=RED, end_color=RED)
 WARNING_FILL = PatternFill(fill_type="solid", start_color=YELLOW, end_color=YELLOW)
 
-#: Status -> colour of the status cell; other statuses fall back on status_colour's rules.
+#: Status -> colour of the status cell (every row status has one); other text falls back on status_colour's rules.
 STATUS_COLOURS: dict[str, str] = {
-    "created": GREEN,
+    Status.CREATED: GREEN,
+    Status.VALID: GREEN,
+    Status.PARTIAL: YELLOW,
+    Status.NOT_SENT: YELLOW,  # the run stopped before this row: it needs another run
+    Status.INVALID: RED,
+    Status.FAILED: RED,
+    Status.UNKNOWN: RED,
+    Status.SKIPPED: GREY,
+}
+# Words a status column of another tool may hold (a report read back and written again).
+_WORD_COLOURS: dict[str, str] = {
     "updated": GREEN,
     "linked": GREEN,
-    "valid": GREEN,
     "ok": GREEN,
-    "partial": YELLOW,
     "warning": YELLOW,
-    "not sent": YELLOW,  # the run stopped before this row: it needs another run
-    "invalid": RED,
-    "failed": RED,
+    "not sent": YELLOW,
     "error": RED,
     "rejected": RED,
-    "unknown": RED,
-    "skipped": GREY,
     "duplicate": GREY,
 }
 
@@ -88,9 +93,13 @@ _BOLD = Font(bold=True)
 
 def status_colour(status: str) -> str | None:
     """The fill colour for a status cell (hex RGB), or None for no fill."""
+    if status in STATUS_COLOURS:
+        return STATUS_COLOURS[status]
     key = status.strip().lower().replace("-", " ").replace("_", " ")
-    if key in STATUS_COLOURS:
-        return STATUS_COLOURS[key]
+    if key in _WORD_COLOURS:
+        return _WORD_COLOURS[key]
+    if key.replace(" ", "-") in STATUS_COLOURS:
+        return STATUS_COLOURS[key.replace(" ", "-")]
     if any(word in key for word in ("fail", "invalid", "error", "reject")):
         return RED
     if key.startswith(("skip", "already", "duplicate")):
@@ -265,6 +274,8 @@ class XlsxReportWriter(BaseReportWriter):
 
         if not complete:
             ws.append(bold("The run stopped early: this report covers only the rows before the failure."))
+        for note in summary.notes:  # the sheet read, a header row below row 1, repeated headers
+            ws.append([note[:1].upper() + note[1:]])
         ws.append(bold("Rows", summary.total))
         for status, count in summary.counts.items():
             ws.append([status, count])

@@ -47,7 +47,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .faults import ERROR, LOST_ANSWER, RATE_LIMIT, SLOW_COMMIT, STALL, TIMEOUT, Faults, odd_body
-from .rules import Checked, check_record, check_relation, json_type
+from .rules import Verdict, check_record, check_relation, json_type
 from .store import SandboxStore
 
 __all__ = ["AnswerLost", "CaseInsensitivePaths", "SandboxState", "create_app"]
@@ -286,7 +286,7 @@ def create_app(state: SandboxState) -> ASGIApp:
             return bad
         assert parsed is not None
         if state.faults.account_status != "Active":
-            checked = Checked(errors=[f"The account status is '{state.faults.account_status}'; nothing can be created"])
+            checked = Verdict(errors=[f"The account status is '{state.faults.account_status}'; nothing can be created"])
         else:
             checked = check_relation(parsed) if kind == "relation" else check_record(kind, parsed)
         if not checked.ok:

@@ -24,7 +24,7 @@ __all__ = [
     "PROPERTY_FIELDS",
     "RELATION_FLAGS",
     "STATE_CODES",
-    "Checked",
+    "Verdict",
     "check_contact",
     "check_property",
     "check_record",
@@ -101,7 +101,7 @@ RELATION_FIELDS: dict[str, str] = {
 
 
 @dataclass(slots=True)
-class Checked:
+class Verdict:
     """A body after checking: the record under lowercase keys, or the problems found."""
 
     record: dict[str, Any] = field(default_factory=dict)
@@ -132,7 +132,7 @@ def json_type(value: Any) -> str:
     return "object"
 
 
-def _fold_keys(body: dict[str, Any], fields: dict[str, str], what: str, out: Checked) -> dict[str, Any]:
+def _fold_keys(body: dict[str, Any], fields: dict[str, str], what: str, out: Verdict) -> dict[str, Any]:
     """Map the body's keys case-insensitively onto ``fields``; unknown or doubled keys are errors."""
     folded: dict[str, Any] = {}
     seen: dict[str, str] = {}
@@ -149,7 +149,7 @@ def _fold_keys(body: dict[str, Any], fields: dict[str, str], what: str, out: Che
     return folded
 
 
-def _text(value: Any, name: str, out: Checked) -> str | None:
+def _text(value: Any, name: str, out: Verdict) -> str | None:
     """A string-or-null field; .NET's System.Text.Json does not turn numbers into strings."""
     if value is None or isinstance(value, str):
         return value
@@ -157,7 +157,7 @@ def _text(value: Any, name: str, out: Checked) -> str | None:
     return None
 
 
-def _string_array(value: Any, name: str, out: Checked, *, nulls: bool) -> list[Any] | None:
+def _string_array(value: Any, name: str, out: Verdict, *, nulls: bool) -> list[Any] | None:
     if value is None:
         return None
     if not isinstance(value, list):
@@ -170,9 +170,9 @@ def _string_array(value: Any, name: str, out: Checked, *, nulls: bool) -> list[A
     return value
 
 
-def _check_common(body: dict[str, Any], kind: str, fields: dict[str, str]) -> tuple[Checked, dict[str, Any]]:
+def _check_common(body: dict[str, Any], kind: str, fields: dict[str, str]) -> tuple[Verdict, dict[str, Any]]:
     """Checks shared by contacts and properties; also returns the case-folded body."""
-    out = Checked()
+    out = Verdict()
     folded = _fold_keys(body, fields, kind, out)
     record: dict[str, Any] = dict.fromkeys(fields)
     for key, value in folded.items():
@@ -201,7 +201,7 @@ def _check_common(body: dict[str, Any], kind: str, fields: dict[str, str]) -> tu
     return out, folded
 
 
-def check_contact(body: dict[str, Any]) -> Checked:
+def check_contact(body: dict[str, Any]) -> Verdict:
     """Check a POST /api/contact/create body against the reference's rules."""
     out, folded = _check_common(body, "contact", CONTACT_FIELDS)
     record = out.record
@@ -233,17 +233,17 @@ def check_contact(body: dict[str, Any]) -> Checked:
     return out
 
 
-def check_property(body: dict[str, Any]) -> Checked:
+def check_property(body: dict[str, Any]) -> Verdict:
     """Check a POST /api/property/create body against the reference's rules."""
     return _check_common(body, "property", PROPERTY_FIELDS)[0]
 
 
-def check_record(kind: str, body: dict[str, Any]) -> Checked:
+def check_record(kind: str, body: dict[str, Any]) -> Verdict:
     """Check a create body of ``kind`` ("contact" or "property")."""
     return check_contact(body) if kind == "contact" else check_property(body)
 
 
-def _flag(value: Any, name: str, out: Checked) -> bool:
+def _flag(value: Any, name: str, out: Verdict) -> bool:
     """A relation flag: JSON true/false, the strings "true"/"false" (any case), or null (false)."""
     if value is None:
         return False
@@ -255,13 +255,13 @@ def _flag(value: Any, name: str, out: Checked) -> bool:
     return False
 
 
-def check_relation(body: dict[str, Any]) -> Checked:
+def check_relation(body: dict[str, Any]) -> Verdict:
     """Check a POST /api/contact/propertyrelation body (shape only; existence is the store's).
 
     The record holds ``propertyid``/``contactid`` as trimmed lowercase GUIDs and
     each flag under its lowercase name as a bool.
     """
-    out = Checked()
+    out = Verdict()
     folded = _fold_keys(body, RELATION_FIELDS, "contact-property relation", out)
     record: dict[str, Any] = {}
     for key in ("propertyid", "contactid"):

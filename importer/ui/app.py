@@ -147,7 +147,8 @@ def create_app(wb: Workbench, secrets_: Secrets, port: int, *, max_upload: int =
 
     def sheet(data: dict[str, Any]) -> dict[str, Any]:
         _need_file()
-        wb.open_sheet(str(data.get("sheet") or "") or None)
+        row = data.get("header_row")
+        wb.open_sheet(str(data.get("sheet") or "") or wb.sheet, int(row) if row not in (None, "") else None)
         return {"ok": wb.file_error is None, "error": wb.file_error}
 
     def _need_file() -> None:
@@ -209,6 +210,8 @@ def create_app(wb: Workbench, secrets_: Secrets, port: int, *, max_upload: int =
 
     def mapping_yaml(request: Request) -> Response:
         data = _need_mapping()
+        if wb.header_row is not None:  # chosen on the file page: the CLI reads the same row then
+            data = {**data, "header_row": wb.header_row}
         text = mapedit.to_yaml(data, f"Mapping for {wb.filename} ({wb.mapping_label})")
         return Response(text, media_type="application/x-yaml",
                         headers={"content-disposition": 'attachment; filename="mapping.yaml"'})

@@ -26,7 +26,16 @@ from importer.push.stopping import StopSwitch
 from importer.read.source import open_source
 from importer.report import RunSummary, open_report
 
-__all__ = ["PushJob", "Pushes"]
+__all__ = ["PushJob", "Pushes", "Where"]
+
+
+@dataclass(frozen=True)
+class Where:
+    """A file and how to read it: its sheet, and its header row (the person's choice or the one found)."""
+
+    path: Path
+    sheet: str | None = None
+    header_row: int | None = None
 
 
 @dataclass
@@ -35,8 +44,7 @@ class PushJob:
 
     number: int
     trial: int | None
-    file: Path
-    sheet: str | None
+    where: Where
     report: Path
     total: int | None = None
     done: int = 0
@@ -118,21 +126,20 @@ class Pushes:
     def running(self) -> bool:
         return self.job is not None and self.job.running
 
-    def start(
-        self, path: Path, sheet: str | None, mapping: Mapping, key: str, *, trial: int | None, shown_as: str
-    ) -> PushJob:
+    def start(self, where: Where, mapping: Mapping, key: str, *, trial: int | None, shown_as: str) -> PushJob:
         number = len(self.jobs) + 1
-        job = PushJob(number, trial, path, sheet, self.workdir / f"push-{number}.push-report.csv")
+        job = PushJob(number, trial, where, self.workdir / f"push-{number}.push-report.csv")
         self.jobs.append(job)
 
         def work() -> None:
             try:
                 job.result = push_file(
-                    path, mapping, sheet=sheet, report=job.report, api_key=key, base_url=self.base_url,
-                    observer=_JobObserver(job), keep_outcomes=True, ledger=self.ledger, stop=job.stop,
+                    where.path, mapping, sheet=where.sheet, header_row=where.header_row, report=job.report,
+                    api_key=key, base_url=self.base_url, observer=_JobObserver(job), keep_outcomes=True,
+                    ledger=self.ledger, stop=job.stop,
                 )
             except ImporterError as exc:
-                job.error = redact_url(str(exc)).replace(str(path), shown_as)
+                job.error = redact_url(str(exc)).replace(str(where.path), shown_as)
             except Exception as exc:  # a bug: said on the page in one line
                 job.error = f"internal error: {type(exc).__name__}: {exc}"
             finally:
@@ -197,7 +204,7 @@ def _rewrite_report(job: PushJob, path: Path) -> None:
     """The push's report in another format: the file's rows with the push's outcomes."""
     result = job.result
     assert result is not None and result.outcomes is not None
-    source = open_source(job.file, sheet=job.sheet)
+    source = open_source(job.where.path, sheet=job.where.sheet, header_row=job.where.header_row)
     outcomes = result.outcomes
     with open_report(path, headers=list(source.headers), outcome_columns=[str(c) for c in outcomes.columns]) as out:
         for chunk in source.chunks(10_000, read_ahead=False):

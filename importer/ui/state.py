@@ -23,7 +23,7 @@ from importer.read.workbook import EXCEL_EXTENSIONS
 
 from . import mapedit
 from .connection import Connection
-from .runs import Pushes, PushJob
+from .runs import Pushes, PushJob, Where
 from .table import ReviewTable
 
 __all__ = ["Workbench"]
@@ -59,6 +59,7 @@ class Workbench:
         self.filename = ""
         self.sheets: list[tuple[str, int, str]] = []
         self.sheet: str | None = None
+        self.header_row: int | None = None  # the person's choice; None: the reader finds it
         self.source: Source | None = None
         self.file_error: str | None = None
         self.preview: pd.DataFrame | None = None
@@ -109,13 +110,13 @@ class Workbench:
         self.source, self.preview = None, None
         self.file_error = str(exc).replace(str(self.upload), self.filename)
 
-    def open_sheet(self, sheet: str | None) -> None:
+    def open_sheet(self, sheet: str | None, header_row: int | None = None) -> None:
         assert self.upload is not None
         with self.lock:
-            self.sheet = sheet
+            self.sheet, self.header_row = sheet, header_row
             self.table, self.check = None, None
             try:
-                self.source = open_source(self.upload, sheet=sheet)
+                self.source = open_source(self.upload, sheet=sheet, header_row=header_row)
             except ImporterError as exc:
                 self._fail_file(exc)
                 return
@@ -188,7 +189,9 @@ class Workbench:
         assert self.mapping is not None and self.upload is not None
         try:
             mapping = mapedit.to_mapping(self.mapping, self.mapping_label or "the mapping")
-            self.check = check_mapping(mapping, self.upload, sheet=self.sheet, sample_rows=CHECK_ROWS)
+            where = self.where()
+            self.check = check_mapping(mapping, where.path, sheet=where.sheet, header_row=where.header_row,
+                                       sample_rows=CHECK_ROWS)
             self.mapping_error = None
         except ImporterError as exc:
             self.check = None
@@ -204,7 +207,8 @@ class Workbench:
             if self.mapping is None or self.source is None or self.upload is None:
                 raise UsageError("choose a file and a mapping first")
             mapping = mapedit.to_mapping(self.mapping, self.mapping_label)
-            source = open_source(self.upload, sheet=self.sheet)  # its own reader: the page's stays free
+            where = self.where()  # its own reader: the page's stays free
+            source = open_source(where.path, sheet=where.sheet, header_row=where.header_row)
             bound = mapping.bind(source.headers, file=self.filename)
             table = ReviewTable(list(source.headers), make_plan(bound))
             rows = mapedit.field_rows(self.mapping)
@@ -221,27 +225,33 @@ class Workbench:
         threading.Thread(target=work, name="workbench-review", daemon=True).start()
         return table
 
-    def push_file_path(self, trial: int | None = None) -> tuple[Path, str | None]:
+    def where(self) -> Where:
+        """The uploaded file as the pages read it (the sheet, the header row found or chosen)."""
+        assert self.upload is not None and self.source is not None
+        return Where(self.upload, self.sheet, self.source.header_row)
+
+    def push_file_path(self, trial: int | None = None) -> Where:
         """The file a push reads: the upload as it is, or the fixed rows when some were edited (or a trial)."""
         table = self.table
         assert self.upload is not None
         if trial is not None and (table is None or not table.done or table.error):
             raise UsageError("a trial sends the first rows of the checked file: check the rows first (Review)")
         if table is None or (not table.edited and trial is None):
-            return self.upload, self.sheet
+            return self.where()
         kind = f"trial-{trial}" if trial else f"fixed-{len(self.pushes.jobs) + 1}"
         path = self.upload.with_name(f"{self.upload.stem}.{kind}.csv")
         table.write_csv(path, limit=trial)
-        return path, None
+        return Where(path, None, 1)  # written with its header in row 1, every row at its old number
 
     def dry_run_report(self, fmt: str) -> Path:
         """The CLI's ``validate`` report of the file as it is now (with its fixes)."""
         if self.mapping is None:
             raise UsageError("choose a mapping first")
-        path, sheet = self.push_file_path()
+        where = self.push_file_path()
         report = self.workdir / f"dry-run-report.{fmt}"
         mapping = mapedit.to_mapping(self.mapping, self.mapping_label)
-        validate_file(path, mapping, sheet=sheet, report=report, keep_outcomes=False, workers=1)
+        validate_file(where.path, mapping, sheet=where.sheet, header_row=where.header_row, report=report,
+                      keep_outcomes=False, workers=1)
         return report
 
     # -- push ------------------------------------------------------------------------------------
@@ -255,8 +265,8 @@ class Workbench:
             if trial is not None and trial < 1:
                 raise UsageError("a trial sends at least 1 row")
             mapping = mapedit.to_mapping(self.mapping, self.mapping_label)
-            path, sheet = self.push_file_path(trial)
-            return self.pushes.start(path, sheet, mapping, self.conn.key(), trial=trial, shown_as=self.filename)
+            where = self.push_file_path(trial)
+            return self.pushes.start(where, mapping, self.conn.key(), trial=trial, shown_as=self.filename)
 
     def save_mapping(self, name: str) -> Path:
         if self.mapping is None or self.source is None:

@@ -2,5 +2,5 @@
 
 Owns: the vectorised normalisers (states, ZIPs, phones, e-mails, types, tags), the pandera schemas
 where the rules are declared once, and the problems they find.
-May import: the foundation (errors, fields, problems, arrowtext).
+May import: the foundation (errors, fields, problems, arrowtext, suggestions).
 """

@@ -30,7 +30,10 @@ Decisions (documented here, tested in tests/test_normalize.py):
   number mangled into "2165551234.0" or scientific notation is expanded. A
   scientific value is expanded exactly from its mantissa; when the mantissa
   does not carry every digit ("1.21656E+10") it is an error: trailing zeros
-  cannot be told from lost digits.
+  cannot be told from lost digits. The 10 digits must then be a number of the North American
+  Numbering Plan in the US or Canada (:mod:`importer.validate.phones`), else ``phone.invalid``.
+* E-mail: syntax by email-validator and a "did you mean" warning for a typo of a common domain
+  (:mod:`importer.validate.emails`); only the domain's case is ever changed.
 * Phone type: the synonym table :data:`PHONE_TYPE_SYNONYMS`. "VOIP" is not in
   it: a VoIP line can be any of the three, so it is the mapping's job.
 * ZIP: see :func:`normalize_zipcode`.
@@ -54,6 +57,8 @@ import pyarrow.compute as pc
 from importer.arrowtext import arrow_strings, buffers
 from importer.config import cache_dir
 from importer.fields import CONTACT_TYPES, PHONE_TYPES
+from importer.validate.emails import check_emails, domain_suggestions
+from importer.validate.phones import phone_reasons
 
 __all__ = [
     "EMAIL_PATTERN",
@@ -642,7 +647,7 @@ def normalize_phone(s: pd.Series) -> Normalized:
     s = s.astype("str")
     todo = ~full_match(s, r"[0-9]{10}") & (s != "").to_numpy(dtype=bool)
     if not todo.any():
-        return Normalized(s, _no_notes(), _no_notes())
+        return Normalized(s, _no_notes(), _plan_errors(s, s, (s != "").to_numpy(dtype=bool)))
     special = todo & (~full_match(s, _PHONE_CHARS) | full_match(s, _PHONE_FLOAT))
     source = s
     why = code = msg = None
@@ -677,7 +682,19 @@ def normalize_phone(s: pd.Series) -> Normalized:
         pos = np.flatnonzero(mask)
         m = "phone " + _quoted(s.iloc[pos]) + " has " + _text(nd[pos].astype(str), s.index[pos]) + text
         errors.append(_notes(pos, c, m))
+    errors.append(_plan_errors(s, values, ok | ~todo & (s != "").to_numpy(dtype=bool)))
     return Normalized(values, _cat(warn), _cat(errors))
+
+
+def _plan_errors(s: pd.Series, values: pd.Series, ten: np.ndarray) -> pd.DataFrame:
+    """Errors for the cells under ``ten`` (their ``values`` are 10 digits) that are no phone number
+    in the numbering plan (importer.validate.phones); ``s`` holds the cells as written."""
+    pos = np.flatnonzero(ten)
+    if not len(pos):
+        return _no_notes()
+    reasons = phone_reasons(values.iloc[pos])
+    bad = (reasons != "").to_numpy(dtype=bool)
+    return _notes(pos[bad], "phone.invalid", "phone " + _quoted(s.iloc[pos[bad]]) + " " + reasons[bad])
 
 
 # --------------------------------------------------------------------------- phone type
@@ -770,13 +787,28 @@ def _lower_domain(v: pd.Series) -> pd.Series:
 
 
 def normalize_email(s: pd.Series) -> Normalized:
-    """Syntax check (no network) and a lower-cased domain (warning when changed)."""
+    """Syntax check by email-validator (no network; importer.validate.emails), a lower-cased
+    domain (warning when changed) and a "did you mean" warning for a typo of a common domain
+    (the value itself is never changed by it)."""
     s = s.astype("str")
-    valid = full_match(s, EMAIL_PATTERN)
+    valid, bad, reasons = check_emails(s)
+    valid &= (s != "").to_numpy(dtype=bool)
     upper = valid & _has(s, r"@[^@]*[A-Z]")
     values = _put(s, upper, _lower_domain)
-    pos = np.flatnonzero(upper)
-    warn = _notes(pos, "email.normalized", "email: " + s.iloc[pos] + " → " + values.iloc[pos])
-    pos = np.flatnonzero(~valid & (s != "").to_numpy(dtype=bool))
-    err = "email " + _quoted(s.iloc[pos]) + " is not a valid e-mail address; give one address like name@example.com"
-    return Normalized(values, warn, _notes(pos, "email.invalid", err))
+    fixes = domain_suggestions(values)
+    typo = valid & (fixes != "").to_numpy(dtype=bool)
+    lowered = upper & ~typo  # one warning a cell: the typo's names the value sent
+    pos = np.flatnonzero(lowered)
+    warn = [_notes(pos, "email.normalized", "email: " + s.iloc[pos] + " → " + values.iloc[pos])]
+    pos = np.flatnonzero(typo)
+    warn.append(
+        _notes(
+            pos,
+            "email.domain_typo",
+            "email " + _quoted(values.iloc[pos]) + ": did you mean " + _quoted(fixes.iloc[pos])
+            + "? It is sent as written; correct the file if it is a typo",
+        )
+    )  # fmt: skip
+    err = "email " + _quoted(s.iloc[bad]) + " is not a valid e-mail address (" + _text(reasons, s.index[bad]) + ")"
+    err = err + "; give one address like name@example.com"
+    return Normalized(values, _cat(warn), _notes(bad, "email.invalid", err))

@@ -38,6 +38,7 @@ from importer.problems import (
     empty_problems,
     make_problems,
 )
+from importer.suggestions import did_you_mean
 from importer.validate import schemas
 from importer.validate.normalize import (
     Normalized,
@@ -81,8 +82,9 @@ def _check_columns(columns: pd.Index, kind: str) -> None:
         c for c in columns if c not in allowed and not (str(c).startswith("customfield_") and str(c)[12:].isdigit())
     ]
     if unknown:
+        hint = did_you_mean(str(unknown[0]), KIND_FIELDS[kind])
         raise MappingError(
-            f"the mapping sends {', '.join(map(repr, unknown))} to a {kind}, which has no such field; "
+            f"the mapping sends {', '.join(map(repr, unknown))} to a {kind}, which has no such field{hint}; "
             f"use one of {', '.join(KIND_FIELDS[kind])} or customfield_1..customfield_{MAX_CUSTOM_FIELDS}"
         )
     missing = [f for f in REQUIRED_FIELDS[kind] if f not in columns]

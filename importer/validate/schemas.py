@@ -21,11 +21,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
 from importer.fields import CONTACT_TYPES, KIND_FIELDS, MAX_CUSTOM_FIELDS, PHONE_TYPES, REQUIRED_FIELDS
-from importer.validate.normalize import EMAIL_PATTERN, PHONE_PATTERN, STATE_CODES, ZIP_PATTERN, full_match
+from importer.validate.emails import email_valid
+from importer.validate.normalize import PHONE_PATTERN, STATE_CODES, ZIP_PATTERN, full_match
+from importer.validate.phones import phone_valid
 
 __all__ = [
     "CUSTOM_FIELD_PATTERN",
@@ -65,6 +68,28 @@ def _matches(pattern: str, code: str) -> pa.Check:
     return pa.Check(check, name=code, error=code, n_failure_cases=_CASES)
 
 
+def _passes(valid: Callable[[pd.Series], np.ndarray], code: str) -> pa.Check:
+    """A check by a vectorised verdict on the filled cells (an empty cell passes: the field is optional)."""
+
+    def check(series: pd.Series) -> pd.Series:
+        ok = (series == "").to_numpy(dtype=bool, copy=True)
+        filled = np.flatnonzero(~ok)
+        if len(filled):
+            ok[filled] = valid(series.iloc[filled])
+        return pd.Series(ok, index=series.index)
+
+    return pa.Check(check, name=code, error=code, n_failure_cases=_CASES)
+
+
+def _phone_valid(series: pd.Series) -> np.ndarray:
+    """10 digits that are a number in the numbering plan (importer.validate.phones)."""
+    ok = full_match(series, PHONE_PATTERN)
+    pos = np.flatnonzero(ok)
+    if len(pos):
+        ok[pos] = phone_valid(series.iloc[pos])
+    return ok
+
+
 def _rules() -> dict[str, list[pa.Check]]:
     """Field -> checks. Check name = error = problem code."""
 
@@ -74,10 +99,10 @@ def _rules() -> dict[str, list[pa.Check]]:
     return {
         "state": [c(pa.Check.isin, [*STATE_CODES, ""], code="state.invalid")],
         "zipcode": [_matches(_optional(ZIP_PATTERN), "zipcode.invalid")],
-        "phone": [_matches(_optional(PHONE_PATTERN), "phone.invalid")],
+        "phone": [_passes(_phone_valid, "phone.invalid")],
         "phonetype": [c(pa.Check.isin, [*PHONE_TYPES, ""], code="phonetype.invalid")],
         "type": [_matches(_list_pattern(CONTACT_TYPES), "type.invalid")],
-        "email": [_matches(_optional(EMAIL_PATTERN), "email.invalid")],
+        "email": [_passes(email_valid, "email.invalid")],
     }
 
 

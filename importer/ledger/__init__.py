@@ -23,6 +23,11 @@ a power cut may lose the last ones. Writes from the push workers go through
 one transaction (small groups: no transaction per row, and no request is
 sent before its ``pending`` line is committed).
 
+One writer: every SQL statement is in this module, and a run writes only through its
+:class:`Journal` (``Journal.start`` records the run, ``Journal.finish`` how it ended, the rest
+what each record became). The plans and the pusher decide *what* to note; this module decides
+how it is stored. ``Ledger`` itself writes only the run history and migrations.
+
 Scope: entries are kept per API base URL (a sandbox and production never see
 each other's records), normalised by :func:`importer.endpoint.scope_of` so that
 spellings of one URL (``localhost`` or ``127.0.0.1``, ``:443`` or none, a trailing
@@ -38,6 +43,11 @@ Default location: ``$REALEFLOW_LEDGER`` if set, else
 ``$XDG_STATE_HOME/realeflow-import/ledger.sqlite3`` (``~/.local/state/...``),
 on macOS ``~/Library/Application Support/realeflow-import/ledger.sqlite3``,
 on Windows ``%LOCALAPPDATA%\\realeflow-import\\ledger.sqlite3``.
+
+Owns: the ledger's SQLite file, its SQL (every statement) and the run lock beside it
+(:mod:`importer.ledger.files`). Ledger, Journal and the SQL stay in one module: it is the one
+writer of the ledger, and a run's writes are only safe read together with the statements they run.
+May import: the foundation.
 """
 
 from __future__ import annotations
@@ -49,16 +59,17 @@ import json
 import os
 import socket
 import sqlite3
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from importer.config import default_ledger_path
 from importer.endpoint import redact_url, scope_of
-from importer.errors import LedgerError, LedgerLockedError
+from importer.errors import LedgerError
+from importer.ledger.files import FileLock, check_writable, open_error
+from importer.outcomes import Status
 
 __all__ = [
     "Entry",
@@ -72,7 +83,8 @@ __all__ = [
 _SCHEMA_VERSION = "2"  # 2: scopes normalised (1: the URL as typed, user info included)
 _LOOKUP_BATCH = 900  # keys per IN (...) query
 
-_SCHEMA = """
+_PENDING, _CREATED = Status.PENDING.value, Status.CREATED.value  # the states the SQL below names
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     run_id INTEGER PRIMARY KEY, scope TEXT NOT NULL, command TEXT NOT NULL, file TEXT NOT NULL,
@@ -84,36 +96,36 @@ CREATE TABLE IF NOT EXISTS records (
     seq INTEGER, inflight INTEGER, mark INTEGER, payload TEXT, error TEXT,
     last_run INTEGER, last_row INTEGER, updated TEXT NOT NULL,
     PRIMARY KEY (scope, key)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS records_pending ON records (scope) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS records_pending ON records (scope) WHERE state = '{_PENDING}';
 CREATE INDEX IF NOT EXISTS records_api_id ON records (scope, kind, api_id) WHERE api_id IS NOT NULL;
 """
 
 # Before a request: the row, its place in the run's sequence of creates, how many creates were
 # in flight and the highest id known (what recovery needs), and the payload to match it by.
-_PENDING_SQL = """
+_PENDING_SQL = f"""
 INSERT INTO records (scope, key, kind, state, run_id, row, seq, inflight, mark, payload, last_run, last_row,
                      updated)
-VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, '{_PENDING}', ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (scope, key) DO UPDATE SET
-    kind = excluded.kind, state = 'pending', run_id = excluded.run_id, row = excluded.row,
+    kind = excluded.kind, state = '{_PENDING}', run_id = excluded.run_id, row = excluded.row,
     seq = excluded.seq, inflight = excluded.inflight, mark = excluded.mark, payload = excluded.payload,
     error = NULL, last_run = excluded.last_run, last_row = excluded.last_row, updated = excluded.updated
 """
-_CREATED_SQL = """
+_CREATED_SQL = f"""
 INSERT INTO records (scope, key, kind, state, api_id, guid, run_id, row, last_run, last_row, updated)
-VALUES (?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, '{_CREATED}', ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (scope, key) DO UPDATE SET
-    kind = excluded.kind, state = 'created',
+    kind = excluded.kind, state = '{_CREATED}',
     guid = COALESCE(excluded.guid, CASE WHEN records.api_id = excluded.api_id THEN records.guid END),
     api_id = excluded.api_id, run_id = excluded.run_id, row = excluded.row, payload = NULL, error = NULL,
     last_run = excluded.last_run, last_row = excluded.last_row, updated = excluded.updated
 """
 # A failure never hides a record an earlier run created (a --force re-send that failed).
-_SETTLED_SQL = """
+_SETTLED_SQL = f"""
 INSERT INTO records (scope, key, kind, state, error, run_id, row, last_run, last_row, updated)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (scope, key) DO UPDATE SET
-    state = CASE WHEN records.api_id IS NOT NULL THEN 'created' ELSE excluded.state END,
+    state = CASE WHEN records.api_id IS NOT NULL THEN '{_CREATED}' ELSE excluded.state END,
     error = CASE WHEN records.api_id IS NOT NULL THEN NULL ELSE excluded.error END,
     run_id = CASE WHEN records.api_id IS NOT NULL THEN records.run_id ELSE excluded.run_id END,
     row = CASE WHEN records.api_id IS NOT NULL THEN records.row ELSE excluded.row END,
@@ -124,7 +136,8 @@ _SEEN_SQL = "UPDATE records SET last_run = ?, last_row = ? WHERE scope = ? AND k
 # Format 1 -> 2: a key met under two spellings of one URL keeps the entry that says most: one with
 # an id, then one a killed run left pending (to be looked for), then the newer.
 _RANK = (
-    "CASE WHEN {t}.api_id IS NOT NULL THEN 2 WHEN {t}.state = 'pending' AND {t}.payload IS NOT NULL THEN 1 ELSE 0 END"
+    f"CASE WHEN {{t}}.api_id IS NOT NULL THEN 2 WHEN {{t}}.state = '{_PENDING}' AND {{t}}.payload IS NOT NULL THEN 1 "
+    "ELSE 0 END"
 )
 _MERGE_SCOPE_SQL = f"""
 INSERT INTO records (scope, key, kind, state, api_id, guid, run_id, row, seq, inflight, mark, payload, error,
@@ -264,107 +277,10 @@ def _migrate_scopes(db: sqlite3.Connection) -> str:
     return _SCHEMA_VERSION
 
 
-class _Lock:
-    """An exclusive, non-blocking lock on a file, released by the kernel when the process dies."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fh: IO[str] | None = None
-
-    def acquire(self, what: str) -> None:
-        try:
-            fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
-        except OSError as exc:
-            raise LedgerError(
-                f"cannot create the ledger lock {self.path}: {exc.strerror or exc}; "
-                "check the folder's permissions or choose another --ledger"
-            ) from exc
-        try:
-            _lock_file(fh)
-        except OSError as exc:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
-            fh.close()
-            raise LedgerLockedError(
-                f"the ledger {self.path.with_suffix('')} is in use by another realeflow-import run ({holder}); "
-                "wait for it to finish (a scheduled run may still be going), or use another --ledger"
-            ) from exc
-        fh.seek(0)
-        fh.truncate()
-        fh.write(what)
-        fh.flush()
-        self._fh = fh
-
-    def release(self) -> None:
-        if self._fh is not None:
-            with contextlib.suppress(OSError):
-                self._fh.seek(0)
-                self._fh.truncate()
-                _unlock_file(self._fh)
-            self._fh.close()
-            self._fh = None
-
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _lock_file(fh: IO[str]) -> None:
-        fh.seek(0)
-        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-
-    def _unlock_file(fh: IO[str]) -> None:
-        fh.seek(0)
-        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _lock_file(fh: IO[str]) -> None:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-    def _unlock_file(fh: IO[str]) -> None:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-
-def _check_writable(path: Path) -> None:
-    """LedgerError when a run could not write the ledger or the files SQLite keeps beside it."""
-    if path.exists() and not os.access(path, os.W_OK):
-        raise LedgerError(
-            f"the ledger {path} is read-only, and a push must record what it sends; make it writable "
-            f"(chmod u+w {path}) or pass --ledger with another file"
-        )
-    folder = path.parent
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise LedgerError(
-            f"cannot create files in {folder}, the folder of the ledger {path} (SQLite and the run's lock "
-            "keep files beside it): make the folder writable or pass --ledger with a path in another folder"
-        )
-
-
-def _open_error(path: Path, exc: sqlite3.DatabaseError) -> LedgerError:
-    """What to tell a person when SQLite cannot open the ledger: read-only, not a database, damaged."""
-    name = getattr(exc, "sqlite_errorname", "")
-    if name.startswith("SQLITE_READONLY") or name.startswith("SQLITE_CANTOPEN") or name == "SQLITE_PERM":
-        return LedgerError(
-            f"cannot write the ledger {path} or the files beside it ({exc}); make the ledger and its folder "
-            "writable, or pass --ledger with a path in another folder"
-        )
-    if name == "SQLITE_NOTADB":
-        return LedgerError(
-            f"{path} is not a ledger (not an SQLite database); if --ledger names the wrong file, point it at "
-            "the ledger or at a new path; if it is a damaged ledger, move it aside (a new one is created, "
-            "but rows already created will then be sent again)"
-        )
-    return LedgerError(
-        f"cannot use the ledger {path}: {exc}; if it is damaged, move it aside (a new one is created, "
-        "but rows already created will then be sent again) or point --ledger elsewhere"
-    )
-
-
 class Ledger:
     """The ledger database. ``Ledger.open(path)`` for a run (locked), ``lock=False`` to read history."""
 
-    def __init__(self, path: Path, db: sqlite3.Connection, lock: _Lock | None) -> None:
+    def __init__(self, path: Path, db: sqlite3.Connection, lock: FileLock | None) -> None:
         self.path = path
         self._db = db
         self._lock = lock
@@ -387,10 +303,10 @@ class Ledger:
         except OSError as exc:
             raise LedgerError(f"cannot create the folder of the ledger {path}: {exc.strerror or exc}") from exc
         if lock:
-            _check_writable(path)
+            check_writable(path)
         held = None
         if lock:
-            held = _Lock(path.with_name(path.name + ".lock"))
+            held = FileLock(path.with_name(path.name + ".lock"))
             held.acquire(f"pid {os.getpid()} on {socket.gethostname()}, since {_now()}")
         try:
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -410,7 +326,7 @@ class Ledger:
         except sqlite3.DatabaseError as exc:
             if held is not None:
                 held.release()
-            raise _open_error(path, exc) from exc
+            raise open_error(path, exc) from exc
         if version != _SCHEMA_VERSION and not (version == "1" and not lock):  # format 1 can still be read
             db.close()
             if held is not None:
@@ -495,7 +411,7 @@ class Ledger:
     def pending(self, scope: str) -> list[Entry]:
         """Entries left ``pending`` with a payload (sent by a run that died), oldest first."""
         sql = (
-            f"SELECT {_ENTRY_COLUMNS} FROM records WHERE scope = ? AND state = 'pending' "
+            f"SELECT {_ENTRY_COLUMNS} FROM records WHERE scope = ? AND state = '{_PENDING}' "
             "AND payload IS NOT NULL ORDER BY run_id, seq"
         )
         return [_entry(r) for r in self._read(sql, (scope,))]
@@ -519,8 +435,8 @@ class Ledger:
 
     # -- writing ----------------------------------------------------------------------------------
 
-    def write(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
-        """Run ``(sql, rows)`` pairs with executemany, all in one committed transaction."""
+    def _commit(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
+        """Run ``(sql, rows)`` pairs with executemany, all in one committed transaction (for :class:`Journal`)."""
         with self._write() as db:
             for sql, rows in statements:
                 db.executemany(sql, rows)
@@ -573,6 +489,15 @@ class Journal:
         self._failure: LedgerError | None = None  # a failed commit nobody waited for: raised at the next write
         self.commits = 0  # transactions so far (for the benchmark's figures)
 
+    @classmethod
+    def start(cls, ledger: Ledger, scope: str, command: str, file: str, mapping: str | None = None) -> Journal:
+        """Record a new run in ``ledger`` and return its journal."""
+        return cls(ledger, scope, ledger.start_run(scope, command, file, mapping))
+
+    def finish(self, state: str, counts: dict[str, int], exit_code: int | None, note: str | None = None) -> None:
+        """Record how the run ended (call :meth:`flush_now` first: what is queued belongs before it)."""
+        self.ledger.finish_run(self.run_id, state, counts, exit_code, note)
+
     # -- reads --------------------------------------------------------------------------------------
 
     def lookup(self, keys: Iterable[str]) -> dict[str, Entry]:
@@ -580,6 +505,14 @@ class Journal:
 
     def run(self, run_id: int) -> RunRecord | None:
         return self.ledger.run(run_id)
+
+    def left_pending(self) -> list[Entry]:
+        """What killed runs left ``pending`` in this scope, oldest first (see :meth:`Ledger.pending`)."""
+        return self.ledger.pending(self.scope)
+
+    def known_ids(self, kind: str, ids: Iterable[int]) -> set[int]:
+        """Which of ``ids`` the ledger has already given to some key of this scope."""
+        return self.ledger.known_ids(self.scope, kind, ids)
 
     # -- writes (async, grouped) ----------------------------------------------------------------------
 
@@ -610,20 +543,20 @@ class Journal:
     def seen(self, rows: Sequence[tuple[str, int]]) -> None:
         """Note the rows that met an existing key this run (skipped ones), so a later duplicate names them."""
         if rows:
-            self.ledger.write([(_SEEN_SQL, [(self.run_id, row, self.scope, key) for key, row in rows])])
+            self.ledger._commit([(_SEEN_SQL, [(self.run_id, row, self.scope, key) for key, row in rows])])
 
     def settle_many(self, rows: Sequence[tuple[str, str, int]], state: str, error: str) -> None:
         """(key, kind, row) triples that end in ``state`` without a request (e.g. not-sent)."""
         if rows:
             now = _now()
             params = [(self.scope, k, kind, state, error, self.run_id, r, self.run_id, r, now) for k, kind, r in rows]
-            self.ledger.write([(_SETTLED_SQL, params)])
+            self.ledger._commit([(_SETTLED_SQL, params)])
 
     def recovered(self, entry: Entry, ident: int, guid: str | None) -> None:
         """A killed run's pending entry found in the list: recorded as that run's creation."""
         run, row = entry.run_id, entry.row
         params = (self.scope, entry.key, entry.kind, ident, guid, run, row, run, row, _now())
-        self.ledger.write([(_CREATED_SQL, [params])])
+        self.ledger._commit([(_CREATED_SQL, [params])])
 
     def flush_now(self) -> None:
         """Commit whatever is queued (also called by the event loop on its own); LedgerError if that fails."""
@@ -660,7 +593,7 @@ class Journal:
             ("UPDATE runs SET max_seq = MAX(max_seq, ?) WHERE run_id = ?", [(self._max_seq, self.run_id)])
         )
         try:
-            self.ledger.write(statements)
+            self.ledger._commit(statements)
             self.commits += 1
         except LedgerError as exc:
             self._failure = exc  # the writes nobody waits for are lost: every later write fails with it
@@ -676,11 +609,11 @@ class Journal:
         """Record parts about to be sent (committed at once: a single request follows)."""
         now = _now()
         rows = [(self.scope, k, kind, self.run_id, row, None, None, None, None, self.run_id, row, now) for k in keys]
-        self.ledger.write([(_PENDING_SQL, rows)])
+        self.ledger._commit([(_PENDING_SQL, rows)])
 
     def mark_created(self, keys: Sequence[str], kind: str, row: int, ident: int, guid: str | None) -> None:
         """Record created parts with their id and GUID (committed at once)."""
         now = _now()
         rows = [(self.scope, k, kind, ident, guid, self.run_id, row, self.run_id, row, now) for k in keys]
-        self.ledger.write([(_CREATED_SQL, rows)])
+        self.ledger._commit([(_CREATED_SQL, rows)])
 
