@@ -266,6 +266,20 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ui(args: argparse.Namespace) -> int:
+    from importer.ui import serve
+
+    def ready(url: str) -> None:
+        where = "the built-in sandbox (a rehearsal: nothing reaches Realeflow)" if args.sandbox else "Realeflow"
+        print(f"Workbench for {where} at {url}", flush=True)
+        print("Open that link in your browser (it holds this session's password); Ctrl-C stops.", flush=True)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(port=args.port, sandbox=args.sandbox, open_browser=not args.no_browser, on_ready=ready,
+              notice=lambda message: print(f"{PROG}: {message}", file=sys.stderr, flush=True))
+    return 0
+
+
 def cmd_sheets(args: argparse.Namespace) -> int:
     from importer.read.source import describe_sheets
 
@@ -620,6 +634,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_sandbox_arguments(p)
     p.set_defaults(func=cmd_sandbox)
+    p = _subcommand(
+        sub,
+        "ui",
+        "open the browser workbench: connect, upload, map, review, push, results",
+        "ui --sandbox",
+        parents=[parents["common"]],
+    )
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: 0, a free one)")
+    p.add_argument("--no-browser", action="store_true", help="print the link only; do not open a browser")
+    p.add_argument("--sandbox", action="store_true", help="rehearse against the built-in sandbox, started in-process")
+    p.set_defaults(func=cmd_ui)
     return parser
 
 

@@ -47,12 +47,13 @@ from importer.outcomes import exit_code_for
 from importer.parallel import DryRunChunk, DryRunPool, plan_workers
 from importer.paths import check_paths
 from importer.plans.resume import LedgerGraphState
-from importer.plans.single import RecordPlan
+from importer.plans.single import RecordPlan, ValidatedChunk
+from importer.problems import empty_problems
 from importer.push.client import RealeflowClient
 from importer.push.pusher import Pusher, RequestLog
 from importer.push.retry import start_retrying
 from importer.push.settings import PushSettings
-from importer.push.stopping import StopOnSignals
+from importer.push.stopping import StopOnSignals, StopSwitch
 from importer.read.source import Chunk, Source, open_source
 from importer.report import ReportWriter, RunSummary, default_report_path, open_report
 
@@ -60,6 +61,8 @@ __all__ = [
     "ImportResult",
     "Observer",
     "Plan",
+    "RowCheck",
+    "check_rows",
     "estimate_rows",
     "make_plan",
     "push_file",
@@ -168,6 +171,34 @@ def make_plan(bound: BoundMapping) -> Plan:
 
         return GraphPlan(bound)
     return RecordPlan(bound)
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """Rows held in memory, checked as a dry run checks a chunk (the workbench's grid after an edit)."""
+
+    outcomes: pd.DataFrame  # index row: the report's outcome columns (status, id(s), error, warnings)
+    problems: pd.DataFrame  # every problem of those rows (importer.problems columns)
+    values: dict[str, pd.DataFrame]  # part ("" for one record per row, else its label) -> values to send
+
+
+def check_rows(
+    plan: Plan, frame: pd.DataFrame, *, numeric: pd.DataFrame | None = None, problems: pd.DataFrame | None = None
+) -> RowCheck:
+    """Extract and validate ``frame`` (text cells, index = spreadsheet row numbers) with ``plan``.
+
+    What :func:`validate_file` does to each chunk, for rows that are not in a file: ``numeric``
+    and ``problems`` are what the load stage said of those rows (a workbook's number cells, a
+    ragged line), if known.
+    """
+    chunk = Chunk(frame, numeric, problems if problems is not None else empty_problems())
+    validated = plan.validate(chunk)
+    outcomes = plan.dry_run(validated)
+    if isinstance(validated, ValidatedChunk):
+        values = {"": validated.values}
+    else:  # property-with-contacts: a field frame per part, on the rows where the part is present
+        values = {rec.label: part for rec, part in zip(validated.records, validated.values, strict=True)}
+    return RowCheck(outcomes, validated.problems, values)
 
 
 @dataclass
@@ -433,6 +464,7 @@ def validate_file(
     return _finish(run, observer)
 
 
+# long: one call runs a whole import; most of its lines are the arguments (the CLI's options) and their doc.
 def push_file(
     path: str | os.PathLike[str],
     mapping: Mapping | str | os.PathLike[str],
@@ -451,6 +483,7 @@ def push_file(
     chunk_rows: int = DEFAULT_PUSH_CHUNK_ROWS,
     ledger: str | os.PathLike[str] | bool | None = None,
     log_file: str | os.PathLike[str] | None = None,
+    stop: StopSwitch | None = None,
 ) -> ImportResult:
     """Load, validate and create every valid row through the API; report every row.
 
@@ -465,7 +498,8 @@ def push_file(
     none (nothing remembered between runs). ``log_file``: one JSON line per
     request. ``settings.force`` / ``settings.retry_failed`` need a ledger. ``sheet``, ``encoding``,
     ``quotes`` and ``header_row`` as for :func:`validate_file`.
-    Raises LedgerLockedError when another run holds the ledger.
+    Raises LedgerLockedError when another run holds the ledger. ``stop``: a StopSwitch
+    (:mod:`importer.push.stopping`) another thread may press to end the run as SIGINT does.
     """
     key, endpoint, settings = _push_settings(api_key, base_url, insecure, settings, ledger)
     observer = observer or Observer()
@@ -488,6 +522,7 @@ def push_file(
                 ledger_db,
                 Path(log_file) if log_file is not None else None,
                 str(mapping.source if isinstance(mapping, Mapping) else mapping),
+                stop,
             )
         )
     finally:
@@ -566,6 +601,8 @@ def _start_journal(ledger: Ledger | None, scope: str, source: Source, mapping_na
     return Journal.start(ledger, scope, "push", str(source.path), mapping_name)
 
 
+# long: the run's resources (client, log, report, journal, stop handlers) opened and closed in one place,
+# in the order that keeps the report and the ledger whole whatever stops the run.
 async def _push(
     source: Source,
     plan: Plan,
@@ -579,6 +616,7 @@ async def _push(
     ledger: Ledger | None,
     log_path: Path | None,
     mapping_name: str,
+    stop: StopSwitch | None = None,
 ) -> ImportResult:
     prepared = _Prepared(source, plan, chunk_rows)  # the first chunk is checked while the run starts
     try:
@@ -606,7 +644,7 @@ async def _push(
                 )
                 if journal is not None and hasattr(plan, "state"):  # property-with-contacts: parts in the ledger
                     plan.state = LedgerGraphState(journal, on_failure=pusher.stop)
-                with StopOnSignals(pusher, observer.notice):
+                with StopOnSignals(pusher, observer.notice), (stop or StopSwitch()).attached(pusher, observer.notice):
                     await _send_all(pusher, plan, prepared, run, observer)
                 result = _finish(run, observer, pusher.fatal)
             except BaseException:

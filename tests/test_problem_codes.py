@@ -126,16 +126,19 @@ NOT_CODES = {
     "sandbox.sqlite3": "a file name",
     "given_names.txt": "a file name",
     "content.xml": "a file name (an OpenDocument spreadsheet's cells)",
+    "mapping.yaml": "a file name (the workbench's mapping download)",
+    "index.json": "a file name (the workbench's saved mappings)",
     "uvicorn.error": "a logger's name",
     "send_request_headers.started": "an httpcore trace event",
     "send_request_body.complete": "an httpcore trace event",
 }
 #: f-strings shaped like a code that are not one: mapping locations in messages ("fields.phone.join",
-#: "Owner 1.zipcode"), a preset's file name, a module name, an SQL column. A placeholder named
-#: ``where`` or ``at`` is always a mapping location.
+#: "Owner 1.zipcode"), a preset's file name, the workbench's templates and saved mappings, a module
+#: name, an SQL column. A placeholder named ``where`` or ``at`` is always a mapping location.
 NOT_CODE_TEMPLATES = {
     "values.{key}", "defaults.{key}", "on_invalid.{key}", "{rec.label}.{fld}", "{name}.yaml", "{base}.{a.name}", "r.{c}"
 }  # fmt: skip
+NOT_CODE_TEMPLATES |= {"{name}.html", "{n}.yaml"}  # the workbench's templates, its saved mappings
 #: Codes built from a field name, and the fields each is built for.
 CODE_TEMPLATES: dict[str, tuple[str, ...]] = {
     "{field}.required": tuple(f for k in RECORD_KINDS for f in REQUIRED_FIELDS[k]),  # schemas.build_schema

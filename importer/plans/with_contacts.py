@@ -319,7 +319,8 @@ class GraphPlan:
                     job = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                results[job.row] = await self._row(job, pusher)
+                result = results[job.row] = await self._row(job, pusher)
+                pusher.report_row(result.status)  # live progress (the CLI's bar, the workbench's counts)
 
         workers = [asyncio.create_task(worker()) for _ in range(max(1, pusher.settings.concurrency))]
         try:

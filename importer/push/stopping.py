@@ -29,7 +29,7 @@ from typing import Any
 from importer.errors import InterruptedRunError
 from importer.push.pusher import Pusher
 
-__all__ = ["STOP_GRACE_SECONDS", "StopOnSignals"]
+__all__ = ["STOP_GRACE_SECONDS", "StopOnSignals", "StopSwitch"]
 
 #: After a first signal, how long the creates already sent may take to answer before they are given up.
 STOP_GRACE_SECONDS = 10.0
@@ -90,3 +90,62 @@ class StopOnSignals:
         self.pusher.abandon()
         self.notice(f"{name} again: the requests still out are given up (the next run looks for them)")
         self._restore()  # a third signal ends the program the usual way
+
+
+class StopSwitch:
+    """A stop button for a push run on another thread (the workbench's Cancel): the first press
+    stops the push as a first SIGINT does, a second gives up the creates still waiting.
+
+    ``switch.press()`` may be called from any thread, before the push has started too (it then
+    stops at once). The push attaches it with ``with switch.attached(pusher, notice):``.
+    """
+
+    def __init__(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        self.grace = grace
+        self.presses = 0
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pusher: Pusher | None = None
+        self._notice: Callable[[str], None] = lambda message: None
+        self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def pressed(self) -> bool:
+        return self.presses > 0
+
+    def press(self) -> None:
+        with self._lock:
+            self.presses += 1
+            loop = self._loop
+        if loop is not None:
+            loop.call_soon_threadsafe(self._apply)
+
+    def attached(self, pusher: Pusher, notice: Callable[[str], None]) -> StopSwitch:
+        self._pusher = pusher
+        self._notice = notice
+        return self
+
+    def __enter__(self) -> StopSwitch:
+        with self._lock:
+            self._loop = asyncio.get_running_loop()
+            early = self.presses
+        if early:
+            self._apply()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._loop = None
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def _apply(self) -> None:
+        pusher = self._pusher
+        if pusher is None or self._loop is None:
+            return
+        if self._timer is None:  # the first press
+            pusher.stop(InterruptedRunError(signal.SIGINT, "the stop button"))
+            self._timer = self._loop.call_later(self.grace, pusher.abandon)
+            self._notice(f"stopping: the requests already sent get {self.grace:g} s to answer")
+        if self.presses > 1:
+            pusher.abandon()

@@ -1,0 +1,177 @@
+"""Start and stop the workbench: 127.0.0.1 only, a private folder for uploads, the sandbox if asked.
+
+``Workbench server`` binds its socket before uvicorn starts (port 0 gives a free port known up
+front), serves on a thread for tests (:class:`WorkbenchServer`) or in the foreground for the
+command (:func:`serve`, where Ctrl-C stops it). At the end a running push is stopped as Ctrl-C
+stops the CLI's (rows ``not-sent``, the ledger consistent) and the private folder is removed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+import uvicorn
+
+from importer.config import default_ledger_path
+from importer.errors import ImporterError, UsageError
+from importer.sandbox import SandboxServer
+from importer.sandbox.faults import Faults
+
+from .app import MAX_UPLOAD_BYTES, create_app
+from .security import Secrets
+from .state import Workbench
+
+__all__ = ["HOST", "WorkbenchServer", "serve"]
+
+HOST = "127.0.0.1"
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            f"the workbench cannot listen on {HOST}:{port} ({exc.strerror or exc}); choose another --port"
+        ) from exc
+    return sock
+
+
+class _Uvicorn(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.should_exit:
+            self._on_ready()
+
+
+class WorkbenchServer:
+    """The workbench on 127.0.0.1: ``with WorkbenchServer(sandbox=True) as wbs: open(wbs.url)``.
+
+    ``url`` is the opening link (with the token); ``workbench`` the session's state; ``sandbox``
+    the in-process sandbox when asked for. ``faults``: the sandbox's faults (latency for tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        sandbox: bool = False,
+        faults: Faults | None = None,
+        max_upload: int = MAX_UPLOAD_BYTES,
+        mappings_dir: Path | None = None,
+        notice: Callable[[str], None] = lambda message: None,
+    ) -> None:
+        self.secrets = Secrets()
+        self.notice = notice
+        self._dir = Path(tempfile.mkdtemp(prefix="realeflow-workbench-"))
+        os.chmod(self._dir, 0o700)
+        self.sandbox: SandboxServer | None = None
+        base_url = None
+        ledger = None
+        if sandbox:
+            self.sandbox = SandboxServer(faults=faults, db_path=self._dir / "sandbox.sqlite3").start()
+            base_url = self.sandbox.url
+            # A rehearsal's runs stay out of the person's own ledger (as ``make demo``'s do).
+            ledger = self._dir / "sandbox-ledger.sqlite3"
+        folder = mappings_dir or default_ledger_path().parent / "mappings"
+        self.workbench = Workbench(self._dir, base_url=base_url, ledger=ledger, mappings_dir=folder, sandbox=sandbox)
+        if self.sandbox is not None:
+            self.workbench.conn.connect(self.sandbox.api_key, "the built-in sandbox")
+        self._sock = _bind(port)
+        self.port: int = self._sock.getsockname()[1]
+        self.url = f"http://{HOST}:{self.port}/?token={self.secrets.token}"
+        self.app = create_app(self.workbench, self.secrets, self.port, max_upload=max_upload)
+        self._server: _Uvicorn | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def workdir(self) -> Path:
+        return self._dir
+
+    def _config(self) -> uvicorn.Config:
+        return uvicorn.Config(
+            self.app, interface="asgi3", loop="asyncio", http="h11", ws="none", lifespan="off",
+            log_config=None, log_level="warning", access_log=False, server_header=False,
+            timeout_graceful_shutdown=2,
+        )
+
+    def start(self, timeout: float = 10.0) -> WorkbenchServer:
+        """Serve on a thread; return once connections are accepted."""
+        ready = threading.Event()
+        self._server = _Uvicorn(self._config(), ready.set)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, name="workbench", daemon=True
+        )
+        self._thread.start()
+        if not ready.wait(timeout):
+            self.close()
+            raise ImporterError(f"the workbench did not start on {HOST}:{self.port} within {timeout:g} s")
+        return self
+
+    def run(self, on_ready: Callable[[], None]) -> None:
+        """Serve in the foreground until Ctrl-C (uvicorn's own handlers end the loop)."""
+        self._server = _Uvicorn(self._config(), on_ready)
+        self._server.run(sockets=[self._sock])
+
+    def close(self) -> None:
+        """Stop serving, end a running push as Ctrl-C would, remove the private folder."""
+        if self._server is not None:
+            self._server.should_exit = True
+        try:
+            if self._thread is not None:
+                self._thread.join(10)
+            if self.workbench.pushes.running:
+                self.notice("stopping the push in progress: the requests already sent get a few seconds to answer, "
+                            "the rows not sent are 'not-sent' (push again to send them); Ctrl-C again stops at once")
+            self.workbench.pushes.stop_all()
+        finally:  # a second Ctrl-C while the push winds down still removes the private folder
+            self._sock.close()
+            if self.sandbox is not None:
+                self.sandbox.stop()
+                self.sandbox.close()
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> WorkbenchServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def serve(
+    *,
+    port: int = 0,
+    sandbox: bool = False,
+    open_browser: bool = True,
+    on_ready: Callable[[str], None] = lambda url: None,
+    notice: Callable[[str], None] = lambda message: None,
+) -> None:
+    """The ``ui`` command: serve until Ctrl-C, opening the browser at the link once it listens."""
+    server = WorkbenchServer(port=port, sandbox=sandbox, notice=notice)
+
+    def ready() -> None:
+        on_ready(server.url)
+        if open_browser:
+            import webbrowser
+
+            threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
+
+    try:
+        server.run(ready)
+    finally:
+        server.close()

@@ -1,0 +1,276 @@
+"""What the workbench remembers between pages: the connection, the file, the mapping, the review, the runs.
+
+All of it lives in the server's memory (the API key only here, never in a page, a URL, a log or
+a file); the browser holds nothing but its session cookie, so back, forward and reload lose
+nothing. Long work (the whole-file check, a push) runs on a thread of its own and is polled.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from importer.errors import ImporterError, MappingError, UsageError
+from importer.mapping.check import CheckResult, check_mapping
+from importer.mapping.suggest import suggest_mapping
+from importer.pipeline import make_plan, validate_file
+from importer.read.source import Source, describe_sheets, open_source
+from importer.read.workbook import EXCEL_EXTENSIONS
+
+from . import mapedit
+from .connection import Connection
+from .runs import Pushes, PushJob, Where
+from .table import ReviewTable
+
+__all__ = ["Workbench"]
+
+#: Rows of the file shown on the file page.
+PREVIEW_ROWS = 20
+#: Rows sampled to suggest a mapping (as ``mapping suggest``) and to check one (as ``mapping check``).
+SUGGEST_ROWS = 200
+CHECK_ROWS = 1000
+
+
+class Workbench:
+    """One person's session: every step's state, and the library calls behind each page."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        base_url: str | None = None,
+        ledger: Path | None = None,
+        mappings_dir: Path,
+        sandbox: bool = False,
+    ) -> None:
+        self.workdir = workdir
+        self.base_url = base_url
+        self.ledger = ledger
+        self.memory = mapedit.MappingMemory(mappings_dir)
+        self.sandbox = sandbox
+        self.lock = threading.RLock()
+        self.conn = Connection(base_url)
+        # the file
+        self.upload: Path | None = None
+        self.filename = ""
+        self.sheets: list[tuple[str, int, str]] = []
+        self.sheet: str | None = None
+        self.header_row: int | None = None  # the person's choice; None: the reader finds it
+        self.source: Source | None = None
+        self.file_error: str | None = None
+        self.preview: pd.DataFrame | None = None
+        # the mapping
+        self.mapping: dict[str, Any] | None = None
+        self.mapping_label = ""
+        self.dropped: dict[str, dict[str, Any]] = {}  # transforms turned off, to turn on again
+        self.confidence: dict[tuple[str, str], str] = {}  # (part, field) -> how sure the suggestion is
+        self.notes: list[str] = []  # the suggestion's things to check
+        self.check: CheckResult | None = None
+        self.mapping_error: str | None = None
+        # review and push
+        self.table: ReviewTable | None = None
+        self.pushes = Pushes(workdir, base_url=base_url, ledger=ledger)
+        self._uploads = 0
+
+    # -- connect ---------------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self.conn.connected
+
+    # -- the file --------------------------------------------------------------------------------
+
+    def new_upload_path(self, filename: str) -> Path:
+        """A folder of its own for an upload, the file under its own name (reports and the ledger show it)."""
+        self._uploads += 1
+        folder = self.workdir / f"upload-{self._uploads}"
+        folder.mkdir()
+        return folder / (re.sub(r"[^\w .()-]", "_", Path(filename).name).strip(" .")[-120:] or "upload")
+
+    def set_file(self, path: Path, filename: str) -> None:
+        """A new file: its sheets, then the first sheet read (every later step starts again)."""
+        with self.lock:
+            self.upload, self.filename = path, filename
+            self.sheets, self.sheet = [], None
+            self.mapping, self.check, self.table, self.mapping_label = None, None, None, ""
+            self.dropped = {}
+            if path.suffix.lower() in EXCEL_EXTENSIONS:
+                try:
+                    self.sheets = describe_sheets(path)
+                except ImporterError as exc:
+                    self._fail_file(exc)
+                    return
+            self.open_sheet(None)
+
+    def _fail_file(self, exc: ImporterError) -> None:
+        self.source, self.preview = None, None
+        self.file_error = str(exc).replace(str(self.upload), self.filename)
+
+    def open_sheet(self, sheet: str | None, header_row: int | None = None) -> None:
+        assert self.upload is not None
+        with self.lock:
+            self.sheet, self.header_row = sheet, header_row
+            self.table, self.check = None, None
+            try:
+                self.source = open_source(self.upload, sheet=sheet, header_row=header_row)
+            except ImporterError as exc:
+                self._fail_file(exc)
+                return
+            self.file_error = None
+            self.sheet = self.source.sheet
+            first = next(iter(self.source.chunks(PREVIEW_ROWS, read_ahead=False)), None)
+            self.preview = first.frame.iloc[:PREVIEW_ROWS] if first is not None else None
+            self._start_mapping()
+
+    # -- the mapping -----------------------------------------------------------------------------
+
+    def _sample(self) -> pd.DataFrame:
+        assert self.source is not None
+        first = next(iter(self.source.chunks(SUGGEST_ROWS, read_ahead=False)), None)
+        if first is None:
+            return pd.DataFrame(columns=self.source.headers, dtype="string")
+        return first.frame.iloc[:SUGGEST_ROWS]
+
+    def _start_mapping(self) -> None:
+        """A saved mapping made for this header, else the preset that fits, else a suggestion."""
+        assert self.source is not None
+        headers = list(self.source.headers)
+        saved = self.memory.for_header(headers)
+        if saved:
+            self.use_saved(saved[0])
+            return
+        presets = mapedit.fitting_presets(headers)
+        if presets:
+            self.use_preset(presets[0])
+            return
+        self.suggest(None)
+
+    def suggest(self, kind: str | None) -> None:
+        assert self.source is not None
+        suggestion = suggest_mapping(list(self.source.headers), self._sample(), kind)
+        self._set_mapping(suggestion.mapping, "suggested from the file's header and values")
+        self.confidence, self.notes = mapedit.confidence(suggestion), list(suggestion.notes)
+
+    def use_preset(self, name: str) -> None:
+        self._set_mapping(mapedit.preset_data(name), f"preset {name}")
+
+    def use_saved(self, name: str) -> None:
+        self._set_mapping(self.memory.load(name), f"saved mapping {name}")
+
+    def use_uploaded(self, path: Path, filename: str) -> None:
+        from importer.mapping.yamlfile import read_yaml
+
+        data = read_yaml(path)
+        mapedit.to_mapping(data, filename)  # a file the CLI would refuse is refused here too
+        self._set_mapping(data, f"uploaded {filename}")
+
+    def _set_mapping(self, data: dict[str, Any], label: str) -> None:
+        with self.lock:
+            self.mapping, self.mapping_label = data, label
+            self.confidence, self.notes = {}, []
+            self.dropped = {}
+            self.table = None
+            self.recheck_mapping()
+
+    def change_mapping(self, data: dict[str, Any]) -> None:
+        with self.lock:
+            self.mapping = data
+            if "(edited)" not in self.mapping_label:
+                self.mapping_label += " (edited)"
+            self.table = None
+            self.recheck_mapping()
+
+    def recheck_mapping(self) -> None:
+        """``mapping check`` of the current mapping against the file's first rows."""
+        assert self.mapping is not None and self.upload is not None
+        try:
+            mapping = mapedit.to_mapping(self.mapping, self.mapping_label or "the mapping")
+            where = self.where()
+            self.check = check_mapping(mapping, where.path, sheet=where.sheet, header_row=where.header_row,
+                                       sample_rows=CHECK_ROWS)
+            self.mapping_error = None
+        except ImporterError as exc:
+            self.check = None
+            self.mapping_error = str(exc).replace(str(self.upload), self.filename)
+
+    # -- review ----------------------------------------------------------------------------------
+
+    def start_review(self) -> ReviewTable:
+        """Check the whole file (on a thread); the grid reads the table as it fills."""
+        with self.lock:
+            if self.table is not None:
+                return self.table
+            if self.mapping is None or self.source is None or self.upload is None:
+                raise UsageError("choose a file and a mapping first")
+            mapping = mapedit.to_mapping(self.mapping, self.mapping_label)
+            where = self.where()  # its own reader: the page's stays free
+            source = open_source(where.path, sheet=where.sheet, header_row=where.header_row)
+            bound = mapping.bind(source.headers, file=self.filename)
+            table = ReviewTable(list(source.headers), make_plan(bound))
+            rows = mapedit.field_rows(self.mapping)
+            table.sources = {(f["part"], f["field"]): f["column"] for f in rows if f["column"]}
+            self.table = table
+
+        def work() -> None:
+            try:
+                table.load(source, lambda: self.table is not table)
+            except Exception as exc:  # shown on the page; the thread must not die silently
+                table.error = str(exc).replace(str(self.upload), self.filename)
+                table.done = True
+
+        threading.Thread(target=work, name="workbench-review", daemon=True).start()
+        return table
+
+    def where(self) -> Where:
+        """The uploaded file as the pages read it (the sheet, the header row found or chosen)."""
+        assert self.upload is not None and self.source is not None
+        return Where(self.upload, self.sheet, self.source.header_row)
+
+    def push_file_path(self, trial: int | None = None) -> Where:
+        """The file a push reads: the upload as it is, or the fixed rows when some were edited (or a trial)."""
+        table = self.table
+        assert self.upload is not None
+        if trial is not None and (table is None or not table.done or table.error):
+            raise UsageError("a trial sends the first rows of the checked file: check the rows first (Review)")
+        if table is None or (not table.edited and trial is None):
+            return self.where()
+        kind = f"trial-{trial}" if trial else f"fixed-{len(self.pushes.jobs) + 1}"
+        path = self.upload.with_name(f"{self.upload.stem}.{kind}.csv")
+        table.write_csv(path, limit=trial)
+        return Where(path, None, 1)  # written with its header in row 1, every row at its old number
+
+    def dry_run_report(self, fmt: str) -> Path:
+        """The CLI's ``validate`` report of the file as it is now (with its fixes)."""
+        if self.mapping is None:
+            raise UsageError("choose a mapping first")
+        where = self.push_file_path()
+        report = self.workdir / f"dry-run-report.{fmt}"
+        mapping = mapedit.to_mapping(self.mapping, self.mapping_label)
+        validate_file(where.path, mapping, sheet=where.sheet, header_row=where.header_row, report=report,
+                      keep_outcomes=False, workers=1)
+        return report
+
+    # -- push ------------------------------------------------------------------------------------
+
+    def start_push(self, trial: int | None) -> PushJob:
+        with self.lock:
+            if self.pushes.running:
+                raise UsageError("a push is running; wait for it or cancel it first")
+            if self.mapping is None or self.upload is None:
+                raise UsageError("choose a file and a mapping first")
+            if trial is not None and trial < 1:
+                raise UsageError("a trial sends at least 1 row")
+            mapping = mapedit.to_mapping(self.mapping, self.mapping_label)
+            where = self.push_file_path(trial)
+            return self.pushes.start(where, mapping, self.conn.key(), trial=trial, shown_as=self.filename)
+
+    def save_mapping(self, name: str) -> Path:
+        if self.mapping is None or self.source is None:
+            raise MappingError("nothing to save: choose a file and a mapping first")
+        path = self.memory.save(name, self.mapping, list(self.source.headers))
+        self.mapping_label = f"saved mapping {name.strip()}"
+        return path

@@ -1,0 +1,397 @@
+// The workbench's few scripts: post actions with the page's CSRF token, re-render the page in
+// place, the review grid (server-side pages), the push's live progress. No framework, no build.
+"use strict";
+
+const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
+
+function say(text, ok) {
+  const m = document.getElementById("message");
+  if (!m) return;
+  m.textContent = text;
+  m.className = "message " + (ok ? "ok" : "bad");
+}
+
+async function answer(r) {
+  let body = {};
+  try { body = await r.json(); } catch (e) { body = {}; }
+  if (!r.ok) throw new Error(body.error || "the workbench answered " + r.status);
+  return body;
+}
+
+async function post(url, data) {
+  const r = await fetch(url, {
+    method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+    body: JSON.stringify(data || {}),
+  });
+  return answer(r);
+}
+
+async function getJSON(url) {
+  return answer(await fetch(url, { credentials: "same-origin" }));
+}
+
+// Re-render the page's main part from the server, keeping the focus where it was.
+async function swap(message) {
+  const focused = document.activeElement && document.activeElement.id;
+  const r = await fetch(location.href, { credentials: "same-origin" });
+  const doc = new DOMParser().parseFromString(await r.text(), "text/html");
+  document.getElementById("main").replaceWith(doc.getElementById("main"));
+  bind();
+  if (message) say(message, true);
+  const again = focused && document.getElementById(focused);
+  if (again) again.focus();
+}
+
+function formData(form) {
+  const out = {};
+  new FormData(form).forEach((v, k) => { if (typeof v === "string") out[k] = v; });
+  return out;
+}
+
+function busy(on) { document.body.setAttribute("aria-busy", on ? "true" : "false"); }
+
+async function act(fn) {
+  busy(true);
+  try { await fn(); } catch (e) { say("✖ " + e.message, false); } finally { busy(false); }
+}
+
+async function uploadFile(file) {
+  if (!file) { say("✖ Choose a file first.", false); return; }
+  const bar = document.getElementById("upload-progress");
+  if (bar) { bar.hidden = false; bar.removeAttribute("value"); }
+  const r = await fetch("/api/upload", {
+    method: "POST", credentials: "same-origin",
+    headers: { "X-CSRF-Token": csrf(), "X-Filename": encodeURIComponent(file.name), "Content-Type": "application/octet-stream" },
+    body: file,
+  });
+  const body = await answer(r);
+  await swap(body.ok ? "✔ " + file.name + " read." : "");
+}
+
+function bind() {
+  document.querySelectorAll("form[data-api]").forEach((f) => f.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    act(async () => {
+      await post(f.dataset.api, formData(f));
+      if (f.dataset.next) location.href = f.dataset.next; else await swap("✔ Done.");
+    });
+  }));
+  document.querySelectorAll("form[data-upload]").forEach((f) => f.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    act(async () => {
+      const r = await fetch(f.dataset.upload, {
+        method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf() }, body: new FormData(f),
+      });
+      await answer(r);
+      await swap("✔ Mapping read.");
+    });
+  }));
+  const up = document.getElementById("upload-form");
+  if (up) {
+    const input = document.getElementById("file");
+    up.addEventListener("submit", (ev) => { ev.preventDefault(); act(() => uploadFile(input.files[0])); });
+    input.addEventListener("change", () => act(() => uploadFile(input.files[0])));
+    up.addEventListener("dragover", (ev) => { ev.preventDefault(); up.classList.add("over"); });
+    up.addEventListener("dragleave", () => up.classList.remove("over"));
+    up.addEventListener("drop", (ev) => {
+      ev.preventDefault(); up.classList.remove("over");
+      act(() => uploadFile(ev.dataTransfer.files[0]));
+    });
+  }
+  document.querySelectorAll("select.field-picker").forEach((s) => s.addEventListener("change", () => {
+    if (s.value === "__keep__") return;
+    act(async () => {
+      await post("/api/mapping/field", { part: s.dataset.part, field: s.dataset.field, column: s.value });
+      await swap("✔ " + (s.dataset.part ? s.dataset.part + " " : "") + s.dataset.field + ": " + (s.value || "not mapped"));
+    });
+  }));
+  document.querySelectorAll("input.switch").forEach((c) => c.addEventListener("change", () => act(async () => {
+    await post("/api/mapping/switch", { id: c.dataset.id, on: c.checked });
+    await swap("✔ Transform " + (c.checked ? "on" : "off") + ".");
+  })));
+  reviewInit();
+  pushInit();
+}
+
+// -- review grid -----------------------------------------------------------------------------------
+
+const grid = { offset: 0, limit: 50, status: "", code: "", total: 0, page: null, started: false };
+
+async function reviewInit() {
+  const el = document.getElementById("review");
+  if (!el || grid.started) return;
+  grid.started = true;
+  let s = await getJSON("/api/review/status");
+  if (!s.started) s = await post("/api/review/start", {});
+  let shown = false;
+  for (;;) {
+    showCheckProgress(s);
+    if (s.error) { say("✖ " + s.error, false); return; }
+    if (s.ready && (!shown || s.done)) {  // the first rows while the rest are checked; all of them at the end
+      document.getElementById("counts-section").hidden = false;
+      document.getElementById("grid-section").hidden = false;
+      renderCounts(s.counts);
+      await loadRows();
+      shown = true;
+    }
+    if (s.done) break;
+    await new Promise((ok) => setTimeout(ok, 300));
+    s = await getJSON("/api/review/status");
+  }
+  const prev = document.getElementById("prev"), next = document.getElementById("next");
+  prev.addEventListener("click", () => { grid.offset = Math.max(0, grid.offset - grid.limit); act(loadRows); });
+  next.addEventListener("click", () => { if (grid.offset + grid.limit < grid.total) { grid.offset += grid.limit; act(loadRows); } });
+  document.getElementById("replace-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    act(async () => {
+      const f = formData(ev.target);
+      const r = await post("/api/review/replace", f);
+      renderCounts(r.counts);
+      await loadRows();
+      say("✔ " + r.changed + " cells of " + f.column + " changed; their rows were checked again.", true);
+    });
+  });
+}
+
+function showCheckProgress(s) {
+  const bar = document.getElementById("check-progress"), text = document.getElementById("check-progress-text");
+  const total = s.rows_expected || 0;
+  if (total) { bar.max = total; bar.value = Math.min(s.rows_done, total); } else bar.removeAttribute("value");
+  text.textContent = s.done ? "Every row checked: " + (s.counts ? s.counts.total.toLocaleString() : 0) + " rows."
+    : "Checking every row: " + (s.rows_done || 0).toLocaleString() + (total ? " of about " + total.toLocaleString() : "") + " rows…";
+  if (s.done) bar.hidden = true;
+}
+
+function filterButton(label, pressed, onClick, cls) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.className = "filter " + (cls || "");
+  b.setAttribute("aria-pressed", pressed ? "true" : "false");
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function renderCounts(c) {
+  grid.counts = c;
+  const st = document.getElementById("status-filters"), pr = document.getElementById("problem-filters");
+  st.replaceChildren();
+  pr.replaceChildren();
+  const setStatus = (v) => () => { grid.status = v; grid.code = ""; grid.offset = 0; renderCounts(grid.counts); act(loadRows); };
+  st.append(filterButton("All rows: " + c.total.toLocaleString(), !grid.status && !grid.code, setStatus("")));
+  for (const [k, v] of Object.entries(c.status)) {
+    st.append(filterButton(k + ": " + v.toLocaleString(), grid.status === k, setStatus(k), "status-" + k));
+  }
+  for (const p of c.problems) {
+    const label = (p.severity === "error" ? "✖ " : "⚠ ") + p.title + " (" + p.code + "): " + p.rows.toLocaleString() + (p.rows === 1 ? " row" : " rows");
+    pr.append(filterButton(label, grid.code === p.code, () => { grid.code = p.code; grid.status = ""; grid.offset = 0; renderCounts(grid.counts); act(loadRows); }, p.severity));
+  }
+}
+
+async function loadRows() {
+  const q = new URLSearchParams({ offset: grid.offset, limit: grid.limit, status: grid.status, code: grid.code });
+  const page = await getJSON("/api/review/rows?" + q);
+  grid.total = page.total;
+  grid.page = page;
+  renderRows(page);
+}
+
+function cellText(td, value, reasons) {
+  td.replaceChildren();
+  const v = document.createElement("span");
+  v.textContent = value;
+  td.append(v);
+  if (reasons && reasons.length) {
+    td.classList.add("bad");
+    td.title = reasons.join("; ");
+    const why = document.createElement("span");
+    why.className = "why";
+    why.textContent = "✖ " + reasons.join("; ");
+    td.append(why);
+  } else {
+    td.classList.remove("bad");
+    td.removeAttribute("title");
+  }
+}
+
+function rowElement(page, r) {
+  const tr = document.createElement("tr");
+  tr.dataset.row = r.row;
+  const th = document.createElement("th");
+  th.scope = "row";
+  th.textContent = r.row + (r.edited ? " (fixed)" : "");
+  tr.append(th);
+  const st = document.createElement("td");
+  st.className = "status-" + r.status;
+  st.textContent = { valid: "✔ ", invalid: "✖ ", skipped: "⤼ ", partial: "◐ " }[r.status] + r.status;
+  tr.append(st);
+  const pr = document.createElement("td");
+  pr.className = "problems";
+  pr.textContent = r.problems.map((p) => (p.severity === "error" ? "✖ " : "⚠ ") + p.message).join("\n");
+  tr.append(pr);
+  r.cells.forEach((v, i) => {
+    const td = document.createElement("td");
+    td.tabIndex = 0;
+    td.dataset.col = i;
+    td.className = "cell";
+    cellText(td, v, r.invalid[i]);
+    td.addEventListener("click", () => startEdit(td, r, i));
+    td.addEventListener("keydown", (ev) => cellKey(ev, td, r, i));
+    tr.append(td);
+  });
+  r.values.forEach((v, j) => {
+    const td = document.createElement("td");
+    td.className = "value";
+    td.textContent = v;
+    if (r.changed.includes(j)) {
+      td.classList.add("changed");
+      td.title = "changed from the file's cell";
+      const mark = document.createElement("span");
+      mark.className = "why";
+      mark.textContent = "✎ changed";
+      td.append(mark);
+    }
+    tr.append(td);
+  });
+  return tr;
+}
+
+function renderRows(page) {
+  const table = document.getElementById("grid");
+  const head = document.createElement("tr");
+  const heads = ["Row", "Status", "Problems", ...page.columns,
+    ...page.value_columns.map((c) => "→ " + (c.part ? c.part + " " : "") + c.field)];
+  heads.forEach((h, i) => {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = h;
+    if (i >= 3 + page.columns.length) th.className = "value";
+    head.append(th);
+  });
+  table.tHead.replaceChildren(head);
+  table.tBodies[0].replaceChildren(...page.rows.map((r) => rowElement(page, r)));
+  table.setAttribute("aria-rowcount", page.total + 1);
+  const end = Math.min(page.offset + page.rows.length, page.total);
+  document.getElementById("grid-range").textContent = page.total
+    ? (page.offset + 1).toLocaleString() + "–" + end.toLocaleString() + " of " + page.total.toLocaleString()
+    : "(none)";
+  document.getElementById("prev").disabled = page.offset === 0;
+  document.getElementById("next").disabled = end >= page.total;
+}
+
+function cellKey(ev, td, r, i) {
+  if (ev.target !== td) return;
+  if (ev.key === "Enter" || ev.key === "F2") { ev.preventDefault(); startEdit(td, r, i); return; }
+  const moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+  const m = moves[ev.key];
+  if (!m) return;
+  ev.preventDefault();
+  let tr = td.parentElement;
+  if (m[0] < 0) tr = tr.previousElementSibling;
+  if (m[0] > 0) tr = tr.nextElementSibling;
+  const target = tr && tr.querySelector('td[data-col="' + (i + m[1]) + '"]');
+  if (target) target.focus();
+}
+
+function startEdit(td, r, i) {
+  if (td.querySelector("input")) return;
+  const column = grid.page.columns[i];
+  const input = document.createElement("input");
+  input.value = r.cells[i];
+  input.setAttribute("aria-label", "Row " + r.row + ", " + column);
+  input.className = "cell-edit";
+  td.replaceChildren(input);
+  input.focus();
+  input.select();
+  let done = false;
+  const cancel = () => { if (done) return; done = true; cellText(td, r.cells[i], r.invalid[i]); td.focus(); };
+  input.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape") { ev.preventDefault(); cancel(); }
+    if (ev.key === "Enter") {
+      ev.preventDefault();
+      done = true;
+      act(async () => {
+        const res = await post("/api/review/edit", { row: r.row, column: column, value: input.value });
+        renderCounts(res.counts);
+        const tr = td.parentElement;
+        const fresh = rowElement(grid.page, res.row);
+        tr.replaceWith(fresh);
+        const again = fresh.querySelector('td[data-col="' + i + '"]');
+        if (again) again.focus();
+        say("✔ Row " + r.row + " checked again: " + res.row.status + ".", true);
+      });
+    }
+  });
+  input.addEventListener("blur", cancel);
+}
+
+// -- push ------------------------------------------------------------------------------------------
+
+let pushPolling = false;
+
+function pushInit() {
+  const box = document.getElementById("push");
+  if (!box) return;
+  const start = (trial) => act(async () => {
+    const s = await post("/api/push/start", trial ? { trial: trial } : {});
+    showPush(s);
+    pollPush();
+  });
+  document.getElementById("trial-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    start(parseInt(document.getElementById("trial-rows").value, 10));
+  });
+  document.getElementById("push-form").addEventListener("submit", (ev) => { ev.preventDefault(); start(null); });
+  document.getElementById("cancel-push").addEventListener("click", () => act(async () => {
+    await post("/api/push/cancel", {});
+    say("Stopping: the requests already sent are answered, the other rows stay not-sent.", true);
+  }));
+  pollPush();
+}
+
+async function pollPush() {
+  if (pushPolling) return;
+  pushPolling = true;
+  try {
+    for (;;) {
+      const s = await getJSON("/api/push/status");
+      if (!s.number) return;
+      showPush(s);
+      if (!s.running) return;
+      await new Promise((ok) => setTimeout(ok, 400));
+    }
+  } finally { pushPolling = false; }
+}
+
+function showPush(s) {
+  document.getElementById("progress-section").hidden = false;
+  const bar = document.getElementById("push-progress");
+  if (s.total) { bar.max = s.total; bar.value = Math.min(s.done, s.total); }
+  if (!s.running) { bar.max = 1; bar.value = 1; }
+  const what = "Push " + s.number + (s.trial ? " (trial of " + s.trial + " rows)" : "");
+  let text = what + ": " + s.done.toLocaleString() + (s.total ? " of about " + s.total.toLocaleString() : "") + " rows, "
+    + s.rate + " rows/s";
+  if (s.running && s.eta_seconds !== null) text += ", about " + s.eta_seconds + " s left";
+  if (s.cancelling) text += "; stopping…";
+  if (!s.running) text = what + " finished in " + s.elapsed + " s" + (s.error ? ": " + s.error : ".");
+  document.getElementById("push-text").textContent = text;
+  const ul = document.getElementById("push-counts");
+  ul.replaceChildren(...Object.entries(s.counts).map(([k, v]) => {
+    const li = document.createElement("li");
+    li.className = "status-" + k;
+    li.textContent = k + ": " + v.toLocaleString();
+    return li;
+  }));
+  document.getElementById("push-notices").replaceChildren(...s.notices.map((n) => {
+    const li = document.createElement("li");
+    li.textContent = n;
+    return li;
+  }));
+  document.getElementById("cancel-push").disabled = !s.running || s.cancelling;
+  document.getElementById("push-done").hidden = s.running;
+  document.getElementById("start-trial").disabled = s.running;
+  document.getElementById("start-push").disabled = s.running;
+}
+
+document.addEventListener("DOMContentLoaded", bind);

@@ -1,0 +1,277 @@
+"""The workbench in a real browser (Playwright driving Debian's chromium) against the sandbox.
+
+Three journeys, each asserting what the sandbox stored and what the downloaded report says, with
+a screenshot of every step under tests/artifacts/<test>/ (gitignored; the README's pictures are
+copied from there):
+
+(a) samples/propstream.xlsx with its preset, straight to a push;
+(b) a messy workbook (a title above the table, owners "SMITH JOHN & MARY", a mistyped state) through the suggested
+    mapping, the bad cell fixed in the grid, a trial push of 3 rows, then the rest;
+(c) a push cancelled midway after its tab was closed and reopened, then pushed again: nothing twice.
+
+chromium must be at /usr/bin/chromium (``apt-get install -y chromium``; .ci/run installs it): the
+tests fail, never skip, without it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from importer.sandbox import Faults
+from importer.ui import WorkbenchServer
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WAIT_MS = 20_000  # the longest a step may take in the browser
+
+pytestmark = pytest.mark.timeout(90)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the workbench's browser tests need Debian's chromium "
+            "(apt-get install -y chromium; .ci/run installs it when CI=true)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _unlabelled(page: Any) -> list[str]:
+    """The page's controls a screen reader could not name (no label, aria-label or text)."""
+    missing = []
+    for el in page.locator("input:not([type=hidden]), select, textarea, button").all():
+        ident = el.get_attribute("id")
+        if el.get_attribute("aria-label") or (ident and page.locator(f"label[for='{ident}']").count()):
+            continue
+        if el.evaluate("e => e.tagName") == "BUTTON" and el.inner_text().strip():
+            continue
+        missing.append(el.evaluate("e => e.outerHTML")[:120])
+    return missing
+
+
+class Steps:
+    """Screenshots of one journey, numbered in order; every control of each page has a name."""
+
+    def __init__(self, name: str) -> None:
+        self.dir = ARTIFACTS / name
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for old in self.dir.glob("*.png"):
+            old.unlink()
+        self.n = 0
+
+    def shot(self, page: Any, what: str) -> None:
+        self.n += 1
+        assert not _unlabelled(page), f"{what}: controls without a label: {_unlabelled(page)}"
+        page.screenshot(path=str(self.dir / f"{self.n:02d}-{what}.png"), full_page=True)
+
+
+@pytest.fixture
+def workbench(tmp_path: Path) -> Iterator[WorkbenchServer]:
+    with WorkbenchServer(sandbox=True, mappings_dir=tmp_path / "mappings") as server:
+        yield server
+
+
+def _page(browser: Any) -> Any:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    return page
+
+
+def _report(page: Any, link: str) -> list[dict[str, str]]:
+    with page.expect_download() as info:
+        page.click(link)
+    text = Path(info.value.path()).read_text(encoding="utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _upload(page: Any, path: Path) -> None:
+    page.set_input_files("#file", str(path))
+    page.wait_for_selector("#preview")
+
+
+def _to_review(page: Any) -> None:
+    page.click("text=Next: check every row")
+    page.wait_for_url("**/review")
+    page.wait_for_selector("#grid tbody tr")
+
+
+def _push(page: Any, button: str) -> None:
+    page.click(button)
+    page.wait_for_selector("#push-done:not([hidden])")
+
+
+def test_propstream_preset_straight_to_push(browser: Any, workbench: WorkbenchServer) -> None:
+    steps = Steps("a_propstream")
+    page = _page(browser)
+    page.goto(workbench.url)  # the sandbox is connected already: the file page comes first
+    page.wait_for_url("**/file")
+    page.click("nav >> text=Connect")
+    assert "Active" in page.inner_text("#account-status")
+    steps.shot(page, "connect")
+    page.click("text=Next: choose the file")
+    _upload(page, REPO / "samples" / "propstream.xlsx")
+    assert page.inner_text("#sheet-read")
+    steps.shot(page, "file")
+    page.click("text=Next: map the columns")
+    page.wait_for_url("**/mapping")
+    assert "preset propstream" in page.inner_text("#mapping-label")
+    steps.shot(page, "mapping")
+    _to_review(page)
+    steps.shot(page, "review")
+    page.click("text=Next: send the rows")
+    page.wait_for_url("**/push")
+    _push(page, "#start-push")
+    steps.shot(page, "push")
+    page.click("text=See the results")
+    page.wait_for_url("**/results")
+    steps.shot(page, "results")
+
+    rows = _report(page, "#run-1 >> text=CSV")
+    assert [int(r["row"]) for r in rows] == list(range(2, 32))  # every row, at its spreadsheet number
+    status = [r["status"] for r in rows]
+    store = workbench.sandbox.store
+    assert status.count("created") + status.count("partial") == len(store.properties()) == 27
+    assert status.count("skipped") == 2 and status.count("invalid") == 1  # Do Not Mail rows; a bad row
+    ids = {int(r["property_id"]) for r in rows if r["property_id"]}
+    assert ids == {p["property_id"] for p in store.properties()}  # the report's ids are the records the sandbox holds
+
+
+def test_messy_workbook_fixed_in_the_grid_trial_then_rest(browser: Any, workbench: WorkbenchServer) -> None:
+    steps = Steps("b_messy")
+    page = _page(browser)
+    page.goto(workbench.url)
+    page.wait_for_url("**/file")
+    _upload(page, REPO / "tests" / "data" / "ui_messy.xlsx")
+    assert page.inner_text("#header-row").startswith("row 3 (found)")  # the title above was passed over
+    assert "← header" in page.inner_text("#raw-rows tr.header-row")
+    steps.shot(page, "file-title-row")
+    page.click("text=Next: map the columns")
+    page.wait_for_url("**/mapping")
+    assert "suggested" in page.inner_text("#mapping-label")
+    order = page.get_by_label(re.compile(r"Owner 1: fullname: names are written last name first"))
+    assert order.is_checked()
+    steps.shot(page, "mapping-suggested")
+    _to_review(page)
+    page.click("#status-filters >> text=invalid: 1")
+    page.wait_for_selector("#grid tbody tr[data-row='6']")
+    bad = page.locator("#grid tbody tr[data-row='6'] td.bad")
+    assert bad.count() == 1
+    assert "not a US state" in bad.get_attribute("title")  # the reason on hover...
+    assert "not a US state" in bad.inner_text()  # ...and as text, not colour alone
+    steps.shot(page, "review-invalid-row")
+    state_col = bad.get_attribute("data-col")
+    bad.focus()  # by keyboard: Enter edits, typing replaces the selected text, Enter saves
+    page.keyboard.press("Enter")
+    assert page.locator("input.cell-edit").get_attribute("aria-label") == "Row 6, Property State"
+    page.keyboard.type("OH")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#grid tbody tr[data-row='6'] td.status-valid")
+    assert page.locator("#grid tbody tr[data-row='6'] td.bad").count() == 0
+    assert page.locator("td:focus").get_attribute("data-col") == state_col  # focus stays on the cell
+    page.keyboard.press("ArrowLeft")
+    assert page.locator("td:focus").get_attribute("data-col") == str(int(state_col) - 1)
+    steps.shot(page, "review-fixed")
+    page.click("text=Next: send the rows")
+    page.wait_for_url("**/push")
+    page.fill("#trial-rows", "3")
+    _push(page, "#start-trial")
+    assert "created: 3" in page.inner_text("#push-counts")
+    steps.shot(page, "push-trial")
+    store = workbench.sandbox.store
+    assert len(store.properties()) == 3
+    _push(page, "#start-push")
+    steps.shot(page, "push-rest")
+    page.click("text=See the results")
+    page.wait_for_url("**/results")
+    steps.shot(page, "results")
+
+    rows = {int(r["row"]): r for r in _report(page, "#run-2 >> text=CSV")}
+    assert sorted(rows) == list(range(4, 16))  # the rows keep their numbers under the title
+    assert [rows[n]["status"] for n in (4, 5, 6)] == ["skipped"] * 3  # the trial's rows: not sent twice
+    assert all(rows[n]["status"] == "created" for n in range(7, 16))
+    assert rows[6]["Property State"] == "OH"  # the fixed cell
+    properties = store.properties()
+    assert len(properties) == 12 and len({p["address"] for p in properties}) == 12
+    assert next(p for p in properties if p["address"] == "9 Elm Ave")["state"] == "OH"
+    names = {c["fullname"] for c in store.contacts()}
+    assert {"John Smith", "Mary Smith", "Ashley Lopez"} <= names
+
+
+def test_cancel_midway_reopen_push_again_nothing_twice(browser: Any, workbench: WorkbenchServer) -> None:
+    steps = Steps("c_cancel")
+    sandbox = workbench.sandbox
+    assert sandbox is not None
+    sandbox.faults = Faults(latency_ms=250)  # time to press Cancel
+    page = _page(browser)
+    page.goto(workbench.url)
+    page.wait_for_url("**/file")
+    _upload(page, REPO / "samples" / "propstream.xlsx")
+    page.click("text=Next: map the columns")
+    _to_review(page)
+    page.click("text=Next: send the rows")
+    page.wait_for_url("**/push")
+    page.click("#start-push")
+    page.locator("#push-counts", has_text="created").wait_for()  # some rows are in
+    context = page.context
+    page.close()  # closing the tab does not stop the run
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(f"http://127.0.0.1:{workbench.port}/")
+    page.wait_for_url("**/push")
+    page.wait_for_selector("#progress-section:not([hidden])")
+    assert workbench.workbench.pushes.running
+    steps.shot(page, "push-running-after-reopen")
+    page.click("#cancel-push")
+    page.wait_for_selector("#push-done:not([hidden])")
+    steps.shot(page, "push-cancelled")
+    first = workbench.workbench.pushes.jobs[0].status()
+    assert first["counts"].get("not-sent", 0) > 0
+    run1 = workbench.workbench.pushes.jobs[0].result.outcomes
+    done_in_run1 = {int(r) for r in run1.index[run1["status"] == "created"]}
+    stored = len(sandbox.store.properties())
+    assert 0 < stored < 27
+
+    sandbox.faults = Faults()
+    page.reload()
+    _push(page, "#start-push")
+    steps.shot(page, "push-again")
+    page.click("text=See the results")
+    page.wait_for_url("**/results")
+    steps.shot(page, "results")
+    rows = _report(page, "#run-2 >> text=CSV")
+    status = [r["status"] for r in rows]
+    properties = sandbox.store.properties()
+    assert len(properties) == 27  # every sendable row once: what the first run made was not made again
+    assert len({(p["address"], p["zipcode"]) for p in properties}) == 27
+    assert {int(r["row"]) for r in rows if r["status"] == "skipped"} >= done_in_run1  # not sent again
+    contacts = sandbox.store.contacts()
+    assert len({(c["fullname"], c["address"]) for c in contacts}) == len(contacts)  # no owner twice
+    assert "not-sent" not in status
+    history = page.inner_text("#history")
+    assert "interrupted" in history or "stopped" in history
+

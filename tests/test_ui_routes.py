@@ -1,0 +1,558 @@
+"""The workbench's routes with starlette's TestClient: who may call them, and what each does.
+
+Security: no session -> 403 on every route; a foreign Host -> 403; a cross-site or token-less
+POST -> 403; the key in no answer; uploads size-limited and kept in the private folder. Then the
+steps: upload, mapping (fields, switches, YAML round trip, the mapping memory), the review (edit,
+find-and-replace, the fixed file at its row numbers), and the library calls under them
+(``pipeline.check_rows`` against ``validate_file``, ``StopSwitch`` ending a push).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import stat
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from starlette.testclient import TestClient
+
+from importer.mapping.model import load_mapping
+from importer.pipeline import check_rows, make_plan, push_file, validate_file
+from importer.push.stopping import StopSwitch
+from importer.read.source import open_source
+from importer.sandbox import Faults, SandboxServer
+from importer.ui.app import create_app
+from importer.ui.security import COOKIE, Secrets
+from importer.ui.server import WorkbenchServer
+from importer.ui.state import Workbench
+
+REPO = Path(__file__).resolve().parents[1]
+MESSY = REPO / "tests" / "data" / "ui_messy.xlsx"
+PORT = 8765
+BASE = f"http://127.0.0.1:{PORT}"
+
+
+class Bench:
+    """A workbench app on a TestClient (no socket), connected to a real sandbox."""
+
+    def __init__(self, tmp: Path, sandbox: SandboxServer, max_upload: int = 10 << 20) -> None:
+        self.secrets = Secrets()
+        self.wb = Workbench(tmp / "work", base_url=sandbox.url, ledger=tmp / "ledger.sqlite3",
+                            mappings_dir=tmp / "mappings")
+        self.wb.workdir.mkdir()
+        self.client = TestClient(create_app(self.wb, self.secrets, PORT, max_upload=max_upload), base_url=BASE)
+        self.key = sandbox.api_key
+
+    def enter(self) -> None:
+        r = self.client.get(f"/?token={self.secrets.token}")
+        assert r.status_code == 200
+
+    def post(self, path: str, **kw: Any) -> httpx.Response:
+        headers = {"origin": BASE, "x-csrf-token": self.secrets.csrf, **kw.pop("headers", {})}
+        return self.client.post(path, headers=headers, **kw)
+
+    def connect(self) -> None:
+        r = self.post("/api/connect", json={"key": self.key})
+        assert r.status_code == 200, r.text
+
+    def upload(self, path: Path) -> None:
+        r = self.post("/api/upload", content=path.read_bytes(), headers={"x-filename": path.name})
+        assert r.status_code == 200 and r.json()["ok"], r.text
+
+    def review(self) -> dict[str, object]:
+        self.post("/api/review/start", json={})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            status = self.client.get("/api/review/status").json()
+            if status["done"]:
+                return dict(status)
+            time.sleep(0.05)
+        raise AssertionError("the review did not finish in 30 s")
+
+
+@pytest.fixture
+def bench(tmp_path: Path, sandbox: SandboxServer) -> Iterator[Bench]:
+    b = Bench(tmp_path, sandbox)
+    with b.client:
+        yield b
+
+
+# -- security --------------------------------------------------------------------------------------
+
+ROUTES = ["/", "/connect", "/file", "/mapping", "/review", "/push", "/results", "/static/app.js",
+          "/api/review/status", "/api/push/status", "/download/mapping.yaml"]
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_no_session_cookie_is_refused(bench: Bench, path: str) -> None:
+    r = bench.client.get(path)
+    assert r.status_code == 403
+    assert "link printed in the terminal" in r.text
+
+
+def test_a_wrong_token_is_refused_and_the_right_one_gives_a_strict_httponly_cookie(bench: Bench) -> None:
+    assert bench.client.get("/?token=not-it").status_code == 403
+    assert COOKIE not in bench.client.cookies
+    r = bench.client.get(f"/?token={bench.secrets.token}")
+    assert r.status_code == 200
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and bench.secrets.token not in cookie
+    assert bench.client.get("/connect").status_code == 200
+    assert r.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+@pytest.mark.parametrize("host", ["evil.example", f"evil.example:{PORT}", "127.0.0.1", f"127.0.0.1:{PORT + 1}",
+                                  f"localhost.evil.example:{PORT}", f"[::1]:{PORT}"])
+def test_a_foreign_host_header_is_refused_even_with_the_session(bench: Bench, host: str) -> None:
+    bench.enter()
+    assert bench.client.get("/connect").status_code == 200
+    r = bench.client.get("/connect", headers={"host": host})
+    assert r.status_code == 403
+    assert bench.client.get("/connect", headers={"host": f"localhost:{PORT}"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("origin", "csrf"),
+    [("http://evil.example", True), (None, True), (BASE, False), ("null", True),
+     (f"http://127.0.0.1:{PORT + 1}", True)],
+)
+def test_a_cross_site_or_tokenless_post_is_refused(bench: Bench, origin: str | None, csrf: bool) -> None:
+    bench.enter()
+    headers = {}
+    if origin is not None:
+        headers["origin"] = origin
+    if csrf:
+        headers["x-csrf-token"] = bench.secrets.csrf
+    r = bench.client.post("/api/connect", json={"key": bench.key}, headers=headers)
+    assert r.status_code == 403
+    assert bench.wb.conn.account is None  # nothing happened
+    assert bench.post("/api/connect", json={"key": bench.key}).status_code == 200
+
+
+def test_the_key_is_in_no_answer(bench: Bench) -> None:
+    bench.enter()
+    bench.connect()
+    assert bench.wb.conn.account == "Active"
+    bench.upload(MESSY)
+    bench.review()
+    r = bench.post("/api/push/start", json={"trial": 2})
+    deadline = time.monotonic() + 30
+    while bench.client.get("/api/push/status").json()["running"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    answers = [bench.client.get(p) for p in ROUTES[1:]]
+    answers += [bench.client.get(p) for p in ("/api/review/rows?limit=50", "/download/fixed.csv",
+                                              "/download/dry-run-report.json", "/download/push/1/report.json",
+                                              "/download/push/1/report.xlsx")]
+    assert all(a.status_code == 200 for a in answers), [(a.url, a.status_code) for a in answers]
+    for a in [r, *answers]:
+        assert bench.key not in a.text
+        assert bench.key.encode() not in a.content
+        assert bench.key not in str(a.headers)
+    # nor in the private folder's files (reports, fixed files, the ledger)
+    for f in [*bench.wb.workdir.rglob("*"), *bench.wb.workdir.parent.glob("ledger*")]:
+        if f.is_file():
+            assert bench.key.encode() not in f.read_bytes(), f
+
+
+def test_a_trial_needs_the_checked_rows_and_sends_only_them(bench: Bench, sandbox: SandboxServer) -> None:
+    bench.enter()
+    bench.connect()
+    bench.upload(MESSY)
+    r = bench.post("/api/push/start", json={"trial": 2})
+    assert r.status_code == 400 and "check the rows first" in r.json()["error"]
+    assert sandbox.store.properties() == []
+    bench.review()
+    assert bench.post("/api/push/start", json={"trial": 2}).status_code == 200
+    deadline = time.monotonic() + 30
+    while bench.client.get("/api/push/status").json()["running"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p["address"] for p in sandbox.store.properties()] == ["12 Oak St", "14 Oak St"]
+    rows = list(csv.DictReader(io.StringIO(bench.client.get("/download/push/1/report.csv").text.lstrip("\ufeff"))))
+    assert [(r["row"], r["status"]) for r in rows] == [("4", "created"), ("5", "created")]
+
+
+def test_the_key_from_the_environment_connects_without_showing_it(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REALEFLOW_API_KEY", bench.key)
+    bench.enter()
+    page = bench.client.get("/connect").text
+    assert "Use the key from $REALEFLOW_API_KEY" in page and bench.key not in page
+    assert bench.post("/api/connect", json={"use_env": "1"}).json() == {"status": "Active"}
+    page = bench.client.get("/connect").text
+    assert "the key is $REALEFLOW_API_KEY" in page and "Active" in page and bench.key not in page
+
+
+def test_a_wrong_key_is_refused_and_not_kept(bench: Bench) -> None:
+    bench.enter()
+    r = bench.post("/api/connect", json={"key": "wrong-key"})
+    assert r.status_code == 400
+    assert not bench.wb.connected
+    assert "wrong-key" not in bench.client.get("/connect").text
+    assert bench.post("/api/push/start", json={}).status_code == 400
+
+
+def test_an_upload_over_the_limit_is_refused_and_not_kept(tmp_path: Path, sandbox: SandboxServer) -> None:
+    b = Bench(tmp_path, sandbox, max_upload=1000)
+    with b.client:
+        b.enter()
+        r = b.post("/api/upload", content=b"a,b\n" + b"1,2\n" * 500, headers={"x-filename": "big.csv"})
+        assert r.status_code == 413
+        assert "larger than the workbench takes" in r.json()["error"]
+        assert list(b.wb.workdir.iterdir()) == []
+        # sent without a length (chunked): counted as it streams in, cut off past the limit
+        r = b.post("/api/upload", content=iter([b"a,b\n" + b"1,2\n" * 100] * 5), headers={"x-filename": "big.csv"})
+        assert r.status_code == 413
+        assert list(b.wb.workdir.iterdir()) == []
+        small = b"Name,Email\nAnn Lee,ann@example.com\n"
+        ok = b.post("/api/upload", content=small, headers={"x-filename": "../../small.csv"})
+        assert ok.status_code == 200
+        assert b.wb.upload is not None and b.wb.upload.name == "small.csv"  # the name's folders are dropped
+        assert b.wb.upload.parent.parent == b.wb.workdir
+        assert b.wb.filename == "small.csv"
+
+
+def test_the_server_listens_on_loopback_in_a_private_folder_removed_at_exit(tmp_path: Path) -> None:
+    import httpx
+
+    server = WorkbenchServer(mappings_dir=tmp_path / "m")
+    with server:
+        folder = server.workdir
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        assert server.url.startswith(f"http://127.0.0.1:{server.port}/?token=")
+        with httpx.Client() as c:
+            assert c.get(f"http://127.0.0.1:{server.port}/connect").status_code == 403
+            assert c.get(server.url).status_code == 200
+            assert c.get(f"http://127.0.0.1:{server.port}/connect").status_code == 200
+    assert not folder.exists()
+
+
+# -- the steps ---------------------------------------------------------------------------------------
+
+
+def test_mapping_edits_yaml_round_trip_and_memory(bench: Bench, tmp_path: Path) -> None:
+    bench.enter()
+    bench.connect()
+    bench.upload(MESSY)
+    wb = bench.wb
+    assert wb.mapping is not None and wb.mapping["kind"] == "property-with-contacts"
+    assert "suggested" in wb.mapping_label
+    page = bench.client.get("/mapping").text
+    assert "Owner Name: a person&#39;s name, person 1, last name first" in page
+    # a field picked from another column, a custom field added, a transform turned off: each rechecked
+    r = bench.post("/api/mapping/field", json={"part": "Property", "field": "tags", "column": "APN"})
+    assert r.status_code == 200
+    assert wb.mapping["property"]["fields"]["tags"] == "APN"
+    bench.post("/api/mapping/field", json={"part": "Property", "slot": 26, "column": "Owner Name"})
+    assert wb.mapping["property"]["customfields"][26] == "Owner Name"
+    bench.post("/api/mapping/switch", json={"id": "order|Owner 1|fullname", "on": False})
+    assert "order" not in wb.mapping["contacts"][0]["fields"]["fullname"]
+    assert wb.check is not None and wb.check.findings
+    # the download is a mapping file the CLI reads, and it says what the page shows
+    text = bench.client.get("/download/mapping.yaml").text
+    (tmp_path / "m.yaml").write_text(text, encoding="utf-8")
+    assert load_mapping(tmp_path / "m.yaml").kind == "property-with-contacts"
+    assert yaml.safe_load(text) == wb.mapping
+    # saved by name, then offered first for a file with the same header
+    assert bench.post("/api/mapping/save", json={"name": "county owners"}).status_code == 200
+    bench.upload(MESSY)
+    assert wb.mapping_label == "saved mapping county owners"
+    assert wb.mapping["property"]["fields"]["tags"] == "APN"
+    # an uploaded YAML replaces it; a broken one is refused with the CLI's message
+    files = {"file": ("leads.yaml", (REPO / "mappings" / "propstream.yaml").read_bytes())}
+    r = bench.post("/api/mapping/upload", files={"file": ("bad.yaml", b"kind: contacts\nfields: {}\n")})
+    assert r.status_code == 400 and "kind 'contacts' is not one of" in r.json()["error"]
+    assert bench.post("/api/mapping/upload", files=files).status_code == 200
+    assert wb.mapping_label == "uploaded leads.yaml"
+    assert wb.check is not None and wb.check.count("error") > 0  # propstream's columns are not in this file
+
+
+def test_the_header_row_is_found_shown_and_can_be_chosen(bench: Bench) -> None:
+    bench.enter()
+    bench.connect()
+    bench.upload(MESSY)
+    page = bench.client.get("/file").text
+    assert "row 3 (found)" in page and "header in row 3; rows 1–2 passed over" in page
+    assert 'class="header-row"><th scope="row">3 ← header' in page
+    assert "header_row" not in bench.client.get("/download/mapping.yaml").text  # found: the CLI finds it too
+    r = bench.post("/api/sheet", json={"header_row": "1"})  # the title row as the header: unreadable
+    assert r.status_code == 200
+    assert bench.wb.source is None and bench.wb.file_error  # said on the page, the choice still offered
+    page = bench.client.get("/file").text
+    assert 'id="file-error"' in page
+    assert 'id="header-row-input" name="header_row" type="number" min="1" value="1"' in page
+    bench.post("/api/sheet", json={"header_row": 3})
+    assert "row 3 (chosen)" in bench.client.get("/file").text
+    assert bench.wb.source.header_row == 3 and bench.wb.sheet == "Owners"
+    text = bench.client.get("/download/mapping.yaml").text
+    assert yaml.safe_load(text)["header_row"] == 3  # chosen: the mapping file says so for the CLI
+
+
+def test_transform_switches_turn_parts_of_the_mapping_off_and_on_again(bench: Bench) -> None:
+    bench.enter()
+    bench.connect()
+    bench.upload(MESSY)
+    wb = bench.wb
+    assert wb.mapping is not None
+    before = yaml.safe_dump(wb.mapping)
+    page = bench.client.get("/mapping").text
+    for switch in ("contact|Owner 2", "field|Owner 1|companyname", "order|Owner 1|fullname"):
+        assert f'data-id="{switch}" checked' in page
+    bench.post("/api/mapping/switch", json={"id": "contact|Owner 2", "on": False})
+    bench.post("/api/mapping/switch", json={"id": "field|Owner 1|companyname", "on": False})
+    assert [c["label"] for c in wb.mapping["contacts"]] == ["Owner 1"]
+    assert "companyname" not in wb.mapping["contacts"][0]["fields"]
+    page = bench.client.get("/mapping").text
+    assert 'data-id="contact|Owner 2" >' in page  # still offered, off
+    bench.post("/api/mapping/switch", json={"id": "contact|Owner 2", "on": True})
+    bench.post("/api/mapping/switch", json={"id": "field|Owner 1|companyname", "on": True})
+    assert [c["label"] for c in wb.mapping["contacts"]] == ["Owner 1", "Owner 2"]
+    assert wb.mapping == yaml.safe_load(before)  # as suggested again
+    # a preset's skip rule: off sends the Do Not Mail rows too, on leaves them out again
+    bench.upload(REPO / "samples" / "propstream.csv")
+    assert wb.mapping_label == "preset propstream" and wb.mapping["skip"]
+    switch = "skip|{column: Do Not Mail, is: true}"
+    bench.post("/api/mapping/switch", json={"id": switch, "on": False})
+    assert "skip" not in wb.mapping
+    bench.post("/api/mapping/switch", json={"id": switch, "on": True})
+    assert wb.mapping["skip"] == [{"column": "Do Not Mail", "is": True}]
+
+
+def test_review_edit_replace_and_the_fixed_file_keep_row_numbers(bench: Bench, tmp_path: Path) -> None:
+    bench.enter()
+    bench.connect()
+    bench.upload(MESSY)
+    status = bench.review()
+    assert status["counts"]["status"] == {"valid": 11, "invalid": 1}
+    page = bench.client.get("/api/review/rows?status=invalid").json()
+    (row,) = page["rows"]
+    assert row["row"] == 6 and row["status"] == "invalid"  # its number under the title and blank row
+    state_col = page["columns"].index("Property State")
+    assert "not a US state" in row["invalid"][str(state_col)][0]
+    r = bench.post("/api/review/edit", json={"row": 6, "column": "Property State", "value": "Ohio"}).json()
+    assert r["row"]["status"] == "valid" and r["row"]["edited"]
+    sent_state = page["value_columns"].index({"part": "Property", "field": "state"})
+    assert r["row"]["values"][sent_state] == "OH" and sent_state in r["row"]["changed"]  # marked as changed
+    assert r["row"]["cells"][state_col] == "Ohio"
+    assert r["counts"]["status"] == {"valid": 12}
+    # find and replace within one column: the rows it changed are checked again
+    city = {"column": "Property City", "find": "Columbus", "replace": "Colombus"}
+    r = bench.post("/api/review/replace", json=city).json()
+    assert r["changed"] == 12
+    r = bench.post("/api/review/replace", json={"column": "Property State", "find": "O", "replace": "X"}).json()
+    assert r["changed"] == 12 and r["counts"]["status"] == {"invalid": 12}  # "OH" -> "XH", "Ohio" -> "Xhio"
+    r = bench.post("/api/review/replace", json={"column": "Property State", "find": "X", "replace": "O"}).json()
+    assert r["counts"]["status"] == {"valid": 12}
+    # the fixed file: each row at its old number, formula-like cells neutralised in the download
+    bench.wb.table.frame.loc[7, "APN"] = "=1+1"
+    text = bench.client.get("/download/fixed.csv").text
+    rows = {n: r for n, r in enumerate(csv.DictReader(io.StringIO(text)), start=2)}  # by spreadsheet row
+    assert rows[6]["Property State"] == "Ohio" and rows[4]["Property City"] == "Colombus"
+    assert rows[7]["APN"] == "'=1+1" and not any(rows[2].values())
+    where = bench.wb.push_file_path()
+    assert where.sheet is None and where.path.suffix == ".csv" and where.header_row == 1
+    result = validate_file(where.path, load_mapping_from(bench), header_row=1, report=False, workers=1)
+    assert result.outcomes is not None and list(result.outcomes.index) == list(range(4, 16))
+
+
+def load_mapping_from(bench: Bench) -> object:
+    from importer.ui.mapedit import to_mapping
+
+    assert bench.wb.mapping is not None
+    return to_mapping(bench.wb.mapping, "test")
+
+
+def test_the_fixed_file_keeps_gaps_so_row_numbers_hold(tmp_path: Path) -> None:
+    src = tmp_path / "gaps.csv"
+    src.write_text("Name,Email\nAnn Lee,ann@example.com\n\n,\n,bo@example.com\nCy Dee,cy@example.com\n")
+    source = open_source(src)
+    from importer.mapping.model import parse_mapping
+    from importer.ui.table import ReviewTable
+
+    m = parse_mapping({"kind": "contact", "fields": {"fullname": "Name", "email": "Email"}})
+    table = ReviewTable(list(source.headers), make_plan(m.bind(source.headers)))
+    table.load(source)
+    assert list(table.frame.index) == [2, 5, 6]
+    out = tmp_path / "fixed.csv"
+    table.write_csv(out)
+    again = validate_file(out, m, report=False, workers=1)
+    assert again.outcomes is not None and list(again.outcomes.index) == [2, 5, 6]
+    assert list(again.outcomes["status"]) == ["valid", "invalid", "valid"]
+
+
+# -- the library calls under the workbench ---------------------------------------------------------
+
+
+def test_check_rows_gives_what_validate_file_gives() -> None:
+    path = REPO / "samples" / "propstream.xlsx"
+    mapping = load_mapping("propstream")
+    source = open_source(path)
+    plan = make_plan(mapping.bind(source.headers))
+    (chunk,) = list(source.chunks(1000))
+    mine = check_rows(plan, chunk.frame, numeric=chunk.numeric, problems=chunk.problems)
+    theirs = validate_file(path, mapping, report=False, workers=1)
+    assert theirs.outcomes is not None
+    assert mine.outcomes.astype(str).equals(theirs.outcomes.astype(str))
+    assert set(mine.values) == {"Property", "Owner 1", "Owner 2"}
+    assert mine.values["Property"].loc[2, "state"] == "GA"
+
+
+def _contacts_file(path: Path, rows: int) -> Path:
+    lines = ["Name,Email"] + [f"Person {i},person{i}@example.com" for i in range(rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+CONTACTS = {"kind": "contact", "fields": {"fullname": "Name", "email": "Email"}}
+
+
+def test_a_stop_switch_pressed_on_another_thread_ends_a_push_as_sigint_does(
+    env: SandboxServer, tmp_path: Path
+) -> None:
+    from importer.ledger import Ledger
+    from importer.mapping.model import parse_mapping
+
+    env.faults = Faults(latency_ms=50)
+    data, mapping = _contacts_file(tmp_path / "people.csv", 120), parse_mapping(CONTACTS)
+    switch = StopSwitch(grace=5)
+    ledger = tmp_path / "ledger.sqlite3"
+
+    def press_once_some_are_in() -> None:
+        deadline = time.monotonic() + 30
+        while env.store.count("contacts") < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        switch.press()
+
+    presser = threading.Thread(target=press_once_some_are_in)
+    presser.start()
+    result = push_file(data, mapping, report=False, ledger=ledger, stop=switch)
+    presser.join()
+    counts = result.counts
+    assert result.exit_code == 130 and "stop button" in str(result.fatal)
+    assert counts.get("not-sent", 0) > 0 and counts.get("created", 0) >= 5
+    assert len(env.store.contacts()) == counts["created"]
+    with Ledger.open(ledger, lock=False) as book:
+        (run,) = book.runs()
+    assert run.state == "stopped" and run.counts == counts
+    # the next run sends the rest, nothing twice
+    env.faults = Faults()
+    again = push_file(data, mapping, report=False, ledger=ledger)
+    assert again.counts == {"skipped": counts["created"], "created": 120 - counts["created"]}
+    emails = [c["email"] for c in env.store.contacts()]
+    assert len(emails) == len(set(emails)) == 120
+
+
+def test_a_stop_switch_pressed_before_the_push_starts_sends_nothing(env: SandboxServer, tmp_path: Path) -> None:
+    switch = StopSwitch()
+    switch.press()
+    result = push_file(REPO / "samples" / "contacts.csv", REPO / "mappings" / "contacts.yaml", report=False,
+                       ledger=tmp_path / "l.sqlite3", stop=switch)
+    assert result.counts.get("created", 0) == 0 and result.counts.get("not-sent", 0) > 0
+    assert env.store.contacts() == []
+
+
+def test_the_ui_command_prints_its_link_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "REALEFLOW_LEDGER": str(tmp_path / "ledger.sqlite3"), "TMPDIR": str(tmp_path)}
+    env.pop("REALEFLOW_API_KEY", None)
+    proc = subprocess.Popen([sys.executable, "-m", "importer", "ui", "--sandbox", "--no-browser"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # blocks until the server listens (bounded by the test's timeout)
+        url = line.split(" at ", 1)[1].strip()
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/\?token=[\w-]{40,}", url), line
+        folders = list(tmp_path.glob("realeflow-workbench-*"))
+        assert len(folders) == 1 and stat.S_IMODE(folders[0].stat().st_mode) == 0o700
+        with httpx.Client() as c:
+            assert c.get(url.split("?")[0] + "connect").status_code == 403
+            assert c.get(url).status_code == 200
+            page = c.get(url.split("?")[0] + "connect").text
+            assert "Active" in page and "built-in sandbox" in page
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert not list(tmp_path.glob("realeflow-workbench-*"))  # the private folder is gone
+
+
+def test_stopping_the_workbench_mid_push_ends_the_push_as_ctrl_c_does(tmp_path: Path) -> None:
+    from importer.ledger import Ledger
+
+    notices: list[str] = []
+    server = WorkbenchServer(sandbox=True, faults=Faults(latency_ms=100), mappings_dir=tmp_path / "m",
+                             notice=notices.append)
+    sandbox, wb = server.sandbox, server.workbench
+    assert sandbox is not None and wb.pushes.ledger is not None
+    seen: dict[str, object] = {}
+    close_sandbox = sandbox.close
+
+    def note_then_close() -> None:  # what the sandbox and the ledger hold once the push has ended
+        seen["stored"] = sandbox.store.count("contacts")
+        with Ledger.open(wb.pushes.ledger, lock=False) as book:
+            seen["runs"] = [(r.state, r.counts) for r in book.runs()]
+        close_sandbox()
+
+    sandbox.close = note_then_close
+    with server:
+        wb.set_file(_contacts_file(tmp_path / "people.csv", 200), "people.csv")
+        job = wb.start_push(None)
+        deadline = time.monotonic() + 30
+        while sandbox.store.count("contacts") < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        folder = server.workdir
+    assert not job.running and job.result is not None
+    counts = job.result.counts
+    assert counts.get("not-sent", 0) > 0 and counts["created"] == seen["stored"]
+    assert seen["runs"] == [("stopped", counts)]
+    assert len(notices) == 1 and notices[0].startswith("stopping the push in progress")
+    assert not folder.exists()
+
+
+def test_the_grid_shows_the_first_rows_while_the_rest_are_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importer.ui.table as table_module
+    from importer.mapping.model import parse_mapping
+    from importer.ui.table import ReviewTable
+
+    monkeypatch.setattr(table_module, "CHUNK_ROWS", 10)
+    source = open_source(_contacts_file(tmp_path / "people.csv", 35))
+    table = ReviewTable(list(source.headers), make_plan(parse_mapping(CONTACTS).bind(source.headers)))
+    asked, go_on = threading.Event(), threading.Event()
+    calls = []
+
+    def should_stop() -> bool:  # holds the load after its first chunk until the test has looked
+        calls.append(1)
+        if len(calls) == 2:
+            asked.set()
+            go_on.wait(10)
+        return False
+
+    loader = threading.Thread(target=table.load, args=(source, should_stop))
+    loader.start()
+    assert asked.wait(10)
+    assert table.ready and not table.done
+    page = table.page(0, 50)
+    first = page["total"]  # the first chunk's rows, about CHUNK_ROWS of them
+    assert 5 <= first <= 10 and [r["row"] for r in page["rows"]] == list(range(2, 2 + first))
+    assert table.counts()["total"] == first
+    go_on.set()
+    loader.join(10)
+    assert table.done and table.counts()["total"] == 35 and table.page(30, 50)["rows"][-1]["row"] == 36
