@@ -11,13 +11,21 @@ starts it); ``run_cli`` runs ``importer.cli.main`` in-process and returns
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from importer.sandbox import SandboxServer
+
+# CI runs the property tests on the same examples every time (HYPOTHESIS_PROFILE=ci, set by
+# .ci/run): a submission is judged on what was run before it, not on a new random draw. Local runs
+# keep drawing new examples (and remembering failing ones in .hypothesis/), which is how bugs are found.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
