@@ -110,6 +110,8 @@ class ImportResult:
     ledger_path: Path | None = None
     log_path: Path | None = None
     elapsed: float = 0.0  # seconds
+    held_back: int = 0  # rows --limit kept for a later run (not-sent, but nothing went wrong)
+    fail_on_changed: bool = False  # a changed row makes the exit code 1
 
     @property
     def counts(self) -> dict[str, int]:
@@ -124,7 +126,7 @@ class ImportResult:
         """0 all rows went through; 1 some rows invalid or failed; 3 the API refused us midway."""
         if self.fatal is not None:
             return self.fatal.exit_code
-        return exit_code_for(self.counts)
+        return exit_code_for(self.counts, fail_on_changed=self.fail_on_changed, held_back=self.held_back)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary for orchestrators (Airflow XCom, Prefect, Dagster metadata)."""
@@ -138,6 +140,7 @@ class ImportResult:
             "total": self.summary.total,
             "counts": self.counts,
             "exit_code": self.exit_code,
+            "held_back": self.held_back,
             "error": str(self.fatal) if self.fatal else None,
             "elapsed_seconds": round(self.elapsed, 3),
         }
@@ -156,7 +159,8 @@ class Plan(Protocol):
 
     def prepare(self, validated: Any) -> Any: ...  # the chunk with its requests built (run on a thread)
 
-    async def push(self, validated: Any, pusher: Pusher) -> pd.DataFrame: ...  # push outcomes
+    # push outcomes, and the chunk's problems with those found while pushing (records changed since a run)
+    async def push(self, validated: Any, pusher: Pusher) -> tuple[pd.DataFrame, pd.DataFrame]: ...
 
 
 def make_plan(bound: BoundMapping) -> Plan:
@@ -531,7 +535,8 @@ async def _send_all(pusher: Pusher, plan: Plan, prepared: _Prepared, run: _Run, 
     except ImporterError as exc:
         pusher.stop(exc)
     async for validated in prepared:
-        _report_chunk(run, validated.chunk, validated.problems, await plan.push(validated, pusher))
+        outcomes, problems = await plan.push(validated, pusher)
+        _report_chunk(run, validated.chunk, problems, outcomes)
 
 
 def _close_run(journal: Journal, summary: RunSummary, result: ImportResult | None) -> None:
@@ -604,6 +609,8 @@ async def _push(
                 with StopOnSignals(pusher, observer.notice):
                     await _send_all(pusher, plan, prepared, run, observer)
                 result = _finish(run, observer, pusher.fatal)
+                result.held_back = run.summary.held_back = pusher.held_back
+                result.fail_on_changed = settings.fail_on_changed
             except BaseException:
                 observer.finished()
                 if writer is not None:

@@ -45,7 +45,7 @@ def test_every_title_is_plain_words_and_every_entry_is_well_formed() -> None:
         assert kind.title[0].isupper() and code not in kind.title and not re.search(r"[()\[\]]", kind.title), code
         assert len(kind.title) <= 60, code
     assert {k.severity for k in PROBLEM_KINDS.values()} == {ERROR, WARNING}
-    assert {k.stage for k in PROBLEM_KINDS.values()} == {"load", "map", "validate"}
+    assert {k.stage for k in PROBLEM_KINDS.values()} == {"load", "map", "validate", "push"}
     assert {k.stage for k in CHECK_KINDS.values()} == {"check"}
 
 
