@@ -61,6 +61,7 @@ __all__ = [
     "Plan",
     "estimate_rows",
     "make_plan",
+    "push_confirmation",
     "push_file",
     "validate_file",
 ]
@@ -381,6 +382,55 @@ class _Prepared:
         self._chunks.close()  # the file, now, not when collected
         if cancelled:
             raise asyncio.CancelledError
+
+
+#: A push of more rows than this to an API that is not this computer asks first, on a terminal.
+CONFIRM_ABOVE_ROWS = 100
+_WHAT = {
+    "contact": "contacts",
+    "property": "properties",
+    "property-with-contacts": "properties with their contacts and the links between them",
+}
+
+
+def push_confirmation(
+    path: str | os.PathLike[str],
+    mapping: Mapping | str | os.PathLike[str],
+    *,
+    interactive: bool,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    quotes: str | None = None,
+    header_row: int | None = None,
+    base_url: str | Endpoint | None = None,
+    insecure: bool = False,
+    limit: int | None = None,
+) -> str | None:
+    """What to ask before a push, or None when it goes ahead without asking.
+
+    A person at a terminal (``interactive``: the caller knows) is asked before more than
+    :data:`CONFIRM_ABOVE_ROWS` rows (about: the file's rows, at most ``limit``; unknown counts as
+    more) are pushed to an API that is not this computer (a loopback sandbox never asks). The text
+    says how many rows, which kinds of record and where (the URL, never the key); the caller adds
+    the question. Without a terminal (cron, a pipe) there is never a question. Nothing is sent
+    here: the file's header and size are read, the API is not contacted.
+    """
+    if not interactive or not config.api_key().strip():  # without a key the push stops by itself
+        return None
+    endpoint = endpoint_from_env(base_url, insecure=insecure)
+    if endpoint.loopback:
+        return None
+    if not isinstance(mapping, Mapping):
+        mapping = load_mapping(mapping)
+    source, _ = _open(path, mapping, sheet, encoding, quotes, header_row)  # the mapping must fit the file
+    rows = estimate_rows(source)
+    if limit is not None:
+        rows = min(rows, limit) if rows is not None else limit
+    if rows is not None and rows <= CONFIRM_ABOVE_ROWS:
+        return None
+    count = f"up to {rows:,} rows" if rows is not None else "every row"
+    what = _WHAT.get(mapping.kind, "records")
+    return f"About to create {count} of {Path(path).name} as {what} in the Realeflow account at {endpoint.url}."
 
 
 def validate_file(
