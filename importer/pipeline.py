@@ -281,7 +281,10 @@ def _report_checked(run: _Run, checked: DryRunChunk) -> None:
     _count_chunk(run, checked.summary, checked.outcomes)
 
 
-def _finish(run: _Run, observer: Observer, fatal: ImporterError | None = None) -> ImportResult:
+def _finish(
+    run: _Run, observer: Observer, fatal: ImporterError | None = None, held_back: int = 0, fail_on_changed: bool = False
+) -> ImportResult:
+    run.summary.held_back = held_back  # before the report's summary is written
     if run.writer is not None:
         run.writer.close(run.summary)
     observer.finished()
@@ -296,6 +299,8 @@ def _finish(run: _Run, observer: Observer, fatal: ImporterError | None = None) -
         outcomes,
         fatal,
         elapsed=time.monotonic() - run.started,
+        held_back=held_back,
+        fail_on_changed=fail_on_changed,
     )
 
 
@@ -658,9 +663,7 @@ async def _push(
                     plan.state = LedgerGraphState(journal, on_failure=pusher.stop)
                 with StopOnSignals(pusher, observer.notice):
                     await _send_all(pusher, plan, prepared, run, observer)
-                result = _finish(run, observer, pusher.fatal)
-                result.held_back = run.summary.held_back = pusher.held_back
-                result.fail_on_changed = settings.fail_on_changed
+                result = _finish(run, observer, pusher.fatal, pusher.held_back, settings.fail_on_changed)
             except BaseException:
                 observer.finished()
                 if writer is not None:

@@ -429,7 +429,7 @@ class Ledger:
         """Per identity key of ``idents`` that names a created record, that record's entry (batched)."""
         idents = list(dict.fromkeys(idents))
         found: dict[str, Entry] = {}
-        columns = ", ".join(f"r.{c.strip()}" for c in _ENTRY_COLUMNS.split(","))
+        columns = ", ".join("r." + c.strip() for c in _ENTRY_COLUMNS.split(","))  # the records' columns
         for i in range(0, len(idents), _LOOKUP_BATCH):
             batch = idents[i : i + _LOOKUP_BATCH]
             sql = (

@@ -470,28 +470,7 @@ class GraphPlan:
         resolver = self._resolver
         assert resolver is not None
         if stored is not None and stored.state == Status.CREATED and stored.id is not None:
-            made = _PartResult(
-                stored.id,
-                stored.guid,
-                row=stored.row or row,
-                label=label,
-                prior=True,
-                content=stored.content,
-                since_run=stored.run_id,
-            )
-            if made.guid is None and self.contacts:
-                made.error = (
-                    f"created as {kind} {stored.id} by an earlier run, but its GUID was never looked up "
-                    "and it is no longer among the 25 most recent: link it by hand in Realeflow"
-                )
-                async with resolver.open(kind):
-                    try:
-                        made.guid = await resolver.guid(kind, stored.id)
-                        made.error = ""
-                        self.state.created(keys, kind, row, stored.id, made.guid)
-                    except GuidLookupError:
-                        pass
-            return made
+            return await self._earlier(kind, keys, row, label, stored, resolver)
         if pusher.fatal is not None:
             return _PartResult(error="not sent: the run stopped before this part", row=row, label=label)
         if stored is not None and stored.state == Status.UNCERTAIN and not pusher.settings.retry_failed:
@@ -533,6 +512,34 @@ class GraphPlan:
                 return made
             self.state.created(keys, kind, row, outcome.id, made.guid)
             return made
+
+    async def _earlier(
+        self, kind: str, keys: list[str], row: int, label: str, stored: StoredPart, resolver: GuidResolver
+    ) -> _PartResult:
+        """A part an earlier run created: its id, its GUID (looked up now if it never was) and its content."""
+        assert stored.id is not None
+        made = _PartResult(
+            stored.id,
+            stored.guid,
+            row=stored.row or row,
+            label=label,
+            prior=True,
+            content=stored.content,
+            since_run=stored.run_id,
+        )
+        if made.guid is None and self.contacts:
+            made.error = (
+                f"created as {kind} {stored.id} by an earlier run, but its GUID was never looked up "
+                "and it is no longer among the 25 most recent: link it by hand in Realeflow"
+            )
+            async with resolver.open(kind):
+                try:
+                    made.guid = await resolver.guid(kind, stored.id)
+                    made.error = ""
+                    self.state.created(keys, kind, row, stored.id, made.guid)
+                except GuidLookupError:
+                    pass
+        return made
 
     async def _reconcile(self, kind: str, job: Job, resolver: GuidResolver) -> tuple[int, str] | None:
         """A part an earlier run sent without hearing back: is it among the newest records?"""
