@@ -6,6 +6,15 @@ property-with-contacts plan keys its parts by their identity keys. Per key the
 ledger holds a state, the API's integer id (and GUID once known), the run and
 row that made it, and the last run and row that met it.
 
+Identity apart from content (format 3): a created record keeps its *content*, the payload it was
+created with, and the identity keys of one-record rows (:mod:`importer.plans.identity`: a contact
+by name + mailing address, e-mail or phone; a property by its address) name the record in the
+``identities`` table (the first record created under a key keeps it). A re-run row with another
+fingerprint whose identity names a record of an earlier run is a record *changed* since then
+(:meth:`Ledger.identified`, :func:`changed_fields`). The property-with-contacts plan's keys are
+identity keys already: its parts keep their content the same way. Ledgers of format 2 get the
+column and the table when opened; their records have no content (never reported changed).
+
 States::
 
     pending    a create request may be on its way (written and committed BEFORE it is sent,
