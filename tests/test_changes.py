@@ -460,3 +460,28 @@ def test_yes_at_the_prompt_pushes_and_no_terminal_never_asks(sandbox: SandboxSer
     code, text = _pty_push([*argv, "--yes"], env, None)  # --yes: not asked, all skipped
     assert code == 0 and "Continue?" not in text, text
     assert sandbox.store.count("contacts") == 300
+
+
+def test_a_row_that_also_creates_a_new_owner_stays_created_with_the_changed_warning(
+    env: SandboxServer, run_cli: RunCli, tmp_path: Path
+) -> None:
+    second = "  - label: Owner 2\n    fields: {fullname: Owner 2}\n    relation: {IsOwner: true}\n"
+    m = mapping(tmp_path, OWNERS + second)
+    path = tmp_path / "owners.csv"
+
+    def write(phone: str, second: str) -> None:
+        with path.open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["Property Address", "Property City", "Property State", "Property Zip", "Owner", "Phone",
+                        "Mailing Address", "Mailing City", "Mailing State", "Mailing Zip", "Owner 2"])  # fmt: skip
+            w.writerow(["5 Elm St", "Akron", "OH", "44301", "Ann Lee", phone, "", "", "", "", second])
+
+    write("2165550147", "")
+    assert run_cli("push", path, "--mapping", m, "--report", tmp_path / "a.csv")[0] == 0
+    write("2165550199", "Bo Lee")  # Owner 1's phone changed, and a second owner is new
+    code, _, err = run_cli("push", path, "--mapping", m, "--report", tmp_path / "b.csv")
+    assert code == 0, err
+    row = read_report(tmp_path / "b.csv").loc[2]
+    assert row["status"] == "created" and row["contact_2_id"]
+    assert "Owner 1: changed since run 1" in row["warnings"] and "2165550147 → 2165550199" in row["warnings"]
+    assert env.store.count("contacts") == 2 and len(creates(env, "/api/contact/propertyrelation")) == 2

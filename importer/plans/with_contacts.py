@@ -315,7 +315,9 @@ class GraphPlan:
         return jobs
 
     async def push(self, validated: ValidatedGraph, pusher: Pusher) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Send a chunk's rows (``concurrency`` rows at once); outcomes of every row of the chunk."""
+        """Send a chunk's rows (``concurrency`` rows at once); outcomes of every row of the chunk, and its
+        problems (see :meth:`pushed`). A row whose parts all exist, one of them with other values than
+        an earlier run created it with, is ``changed``; ``--limit`` leaves rows past it ``not-sent``."""
         if self._resolver is None or self._resolver_pusher is not pusher:
             self._resolver, self._resolver_pusher = GuidResolver(pusher), pusher
         jobs = validated.jobs if validated.jobs is not None else self.jobs(validated)
@@ -413,8 +415,8 @@ class GraphPlan:
             result.status = Status.NOT_SENT
         elif problems:
             result.status = Status.PARTIAL
-        elif result.changed:  # a part differs from what an earlier run created: nothing to send, edit by hand
-            result.status = Status.CHANGED
+        elif result.changed and all_prior:  # a part differs from what an earlier run created: edit by hand
+            result.status = Status.CHANGED  # (a row that also created something stays created, with the note)
         elif all_prior:
             result.status = Status.SKIPPED
         return result
