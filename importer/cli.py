@@ -1,10 +1,11 @@
 """Command line: parse options, call the library, render, pick the exit code.
 
 Exit codes (README "Exit codes"):
-    0  every row valid (validate) or created/skipped (push)
-    1  some rows invalid or failed; the rest went through
-    2  usage, mapping, unreadable-file or ledger error, another run holds the ledger, or the API
-       could not be reached / kept failing (the report and ledger say what was done)
+    0  every row valid (validate) or created/skipped/changed (push; rows --limit held back too)
+    1  some rows invalid or failed; the rest went through (or changed ones, with --fail-on-changed)
+    2  usage, mapping, unreadable-file or ledger error, another run holds the ledger, the API
+       could not be reached / kept failing (the report and ledger say what was done), or the
+       person at the terminal answered no to the confirmation (nothing was sent)
     3  the API refused the key (401) or the account is not Active
     130, 143  a push stopped by SIGINT / SIGTERM (128 + the signal, the shell's convention); its
        report still lists every row (importer.push.stopping)
@@ -141,13 +142,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _confirmed(question: str) -> bool:
+    """Ask the person at the terminal; only "y" or "yes" goes ahead (end of input is a no)."""
+    print(question, file=sys.stderr)
+    try:
+        answer = input("Continue? [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
 def cmd_push(args: argparse.Namespace) -> int:
     _start_reading_workbook(args)
-    from importer.pipeline import push_file
+    from importer.pipeline import push_confirmation, push_file
     from importer.push.settings import PushSettings
     from importer.report import render_summary
 
-    observer = _observer(args.quiet)
     settings = PushSettings(
         concurrency=args.concurrency,
         max_attempts=args.max_attempts,
@@ -155,7 +165,25 @@ def cmd_push(args: argparse.Namespace) -> int:
         max_rate=args.max_rate,
         force=args.force,
         retry_failed=args.retry_failed,
+        limit=args.limit,
+        fail_on_changed=args.fail_on_changed,
     )
+    if not args.yes:
+        question = push_confirmation(
+            args.file,
+            args.mapping,
+            interactive=sys.stdin.isatty() and sys.stdout.isatty(),
+            sheet=_sheet_arg(args),
+            encoding=args.encoding,
+            quotes=args.quotes,
+            header_row=args.header_row,
+            insecure=args.insecure,
+            limit=args.limit,
+        )
+        if question is not None and not _confirmed(question):
+            print(f"{PROG}: nothing was sent (answer y to push, or add --yes)", file=sys.stderr)
+            return 2
+    observer = _observer(args.quiet)
     result = push_file(
         args.file,
         args.mapping,
@@ -532,6 +560,25 @@ def _add_validate_push(sub: Any, parents: dict[str, argparse.ArgumentParser]) ->
     p.add_argument("--no-ledger", action="store_true", help="keep no ledger: nothing is skipped or remembered")
     p.add_argument("--force", action="store_true", help="send rows the ledger says were created already")
     p.add_argument("--retry-failed", action="store_true", help="send only the rows whose last try failed")
+    p.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help="send only the first N rows that need sending (a trial); the rest are not-sent, and a later "
+        "run without --limit sends them (default: every row)",
+    )
+    p.add_argument(
+        "--fail-on-changed",
+        action="store_true",
+        help="exit 1 when a row changed since an earlier run (default: exit as for skipped rows)",
+    )
+    p.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="do not ask before pushing more than 100 rows to a Realeflow that is not this computer "
+        "(asked only on a terminal)",
+    )
     p.add_argument("--log-file", metavar="PATH", help="append one JSON line per request (never the key)")
     p.set_defaults(func=cmd_push)
 

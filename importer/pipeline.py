@@ -65,6 +65,7 @@ __all__ = [
     "check_rows",
     "estimate_rows",
     "make_plan",
+    "push_confirmation",
     "push_file",
     "validate_file",
 ]
@@ -114,6 +115,8 @@ class ImportResult:
     ledger_path: Path | None = None
     log_path: Path | None = None
     elapsed: float = 0.0  # seconds
+    held_back: int = 0  # rows --limit kept for a later run (not-sent, but nothing went wrong)
+    fail_on_changed: bool = False  # a changed row makes the exit code 1
 
     @property
     def counts(self) -> dict[str, int]:
@@ -128,7 +131,7 @@ class ImportResult:
         """0 all rows went through; 1 some rows invalid or failed; 3 the API refused us midway."""
         if self.fatal is not None:
             return self.fatal.exit_code
-        return exit_code_for(self.counts)
+        return exit_code_for(self.counts, fail_on_changed=self.fail_on_changed, held_back=self.held_back)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary for orchestrators (Airflow XCom, Prefect, Dagster metadata)."""
@@ -142,6 +145,7 @@ class ImportResult:
             "total": self.summary.total,
             "counts": self.counts,
             "exit_code": self.exit_code,
+            "held_back": self.held_back,
             "error": str(self.fatal) if self.fatal else None,
             "elapsed_seconds": round(self.elapsed, 3),
         }
@@ -161,7 +165,8 @@ class Plan(Protocol):
 
     def prepare(self, validated: Any) -> Any: ...  # the chunk with its requests built (run on a thread)
 
-    async def push(self, validated: Any, pusher: Pusher) -> pd.DataFrame: ...  # push outcomes
+    # push outcomes, and the chunk's problems with those found while pushing (records changed since a run)
+    async def push(self, validated: Any, pusher: Pusher) -> tuple[pd.DataFrame, pd.DataFrame]: ...
 
 
 def make_plan(bound: BoundMapping) -> Plan:
@@ -312,7 +317,10 @@ def _report_checked(run: _Run, checked: DryRunChunk) -> None:
     _count_chunk(run, checked.summary, checked.outcomes)
 
 
-def _finish(run: _Run, observer: Observer, fatal: ImporterError | None = None) -> ImportResult:
+def _finish(
+    run: _Run, observer: Observer, fatal: ImporterError | None = None, held_back: int = 0, fail_on_changed: bool = False
+) -> ImportResult:
+    run.summary.held_back = held_back  # before the report's summary is written
     if run.writer is not None:
         run.writer.close(run.summary)
     observer.finished()
@@ -327,6 +335,8 @@ def _finish(run: _Run, observer: Observer, fatal: ImporterError | None = None) -
         outcomes,
         fatal,
         elapsed=time.monotonic() - run.started,
+        held_back=held_back,
+        fail_on_changed=fail_on_changed,
     )
 
 
@@ -413,6 +423,55 @@ class _Prepared:
         self._chunks.close()  # the file, now, not when collected
         if cancelled:
             raise asyncio.CancelledError
+
+
+#: A push of more rows than this to an API that is not this computer asks first, on a terminal.
+CONFIRM_ABOVE_ROWS = 100
+_WHAT = {
+    "contact": "contacts",
+    "property": "properties",
+    "property-with-contacts": "properties with their contacts and the links between them",
+}
+
+
+def push_confirmation(
+    path: str | os.PathLike[str],
+    mapping: Mapping | str | os.PathLike[str],
+    *,
+    interactive: bool,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    quotes: str | None = None,
+    header_row: int | None = None,
+    base_url: str | Endpoint | None = None,
+    insecure: bool = False,
+    limit: int | None = None,
+) -> str | None:
+    """What to ask before a push, or None when it goes ahead without asking.
+
+    A person at a terminal (``interactive``: the caller knows) is asked before more than
+    :data:`CONFIRM_ABOVE_ROWS` rows (about: the file's rows, at most ``limit``; unknown counts as
+    more) are pushed to an API that is not this computer (a loopback sandbox never asks). The text
+    says how many rows, which kinds of record and where (the URL, never the key); the caller adds
+    the question. Without a terminal (cron, a pipe) there is never a question. Nothing is sent
+    here: the file's header and size are read, the API is not contacted.
+    """
+    if not interactive or not config.api_key().strip():  # without a key the push stops by itself
+        return None
+    endpoint = endpoint_from_env(base_url, insecure=insecure)
+    if endpoint.loopback:
+        return None
+    if not isinstance(mapping, Mapping):
+        mapping = load_mapping(mapping)
+    source, _ = _open(path, mapping, sheet, encoding, quotes, header_row)  # the mapping must fit the file
+    rows = estimate_rows(source)
+    if limit is not None:
+        rows = min(rows, limit) if rows is not None else limit
+    if rows is not None and rows <= CONFIRM_ABOVE_ROWS:
+        return None
+    count = f"up to {rows:,} rows" if rows is not None else "every row"
+    what = _WHAT.get(mapping.kind, "records")
+    return f"About to create {count} of {Path(path).name} as {what} in the Realeflow account at {endpoint.url}."
 
 
 def validate_file(
@@ -571,7 +630,8 @@ async def _send_all(pusher: Pusher, plan: Plan, prepared: _Prepared, run: _Run, 
     except ImporterError as exc:
         pusher.stop(exc)
     async for validated in prepared:
-        _report_chunk(run, validated.chunk, validated.problems, await plan.push(validated, pusher))
+        outcomes, problems = await plan.push(validated, pusher)
+        _report_chunk(run, validated.chunk, problems, outcomes)
 
 
 def _close_run(journal: Journal, summary: RunSummary, result: ImportResult | None) -> None:
@@ -646,7 +706,7 @@ async def _push(
                     plan.state = LedgerGraphState(journal, on_failure=pusher.stop)
                 with StopOnSignals(pusher, observer.notice), (stop or StopSwitch()).attached(pusher, observer.notice):
                     await _send_all(pusher, plan, prepared, run, observer)
-                result = _finish(run, observer, pusher.fatal)
+                result = _finish(run, observer, pusher.fatal, pusher.held_back, settings.fail_on_changed)
             except BaseException:
                 observer.finished()
                 if writer is not None:

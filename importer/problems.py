@@ -154,6 +154,11 @@ PROBLEM_KINDS: dict[str, ProblemKind] = {
             "email.left_out": "E-mail address not valid, left out of the record",
         },
     ),
+    **_kinds(
+        "push",
+        WARNING,
+        {"record.changed": "Record changed since an earlier run: edit it by hand"},
+    ),
 }
 
 #: The suffix of the codes of invalid values left out of a record (``email.left_out``).

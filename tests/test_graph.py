@@ -474,7 +474,7 @@ def run_with_ledger(data: Path, mapping: Path, sb: SandboxServer, ledger_path: P
             async with RealeflowClient(key, str(sb.url), concurrency=8) as client:
                 pusher = Pusher(client, PushSettings(concurrency=8, backoff_base=0.01))
                 await pusher.prime(plan.kinds)
-                out = [await plan.push(plan.validate(chunk), pusher) for chunk in source.chunks(40)]
+                out = [(await plan.push(plan.validate(chunk), pusher))[0] for chunk in source.chunks(40)]
             return pd.concat(out)
 
     return asyncio.run(go())

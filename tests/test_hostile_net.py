@@ -345,7 +345,7 @@ def test_a_ledger_of_the_old_format_is_migrated_and_its_rows_not_sent_again(
     assert f"skipped             {len(ROWS)}" in out
     assert sandbox.store.count("contacts") == len(ROWS)
     with sqlite3.connect(private_ledger) as db:
-        assert db.execute("SELECT value FROM meta").fetchone() == ("2",)
+        assert db.execute("SELECT value FROM meta").fetchone() == ("3",)  # format 1 -> 2 -> 3
         assert {s for (s,) in db.execute("SELECT scope FROM records UNION SELECT scope FROM runs")} == {
             f"http://127.0.0.1:{port}"
         }

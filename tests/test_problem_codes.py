@@ -20,10 +20,12 @@ import pytest
 
 from importer.errors import ImporterError
 from importer.fields import LIST_FIELDS, RECORD_KINDS, REQUIRED_FIELDS
+from importer.ledger import Change
 from importer.mapping.check import check_mapping
 from importer.mapping.model import parse_mapping
 from importer.mapping.suggest import render_yaml, suggest_mapping
 from importer.pipeline import validate_file
+from importer.plans.changes import changed_problems
 from importer.problems import CHECK_KINDS, ERROR, PROBLEM_KINDS, WARNING, ProblemKind
 from importer.read.source import open_source
 from importer.validate import schemas
@@ -45,7 +47,7 @@ def test_every_title_is_plain_words_and_every_entry_is_well_formed() -> None:
         assert kind.title[0].isupper() and code not in kind.title and not re.search(r"[()\[\]]", kind.title), code
         assert len(kind.title) <= 60, code
     assert {k.severity for k in PROBLEM_KINDS.values()} == {ERROR, WARNING}
-    assert {k.stage for k in PROBLEM_KINDS.values()} == {"load", "map", "validate"}
+    assert {k.stage for k in PROBLEM_KINDS.values()} == {"load", "map", "validate", "push"}
     assert {k.stage for k in CHECK_KINDS.values()} == {"check"}
 
 
@@ -319,6 +321,10 @@ def _row_problems(tmp_path: Path) -> dict[str, str]:
     load.write_bytes(("\n".join(lines) + "\n").encode() + "Renée,r@x.co,\n".encode("cp1252"))
     for chunk in open_source(load).chunks(5000):
         found |= dict(chunk.problems[["code", "severity"]].to_numpy())
+    # Push: a record changed since an earlier run (given end to end in tests/test_changes.py).
+    changed = [(2, "", 1, [Change("phone", "2165550147", "2165550199")])]
+    frame = pd.DataFrame({"Phone": ["2165550199"]}, index=pd.Index([2], name="row"))
+    found |= dict(changed_problems(changed, {"": {"phone": "Phone"}}, frame)[["code", "severity"]].to_numpy())
     return found
 
 

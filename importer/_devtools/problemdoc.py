@@ -16,6 +16,7 @@ _STAGES = {
     "load": "Reading the file",
     "map": "The mapping's transforms and skip rules",
     "validate": "Checking the values",
+    "push": "Pushing again: records changed since an earlier run",
 }
 
 

@@ -6,6 +6,15 @@ property-with-contacts plan keys its parts by their identity keys. Per key the
 ledger holds a state, the API's integer id (and GUID once known), the run and
 row that made it, and the last run and row that met it.
 
+Identity apart from content (format 3): a created record keeps its *content*, the payload it was
+created with, and the identity keys of one-record rows (:mod:`importer.plans.identity`: a contact
+by name + mailing address, e-mail or phone; a property by its address) name the record in the
+``identities`` table (the first record created under a key keeps it). A re-run row with another
+fingerprint whose identity names a record of an earlier run is a record *changed* since then
+(:meth:`Ledger.identified`, :func:`changed_fields`). The property-with-contacts plan's keys are
+identity keys already: its parts keep their content the same way. Ledgers of format 2 get the
+column and the table when opened; their records have no content (never reported changed).
+
 States::
 
     pending    a create request may be on its way (written and committed BEFORE it is sent,
@@ -54,7 +63,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import os
 import socket
@@ -68,19 +76,24 @@ from typing import Any
 from importer.config import default_ledger_path
 from importer.endpoint import redact_url, scope_of
 from importer.errors import LedgerError
+from importer.ledger.content import Change, changed_fields, fingerprint
 from importer.ledger.files import FileLock, check_writable, open_error
 from importer.outcomes import Status
 
 __all__ = [
+    "Change",
     "Entry",
     "Journal",
     "Ledger",
     "RunRecord",
+    "changed_fields",
     "fingerprint",
     "scope_of",
 ]
 
-_SCHEMA_VERSION = "2"  # 2: scopes normalised (1: the URL as typed, user info included)
+_SCHEMA_VERSION = "3"  # 3: created records keep their content, identities; 2: scopes normalised
+#                        (1: the URL as typed, user info included)
+_READABLE = ("1", "2")  # older formats whose run history can be read without migrating them
 _LOOKUP_BATCH = 900  # keys per IN (...) query
 
 _PENDING, _CREATED = Status.PENDING.value, Status.CREATED.value  # the states the SQL below names
@@ -94,10 +107,18 @@ CREATE TABLE IF NOT EXISTS records (
     scope TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL,
     api_id INTEGER, guid TEXT, run_id INTEGER, row INTEGER,
     seq INTEGER, inflight INTEGER, mark INTEGER, payload TEXT, error TEXT,
-    last_run INTEGER, last_row INTEGER, updated TEXT NOT NULL,
+    last_run INTEGER, last_row INTEGER, updated TEXT NOT NULL, content TEXT,
     PRIMARY KEY (scope, key)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS records_pending ON records (scope) WHERE state = '{_PENDING}';
 CREATE INDEX IF NOT EXISTS records_api_id ON records (scope, kind, api_id) WHERE api_id IS NOT NULL;
+"""
+# Format 3: which record each identity key (importer.plans.identity: a contact's name + mailing
+# address, e-mail or phone; a property's address) stands for, so a re-run row whose content changed
+# is told apart from a new record. Created apart from _SCHEMA: a format-2 ledger opened only to read
+# its history must not need a write.
+_IDENTITIES = """
+CREATE TABLE IF NOT EXISTS identities (
+    scope TEXT NOT NULL, ident TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (scope, ident)) WITHOUT ROWID;
 """
 
 # Before a request: the row, its place in the run's sequence of creates, how many creates were
@@ -111,14 +132,24 @@ ON CONFLICT (scope, key) DO UPDATE SET
     seq = excluded.seq, inflight = excluded.inflight, mark = excluded.mark, payload = excluded.payload,
     error = NULL, last_run = excluded.last_run, last_row = excluded.last_row, updated = excluded.updated
 """
+# The content kept is what was sent: the payload given, else the one its pending line holds.
 _CREATED_SQL = f"""
-INSERT INTO records (scope, key, kind, state, api_id, guid, run_id, row, last_run, last_row, updated)
-VALUES (?, ?, ?, '{_CREATED}', ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO records (scope, key, kind, state, api_id, guid, run_id, row, last_run, last_row, updated, content)
+VALUES (?, ?, ?, '{_CREATED}', ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (scope, key) DO UPDATE SET
     kind = excluded.kind, state = '{_CREATED}',
     guid = COALESCE(excluded.guid, CASE WHEN records.api_id = excluded.api_id THEN records.guid END),
     api_id = excluded.api_id, run_id = excluded.run_id, row = excluded.row, payload = NULL, error = NULL,
-    last_run = excluded.last_run, last_row = excluded.last_row, updated = excluded.updated
+    last_run = excluded.last_run, last_row = excluded.last_row, updated = excluded.updated,
+    content = COALESCE(excluded.content, records.payload, records.content)
+"""
+# An identity key names the first record created under it: a later record sharing it (the same
+# phone, another name) does not take it over, unless the one it names was never created.
+_IDENTITY_SQL = f"""
+INSERT INTO identities (scope, ident, key) VALUES (?, ?, ?)
+ON CONFLICT (scope, ident) DO UPDATE SET key = excluded.key
+WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.scope = identities.scope AND r.key = identities.key
+                  AND r.state = '{_CREATED}')
 """
 # A failure never hides a record an earlier run created (a --force re-send that failed).
 _SETTLED_SQL = f"""
@@ -158,38 +189,6 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _canon(value: Any) -> Any:
-    if isinstance(value, str):
-        return " ".join(value.split()).casefold()
-    if isinstance(value, list):
-        return [_canon(v) for v in value]
-    return value
-
-
-_UNORDERED = {"type", "tags"}
-
-
-def fingerprint(kind: str, payload: dict[str, Any]) -> str:
-    """A stable 128-bit key for a record: its kind and payload, normalised.
-
-    Normalised means: keys lower case, text trimmed with inner white space
-    collapsed and case-folded, ``type``/``tags`` as sorted sets; custom fields
-    keep their order (their position is their label). The payload is already
-    the validated, normalised one ("Ohio" became "OH" before this).
-    """
-    canon: dict[str, Any] = {}
-    for key, value in payload.items():
-        k = str(key).lower()
-        v = _canon(value)
-        if k in _UNORDERED and isinstance(v, list):
-            v = sorted({str(x) for x in v if x not in (None, "")})
-        if v in (None, "", []):
-            continue
-        canon[k] = v
-    text = kind + "\x1f" + json.dumps(canon, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
 @dataclass(frozen=True)
 class Entry:
     """What the ledger knows about one key."""
@@ -209,6 +208,7 @@ class Entry:
     last_run: int | None
     last_row: int | None
     updated: str
+    content: dict[str, Any] | None = None  # the payload the record was created with (format 3 on)
 
 
 @dataclass(frozen=True)
@@ -232,13 +232,15 @@ class RunRecord:
 
 
 _ENTRY_COLUMNS = (
-    "key, kind, state, api_id, guid, run_id, row, seq, inflight, mark, payload, error, last_run, last_row, updated"
+    "key, kind, state, api_id, guid, run_id, row, seq, inflight, mark, payload, error, last_run, last_row, updated, "
+    "content"
 )
 
 
 def _entry(row: Sequence[Any]) -> Entry:
     values = list(row)
     values[10] = json.loads(values[10]) if values[10] else None  # the payload
+    values[15] = json.loads(values[15]) if values[15] else None  # the content
     return Entry(*values)
 
 
@@ -268,12 +270,32 @@ def _migrate_scopes(db: sqlite3.Connection) -> str:
             db.execute("UPDATE runs SET note = ? WHERE run_id = ?", (redact_url(note), run_id))
         for scope, key, error in db.execute("SELECT scope, key, error FROM records WHERE error LIKE '%@%'").fetchall():
             db.execute("UPDATE records SET error = ? WHERE scope = ? AND key = ?", (redact_url(error), scope, key))
-        db.execute("UPDATE meta SET value = ? WHERE name = 'schema'", (_SCHEMA_VERSION,))
+        db.execute("UPDATE meta SET value = '2' WHERE name = 'schema'")
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
         raise
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the old pages out of the write-ahead log too
+    return "2"
+
+
+def _migrate_content(db: sqlite3.Connection) -> str:
+    """Format 2 -> 3: a ``content`` column for created records and the identities table; returns "3".
+
+    Records created before keep no content: they are still skipped when met again with the same
+    content, and compared once a later run has created records with their content.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(records)")}
+        if "content" not in columns:
+            db.execute("ALTER TABLE records ADD COLUMN content TEXT")
+        db.execute(_IDENTITIES.strip())
+        db.execute("UPDATE meta SET value = ? WHERE name = 'schema'", (_SCHEMA_VERSION,))
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
     return _SCHEMA_VERSION
 
 
@@ -316,18 +338,22 @@ class Ledger:
             db.executescript(_SCHEMA)
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
             version = db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()[0]
-            if version == "1":
-                try:
+            try:
+                if version == "1":
                     version = _migrate_scopes(db)
-                except sqlite3.OperationalError:
-                    if lock:
-                        raise  # a run must not write under scopes of the old kind
-                    # history from a ledger it cannot write (read-only, busy): read as it is
+                if version == "2":
+                    version = _migrate_content(db)
+                if version == _SCHEMA_VERSION:
+                    db.execute(_IDENTITIES.strip())  # a new ledger's (an existing one's: no write)
+            except sqlite3.OperationalError:
+                if lock:
+                    raise  # a run must not write under scopes of the old kind, nor without identities
+                # history from a ledger it cannot write (read-only, busy): read as it is
         except sqlite3.DatabaseError as exc:
             if held is not None:
                 held.release()
             raise open_error(path, exc) from exc
-        if version != _SCHEMA_VERSION and not (version == "1" and not lock):  # format 1 can still be read
+        if version != _SCHEMA_VERSION and not (version in _READABLE and not lock):  # older formats can be read
             db.close()
             if held is not None:
                 held.release()
@@ -406,6 +432,21 @@ class Ledger:
             for row in self._read(sql, (scope, *batch)):
                 entry = _entry(row)
                 found[entry.key] = entry
+        return found
+
+    def identified(self, scope: str, idents: Iterable[str]) -> dict[str, Entry]:
+        """Per identity key of ``idents`` that names a created record, that record's entry (batched)."""
+        idents = list(dict.fromkeys(idents))
+        found: dict[str, Entry] = {}
+        columns = ", ".join("r." + c.strip() for c in _ENTRY_COLUMNS.split(","))  # the records' columns
+        for i in range(0, len(idents), _LOOKUP_BATCH):
+            batch = idents[i : i + _LOOKUP_BATCH]
+            sql = (
+                f"SELECT i.ident, {columns} FROM identities i JOIN records r ON r.scope = i.scope AND r.key = i.key "
+                f"WHERE i.scope = ? AND r.state = '{_CREATED}' AND i.ident IN ({','.join('?' * len(batch))})"
+            )
+            for row in self._read(sql, (scope, *batch)):
+                found[str(row[0])] = _entry(row[1:])
         return found
 
     def pending(self, scope: str) -> list[Entry]:
@@ -503,6 +544,10 @@ class Journal:
     def lookup(self, keys: Iterable[str]) -> dict[str, Entry]:
         return self.ledger.lookup(self.scope, keys)
 
+    def identified(self, idents: Iterable[str]) -> dict[str, Entry]:
+        """The created records that identity keys name (see :meth:`Ledger.identified`)."""
+        return self.ledger.identified(self.scope, idents)
+
     def run(self, run_id: int) -> RunRecord | None:
         return self.ledger.run(run_id)
 
@@ -517,11 +562,22 @@ class Journal:
     # -- writes (async, grouped) ----------------------------------------------------------------------
 
     async def pending(
-        self, key: str, kind: str, row: int, seq: int, inflight: int, mark: int | None, payload: dict[str, Any]
+        self,
+        key: str,
+        kind: str,
+        row: int,
+        seq: int,
+        inflight: int,
+        mark: int | None,
+        payload: dict[str, Any],
+        identity: Sequence[str] = (),
     ) -> None:
+        """A create about to be sent, with its payload and the identity keys its record will answer to."""
         self._max_seq = max(self._max_seq, seq)
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         params = (self.scope, key, kind, self.run_id, row, seq, inflight, mark, body, self.run_id, row, _now())
+        for ident in identity:  # committed in the same transaction as the pending line
+            self._queue.setdefault(_IDENTITY_SQL, []).append((self.scope, ident, key))
         await self._enqueue(_PENDING_SQL, params)
 
     async def created(self, key: str, kind: str, row: int, ident: int | None, guid: str | None = None) -> None:
@@ -530,7 +586,7 @@ class Journal:
         ``ident`` None: the API said it created the record but gave no usable id; the key is
         ``created`` all the same (never sent again), with its id unknown.
         """
-        params = (self.scope, key, kind, ident, guid, self.run_id, row, self.run_id, row, _now())
+        params = (self.scope, key, kind, ident, guid, self.run_id, row, self.run_id, row, _now(), None)
         self._queue_write(_CREATED_SQL, params)
 
     async def settled(self, key: str, kind: str, row: int, state: str, error: str = "") -> None:
@@ -555,7 +611,7 @@ class Journal:
     def recovered(self, entry: Entry, ident: int, guid: str | None) -> None:
         """A killed run's pending entry found in the list: recorded as that run's creation."""
         run, row = entry.run_id, entry.row
-        params = (self.scope, entry.key, entry.kind, ident, guid, run, row, run, row, _now())
+        params = (self.scope, entry.key, entry.kind, ident, guid, run, row, run, row, _now(), None)
         self.ledger._commit([(_CREATED_SQL, [params])])
 
     def flush_now(self) -> None:
@@ -611,9 +667,18 @@ class Journal:
         rows = [(self.scope, k, kind, self.run_id, row, None, None, None, None, self.run_id, row, now) for k in keys]
         self.ledger._commit([(_PENDING_SQL, rows)])
 
-    def mark_created(self, keys: Sequence[str], kind: str, row: int, ident: int, guid: str | None) -> None:
-        """Record created parts with their id and GUID (committed at once)."""
+    def mark_created(
+        self,
+        keys: Sequence[str],
+        kind: str,
+        row: int,
+        ident: int,
+        guid: str | None,
+        content: dict[str, Any] | None = None,
+    ) -> None:
+        """Record created parts with their id and GUID, and the payload they were created with (committed at once)."""
         now = _now()
-        rows = [(self.scope, k, kind, ident, guid, self.run_id, row, self.run_id, row, now) for k in keys]
+        body = json.dumps(content, ensure_ascii=False, separators=(",", ":")) if content is not None else None
+        rows = [(self.scope, k, kind, ident, guid, self.run_id, row, self.run_id, row, now, body) for k in keys]
         self.ledger._commit([(_CREATED_SQL, rows)])
 

@@ -26,6 +26,8 @@ class StoredPart:
     id: int | None = None
     guid: str | None = None
     row: int | None = None  # the row that created it
+    run_id: int | None = None  # the run that created it
+    content: dict[str, Any] | None = None  # the payload it was created with (None: not kept, or a relation)
 
 
 class GraphState(Protocol):
@@ -40,7 +42,15 @@ class GraphState(Protocol):
 
     def sending(self, keys: Sequence[str], kind: str, row: int) -> None: ...
 
-    def created(self, keys: Sequence[str], kind: str, row: int, ident: int | None, guid: str | None) -> None: ...
+    def created(
+        self,
+        keys: Sequence[str],
+        kind: str,
+        row: int,
+        ident: int | None,
+        guid: str | None,
+        content: dict[str, Any] | None = None,
+    ) -> None: ...
 
     def uncertain(self, keys: Sequence[str], kind: str, row: int, error: str) -> None: ...
 
@@ -56,7 +66,15 @@ class NullState:
     def sending(self, keys: Sequence[str], kind: str, row: int) -> None:
         pass
 
-    def created(self, keys: Sequence[str], kind: str, row: int, ident: int | None, guid: str | None) -> None:
+    def created(
+        self,
+        keys: Sequence[str],
+        kind: str,
+        row: int,
+        ident: int | None,
+        guid: str | None,
+        content: dict[str, Any] | None = None,
+    ) -> None:
         pass
 
     def uncertain(self, keys: Sequence[str], kind: str, row: int, error: str) -> None:
@@ -95,17 +113,25 @@ class LedgerGraphState:
             entry = found.get(key)
             if entry is None or entry.state in (Status.FAILED, Status.NOT_SENT):
                 continue
-            return StoredPart(entry.kind, entry.state, entry.id, entry.guid, entry.row)
+            return StoredPart(entry.kind, entry.state, entry.id, entry.guid, entry.row, entry.run_id, entry.content)
         return None
 
     def sending(self, keys: Sequence[str], kind: str, row: int) -> None:
         self._guard(lambda: self.journal.mark_pending(keys, kind, row))
 
-    def created(self, keys: Sequence[str], kind: str, row: int, ident: int | None, guid: str | None) -> None:
+    def created(
+        self,
+        keys: Sequence[str],
+        kind: str,
+        row: int,
+        ident: int | None,
+        guid: str | None,
+        content: dict[str, Any] | None = None,
+    ) -> None:
         if ident is None:
             self._settle(keys, kind, row, Status.UNCERTAIN, "created, but the API gave no id")
             return
-        self._guard(lambda: self.journal.mark_created(keys, kind, row, ident, guid))
+        self._guard(lambda: self.journal.mark_created(keys, kind, row, ident, guid, content))
 
     def uncertain(self, keys: Sequence[str], kind: str, row: int, error: str) -> None:
         self._settle(keys, kind, row, Status.UNCERTAIN, error)

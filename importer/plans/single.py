@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from importer.ledger import Entry, Journal, fingerprint
+from importer.ledger import Change, Entry, Journal, changed_fields, fingerprint
 from importer.mapping.model import BoundMapping
 from importer.mapping.transforms import skip_problems
 from importer.outcomes import Status
+from importer.plans.changes import changed_note, changed_problems
+from importer.plans.identity import contact_keys, property_keys
 from importer.plans.payload import build_payloads
 from importer.problems import ERROR, LEFT_OUT, WARNING, concat_problems, messages_by_row
 from importer.push.pusher import Job, Outcome, Pusher
@@ -84,6 +86,8 @@ class RecordPlan:
         self.kind = self.record.kind
         self.kinds = {self.kind}
         self.notices = bound.notices
+        # field -> the input column it comes from (what a changed record's report marks)
+        self.columns = {f: bound.column_of(s) for f, s in self.record.specs.items() if bound.column_of(s)}
         # Without a ledger, what each record key became in earlier chunks of this run, so that a
         # repeat in a later chunk is skipped as a twin too (with a ledger, the ledger knows).
         # Grows with the file (~200 bytes a distinct row): the price of --no-ledger.
@@ -128,27 +132,42 @@ class RecordPlan:
         return replace(validated, jobs=self.jobs(validated, keyed=True))
 
     def jobs(self, validated: ValidatedChunk, *, keyed: bool = False) -> list[Job]:
-        """The create requests of a chunk's valid rows, in row order (with ledger keys if ``keyed``)."""
+        """The create requests of a chunk's valid rows, in row order (with ledger and identity keys if ``keyed``)."""
         rows = validated.values.index[validated.valid.to_numpy()]
-        payloads = build_payloads(validated.values.loc[rows])
+        values = validated.values.loc[rows]
+        payloads = build_payloads(values)
         kind = self.kind
         if keyed:
-            return [Job(int(r), kind, p, fingerprint(kind, p)) for r, p in zip(rows, payloads, strict=True)]
+            # The identity owner de-duplication uses: a contact by name + mailing address, e-mail or
+            # phone; a property by its address (an empty address makes no key).
+            if kind == "property":
+                keys = property_keys(values)
+                identities: list[tuple[str, ...]] = [(k,) if k != "property||||" else () for k in keys.tolist()]
+            else:
+                identities = [tuple(k) for k in contact_keys(values)]
+            return [
+                Job(int(r), kind, p, fingerprint(kind, p), ident)
+                for r, p, ident in zip(rows, payloads, identities, strict=True)
+            ]
         return [Job(int(r), kind, p) for r, p in zip(rows, payloads, strict=True)]
 
-    async def push(self, validated: ValidatedChunk, pusher: Pusher) -> pd.DataFrame:
-        """Send a chunk's valid rows that need sending; outcomes of every row of the chunk.
+    async def push(self, validated: ValidatedChunk, pusher: Pusher) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Send a chunk's valid rows that need sending; outcomes of every row of the chunk, and its
+        problems (the validated ones, and a ``record.changed`` warning per field of a changed row).
 
         Before sending, each row is looked up in the ledger (when the run has one)
         and among the rows before it: a record created by an earlier run is
         ``skipped`` with its id (unless ``force``), and so is the second of two
-        identical rows, with a note naming the first.
+        identical rows, with a note naming the first. A row whose identity (importer.plans.identity)
+        names a record an earlier run created with other values is ``changed``: not sent, its note
+        says which fields differ. With ``--limit``, the sendable rows past the limit are ``not-sent``.
         """
         journal = pusher.journal
         jobs = validated.jobs if validated.jobs is not None else self.jobs(validated, keyed=True)
-        decided, send, twins = self._triage(jobs, pusher)
+        decided, send, twins, changes = self._triage(jobs, pusher)
+        send, held = self._limit(send, pusher)
         sent = await pusher.run(send)  # after a stop: each not-sent, so noted in the ledger by the pusher
-        outcomes = decided + sent
+        outcomes = decided + held + sent
         if journal is None:
             self._made.update((j.key, o) for j, o in zip(send, sent, strict=True) if j.key is not None)
         by_row = {o.row: o for o in outcomes}
@@ -156,15 +175,50 @@ class RecordPlan:
             outcome = _twin(row, by_row[first])
             outcomes.append(outcome)
             pusher.report_row(outcome.status)
-        return self.pushed(validated, outcomes)
+        found = [(row, "", since, diffs) for row, (since, diffs) in changes.items()]
+        problems = concat_problems(
+            [validated.problems, changed_problems(found, {"": self.columns}, validated.chunk.frame)]
+        )
+        return self.pushed(validated, outcomes), problems
 
-    def _triage(self, jobs: list[Job], pusher: Pusher) -> tuple[list[Outcome], list[Job], list[tuple[int, int]]]:
-        """Split jobs into outcomes known without a request, jobs to send, and (row, first row) twins."""
+    def _limit(self, send: list[Job], pusher: Pusher) -> tuple[list[Job], list[Outcome]]:
+        """``--limit``: the jobs the run may still send, and not-sent outcomes for the rest (noted in
+        the ledger as not sent, so a later run, ``--retry-failed`` too, sends them)."""
+        if pusher.settings.limit is None:
+            return send, []
+        admitted = [pusher.admit(j.row) for j in send]  # in row order: the first rows are sent
+        if all(admitted):
+            return send, []
+        reason = pusher.limit_reason()
+        allowed = [j for j, ok in zip(send, admitted, strict=True) if ok]
+        rest = [j for j, ok in zip(send, admitted, strict=True) if not ok]
+        held = [Outcome(j.row, Status.NOT_SENT, error=reason) for j in rest]
+        journal = pusher.journal
+        if journal is not None:
+            never = [(j.key, j.kind, j.row) for j in rest if j.key is not None]
+            pusher.keep(lambda: journal.settle_many(never, Status.NOT_SENT, reason))
+        for outcome in held:
+            pusher.report_row(outcome.status)
+        return allowed, held
+
+    # long: one pass deciding every job of a chunk from the ledger (created, changed, failed,
+    # uncertain, twins): the cases read the same lookups and must be weighed in this order.
+    def _triage(
+        self, jobs: list[Job], pusher: Pusher
+    ) -> tuple[list[Outcome], list[Job], list[tuple[int, int]], dict[int, tuple[int | None, list[Change]]]]:
+        """Split jobs into outcomes known without a request, jobs to send, (row, first row) twins, and
+        per changed row (the run that created its record, the fields that differ)."""
         journal = pusher.journal
         settings = pusher.settings
         entries: dict[str, Entry] = {}
+        known: dict[str, Entry] = {}  # identity key -> the created record it names
+        changes: dict[int, tuple[int | None, list[Change]]] = {}
         if journal is not None:  # unreadable, the run stops: nothing is sent without the ledger's word
             pusher.keep(lambda: entries.update(journal.lookup(j.key for j in jobs if j.key)))
+            if not settings.force:
+                idents = [i for j in jobs if j.key not in entries for i in j.identity]
+                if idents:
+                    pusher.keep(lambda: known.update(journal.identified(idents)))
         first_of: dict[str | None, int] = {}
         decided: list[Outcome] = []
         send: list[Job] = []
@@ -181,6 +235,14 @@ class RecordPlan:
                 decided.append(_twin(job.row, earlier))
                 continue
             entry = entries.get(key) if key is not None else None
+            if entry is None and journal is not None:
+                match = _changed_from(job, known, journal.run_id)
+                if match is not None:
+                    old, diffs = match
+                    note = changed_note(old.run_id, old.id, diffs, self.columns)
+                    decided.append(Outcome(job.row, Status.CHANGED, id=old.id, note=note))
+                    changes[job.row] = (old.run_id, diffs)
+                    continue
             if entry is None:
                 if settings.retry_failed:
                     decided.append(Outcome(job.row, Status.SKIPPED, note=_NOT_RETRIED))
@@ -208,7 +270,7 @@ class RecordPlan:
             pusher.keep(lambda: journal.seen(seen))
         for outcome in decided:
             pusher.report_row(outcome.status)
-        return decided, send, twins
+        return decided, send, twins, changes
 
     @staticmethod
     def _earlier(entry: Entry, journal: Journal) -> str:
@@ -239,6 +301,21 @@ class RecordPlan:
 
 
 _NOT_RETRIED = "not sent: --retry-failed sends only rows whose last try failed or was not sent"
+
+
+def _changed_from(job: Job, known: dict[str, Entry], run_id: int) -> tuple[Entry, list[Change]] | None:
+    """The record an earlier run created for ``job``'s identity, with the fields that differ, or None.
+
+    Records of this run are left out: two rows of one file with one identity and other values are
+    not a change since a run (each is sent, as before identities were kept). A record kept without
+    its content (created before the ledger kept it) cannot be compared: None.
+    """
+    for ident in job.identity:
+        old = known.get(ident)
+        if old is None or old.run_id == run_id or old.content is None:
+            continue
+        return old, changed_fields(old.content, job.payload)
+    return None
 
 
 def _entry_outcome(entry: Entry) -> Outcome:

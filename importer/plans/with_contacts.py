@@ -42,9 +42,11 @@ import numpy as np
 import pandas as pd
 
 from importer.errors import AuthError, TransientError
+from importer.ledger import Change, changed_fields
 from importer.mapping.model import BoundMapping, Extracted, RecordMapping
 from importer.mapping.transforms import skip_problems
 from importer.outcomes import Status
+from importer.plans.changes import changed_note, changed_problems
 from importer.plans.guids import RESOLVE_WINDOW, GuidLookupError, GuidResolver, record_guid
 from importer.plans.identity import contact_keys, property_keys
 from importer.plans.payload import build_payloads, relation_payload
@@ -114,6 +116,9 @@ class _PartResult:
     label: str = ""
     prior: bool = False  # made by an earlier run (found through the GraphState)
     sent: bool = False  # a request went out for it in this run
+    limited: bool = False  # not sent: --limit was reached
+    content: dict[str, Any] | None = None  # prior: the payload it was created with, when the ledger kept it
+    since_run: int | None = None  # prior: the run that created it
 
 
 @dataclass
@@ -152,6 +157,8 @@ class _RowResult:
     contact_ids: dict[int, int | None] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    changed: list[tuple[str, int | None, list[Change]]] = field(default_factory=list)  # (part, since run, fields)
+    limited: bool = False  # a part was not sent because --limit was reached
 
 
 # -- the plan --------------------------------------------------------------------------------------
@@ -178,6 +185,11 @@ class GraphPlan:
         ]
         self.kinds = {"property", "contact"} if self.contacts else {"property"}
         self.notices = bound.notices
+        # per part label: field -> the input column it comes from (what a changed record's report marks)
+        self.columns = {
+            rec.label: {f: bound.column_of(s) for f, s in rec.specs.items() if bound.column_of(s)}
+            for rec in self.records
+        }
         self.state: GraphState = state or NullState()
         # Per run: what each identity key became (or is becoming), across chunks.
         self._parts: dict[str, _PartInRun] = {}
@@ -303,8 +315,10 @@ class GraphPlan:
             jobs.append(_RowJob(int(r), payload, key, contacts))
         return jobs
 
-    async def push(self, validated: ValidatedGraph, pusher: Pusher) -> pd.DataFrame:
-        """Send a chunk's rows (``concurrency`` rows at once); outcomes of every row of the chunk."""
+    async def push(self, validated: ValidatedGraph, pusher: Pusher) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Send a chunk's rows (``concurrency`` rows at once); outcomes of every row of the chunk, and its
+        problems (see :meth:`pushed`). A row whose parts all exist, one of them with other values than
+        an earlier run created it with, is ``changed``; ``--limit`` leaves rows past it ``not-sent``."""
         if self._resolver is None or self._resolver_pusher is not pusher:
             self._resolver, self._resolver_pusher = GuidResolver(pusher), pusher
         jobs = validated.jobs if validated.jobs is not None else self.jobs(validated)
@@ -330,8 +344,9 @@ class GraphPlan:
                 w.cancel()
         return self.pushed(validated, results)
 
-    def pushed(self, validated: ValidatedGraph, results: dict[int, _RowResult]) -> pd.DataFrame:
-        """The outcome frame of a chunk from its rows' results (rows without one were not sent)."""
+    def pushed(self, validated: ValidatedGraph, results: dict[int, _RowResult]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The outcome frame of a chunk from its rows' results (rows without one were not sent), and
+        its problems with a ``record.changed`` warning per field of a part changed since a run."""
         index = validated.chunk.frame.index
         # Object columns filled with lists by .loc: pandas-stubs would type them Series[str] and refuse that.
         status: pd.Series = pd.Series(Status.INVALID, index=index, dtype=object)
@@ -352,7 +367,11 @@ class GraphPlan:
                 ids[f"contact_{i}_id"].loc[rows] = pd.array([r.contact_ids.get(i) for r in res], dtype="Int64")
             more = pd.Series(["; ".join(r.notes) for r in res], index=rows, dtype=object)
             notes = _join(notes, more.reindex(index).fillna(""))
-        return self._frame(validated, status, ids, notes, extra)
+        found = [(row, part, since, diffs) for row, r in results.items() for part, since, diffs in r.changed]
+        problems = concat_problems(
+            [validated.problems, changed_problems(found, self.columns, validated.chunk.frame)]
+        )
+        return self._frame(validated, status, ids, notes, extra), problems
 
     # -- one row ---------------------------------------------------------------------------------
 
@@ -362,7 +381,7 @@ class GraphPlan:
             "property", [job.key], job.row, self.property.label, lambda: Job(job.row, "property", job.payload), pusher
         )
         result.property_id = prop.id
-        self._note(result, job.row, self.property.label, prop)
+        self._note(result, job.row, self.property.label, prop, job.payload)
         if prop.id is None:
             result.errors.append(f"{self.property.label}: {prop.error}{_elsewhere(prop, job.row)}")
             result.status = Status.NOT_SENT if prop.error.startswith("not sent") and not prop.sent else Status.FAILED
@@ -380,28 +399,39 @@ class GraphPlan:
                 "contact", c.keys, job.row, c.label, lambda p=payload: Job(job.row, "contact", p), pusher
             )
             result.contact_ids[c.slot] = contact.id
-            self._note(result, job.row, c.label, contact)
+            self._note(result, job.row, c.label, contact, payload)
             if contact.id is None:
                 result.errors.append(f"{c.label}: {contact.error}{_elsewhere(contact, job.row)}")
+                result.limited = result.limited or contact.limited
                 problems = True
                 continue
             all_prior = all_prior and contact.prior
             link = await self._link(prop, contact, c, job.row, pusher)
             if link.error:
                 result.errors.append(f"{c.label}: relation to the property: {link.error}")
+                result.limited = result.limited or link.limited
                 problems = True
             else:
                 all_prior = all_prior and link.prior
-        if problems:
+        if result.limited:  # --limit: what is missing is sent by a later run
+            result.status = Status.NOT_SENT
+        elif problems:
             result.status = Status.PARTIAL
+        elif result.changed and all_prior:  # a part differs from what an earlier run created: edit by hand
+            result.status = Status.CHANGED  # (a row that also created something stays created, with the note)
         elif all_prior:
             result.status = Status.SKIPPED
         return result
 
-    def _note(self, result: _RowResult, row: int, label: str, made: _PartResult) -> None:
+    def _note(self, result: _RowResult, row: int, label: str, made: _PartResult, payload: dict[str, Any]) -> None:
         if made.id is None:
             return
-        if made.prior:
+        diffs = changed_fields(made.content, payload) if made.prior and made.content is not None else []
+        if diffs:
+            columns = self.columns.get(label, {})
+            result.notes.append(f"{label}: {changed_note(made.since_run, made.id, diffs, columns)}")
+            result.changed.append((label, made.since_run, diffs))
+        elif made.prior:
             result.notes.append(f"{label}: already created ({made.id}) by an earlier run")
         elif made.row != row or made.label != label:
             where = f"row {made.row}" + (f" ({made.label})" if made.label != label else "")
@@ -444,20 +474,7 @@ class GraphPlan:
         resolver = self._resolver
         assert resolver is not None
         if stored is not None and stored.state == Status.CREATED and stored.id is not None:
-            made = _PartResult(stored.id, stored.guid, row=stored.row or row, label=label, prior=True)
-            if made.guid is None and self.contacts:
-                made.error = (
-                    f"created as {kind} {stored.id} by an earlier run, but its GUID was never looked up "
-                    "and it is no longer among the 25 most recent: link it by hand in Realeflow"
-                )
-                async with resolver.open(kind):
-                    try:
-                        made.guid = await resolver.guid(kind, stored.id)
-                        made.error = ""
-                        self.state.created(keys, kind, row, stored.id, made.guid)
-                    except GuidLookupError:
-                        pass
-            return made
+            return await self._earlier(kind, keys, row, label, stored, resolver)
         if pusher.fatal is not None:
             return _PartResult(error="not sent: the run stopped before this part", row=row, label=label)
         if stored is not None and stored.state == Status.UNCERTAIN and not pusher.settings.retry_failed:
@@ -468,8 +485,10 @@ class GraphPlan:
                 found = await self._reconcile(kind, job, resolver)
                 if found is not None:
                     made = _PartResult(found[0], found[1], row=row, label=label, sent=True)
-                    self.state.created(keys, kind, row, found[0], found[1])
+                    self.state.created(keys, kind, row, found[0], found[1], job.payload)
                     return made
+            if not pusher.admit(row):
+                return _PartResult(error=pusher.limit_reason(), row=row, label=label, limited=True)
             self.state.sending(keys, kind, row)
             outcome = await pusher.send(job)
             if outcome.status != Status.CREATED or outcome.id is None:
@@ -486,7 +505,7 @@ class GraphPlan:
                     return _PartResult(error=outcome.error or "not sent", row=row, label=label)
                 self.state.failed(keys, kind, row, outcome.error)
                 return _PartResult(error=outcome.error, row=row, label=label, sent=True)
-            self.state.created(keys, kind, row, outcome.id, None)
+            self.state.created(keys, kind, row, outcome.id, None, job.payload)
             made = _PartResult(outcome.id, row=row, label=label, sent=True)
             if not self.contacts:
                 return made
@@ -497,6 +516,34 @@ class GraphPlan:
                 return made
             self.state.created(keys, kind, row, outcome.id, made.guid)
             return made
+
+    async def _earlier(
+        self, kind: str, keys: list[str], row: int, label: str, stored: StoredPart, resolver: GuidResolver
+    ) -> _PartResult:
+        """A part an earlier run created: its id, its GUID (looked up now if it never was) and its content."""
+        assert stored.id is not None
+        made = _PartResult(
+            stored.id,
+            stored.guid,
+            row=stored.row or row,
+            label=label,
+            prior=True,
+            content=stored.content,
+            since_run=stored.run_id,
+        )
+        if made.guid is None and self.contacts:
+            made.error = (
+                f"created as {kind} {stored.id} by an earlier run, but its GUID was never looked up "
+                "and it is no longer among the 25 most recent: link it by hand in Realeflow"
+            )
+            async with resolver.open(kind):
+                try:
+                    made.guid = await resolver.guid(kind, stored.id)
+                    made.error = ""
+                    self.state.created(keys, kind, row, stored.id, made.guid)
+                except GuidLookupError:
+                    pass
+        return made
 
     async def _reconcile(self, kind: str, job: Job, resolver: GuidResolver) -> tuple[int, str] | None:
         """A part an earlier run sent without hearing back: is it among the newest records?"""
@@ -546,6 +593,8 @@ class GraphPlan:
             return _PartResult(error=_maybe_related(), row=row)
         if pusher.fatal is not None:
             return _PartResult(error="not sent: the run stopped before this relation", row=row)
+        if not pusher.admit(row):
+            return _PartResult(error=pusher.limit_reason(), row=row, limited=True)
         payload = relation_payload(prop.guid or "", contact.guid or "", c.flags)
         self.state.sending(keys, "relation", row)
         answer, error, ambiguous = await _send_relation(pusher, payload)

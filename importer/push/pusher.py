@@ -106,6 +106,7 @@ class Job:
     kind: str  # "contact" | "property"
     payload: dict[str, Any]
     key: str | None = None  # ledger key (fingerprint); None: not recorded
+    identity: tuple[str, ...] = ()  # identity keys (importer.plans.identity) the record answers to in the ledger
 
 
 @dataclass
@@ -194,6 +195,8 @@ class Pusher:
         self._seq = 0  # creates started, all kinds
         self._wire: set[int] = set()  # id() of the jobs whose create request is out right now
         self._abandon = asyncio.Event()  # set by abandon(): creates in flight are given up at once
+        self._admitted: set[int] = set()  # rows let through by --limit
+        self._refused: set[int] = set()  # rows --limit kept from being sent
 
     # -- run-level --------------------------------------------------------------------------------
 
@@ -232,6 +235,27 @@ class Pusher:
     def window_waits(self) -> int:
         """Creates that waited because the oldest one without an answer had CREATE_WINDOW sent after it."""
         return self._gate.window_waits
+
+    def admit(self, row: int) -> bool:
+        """Whether ``row`` may send (``--limit``): the first ``limit`` rows that ask may; a row asks
+        once per request, and one let through stays let through. Rows refused are counted in
+        ``held_back`` once each."""
+        limit = self.settings.limit
+        if limit is None or row in self._admitted:
+            return True
+        if len(self._admitted) < limit:
+            self._admitted.add(row)
+            return True
+        self._refused.add(row)
+        return False
+
+    @property
+    def held_back(self) -> int:
+        """Rows ``--limit`` kept from being sent (each not-sent, for a later run)."""
+        return len(self._refused)
+
+    def limit_reason(self) -> str:
+        return f"not sent: --limit {self.settings.limit} reached; a later run sends it"
 
     def keep(self, write: Callable[[], None]) -> None:
         """A ledger write outside a request; if the ledger fails, the run stops (rows keep their outcomes)."""
@@ -576,7 +600,7 @@ class Pusher:
         if journal is None or job.key is None:
             return
         try:
-            await journal.pending(job.key, job.kind, job.row, seq, inflight, mark, job.payload)
+            await journal.pending(job.key, job.kind, job.row, seq, inflight, mark, job.payload, job.identity)
         except LedgerError as exc:  # not recorded, so not sent
             self.stop(exc)
             raise Stopped from exc

@@ -51,6 +51,8 @@ class PushSettings:
     failure_share: float = 0.8  # share of them failing that pauses the run
     force: bool = False  # send rows the ledger says were created already
     retry_failed: bool = False  # send only rows whose last try failed
+    limit: int | None = None  # send at most this many rows (the first that need sending); the rest not-sent
+    fail_on_changed: bool = False  # a row changed since an earlier run makes the exit code 1
 
     def __post_init__(self) -> None:
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
@@ -66,5 +68,7 @@ class PushSettings:
             raise UsageError(f"settle_seconds must be 0 or more, got {self.settle_seconds}")
         if self.max_rate is not None and not (math.isfinite(self.max_rate) and self.max_rate > 0):
             raise UsageError(f"--max-rate must be more than 0 requests per second, got {self.max_rate}")
+        if self.limit is not None and self.limit < 1:
+            raise UsageError(f"--limit must be 1 or more rows, got {self.limit}")
         if self.force and self.retry_failed:
             raise UsageError("--force and --retry-failed cannot be used together: --force sends every row again")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from importer.outcomes import Status
 from importer.problems import ERROR, LEFT_OUT, WARNING, labelled, problem_title
 
 __all__ = ["RunSummary", "render_summary"]
@@ -46,6 +47,7 @@ class RunSummary:
         self.rows_with_errors: int = 0
         self.rows_with_warnings: int = 0
         self.notes: list[str] = []
+        self.held_back: int = 0  # rows a push's --limit kept for a later run; set by the pipeline
         self._examples: dict[str, tuple[int, str]] = {}
         self._counts: Counter[str] = Counter()
         self._problems: Counter[str] = Counter()
@@ -140,6 +142,7 @@ class RunSummary:
             "rows_with_errors": self.rows_with_errors,
             "rows_with_warnings": self.rows_with_warnings,
             "fields_left_out": self.fields_left_out,
+            "held_back": self.held_back,
             "notes": list(self.notes),
             "problems": [
                 {
@@ -180,6 +183,20 @@ def render_summary(summary: RunSummary, report_path: Path | None) -> str:
         lines.append(
             f"Fields left out: {n:,} invalid value{'s' if n != 1 else ''} not sent, "
             "the rest of each record kept (each is a warning in the report)"
+        )
+    changed = summary.counts.get(Status.CHANGED, 0)
+    if changed:
+        lines.append(
+            f"Changed: {changed:,} row{'s' if changed != 1 else ''} differ{'s' if changed == 1 else ''} from the "
+            "record an earlier run created; nothing was sent for "
+            f"{'it' if changed == 1 else 'them'}: edit {'it' if changed == 1 else 'them'} in Realeflow by hand, "
+            "the API cannot update records (old → new values are in the report's warnings)"
+        )
+    if summary.held_back:
+        n = summary.held_back
+        lines.append(
+            f"--limit: {n:,} row{'s' if n != 1 else ''} held back (not-sent); run the push again "
+            "without --limit to send them"
         )
     top = summary.top_problems(5)
     if top:

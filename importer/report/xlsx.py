@@ -73,6 +73,7 @@ STATUS_COLOURS: dict[str, str] = {
     Status.FAILED: RED,
     Status.UNKNOWN: RED,
     Status.SKIPPED: GREY,
+    Status.CHANGED: YELLOW,  # created by an earlier run with other values: a person edits it in Realeflow
 }
 # Words a status column of another tool may hold (a report read back and written again).
 _WORD_COLOURS: dict[str, str] = {
