@@ -319,10 +319,16 @@ class _Problems:
         codes = pd.Series(code, index=messages.index, dtype="str")
         errors = notes.errors if notes is not None else None
         if errors is not None and len(errors):
+            # The normaliser's reasons go in as plain arrays: setting items of an Arrow string
+            # column rebuilds it on every assignment.
             where = pd.Index(pos).get_indexer(errors["pos"].to_numpy())
             hit = where >= 0
-            messages.iloc[where[hit]] = errors["message"].to_numpy(dtype=object)[hit]
-            codes.iloc[where[hit]] = errors["code"].to_numpy(dtype=object)[hit]
+            text = messages.to_numpy(dtype=object)
+            kinds = np.full(len(text), code, dtype=object)
+            text[where[hit]] = errors["message"].to_numpy(dtype=object)[hit]
+            kinds[where[hit]] = errors["code"].to_numpy(dtype=object)[hit]
+            messages = pd.Series(text, index=messages.index, dtype="str")
+            codes = pd.Series(kinds, index=messages.index, dtype="str")
         raw = self.original[f].iloc[pos].reset_index(drop=True)
         if left_out:
             messages = messages + "; left out, the record is sent without it"
