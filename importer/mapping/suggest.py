@@ -21,6 +21,10 @@ setup serves every list provider.
 
 Pure functions: no printing, no file I/O; the CLI reads the file and prints
 ``render_yaml``'s text.
+
+Reading the headers and sampled cells is in :mod:`~importer.mapping.suggest_headers`, the
+:class:`Suggestion` and its YAML text in :mod:`~importer.mapping.suggestion`; this module assigns
+columns to records and re-exports the names it always offered.
 """
 
 from __future__ import annotations
@@ -28,233 +32,50 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from importer.fields import MAX_CUSTOM_FIELDS, PHONE_TYPES
+from importer.fields import PHONE_TYPES
 from importer.mapping.names import joint_share, reads_last_first
+from importer.mapping.suggest_headers import (
+    _PERSON,
+    CUSTOM_SLOTS,
+    _Col,
+    _name_by_content,
+    _read_columns,
+    _slot_of,
+    custom_slot,
+)
+from importer.mapping.suggest_headers import SLOT_LABELS as SLOT_LABELS
+from importer.mapping.suggestion import HIGH as HIGH
+from importer.mapping.suggestion import LOW as LOW
+from importer.mapping.suggestion import MEDIUM as MEDIUM
+from importer.mapping.suggestion import (
+    FieldChoice,
+    Suggestion,
+    render_yaml,
+)
+from importer.mapping.suggestion import spec_columns as spec_columns
+from importer.mapping.suggestion import spec_text as spec_text
 from importer.mapping.transforms import COMPANY_PATTERN
 
 __all__ = ["CUSTOM_SLOTS", "FieldChoice", "Suggestion", "custom_slot", "render_yaml", "suggest_mapping"]
 
-#: The shared custom-field numbering: (slot, label, pattern on the header's normalised remainder).
-#: Listed in the order patterns are tried, which matters: "Total Assessed Value" is slot 9, not 10.
-CUSTOM_SLOTS: tuple[tuple[int, str, str], ...] = (
-    (1, "APN", r"\bapn\b|\bparcel\b"),
-    (14, "Est. Loan Balance", r"\bbalance\b|\bloan amt\b"),
-    (12, "Est. LTV", r"\bltv\b|\bloan to value\b"),
-    (9, "Assessed Value", r"\bassessed\b"),
-    (19, "MLS Amount", r"\bmls (amount|price)\b|\blist(ing)? price\b"),
-    (18, "MLS Date", r"\bmls date\b|\blisting date\b"),
-    (17, "MLS Status", r"\bmls status\b|\blisting status\b"),
-    (10, "Est. Value", r"\bvalue\b"),
-    (11, "Est. Equity", r"^(?!.*\b(percent|pct)\b).*\bequity\b"),
-    (13, "Open Loans", r"\bopen loans\b|\btotal loans\b|\bloan count\b|\bnumber of loans\b"),
-    (20, "Lien Amount", r"\blien amount\b|^liens?$"),
-    (16, "Last Sale Amount", r"\b(sale|purchase)\b.*\b(amount|amt|price)\b"),
-    (15, "Last Sale Date", r"\b(sale|purchase)\b.*\bdate\b"),
-    (25, "Date Added", r"\bdate added\b|\badded to list\b"),
-    (4, "Bedrooms", r"\bbed(room)?s?\b"),
-    (5, "Bathrooms", r"\bbath(room)?s?\b"),
-    (7, "Lot Size", r"\blot\b"),
-    (6, "Building Sqft", r"\bsq(uare)? ?f(ee)?t\b|\bsqft\b|\bliving area\b|\bbuilding (size|area)\b"),
-    (8, "Year Built", r"\b(year|yr) built\b"),
-    (3, "Property Type", r"\bproperty type\b|\bland use\b|\bproperty use\b|^type$"),
-    (2, "County", r"^county( name)?$"),
-    (21, "Owner Occupied", r"\bowner occupied\b"),
-    (22, "Foreclosure", r"\bforeclosure\b|\bnotice of default\b"),
-    (23, "Vacant", r"\bvacant\b"),
-    (24, "Do Not Mail", r"\bdo not mail\b"),
-)
-_SLOT_RES = tuple((slot, label, re.compile(p)) for slot, label, p in CUSTOM_SLOTS)
-SLOT_LABELS: dict[int, str] = {slot: label for slot, label, _ in CUSTOM_SLOTS}
 
-# Header remainders (after block/source/role prefixes and numbers) -> field. "first", "middle", "last"
-# and "unit" are parts the suggestion assembles into fullname / address. Earlier synonyms rank better.
-_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "address": ("address", "street address", "address line 1", "address 1", "street", "addr", "street addr"),
-    "unit": ("unit", "unit number", "apt", "apartment", "suite", "address line 2", "address 2", "line 2"),
-    "city": ("city", "town", "city name"),
-    "state": ("state", "state code", "state abbr", "state abbreviation"),
-    "zipcode": ("zip", "zip code", "zipcode", "postal code", "zip5", "postal", "postcode"),
-    "first": ("first name", "firstname", "first", "fname", "given name"),
-    "middle": ("middle name", "middle initial", "middle", "mi"),
-    "last": ("last name", "lastname", "last", "lname", "surname", "family name"),
-    "fullname": ("full name", "fullname", "name", "contact name", "names"),
-    "companyname": ("company name", "company", "business name", "organization", "entity name"),
-    "phone": (
-        "phone",
-        "phone number",
-        "mobile phone",
-        "cell phone",
-        "mobile",
-        "cell",
-        "wireless",
-        "landline",
-        "telephone",
-        "tel",
-        "mobile number",
-        "cell number",
-    ),
-    "phonetype": ("phone type", "phone line type", "line type", "type of phone"),
-    "email": ("email", "e mail", "email address", "e mail address"),
-    "source": ("lead source", "source"),
-    "type": ("contact type", "type"),
-    "tags": ("tags", "tag", "marketing lists", "marketing list", "list names", "list name", "lists", "list"),
-}
-_FIELD_OF: dict[str, tuple[str, int]] = {
-    syn: (f, rank) for f, syns in _SYNONYMS.items() for rank, syn in enumerate(syns)
-}
-_PERSON = frozenset({"first", "middle", "last", "fullname", "companyname", "phone", "phonetype", "email", "type"})
 _NAMES = frozenset({"first", "middle", "last", "fullname", "companyname"})
 _PLACE = ("address", "unit", "city", "state", "zipcode")
 #: Fields where several columns become {first: [...]}; for the others the best column wins.
 _MULTI = frozenset({"phone", "phonetype", "email", "address", "city", "state", "zipcode"})
 _SOURCE_RANK = {"confirmed": 0, "matched": 1, None: 2, "input": 3}
-_ROLE_WORDS = {"mailing": "mailing", "mail": "mailing", "property": "property", "prop": "property",
-               "site": "property", "situs": "property"}  # fmt: skip
-_ADDRESSY = {"address", "city", "state", "zip", "zipcode", "county", "mailing", "mail"}
 _PHONE_TYPE_WORDS = {"mobile": "Mobile", "cell": "Mobile", "cellular": "Mobile", "wireless": "Mobile",
                      "landline": "Home", "land line": "Home", "residential": "Home", "home": "Home",
                      "voip": "Work", "business": "Work", "work": "Work", "office": "Work"}  # fmt: skip
 
-HIGH, MEDIUM, LOW = "high", "medium", "low"
 _COMPANY = COMPANY_PATTERN
 #: Row-level flags that mean "leave this row out" (a skip rule), after block/role prefixes.
 _SKIP_FLAGS = r"(do not mail|dnm|do not call|dnc|litigator|known litigator|tcpa|tcpa litigator|deceased|opt(ed)? out)"
 _FLAG_WORDS = frozenset({"yes", "no", "y", "n", "true", "false", "t", "f", "1", "0", "x"})
-
-
-@dataclass(frozen=True)
-class FieldChoice:
-    """Why one field of one record maps the way it does."""
-
-    record: str  # "" for a single-record mapping, else "property" or a contact label
-    field: str  # API field, or "customfield_N"
-    spec: Any  # the YAML spec: a column, a join list, {first: [...]}, {value: ...}
-    confidence: str  # "high" | "medium" | "low"
-    runners_up: tuple[str, ...] = ()  # other columns that could have served
-    reason: str = ""
-
-
-@dataclass
-class Suggestion:
-    """A suggested mapping (``mapping``, in the YAML format) and how sure each part of it is."""
-
-    kind: str
-    mapping: dict[str, Any]
-    choices: list[FieldChoice]
-    unmatched: list[str]  # columns the mapping does not read
-    notes: list[str] = field(default_factory=list)  # things to check, one line each
-
-    def choice(self, record: str, name: str) -> FieldChoice | None:
-        return next((c for c in self.choices if c.record == record and c.field == name), None)
-
-
-# -- reading headers -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Col:
-    name: str
-    pos: int
-    norm: str  # the whole header, normalised
-    rest: str  # what is left after block/source/role prefixes
-    block: int | None = None
-    family: str | None = None  # "owner" | "contact" | "primary" (blocks named differently)
-    source: str | None = None  # "confirmed" | "matched" | "input"
-    role: str | None = None  # "mailing" | "property"
-    field: str | None = None
-    rank: int = 0
-    number: int = 0
-    mobile: bool = False  # the name says the phone is a mobile one
-    by_content: bool = False  # the field comes from the cells, the header says nothing
-
-
-def _normalise(header: str) -> str:
-    s = str(header).casefold().replace("\u2019", "'")
-    s = re.sub(r"'s\b", "", s)
-    s = re.sub(r"[^a-z0-9]+", " ", s)
-    s = re.sub(r"(?<=[a-z])(?=\d)", " ", s)  # phone1 -> phone 1 (but 1st stays)
-    return " ".join(s.split())
-
-
-def _parse(header: str, pos: int) -> _Col:
-    norm = _normalise(header)
-    rest, block, family, source, role = norm, None, None, None, None
-    if m := re.match(r"^(\d)(?:st|nd|rd|th) owner (.+)$", rest):
-        block, family, rest = int(m[1]), "owner", m[2]
-    elif m := re.match(r"^(owner|contact) (\d+) (.+)$", rest):
-        block, family, rest = int(m[2]), m[1], m[3]
-    elif m := re.match(r"^(primary|secondary|tertiary) (.+)$", rest):
-        block, family, rest = ("primary", "secondary", "tertiary").index(m[1]) + 1, "primary", m[2]
-    elif re.fullmatch(r"owner( full)? names?|owner", rest):
-        return _Col(header, pos, norm, rest, 1, "owner", field="fullname")
-    if m := re.match(r"^(input|matched|confirmed) (.+)$", rest):
-        source, rest = m[1], m[2]
-    for _ in range(2):  # "owner mailing address": two role words
-        m = re.match(r"^(\w+) (.+)$", rest)
-        if not m:
-            break
-        if m[1] in _ROLE_WORDS:
-            role, rest = role or _ROLE_WORDS[m[1]], m[2]
-        elif m[1] == "owner" and m[2].split()[0] in _ADDRESSY:  # DealMachine's owner_address_city
-            role, rest = "mailing", m[2]
-        else:
-            break
-    if rest.startswith("address ") and (rest[8:] in _FIELD_OF or rest[8:] == "county"):
-        tail = _FIELD_OF.get(rest[8:], ("",))[0]
-        if tail in {"city", "state", "zipcode", ""}:  # property_address_city -> city
-            rest = rest[8:]
-    number = 0
-    found = _FIELD_OF.get(rest)
-    if found is None:
-        digits = re.findall(r"\b\d+\b", rest)
-        bare = " ".join(re.sub(r"\b\d+\b", " ", rest).split())
-        if digits and bare not in {"zip", "zip code", "zipcode"}:  # Zip4 is the +4 extension, not a ZIP
-            found, number, rest = _FIELD_OF.get(bare), int(digits[0]), bare
-    if found is None and block is None and (m := re.match(r"^owner (.+)$", rest)):
-        inner = _parse(m[1], pos)  # "Owner First Name": the one owner of a list that names no number
-        if inner.field in _PERSON and inner.role is None:
-            return _Col(header, pos, norm, inner.rest, 1, "owner", inner.source, None, inner.field, inner.rank,
-                        inner.number, inner.mobile)  # fmt: skip
-    fld, rank = found if found else (None, 0)
-    mobile = fld == "phone" and bool(re.search(r"\b(mobile|cell|wireless)\b", rest))
-    return _Col(header, pos, norm, rest, block, family, source, role, fld, rank, number, mobile)
-
-
-# -- reading cells ---------------------------------------------------------------------------------
-
-_EMAIL = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
-_ZIP = r"\d{3,5}(?:-?\d{4})?"  # 3-4 digits: a ZIP that lost its leading zeros
-_PHONE = r"(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}"
-
-
-@cache
-def _state_words() -> frozenset[str]:
-    import us  # imported here: only suggestions need state names
-
-    states = [*us.states.STATES_AND_TERRITORIES, us.states.DC]
-    return frozenset({s.abbr.casefold() for s in states} | {s.name.casefold() for s in states})
-
-
-def _content(cells: pd.Series) -> dict[str, float]:
-    """Share of non-empty cells that look like each checkable kind of value (empty dict: no values)."""
-    text = cells.astype("string").fillna("").str.strip()
-    text = text[text != ""]
-    if text.empty:
-        return {}
-    low = text.str.casefold()
-    return {
-        "email": float(text.str.fullmatch(_EMAIL).mean()),
-        "zipcode": float(text.str.fullmatch(_ZIP).mean()),
-        "state": float(low.isin(_state_words()).mean()),
-        "phone": float(text.str.fullmatch(_PHONE).mean()),
-        "type": float(low.str.fullmatch(r"(buyer|seller)([,;]\s*(buyer|seller))*").mean()),
-    }
 
 
 # -- choosing --------------------------------------------------------------------------------------
@@ -541,22 +362,6 @@ class _Builder:
                 self.choices[i] = FieldChoice(c.record, c.field, spec, c.confidence, c.runners_up, c.reason)
 
 
-def spec_columns(spec: Any) -> list[str]:
-    """The columns a spec reads (none for a constant)."""
-    if isinstance(spec, str):
-        return [spec]
-    if isinstance(spec, list):
-        return [str(s) for s in spec]
-    if isinstance(spec, dict) and "first" in spec:
-        return [str(s) for s in spec["first"]]
-    return []
-
-
-def spec_text(spec: Any) -> str:
-    cols = spec_columns(spec)
-    return " + ".join(f"'{c}'" for c in cols) if cols else repr(spec)
-
-
 def _by_field(cols: Iterable[_Col]) -> dict[str, list[_Col]]:
     out: dict[str, list[_Col]] = {}
     for c in cols:
@@ -593,44 +398,6 @@ def suggest_mapping(headers: list[str], sample: pd.DataFrame, kind: str | None =
     mapping = _as_mapping(kind, records, skip)
     unmatched = [c.name for c in cols if c.pos not in b.used]
     return Suggestion(kind, mapping, b.choices, unmatched, b.notes)
-
-
-def _read_columns(
-    headers: list[str], sample: pd.DataFrame, positional: bool
-) -> tuple[list[_Col], dict[int, dict[str, float]]]:
-    """Each nameable header parsed, with the shares of its sampled cells that look like each field."""
-    cols: list[_Col] = []
-    seen: set[str] = set()
-    shares: dict[int, dict[str, float]] = {}
-    for pos, h in enumerate(headers):
-        key = _normalise(h)
-        if not key or key in seen:  # a blank or repeated header cannot be named in a mapping
-            continue
-        seen.add(key)
-        col = _parse(h, pos)
-        if positional:
-            cells = sample.iloc[:, pos]
-        elif h in sample.columns and isinstance(sample[h], pd.Series):
-            cells = sample[h]
-        else:
-            cells = pd.Series([], dtype="string")
-        shares[pos] = _content(cells)
-        if col.field == "type" and shares[pos].get("type", 0.0) < 0.5:
-            col = _Col(col.name, col.pos, col.norm, col.rest, col.block, col.family, col.source, col.role)
-        cols.append(col)
-    return cols, shares
-
-
-def _name_by_content(cols: list[_Col], shares: dict[int, dict[str, float]]) -> None:
-    """Columns whose names say nothing but whose cells are plainly e-mails or phones."""
-    for i, c in enumerate(cols):
-        s = shares.get(c.pos, {})
-        if c.field is None and not _slot_of(c):
-            for fld in ("email", "phone"):
-                if s.get(fld, 0.0) >= 0.8:
-                    cols[i] = _Col(c.name, c.pos, c.norm, c.rest, c.block, c.family, c.source, c.role, fld,
-                                   rank=99, by_content=True)  # fmt: skip
-                    break
 
 
 def _guess_kind(cols: list[_Col]) -> str:
@@ -746,19 +513,6 @@ def _custom_fields(b: _Builder, cols: list[_Col], target: _Record) -> None:
     target.customfields = dict(sorted(target.customfields.items()))
 
 
-def custom_slot(header: str) -> int | None:
-    """The shared custom-field slot for a column, by its header ("Est. Equity" -> 11), or None."""
-    return _slot_of(_parse(header, 0))
-
-
-def _slot_of(c: _Col) -> int | None:
-    for text in (c.rest, c.norm):
-        for slot, _, pattern in _SLOT_RES:
-            if pattern.search(text):
-                return slot
-    return None
-
-
 def _cells(sample: pd.DataFrame, positional: bool, c: _Col) -> pd.Series:
     if positional:
         return sample.iloc[:, c.pos].astype("string").fillna("")
@@ -855,95 +609,3 @@ def _as_mapping(kind: str, records: list[_Record], skip: list[dict[str, Any]] | 
             "contacts": [block(r, contact=True) for r in records[1:]],
         }
     return {**head, **block(records[0], contact=False)}
-
-
-# -- YAML ------------------------------------------------------------------------------------------
-
-
-def _flow(value: Any) -> str:
-    text = yaml.safe_dump(value, default_flow_style=True, width=10**6, sort_keys=False, allow_unicode=True)
-    return text.removesuffix("\n...\n").strip()
-
-
-def render_yaml(s: Suggestion) -> str:
-    """The suggestion as YAML a person can run as is or edit; comments say what to check.
-
-    ``yaml.safe_load`` of the text gives back ``s.mapping``.
-    """
-    lines = [
-        "# Suggested mapping: check the lines marked 'check', then run it as is or edit it.",
-        "# Forms: Column | [First, Last] (joined with a space) | {first: [A, B]} | {value: constant}",
-        f"kind: {s.kind}",
-    ]
-    if s.mapping.get("skip"):
-        lines.append("skip:   # rows where one of these yes/no columns is set are left out (reported as skipped)")
-        lines.extend(f"  - {_flow(rule)}" for rule in s.mapping["skip"])
-    leftovers = _leftover_slots(s)
-    if s.kind == "property-with-contacts":
-        lines.append("property:")
-        lines.append("  fields:")
-        _record_yaml(lines, s, s.mapping["property"], "property", "  ", leftovers)
-        lines.append("contacts:" if s.mapping["contacts"] else "contacts: []   # check: no owner or contact names")
-        for contact in s.mapping["contacts"]:
-            lines.append(f"  - label: {_flow(contact['label'])}")
-            lines.append("    fields:")
-            _record_yaml(lines, s, contact, contact["label"], "    ", [])
-            lines.append(f"    relation: {_flow(contact['relation'])}")
-    else:
-        lines.append("fields:")
-        _record_yaml(lines, s, s.mapping, "", "", leftovers)
-    if len(s.unmatched) > len(leftovers):
-        rest = ", ".join(s.unmatched[len(leftovers) :])
-        lines.append(f"# No custom-field slot left for: {rest}")
-    lines.extend(f"# note: {n}" for n in s.notes)
-    return "\n".join(lines) + "\n"
-
-
-def _leftover_slots(s: Suggestion) -> list[tuple[int, str]]:
-    """(free custom-field slot, unmatched column) pairs, offered as commented-out lines."""
-    used_slots: set[int] = set()
-    for rec in [s.mapping["property"], *s.mapping["contacts"]] if s.kind == "property-with-contacts" else []:
-        used_slots.update(rec.get("customfields", {}))
-    used_slots.update(s.mapping.get("customfields", {}))
-    free = [n for n in range(1, MAX_CUSTOM_FIELDS + 1) if n not in used_slots]
-    return list(zip(free, s.unmatched, strict=False))
-
-
-def _record_yaml(
-    lines: list[str], s: Suggestion, rec: dict[str, Any], key: str, indent: str, leftovers: list[tuple[int, str]]
-) -> None:
-    """Append one record's fields, custom fields (with ``leftovers`` commented out), defaults and values."""
-    if not rec["fields"]:
-        lines[-1] += " {}   # check: no column looks like an API field"
-    for fld, spec in rec["fields"].items():
-        lines.append(f"{indent}  {fld}: {_flow(spec)}{_comment(s.choice(key, fld))}")
-    if "source" not in rec["fields"] and key in {"", "property"}:
-        lines.append(f"{indent}  # source: {{value: My list}}   # Lead Source for every row")
-    custom = rec.get("customfields", {})
-    if custom:
-        lines.append(f"{indent}customfields:")
-        for slot, spec in custom.items():
-            label = SLOT_LABELS.get(slot, "")
-            note = f"   # {label}" if label and label.casefold() != str(spec).casefold() else ""
-            lines.append(f"{indent}  {slot}: {_flow(spec)}{note}")
-    if leftovers:
-        if not custom:
-            lines.append(f"{indent}# customfields:")
-        lines.append(f"{indent}  # Columns not imported; uncomment a line to send one as that custom field:")
-        lines.extend(f"{indent}  # {slot}: {_flow(col)}" for slot, col in leftovers)
-    for section in ("defaults", "values"):
-        if rec.get(section):
-            lines.append(f"{indent}{section}:")
-            for fld, value in rec[section].items():
-                note = "   # check: guessed from the ZIPs" if section == "defaults" and fld == "state" else ""
-                lines.append(f"{indent}  {fld}: {_flow(value)}{note}")
-
-
-def _comment(choice: FieldChoice | None) -> str:
-    if choice is None:
-        return ""
-    if choice.runners_up:
-        return f"   # check ({choice.confidence}): also {', '.join(choice.runners_up)}"
-    if choice.confidence != HIGH:
-        return f"   # check ({choice.confidence}): {choice.reason}"
-    return ""

@@ -29,6 +29,11 @@ relation may exist, and later runs with the ledger leave it alone too.
 **Resuming.** What was created is recorded through a :class:`GraphState`
 (``NullState`` keeps nothing; the ledger keeps it across runs). A re-run of
 the same file asks it before each create and completes only what is missing.
+
+Why one module: what stands alone has moved out (GUIDs, identity keys, payloads, resume state, changed
+records: the modules named above and :mod:`importer.plans.changes`); what is left is :class:`GraphPlan`,
+whose steps create one row's property, contacts and relations in order over the same per-run identity
+maps, so splitting it would cut one plan in two and hand that state between modules.
 """
 
 from __future__ import annotations

@@ -6,6 +6,11 @@ to pyarrow's ``invalid_row_handler`` (rare, so a Python call each is fine),
 repaired with the ``csv`` module and put back in place by their record number.
 For parallel dry runs a CSV is also handed out as byte pieces cut at record ends
 (:meth:`CsvSource.slices`, :mod:`importer.read.byteranges`) that workers parse themselves.
+
+Why one module: opening a CSV and reading it are one contract: what :func:`open_csv` detects (encoding,
+mixed-encoding rows, delimiter, quoting, the header's length) becomes the settings every read through
+:class:`CsvSource` depends on; what stands alone is in :mod:`importer.read.byteranges` and
+:mod:`importer.read.csvtext`.
 """
 
 from __future__ import annotations
