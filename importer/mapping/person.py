@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from importer.mapping.names import Owners, parse_all, plain_cells, render, shouting, title_words
-from importer.mapping.specs import Cells, FieldSpec, First, _quote, _squash, _text
+from importer.mapping.specs import Cells, FieldSpec, First, cell_text, quote_cell, squash_words
 from importer.problems import WARNING, concat_problems, empty_problems, make_problems
 
 __all__ = ["COMPANY_PATTERN", "Company", "Name", "is_company", "picks_person"]
@@ -35,7 +35,7 @@ _CARE_OF = r"(?i)^\s*(?:c\s*/\s*o|c/o|care of|attn:?|attention:?)\s+"
 
 def is_company(names: pd.Series) -> pd.Series:
     """True where the text names a company, trust or estate (:data:`COMPANY_PATTERN`)."""
-    return _text(names).str.contains(COMPANY_PATTERN, regex=True)
+    return cell_text(names).str.contains(COMPANY_PATTERN, regex=True)
 
 
 _NTH = {1: "first", 2: "second"}
@@ -83,7 +83,7 @@ class Name(FieldSpec):
     def apply(self, cells: Cells, index: pd.Index) -> tuple[pd.Series, pd.DataFrame]:
         assert self.source is not None
         raw, warns = self.source.apply(cells, index)
-        raw = _squash(raw)
+        raw = squash_words(raw)
         codes, uniques = pd.factorize(raw, sort=False)
         company, cols, people = self._distinct(pd.Series(uniques, dtype="string").fillna(""))
         out = pd.Series(cols[0][codes], index=index, dtype="string").fillna("")
@@ -94,7 +94,7 @@ class Name(FieldSpec):
         cared = pd.Series(False, index=index)
         if self.care_of is not None and self.person != 2:
             care_raw, _ = self.care_of.apply(cells, index)
-            care = _squash(care_raw).str.replace(_CARE_OF, "", regex=True).str.strip()
+            care = squash_words(care_raw).str.replace(_CARE_OF, "", regex=True).str.strip()
             cared = comp & (care != "")
             if cared.any():
                 out = out.where(~cared, _by_unique(care[cared], self._cased).reindex(index))
@@ -212,8 +212,8 @@ class Name(FieldSpec):
         if not changed.any():
             return empty_problems()
         sel = changed.to_numpy(dtype=bool)
-        quoted = _quote(_clipped(raw[sel]))
-        shown = _quote(_clipped(out[sel])).where(out[sel] != "", "(none)")
+        quoted = quote_cell(_clipped(raw[sel]))
+        shown = quote_cell(_clipped(out[sel])).where(out[sel] != "", "(none)")
         msg = quoted + " → " + shown + " (" + why[sel] + ")"
         frames = []
         for c in pd.unique(code[sel]):
@@ -263,7 +263,7 @@ class Company(FieldSpec):
     def apply(self, cells: Cells, index: pd.Index) -> tuple[pd.Series, pd.DataFrame]:
         assert self.source is not None
         raw, warns = self.source.apply(cells, index)
-        raw = _squash(raw)
+        raw = squash_words(raw)
         return raw.where(is_company(raw), ""), warns
 
     def describe(self) -> str:

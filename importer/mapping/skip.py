@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from importer.mapping.specs import Cells, Condition, _blank, _text
+from importer.mapping.specs import Cells, Condition, cell_text, is_blank
 from importer.problems import WARNING, empty_problems, make_problems
 
 __all__ = ["SkipRule", "skip_problems", "skip_reasons"]
@@ -32,7 +32,7 @@ class SkipRule:
 
 def skip_reasons(rules: Sequence[SkipRule], cells: Cells, index: pd.Index) -> pd.Series:
     """Per row, the reason of the first rule that holds ("" where none does)."""
-    out = _blank(index)
+    out = is_blank(index)
     for rule in rules:
         r = rule.reasons(cells, index)
         out = out.where(out != "", r)
@@ -44,7 +44,7 @@ def skip_problems(skip: pd.Series, part: str = "") -> pd.DataFrame:
     hit = (skip.fillna("") != "").to_numpy(dtype=bool)
     if not hit.any():
         return empty_problems()
-    reasons = _text(skip[hit])
+    reasons = cell_text(skip[hit])
     return make_problems(
         skip.index[hit], code="row.skipped", message="skipped: " + reasons, part=part, severity=WARNING
     )

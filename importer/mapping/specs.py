@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 
-def _columns_of(specs: Sequence[FieldSpec | None], *, reads: bool = False) -> tuple[str, ...]:
+def columns_of(specs: Sequence[FieldSpec | None], *, reads: bool = False) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for s in specs:
         if s is not None:
@@ -46,25 +46,25 @@ Cells = Mapping[str, pd.Series]
 TRUE_WORDS: frozenset[str] = frozenset({"yes", "y", "true", "t", "1", "x", "on"})
 
 
-def _blank(index: pd.Index) -> pd.Series:
+def is_blank(index: pd.Index) -> pd.Series:
     return pd.Series("", index=index, dtype="string")
 
 
-def _text(s: pd.Series) -> pd.Series:
+def cell_text(s: pd.Series) -> pd.Series:
     return s.astype("string").fillna("")
 
 
-def _squash(s: pd.Series) -> pd.Series:
+def squash_words(s: pd.Series) -> pd.Series:
     """Trim and collapse inner white space (names compare and print without stray spaces)."""
-    return _text(s).str.replace(r"\s+", " ", regex=True).str.strip()
+    return cell_text(s).str.replace(r"\s+", " ", regex=True).str.strip()
 
 
 def _flag(s: pd.Series) -> pd.Series:
     """True where a yes/no cell says yes."""
-    return _text(s).str.strip().str.casefold().isin(TRUE_WORDS)
+    return cell_text(s).str.strip().str.casefold().isin(TRUE_WORDS)
 
 
-def _quote(s: pd.Series) -> pd.Series:
+def quote_cell(s: pd.Series) -> pd.Series:
     return "'" + s + "'"
 
 
@@ -102,7 +102,7 @@ class Join(FieldSpec):
     sep: str = " "
 
     def apply(self, cells: Cells, index: pd.Index) -> tuple[pd.Series, pd.DataFrame]:
-        out = _blank(index)
+        out = is_blank(index)
         for col in self.columns:
             cell = cells[col].astype("string").str.strip()
             has = cell != ""
@@ -133,7 +133,7 @@ class First(FieldSpec):
         values, warns = [], []
         for item in self.items:
             v, w = item.apply(cells, index)
-            values.append(_text(v))
+            values.append(cell_text(v))
             warns.append(w)
         return values, warns
 
@@ -157,7 +157,7 @@ class First(FieldSpec):
         values, warns = self._values(cells, index)
         leader = self.leader
         pos = leader.positions(cells, index) if leader is not None else self._positions(cells, values)
-        out = _blank(index)
+        out = is_blank(index)
         for i, v in enumerate(values):
             out = out.where(pos != i, v)
         # An item's warnings count only on the rows where that item was taken.
@@ -180,7 +180,7 @@ class First(FieldSpec):
             if not hit.any():
                 continue
             item = self.items[i].describe()
-            flag = _text(cells[flag_col])[hit]
+            flag = cell_text(cells[flag_col])[hit]
             chosen = np.where(pos[hit] >= 0, pos[hit], -1)
             taken = pd.Series(
                 [self.items[p].describe() if p >= 0 else "" for p in chosen], index=flag.index, dtype="string"
@@ -201,7 +201,7 @@ class First(FieldSpec):
         return out
 
     def reads(self) -> tuple[str, ...]:
-        return _columns_of([item for item in self.items if item.reads()], reads=True)
+        return columns_of([item for item in self.items if item.reads()], reads=True)
 
     def describe(self) -> str:
         text = "first of " + ", ".join(i.describe() for i in self.items)
@@ -230,7 +230,7 @@ class ZipState(FieldSpec):
 
         assert self.source is not None
         raw, _ = self.source.apply(cells, index)
-        raw = _text(raw).str.strip()
+        raw = cell_text(raw).str.strip()
         # Five digits (ZIP+4 and a float's ".0" allowed). A shorter ZIP is not padded here: "9021"
         # could be 09021 or a truncated 9021x, and a state guessed from it would vouch for it.
         zips = raw.str.extract(r"^(\d{5})(?:\.0+)?(?:[-\s]?\d{4})?$", expand=False).fillna("")
@@ -265,8 +265,8 @@ class Street(FieldSpec):
 
     def apply(self, cells: Cells, index: pd.Index) -> tuple[pd.Series, pd.DataFrame]:
         assert self.street is not None and self.unit is not None
-        street = _squash(self.street.apply(cells, index)[0])
-        unit = _squash(self.unit.apply(cells, index)[0])
+        street = squash_words(self.street.apply(cells, index)[0])
+        unit = squash_words(self.unit.apply(cells, index)[0])
         bare = unit.str.fullmatch(r"[0-9A-Za-z]{1,6}(?:-[0-9A-Za-z]{1,4})?")
         unit = unit.where(~bare, "#" + unit)
         both = (street != "") & (unit != "")
@@ -288,9 +288,9 @@ class Condition:
 
     def reasons(self, cells: Cells, index: pd.Index) -> pd.Series:
         """Per row, "<column> = <cell>" for the first column that matches, "" where none does."""
-        out = _blank(index)
+        out = is_blank(index)
         for col in self.columns:
-            cell = _text(cells[col]).str.strip()
+            cell = cell_text(cells[col]).str.strip()
             if self.nonempty:
                 hit = cell != ""
             elif self.values is None:
@@ -320,7 +320,7 @@ class TagRule:
     tag: str = ""
 
     def apply(self, cells: Cells, index: pd.Index) -> pd.Series:
-        cell = _text(cells[self.column]).str.strip()
+        cell = cell_text(cells[self.column]).str.strip()
         if self.when is not None:
             return pd.Series(self.tag, index=index, dtype="string").where(self.when.reasons(cells, index) != "", "")
         if self.values is not None:
@@ -337,10 +337,10 @@ class Tags(FieldSpec):
     rules: tuple[TagRule, ...] = ()
 
     def apply(self, cells: Cells, index: pd.Index) -> tuple[pd.Series, pd.DataFrame]:
-        parts = [_text(cells[c]).str.strip() for c in self.lists]
+        parts = [cell_text(cells[c]).str.strip() for c in self.lists]
         parts += [rule.apply(cells, index) for rule in self.rules]
         parts += [pd.Series(t, index=index, dtype="string") for t in self.add]
-        out = _blank(index)
+        out = is_blank(index)
         for p in parts:
             has = p != ""
             out = out.where(~has, out.where(out == "", out + ";") + p)

@@ -39,13 +39,13 @@ import pandas as pd
 from importer.fields import PHONE_TYPES
 from importer.mapping.names import joint_share, reads_last_first
 from importer.mapping.suggest_headers import (
-    _PERSON,
     CUSTOM_SLOTS,
-    _Col,
-    _name_by_content,
-    _read_columns,
-    _slot_of,
+    PERSON_WORDS,
+    SampledColumn,
     custom_slot,
+    name_by_content,
+    read_columns,
+    slot_of,
 )
 from importer.mapping.suggest_headers import SLOT_LABELS as SLOT_LABELS
 from importer.mapping.suggestion import HIGH as HIGH
@@ -92,7 +92,7 @@ class _Record:
     relation: dict[str, bool] = field(default_factory=dict)
 
 
-def _order(c: _Col) -> tuple[int, int, int, int]:
+def _order(c: SampledColumn) -> tuple[int, int, int, int]:
     return (_SOURCE_RANK[c.source], c.rank, c.number, c.pos)
 
 
@@ -102,7 +102,7 @@ class _Builder:
     """Picks columns for records, keeping the choices made, the notes and the columns used so far."""
 
     def __init__(
-        self, cols: list[_Col], shares: dict[int, dict[str, float]], sample: pd.DataFrame, positional: bool
+        self, cols: list[SampledColumn], shares: dict[int, dict[str, float]], sample: pd.DataFrame, positional: bool
     ) -> None:
         self.cols = cols
         self.shares = shares
@@ -112,13 +112,13 @@ class _Builder:
         self.choices: list[FieldChoice] = []
         self.notes: list[str] = []
 
-    def pick(self, rec: _Record, fld: str, tiers: list[list[_Col]]) -> None:
+    def pick(self, rec: _Record, fld: str, tiers: list[list[SampledColumn]]) -> None:
         """Map ``fld`` from the first non-empty tier of candidate columns; later tiers are runners-up."""
         tiers = [sorted(t, key=_order) for t in tiers if t]
         if not tiers:
             return
         best, others = tiers[0], [c for t in tiers[1:] for c in t]
-        spare: list[_Col]
+        spare: list[SampledColumn]
         if fld in _MULTI and len(best) > 1:
             chosen, spare = best, []
             spec: Any = {"first": [c.name for c in best]}
@@ -130,7 +130,9 @@ class _Builder:
             spec = best[0].name
         self.record_choice(rec, fld, spec, chosen, [*spare, *others])
 
-    def record_choice(self, rec: _Record, fld: str, spec: Any, chosen: list[_Col], spare: list[_Col]) -> None:
+    def record_choice(
+        self, rec: _Record, fld: str, spec: Any, chosen: list[SampledColumn], spare: list[SampledColumn]
+    ) -> None:
         rec.fields[fld] = spec
         self.used.update(c.pos for c in chosen)
         confidence, reason = HIGH, "header"
@@ -154,7 +156,7 @@ class _Builder:
 
     # -- one record's fields ---------------------------------------------------------------------
 
-    def place(self, rec: _Record, tiers_of: dict[str, list[list[_Col]]]) -> None:
+    def place(self, rec: _Record, tiers_of: dict[str, list[list[SampledColumn]]]) -> None:
         """address (with its unit joined), city, state, zipcode from role-ordered tiers of columns."""
         for fld in ("address", "city", "state", "zipcode"):
             self.pick(rec, fld, tiers_of.get(fld, []))
@@ -182,7 +184,7 @@ class _Builder:
                     rec.fields[fld] = {"first": spec["first"], "follow": "address"}
                     self._replace_choice(rec, fld, rec.fields[fld])
 
-    def person(self, rec: _Record, cands: dict[str, list[list[_Col]]]) -> None:
+    def person(self, rec: _Record, cands: dict[str, list[list[SampledColumn]]]) -> None:
         """fullname (a join of first/middle/last, or a full-name column), company, phones, e-mails."""
         parts = {}
         for part in ("first", "middle", "last"):
@@ -218,7 +220,7 @@ class _Builder:
         if not (isinstance(phone, dict) and "first" in phone):
             return
         phones = [self._col(n) for n in phone["first"]]
-        flags: list[_Col | None] = []
+        flags: list[SampledColumn | None] = []
         for p in phones:
             want = {f"{p.norm} dnc", f"{p.norm} do not call", f"{p.norm} dnc flag", f"{p.norm} is dnc"}
             flags.append(next((c for c in self.cols if c.norm in want and c.pos not in self.used), None))
@@ -287,7 +289,9 @@ class _Builder:
         )  # fmt: skip
         return rec
 
-    def names(self, rec: _Record, pool: list[_Col], n: int, whole: list[_Col], reference: Any) -> None:
+    def names(
+        self, rec: _Record, pool: list[SampledColumn], n: int, whole: list[SampledColumn], reference: Any
+    ) -> None:
         """Refine fullname: fall back on the other name columns of the block (another source, another
         family), read "LAST FIRST" and two-person cells, title-case capitals, use a care-of name; and
         find companies among the names (companyname)."""
@@ -295,7 +299,7 @@ class _Builder:
         if spec is None:
             return
         chosen = spec_columns(spec)
-        groups: dict[tuple[str | None, str | None], list[_Col]] = {}
+        groups: dict[tuple[str | None, str | None], list[SampledColumn]] = {}
         for c in pool:
             if c.field in {"first", "middle", "last", "fullname"} and c.name not in chosen:
                 groups.setdefault((c.family, c.source), []).append(c)
@@ -353,7 +357,7 @@ class _Builder:
             self.choices.append(FieldChoice(rec.key, "companyname", rec.fields["companyname"], MEDIUM, (),
                                             f"{hits[best]} sampled names in '{best}' are companies"))  # fmt: skip
 
-    def _col(self, name: str) -> _Col:
+    def _col(self, name: str) -> SampledColumn:
         return next(c for c in self.cols if c.name == name)
 
     def _replace_choice(self, rec: _Record, fld: str, spec: Any) -> None:
@@ -362,15 +366,17 @@ class _Builder:
                 self.choices[i] = FieldChoice(c.record, c.field, spec, c.confidence, c.runners_up, c.reason)
 
 
-def _by_field(cols: Iterable[_Col]) -> dict[str, list[_Col]]:
-    out: dict[str, list[_Col]] = {}
+def _by_field(cols: Iterable[SampledColumn]) -> dict[str, list[SampledColumn]]:
+    out: dict[str, list[SampledColumn]] = {}
     for c in cols:
         if c.field:
             out.setdefault(c.field, []).append(c)
     return out
 
 
-def _tiers(cands: dict[str, list[_Col]], *groups: Iterable[str | None]) -> dict[str, list[list[_Col]]]:
+def _tiers(
+    cands: dict[str, list[SampledColumn]], *groups: Iterable[str | None]
+) -> dict[str, list[list[SampledColumn]]]:
     """Split each field's candidates into tiers by role: ``groups`` lists roles best first."""
     return {f: [[c for c in cs if c.role in set(g)] for g in groups] for f, cs in cands.items()}
 
@@ -383,8 +389,8 @@ def suggest_mapping(headers: list[str], sample: pd.DataFrame, kind: str | None =
     contact; otherwise property).
     """
     positional = sample.shape[1] == len(headers)
-    cols, shares = _read_columns(headers, sample, positional)
-    _name_by_content(cols, shares)
+    cols, shares = read_columns(headers, sample, positional)
+    name_by_content(cols, shares)
     kind = _guess_kind(cols) if kind is None else kind
     b = _Builder(cols, shares, sample, positional)
     graph = kind == "property-with-contacts"
@@ -400,9 +406,9 @@ def suggest_mapping(headers: list[str], sample: pd.DataFrame, kind: str | None =
     return Suggestion(kind, mapping, b.choices, unmatched, b.notes)
 
 
-def _guess_kind(cols: list[_Col]) -> str:
+def _guess_kind(cols: list[SampledColumn]) -> str:
     people = [c for c in cols if c.field in _NAMES]
-    blocked = [c for c in cols if c.block is not None and c.field in _PERSON]
+    blocked = [c for c in cols if c.block is not None and c.field in PERSON_WORDS]
     prop_addr = any(c.field == "address" and c.role in {"property", None} and c.block is None for c in cols)
     mail_addr = any(c.field == "address" and c.role == "mailing" for c in cols)
     if prop_addr and (any(c.field in _NAMES for c in blocked) or (people and mail_addr)):
@@ -412,9 +418,9 @@ def _guess_kind(cols: list[_Col]) -> str:
     return "property"
 
 
-def _graph_records(b: _Builder, cols: list[_Col]) -> list[_Record]:
+def _graph_records(b: _Builder, cols: list[SampledColumn]) -> list[_Record]:
     """The property, then one contact per owner or contact block that has a name."""
-    blocked = [c for c in cols if c.block is not None and c.field in _PERSON]
+    blocked = [c for c in cols if c.block is not None and c.field in PERSON_WORDS]
     unblocked = [c for c in cols if c.block is None]
     prop = _Record("property", "property")
     place = _by_field(c for c in unblocked if c.field in _PLACE and c.role != "mailing")
@@ -438,8 +444,8 @@ def _block_record(
     b: _Builder,
     n: int,
     numbers: list[int],
-    blocked: list[_Col],
-    unblocked: list[_Col],
+    blocked: list[SampledColumn],
+    unblocked: list[SampledColumn],
     reference: Any,
 ) -> tuple[_Record | None, str | None, Any]:
     """(contact ``n``'s record or None if it has no name column, its leading family, the reference name).
@@ -460,9 +466,9 @@ def _block_record(
         rec.relation["IsPrimaryContact"] = True
     own = [c for c in mine if c.family == lead]
     other = [c for c in mine if c.family != lead]
-    shared = [c for c in unblocked if c.field in _PERSON] if first else []
+    shared = [c for c in unblocked if c.field in PERSON_WORDS] if first else []
     cands = {f: [[c for c in own if c.field == f], [c for c in shared if c.field == f],
-                 [c for c in other if c.field == f]] for f in _PERSON}  # fmt: skip
+                 [c for c in other if c.field == f]] for f in PERSON_WORDS}  # fmt: skip
     used_before = set(b.used)
     b.person(rec, cands)
     whole = [c for c in blocked if c.block == numbers[0] and c.family == "owner" and c.field == "fullname"]
@@ -481,16 +487,16 @@ def _block_record(
     return rec, lead, reference
 
 
-def _single_record(b: _Builder, cols: list[_Col], kind: str) -> _Record:
+def _single_record(b: _Builder, cols: list[SampledColumn], kind: str) -> _Record:
     """The one record of a contact or property file (the first block's columns if there are blocks)."""
-    blocked = [c for c in cols if c.block is not None and c.field in _PERSON]
+    blocked = [c for c in cols if c.block is not None and c.field in PERSON_WORDS]
     rec = _Record("", kind)
     first_block = min((c.block for c in blocked if c.block is not None), default=None)
     pool = [c for c in cols if c.block is None or c.block == first_block]
     place = _by_field(c for c in pool if c.field in _PLACE)
     if kind == "contact":
-        b.person(rec, {f: [[c for c in pool if c.field == f]] for f in _PERSON})
-        b.names(rec, [c for c in pool if c.field in _PERSON], 1, [], rec.fields.get("fullname"))
+        b.person(rec, {f: [[c for c in pool if c.field == f]] for f in PERSON_WORDS})
+        b.names(rec, [c for c in pool if c.field in PERSON_WORDS], 1, [], rec.fields.get("fullname"))
         b.place(rec, _tiers(place, ["mailing"], [None], ["property"]))  # a person gets mail there
     else:
         b.place(rec, _tiers(place, ["property"], [None]))
@@ -499,12 +505,12 @@ def _single_record(b: _Builder, cols: list[_Col], kind: str) -> _Record:
     return rec
 
 
-def _custom_fields(b: _Builder, cols: list[_Col], target: _Record) -> None:
+def _custom_fields(b: _Builder, cols: list[SampledColumn], target: _Record) -> None:
     """Leftover columns the shared slot table knows, on the property (or the one record)."""
     for c in cols:
         if c.pos in b.used or c.field is not None or c.block is not None or c.role == "mailing":
             continue
-        slot = _slot_of(c)
+        slot = slot_of(c)
         if slot and slot not in target.customfields:
             target.customfields[slot] = c.name
             b.used.add(c.pos)
@@ -513,7 +519,7 @@ def _custom_fields(b: _Builder, cols: list[_Col], target: _Record) -> None:
     target.customfields = dict(sorted(target.customfields.items()))
 
 
-def _cells(sample: pd.DataFrame, positional: bool, c: _Col) -> pd.Series:
+def _cells(sample: pd.DataFrame, positional: bool, c: SampledColumn) -> pd.Series:
     if positional:
         return sample.iloc[:, c.pos].astype("string").fillna("")
     if c.name in sample.columns and isinstance(sample[c.name], pd.Series):
@@ -523,7 +529,7 @@ def _cells(sample: pd.DataFrame, positional: bool, c: _Col) -> pd.Series:
 
 def _state_default(
     rec: _Record,
-    cols: list[_Col],
+    cols: list[SampledColumn],
     shares: dict[int, dict[str, float]],
     sample: pd.DataFrame,
     positional: bool,
@@ -551,7 +557,7 @@ def _state_default(
     b.notes.append(f"{rec.key or 'the record'}.state: no state column; the state comes from the ZIP code{seen}")
 
 
-def _phone_type_values(rec: _Record, cols: list[_Col], sample: pd.DataFrame, positional: bool) -> None:
+def _phone_type_values(rec: _Record, cols: list[SampledColumn], sample: pd.DataFrame, positional: bool) -> None:
     """Map phone types the API does not know (Wireless, Landline, VoIP) onto Mobile/Home/Work."""
     spec = rec.fields.get("phonetype")
     names = spec_columns(spec)
@@ -568,7 +574,7 @@ def _phone_type_values(rec: _Record, cols: list[_Col], sample: pd.DataFrame, pos
         rec.values["phonetype"] = dict(sorted(table.items()))
 
 
-def _skip_rules(cols: list[_Col], b: _Builder) -> list[dict[str, Any]]:
+def _skip_rules(cols: list[SampledColumn], b: _Builder) -> list[dict[str, Any]]:
     """Yes/no columns such as Do Not Mail or Litigator: rows where they are set are left out."""
     rules = []
     for c in cols:

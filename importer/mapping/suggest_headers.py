@@ -91,7 +91,7 @@ _FIELD_OF: dict[str, tuple[str, int]] = {
 }
 
 
-_PERSON = frozenset({"first", "middle", "last", "fullname", "companyname", "phone", "phonetype", "email", "type"})
+PERSON_WORDS = frozenset({"first", "middle", "last", "fullname", "companyname", "phone", "phonetype", "email", "type"})
 
 
 _ROLE_WORDS = {"mailing": "mailing", "mail": "mailing", "property": "property", "prop": "property",
@@ -102,7 +102,7 @@ _ADDRESSY = {"address", "city", "state", "zip", "zipcode", "county", "mailing", 
 
 
 @dataclass(frozen=True)
-class _Col:
+class SampledColumn:
     name: str
     pos: int
     norm: str  # the whole header, normalised
@@ -126,7 +126,7 @@ def _normalise(header: str) -> str:
     return " ".join(s.split())
 
 
-def _parse(header: str, pos: int) -> _Col:
+def _parse(header: str, pos: int) -> SampledColumn:
     norm = _normalise(header)
     rest, block, family, source, role = norm, None, None, None, None
     if m := re.match(r"^(\d)(?:st|nd|rd|th) owner (.+)$", rest):
@@ -136,7 +136,7 @@ def _parse(header: str, pos: int) -> _Col:
     elif m := re.match(r"^(primary|secondary|tertiary) (.+)$", rest):
         block, family, rest = ("primary", "secondary", "tertiary").index(m[1]) + 1, "primary", m[2]
     elif re.fullmatch(r"owner( full)? names?|owner", rest):
-        return _Col(header, pos, norm, rest, 1, "owner", field="fullname")
+        return SampledColumn(header, pos, norm, rest, 1, "owner", field="fullname")
     if m := re.match(r"^(input|matched|confirmed) (.+)$", rest):
         source, rest = m[1], m[2]
     for _ in range(2):  # "owner mailing address": two role words
@@ -162,12 +162,12 @@ def _parse(header: str, pos: int) -> _Col:
             found, number, rest = _FIELD_OF.get(bare), int(digits[0]), bare
     if found is None and block is None and (m := re.match(r"^owner (.+)$", rest)):
         inner = _parse(m[1], pos)  # "Owner First Name": the one owner of a list that names no number
-        if inner.field in _PERSON and inner.role is None:
-            return _Col(header, pos, norm, inner.rest, 1, "owner", inner.source, None, inner.field, inner.rank,
+        if inner.field in PERSON_WORDS and inner.role is None:
+            return SampledColumn(header, pos, norm, inner.rest, 1, "owner", inner.source, None, inner.field, inner.rank,
                         inner.number, inner.mobile)  # fmt: skip
     fld, rank = found if found else (None, 0)
     mobile = fld == "phone" and bool(re.search(r"\b(mobile|cell|wireless)\b", rest))
-    return _Col(header, pos, norm, rest, block, family, source, role, fld, rank, number, mobile)
+    return SampledColumn(header, pos, norm, rest, block, family, source, role, fld, rank, number, mobile)
 
 
 _EMAIL = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
@@ -203,11 +203,11 @@ def _content(cells: pd.Series) -> dict[str, float]:
     }
 
 
-def _read_columns(
+def read_columns(
     headers: list[str], sample: pd.DataFrame, positional: bool
-) -> tuple[list[_Col], dict[int, dict[str, float]]]:
+) -> tuple[list[SampledColumn], dict[int, dict[str, float]]]:
     """Each nameable header parsed, with the shares of its sampled cells that look like each field."""
-    cols: list[_Col] = []
+    cols: list[SampledColumn] = []
     seen: set[str] = set()
     shares: dict[int, dict[str, float]] = {}
     for pos, h in enumerate(headers):
@@ -224,29 +224,29 @@ def _read_columns(
             cells = pd.Series([], dtype="string")
         shares[pos] = _content(cells)
         if col.field == "type" and shares[pos].get("type", 0.0) < 0.5:
-            col = _Col(col.name, col.pos, col.norm, col.rest, col.block, col.family, col.source, col.role)
+            col = SampledColumn(col.name, col.pos, col.norm, col.rest, col.block, col.family, col.source, col.role)
         cols.append(col)
     return cols, shares
 
 
-def _name_by_content(cols: list[_Col], shares: dict[int, dict[str, float]]) -> None:
+def name_by_content(cols: list[SampledColumn], shares: dict[int, dict[str, float]]) -> None:
     """Columns whose names say nothing but whose cells are plainly e-mails or phones."""
     for i, c in enumerate(cols):
         s = shares.get(c.pos, {})
-        if c.field is None and not _slot_of(c):
+        if c.field is None and not slot_of(c):
             for fld in ("email", "phone"):
                 if s.get(fld, 0.0) >= 0.8:
-                    cols[i] = _Col(c.name, c.pos, c.norm, c.rest, c.block, c.family, c.source, c.role, fld,
+                    cols[i] = SampledColumn(c.name, c.pos, c.norm, c.rest, c.block, c.family, c.source, c.role, fld,
                                    rank=99, by_content=True)  # fmt: skip
                     break
 
 
 def custom_slot(header: str) -> int | None:
     """The shared custom-field slot for a column, by its header ("Est. Equity" -> 11), or None."""
-    return _slot_of(_parse(header, 0))
+    return slot_of(_parse(header, 0))
 
 
-def _slot_of(c: _Col) -> int | None:
+def slot_of(c: SampledColumn) -> int | None:
     for text in (c.rest, c.norm):
         for slot, _, pattern in _SLOT_RES:
             if pattern.search(text):

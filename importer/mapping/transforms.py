@@ -66,7 +66,7 @@ from importer.mapping.specs import (
     TagRule,
     Tags,
     ZipState,
-    _columns_of,
+    columns_of,
 )
 from importer.suggestions import did_you_mean
 
@@ -169,7 +169,7 @@ def parse_spec(spec: Any, where: str) -> FieldSpec:
             raise MappingError(f"{where}: a street spec needs both 'street' and 'unit'")
         street = parse_spec(spec["street"], f"{where}.street")
         unit = parse_spec(spec["unit"], f"{where}.unit")
-        return Street(_columns_of([street, unit]), street=street, unit=unit)
+        return Street(columns_of([street, unit]), street=street, unit=unit)
     if keys and keys <= {"columns", "add", "from"}:
         return _parse_tags(spec, where)
     raise MappingError(f"{where}: unknown spec {quote(sorted(keys, key=str))}; use {_FORMS}")
@@ -199,7 +199,7 @@ def _parse_first(spec: dict, where: str) -> First:
         follow = follow.strip().lower()
         if unless:
             raise MappingError(f"{where}: 'unless' and 'follow' do not go together (the followed field decides)")
-    columns = _columns_of([*items]) + tuple(c for c in unless if c)
+    columns = columns_of([*items]) + tuple(c for c in unless if c)
     return First(tuple(dict.fromkeys(columns)), items=items, unless=unless, follow=follow)
 
 
@@ -216,7 +216,7 @@ def _parse_name(spec: dict, where: str) -> Name:
     if case not in {"auto", "keep", "title"}:
         raise MappingError(f"{where}.case: expected auto, keep or title, got {quote(spec.get('case'))}")
     care_of = parse_spec(spec["care_of"], f"{where}.care_of") if spec.get("care_of") is not None else None
-    return Name(_columns_of([source, care_of]), source=source, order=order, person=person, care_of=care_of, case=case)
+    return Name(columns_of([source, care_of]), source=source, order=order, person=person, care_of=care_of, case=case)
 
 
 def parse_condition(spec: Any, where: str) -> Condition:

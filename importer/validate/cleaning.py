@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from importer.arrowtext import arrow_strings, buffers
-from importer.validate.normalized import Normalized, _no_notes, _notes, _put
+from importer.validate.normalized import Normalized, make_notes, no_notes, put_where
 
 __all__ = ["clean_text"]
 
@@ -78,10 +78,10 @@ def clean_text(s: pd.Series, field: str) -> Normalized:
     s = s.astype("str")
     suspect = _suspect_mask(s)
     if not suspect.any():
-        return Normalized(s, _no_notes(), _no_notes())
-    values = _put(s, suspect, _clean)
+        return Normalized(s, no_notes(), no_notes())
+    values = put_where(s, suspect, _clean)
     pos = np.flatnonzero(suspect)
     before, after = s.iloc[pos].str.strip(), values.iloc[pos]
     changed = (after != before).to_numpy(dtype=bool)
     msg = f"{field}: extra white space or control characters removed → '" + after[changed] + "'"
-    return Normalized(values, _notes(pos[changed], "text.normalized", msg), _no_notes())
+    return Normalized(values, make_notes(pos[changed], "text.normalized", msg), no_notes())

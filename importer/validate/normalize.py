@@ -55,10 +55,10 @@ import pandas as pd
 from importer.fields import CONTACT_TYPES
 from importer.validate.cleaning import clean_text
 from importer.validate.normalized import (
+    FixOut,
     Normalized,
-    _apply,
-    _Out,
-    _text,
+    apply_fix,
+    as_text,
     full_match,
 )
 from importer.validate.phone_email import (
@@ -108,14 +108,14 @@ LIST_SEPARATORS = r"[,;]"
 # --------------------------------------------------------------------------- list fields
 
 
-def _list_core(field: str, canonical: dict[str, str] | None) -> Callable[[pd.Series], _Out]:
+def _list_core(field: str, canonical: dict[str, str] | None) -> Callable[[pd.Series], FixOut]:
     """Split on "," or ";", trim, drop empties and duplicates (keeping order), join with ";".
 
     With ``canonical`` (lower-case item -> accepted spelling), items are matched in any case
     and unknown items are left as typed (the schema rejects them; an error note names them).
     """
 
-    def core(u: pd.Series) -> _Out:
+    def core(u: pd.Series) -> FixOut:
         items = u.str.split(LIST_SEPARATORS, regex=True).explode().astype("str").str.strip()
         items = items[items != ""]
         raw = items.groupby(level=0, sort=False).agg(";".join)
@@ -131,18 +131,18 @@ def _list_core(field: str, canonical: dict[str, str] | None) -> Callable[[pd.Ser
         frame = pd.DataFrame({"i": items.index, "v": items.to_numpy()})
         frame = frame[~frame.duplicated()]
         joined = frame.groupby("i", sort=False)["v"].agg(";".join)
-        values = _text(joined.reindex(range(len(u)), fill_value="").to_numpy(dtype=object))
-        before = _text(raw.reindex(range(len(u)), fill_value="").to_numpy(dtype=object))
+        values = as_text(joined.reindex(range(len(u)), fill_value="").to_numpy(dtype=object))
+        before = as_text(raw.reindex(range(len(u)), fill_value="").to_numpy(dtype=object))
         changed = (values != before).to_numpy()
         warn = f"{field}: " + u + " → " + values
         err: list[tuple[np.ndarray, str, pd.Series]] = []
         if canonical is not None:
-            bt = _text(bad_text.reindex(range(len(u)), fill_value="").to_numpy(dtype=object))
+            bt = as_text(bad_text.reindex(range(len(u)), fill_value="").to_numpy(dtype=object))
             bad = (bt != "").to_numpy()
             names = " or ".join(dict.fromkeys(canonical.values()))
             msg = f"{field} " + bt + f" not {names}; map it in the mapping's values: section"
             err.append((bad, f"{field}.invalid", msg))
-        return _Out(values, [(changed, f"{field}.normalized", warn)], err)
+        return FixOut(values, [(changed, f"{field}.normalized", warn)], err)
 
     return core
 
@@ -150,9 +150,9 @@ def _list_core(field: str, canonical: dict[str, str] | None) -> Callable[[pd.Ser
 def normalize_contact_type(s: pd.Series) -> Normalized:
     """Buyer/Seller in any case, several per cell -> "Buyer;Seller"; other items are errors."""
     canonical = {t.lower(): t for t in CONTACT_TYPES}
-    return _apply(s.astype("str"), _list_core("type", canonical))
+    return apply_fix(s.astype("str"), _list_core("type", canonical))
 
 
 def normalize_tags(s: pd.Series) -> Normalized:
     """Tags split on "," or ";", trimmed, empties and exact duplicates dropped, joined by ";"."""
-    return _apply(s.astype("str"), _list_core("tags", None))
+    return apply_fix(s.astype("str"), _list_core("tags", None))

@@ -15,18 +15,18 @@ from importer.arrowtext import arrow_strings
 from importer.fields import PHONE_TYPES
 from importer.validate.emails import check_emails, domain_suggestions
 from importer.validate.normalized import (
+    FixOut,
     Normalized,
-    _apply,
-    _cat,
-    _digits,
-    _has,
-    _no_notes,
-    _notes,
-    _Out,
-    _put,
-    _quoted,
-    _text,
+    apply_fix,
+    as_text,
+    cat_notes,
+    digits_only,
     full_match,
+    has_any,
+    make_notes,
+    no_notes,
+    put_where,
+    quoted_value,
 )
 from importer.validate.phones import phone_reasons
 
@@ -125,7 +125,7 @@ def _phone_special(sub: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.
         lost[np.flatnonzero(is_sci)[~exact]] = True
         code.loc[lost] = "phone.scientific"
         msg.loc[lost] = (
-            "phone " + _quoted(sub[lost]) + " is in scientific notation and may have lost digits; "
+            "phone " + quoted_value(sub[lost]) + " is in scientific notation and may have lost digits; "
             "format the column as text in the spreadsheet and export it again"
         )
     # An extension: dropped, the API has no field for it.
@@ -137,9 +137,9 @@ def _phone_special(sub: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.
     letters = open_ & main.str.contains(r"[A-Za-z]").to_numpy(dtype=bool)
     odd = open_ & ~letters & ~main.str.fullmatch(_PHONE_CHARS).to_numpy(dtype=bool)
     code.loc[letters] = "phone.letters"
-    msg.loc[letters] = "phone " + _quoted(sub[letters]) + " contains letters; write the number with digits only"
+    msg.loc[letters] = "phone " + quoted_value(sub[letters]) + " contains letters; write the number with digits only"
     code.loc[odd] = "phone.invalid"
-    msg.loc[odd] = "phone " + _quoted(sub[odd]) + " contains characters that are not part of a phone number"
+    msg.loc[odd] = "phone " + quoted_value(sub[odd]) + " contains characters that are not part of a phone number"
     return main, why, code, msg
 
 
@@ -148,17 +148,17 @@ def normalize_phone(s: pd.Series) -> Normalized:
     s = s.astype("str")
     todo = ~full_match(s, r"[0-9]{10}") & (s != "").to_numpy(dtype=bool)
     if not todo.any():
-        return Normalized(s, _no_notes(), _plan_errors(s, s, (s != "").to_numpy(dtype=bool)))
+        return Normalized(s, no_notes(), _plan_errors(s, s, (s != "").to_numpy(dtype=bool)))
     special = todo & (~full_match(s, _PHONE_CHARS) | full_match(s, _PHONE_FLOAT))
     source = s
     why = code = msg = None
     if special.any():
         main, why, code, msg = _phone_special(s[special])
-        source = _put(s, special, lambda _: main)
-    digits = _digits(source)
+        source = put_where(s, special, lambda _: main)
+    digits = digits_only(source)
     nd = digits.str.len().to_numpy()
     eleven = (nd == 11) & digits.str.startswith("1").to_numpy(dtype=bool)
-    digits = _put(digits, eleven, lambda d: d.str.slice(1))
+    digits = put_where(digits, eleven, lambda d: d.str.slice(1))
     err_code = np.full(len(s), "", dtype=object)
     if code is not None:
         err_code[special] = code.to_numpy(dtype=object)
@@ -173,18 +173,18 @@ def normalize_phone(s: pd.Series) -> Normalized:
         sp = np.flatnonzero(special)
         w = (why != "").to_numpy(dtype=bool) & ok[sp]
         wmsg = "phone: " + s.iloc[sp[w]] + " → " + values.iloc[sp[w]] + why[w].to_numpy(dtype=object)
-        warn.append(_notes(sp[w], "phone.normalized", wmsg))
+        warn.append(make_notes(sp[w], "phone.normalized", wmsg))
         e = (code != "").to_numpy(dtype=bool)
-        errors.append(_notes(sp[e], code[e], msg[e]))
+        errors.append(make_notes(sp[e], code[e], msg[e]))
     for mask, c, text in (
         (short, "phone.length", " digits; a US phone number has 10 (area code + number)"),
         (long, "phone.length", " digits; only US numbers are accepted (10 digits, optionally preceded by 1)"),
     ):
         pos = np.flatnonzero(mask)
-        m = "phone " + _quoted(s.iloc[pos]) + " has " + _text(nd[pos].astype(str), s.index[pos]) + text
-        errors.append(_notes(pos, c, m))
+        m = "phone " + quoted_value(s.iloc[pos]) + " has " + as_text(nd[pos].astype(str), s.index[pos]) + text
+        errors.append(make_notes(pos, c, m))
     errors.append(_plan_errors(s, values, ok | ~todo & (s != "").to_numpy(dtype=bool)))
-    return Normalized(values, _cat(warn), _cat(errors))
+    return Normalized(values, cat_notes(warn), cat_notes(errors))
 
 
 def _plan_errors(s: pd.Series, values: pd.Series, ten: np.ndarray) -> pd.DataFrame:
@@ -192,21 +192,21 @@ def _plan_errors(s: pd.Series, values: pd.Series, ten: np.ndarray) -> pd.DataFra
     in the numbering plan (importer.validate.phones); ``s`` holds the cells as written."""
     pos = np.flatnonzero(ten)
     if not len(pos):
-        return _no_notes()
+        return no_notes()
     reasons = phone_reasons(values.iloc[pos])
     bad = (reasons != "").to_numpy(dtype=bool)
-    return _notes(pos[bad], "phone.invalid", "phone " + _quoted(s.iloc[pos[bad]]) + " " + reasons[bad])
+    return make_notes(pos[bad], "phone.invalid", "phone " + quoted_value(s.iloc[pos[bad]]) + " " + reasons[bad])
 
 
-def _phonetype_core(u: pd.Series) -> _Out:
+def _phonetype_core(u: pd.Series) -> FixOut:
     key = u.str.lower().str.replace(r"[-_.]", " ", regex=True).str.replace(" {2,}", " ", regex=True).str.strip()
     mapped = key.map(PHONE_TYPE_SYNONYMS)
     known = mapped.notna().to_numpy()
     values = u.where(~known, mapped).astype("str")
     changed = known & (values != u).to_numpy()
     bad = ~known & (u != "").to_numpy()
-    err = "phonetype " + _quoted(u) + " is not Mobile, Work or Home; map it in the mapping's values: section"
-    return _Out(
+    err = "phonetype " + quoted_value(u) + " is not Mobile, Work or Home; map it in the mapping's values: section"
+    return FixOut(
         values,
         [(changed, "phonetype.normalized", "phonetype: " + u + " → " + values)],
         [(bad, "phonetype.invalid", err)],
@@ -215,13 +215,13 @@ def _phonetype_core(u: pd.Series) -> _Out:
 
 def normalize_phonetype(s: pd.Series) -> Normalized:
     """Synonyms (:data:`PHONE_TYPE_SYNONYMS`) -> Mobile, Work or Home."""
-    return _apply(s.astype("str"), _phonetype_core)
+    return apply_fix(s.astype("str"), _phonetype_core)
 
 
 def _lower_domain(v: pd.Series) -> pd.Series:
     """ "Name@Example.COM" -> "Name@example.com" with Arrow kernels (split, lower, join)."""
     arr = pa.array(v.array)
-    arr = pc.if_else(pc.match_substring(arr, "@"), arr, "@")  # cells _put will not use: keep split total
+    arr = pc.if_else(pc.match_substring(arr, "@"), arr, "@")  # cells put_where will not use: keep split total
     parts = pc.split_pattern(arr, "@", max_splits=1, reverse=True)
     local, domain = pc.list_element(parts, 0), pc.list_element(parts, 1)
     joined = pc.binary_join_element_wise(local, pc.utf8_lower(domain), pa.scalar("@", type=local.type))
@@ -235,22 +235,23 @@ def normalize_email(s: pd.Series) -> Normalized:
     s = s.astype("str")
     valid, bad, reasons = check_emails(s)
     valid &= (s != "").to_numpy(dtype=bool)
-    upper = valid & _has(s, r"@[^@]*[A-Z]")
-    values = _put(s, upper, _lower_domain)
+    upper = valid & has_any(s, r"@[^@]*[A-Z]")
+    values = put_where(s, upper, _lower_domain)
     fixes = domain_suggestions(values)
     typo = valid & (fixes != "").to_numpy(dtype=bool)
     lowered = upper & ~typo  # one warning a cell: the typo's names the value sent
     pos = np.flatnonzero(lowered)
-    warn = [_notes(pos, "email.normalized", "email: " + s.iloc[pos] + " → " + values.iloc[pos])]
+    warn = [make_notes(pos, "email.normalized", "email: " + s.iloc[pos] + " → " + values.iloc[pos])]
     pos = np.flatnonzero(typo)
     warn.append(
-        _notes(
+        make_notes(
             pos,
             "email.domain_typo",
-            "email " + _quoted(values.iloc[pos]) + ": did you mean " + _quoted(fixes.iloc[pos])
+            "email " + quoted_value(values.iloc[pos]) + ": did you mean " + quoted_value(fixes.iloc[pos])
             + "? It is sent as written; correct the file if it is a typo",
         )
     )  # fmt: skip
-    err = "email " + _quoted(s.iloc[bad]) + " is not a valid e-mail address (" + _text(reasons, s.index[bad]) + ")"
+    why = as_text(reasons, s.index[bad])
+    err = "email " + quoted_value(s.iloc[bad]) + " is not a valid e-mail address (" + why + ")"
     err = err + "; give one address like name@example.com"
-    return Normalized(values, _cat(warn), _notes(bad, "email.invalid", err))
+    return Normalized(values, cat_notes(warn), make_notes(bad, "email.invalid", err))

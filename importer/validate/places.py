@@ -15,17 +15,17 @@ import pandas as pd
 
 from importer.config import cache_dir
 from importer.validate.normalized import (
+    FixOut,
     Normalized,
-    _apply,
-    _cat,
-    _expand,
-    _no_notes,
-    _notes,
-    _Out,
-    _quoted,
-    _take,
-    _text,
+    apply_fix,
+    as_text,
+    cat_notes,
+    expand_to,
     full_match,
+    make_notes,
+    no_notes,
+    quoted_value,
+    take_at,
 )
 
 __all__ = [
@@ -90,7 +90,7 @@ def _state_lookup() -> dict[str, str]:
     return table
 
 
-def _state_core(u: pd.Series) -> _Out:
+def _state_core(u: pd.Series) -> FixOut:
     mapped = _state_key(u).map(_state_lookup())
     known = mapped.notna().to_numpy()
     empty = (u == "").to_numpy()
@@ -98,13 +98,13 @@ def _state_core(u: pd.Series) -> _Out:
     changed = known & (values != u).to_numpy()
     warn = "state: " + u + " → " + values
     bad = ~known & ~empty
-    err = "state " + _quoted(u) + " is not a US state code; use the two-letter code (OH) or the full name (Ohio)"
-    return _Out(values, [(changed, "state.normalized", warn)], [(bad, "state.invalid", err)])
+    err = "state " + quoted_value(u) + " is not a US state code; use the two-letter code (OH) or the full name (Ohio)"
+    return FixOut(values, [(changed, "state.normalized", warn)], [(bad, "state.invalid", err)])
 
 
 def normalize_state(s: pd.Series) -> Normalized:
     """Full names, any case, dots or spacing -> the two-letter code ("ohio" -> "OH")."""
-    return _apply(s.astype("str"), _state_core)
+    return apply_fix(s.astype("str"), _state_core)
 
 
 #: Where the compact ZIP -> state table is cached (one 8-byte line per ZIP, "44113OH\n").
@@ -157,7 +157,7 @@ def _zip_states(zips: pd.Series) -> pd.Series:
     table, states = _zip_table()
     where = table.get_indexer(pd.Index(np.asarray(uniques, dtype=object)))
     looked = np.where(where >= 0, states[where], "").astype(object)
-    return _text(looked[codes] if len(codes) else np.empty(0, object), zips.index)
+    return as_text(looked[codes] if len(codes) else np.empty(0, object), zips.index)
 
 
 def normalize_zipcode(
@@ -182,7 +182,7 @@ def normalize_zipcode(
 
     # Classify the unique values (a ZIP column has at most ~42k of them).
     codes, uniques = pd.factorize(s, sort=False)
-    u = _text(np.asarray(uniques, dtype=object))
+    u = as_text(np.asarray(uniques, dtype=object))
     floaty = u.str.fullmatch(r"[0-9]+\.0+")
     base = u.where(~floaty, u.str.replace(r"\.0+$", "", regex=True)).astype("str")
     digits_only = base.str.fullmatch(r"[0-9]+").to_numpy(dtype=bool)
@@ -197,20 +197,20 @@ def normalize_zipcode(
     float_msg = "zipcode: " + u + " → " + u_values + " (number format repaired)"
     zip4_msg = "zipcode: " + u + " → " + u_values + " (ZIP+4 shortened to five digits)"
     invalid = ~good & ~short & ~mid & (u != "").to_numpy(dtype=bool)
-    invalid_msg = "zipcode " + _quoted(u) + " is not a 5-digit US ZIP code"
-    warn = [_expand(codes, [(five & floaty.to_numpy(dtype=bool), "zipcode.normalized", float_msg)])]
-    warn.append(_expand(codes, [(zip4, "zipcode.normalized", zip4_msg)]))
-    err = [_expand(codes, [(invalid, "zipcode.invalid", invalid_msg)])]
+    invalid_msg = "zipcode " + quoted_value(u) + " is not a 5-digit US ZIP code"
+    warn = [expand_to(codes, [(five & floaty.to_numpy(dtype=bool), "zipcode.normalized", float_msg)])]
+    warn.append(expand_to(codes, [(zip4, "zipcode.normalized", zip4_msg)]))
+    err = [expand_to(codes, [(invalid, "zipcode.invalid", invalid_msg)])]
     changed = (u_values != u).to_numpy(dtype=bool)
-    values = _take(u_values, codes, s.index) if changed.any() else s
+    values = take_at(u_values, codes, s.index) if changed.any() else s
 
     # Short or mid-length all-digit values: decided per row (cell type, state).
     pad_pos = np.flatnonzero((short | mid)[codes])
     if len(pad_pos):
         values = _pad_zips(
-            s, values, _take(base, codes[pad_pos]), pad_pos, short[codes[pad_pos]], flag, state, warn, err
+            s, values, take_at(base, codes[pad_pos]), pad_pos, short[codes[pad_pos]], flag, state, warn, err
         )
-    return Normalized(values, _cat(warn), _cat(err))
+    return Normalized(values, cat_notes(warn), cat_notes(err))
 
 
 def _pad_zips(
@@ -229,7 +229,7 @@ def _pad_zips(
     orig = s.iloc[pad_pos].reset_index(drop=True)
     padded = sub.str.zfill(5).where(is_short, sub.str.zfill(9).str.slice(0, 5)).astype("str")
     num = flag[pad_pos]
-    st = _text([""] * len(pad_pos)) if state is None else state.iloc[pad_pos].reset_index(drop=True)
+    st = as_text([""] * len(pad_pos)) if state is None else state.iloc[pad_pos].reset_index(drop=True)
     in_state = (_zip_states(padded) == st).to_numpy(dtype=bool) & (st != "").to_numpy(dtype=bool)
     same_state = is_short & ~num & in_state
     ok = num | same_state
@@ -237,9 +237,10 @@ def _pad_zips(
         values = values.copy() if values is s else values
         values.iloc[pad_pos[ok]] = padded[ok].to_numpy(dtype=object)
     arrow = "zipcode: " + orig + " → " + padded
-    warn.append(_notes(pad_pos[num], "zipcode.padded", arrow[num] + " (leading zeros restored: the cell was a number)"))
+    restored = arrow[num] + " (leading zeros restored: the cell was a number)"
+    warn.append(make_notes(pad_pos[num], "zipcode.padded", restored))
     warn.append(
-        _notes(
+        make_notes(
             pad_pos[same_state],
             "zipcode.padded",
             arrow[same_state] + " (leading zero restored: it is a ZIP in " + st[same_state] + ")",
@@ -247,19 +248,19 @@ def _pad_zips(
     )
     lost = is_short & ~ok
     err.append(
-        _notes(
+        make_notes(
             pad_pos[lost],
             "zipcode.leading_zeros",
-            "zipcode " + _quoted(orig[lost]) + " has fewer than 5 digits; if leading zeros were lost, "
+            "zipcode " + quoted_value(orig[lost]) + " has fewer than 5 digits; if leading zeros were lost, "
             "write it with them (e.g. '" + padded[lost] + "') or format the column as text",
         )
     )
     text_mid = ~is_short & ~num
     err.append(
-        _notes(
+        make_notes(
             pad_pos[text_mid],
             "zipcode.invalid",
-            "zipcode " + _quoted(orig[text_mid]) + " is not a 5-digit US ZIP code",
+            "zipcode " + quoted_value(orig[text_mid]) + " is not a 5-digit US ZIP code",
         )
     )
     return values
@@ -272,7 +273,7 @@ def zip_state_warnings(zipcode: pd.Series, state: pd.Series) -> pd.DataFrame:
     five = full_match(zipcode, r"[0-9]{5}")
     pos = np.flatnonzero(five)
     if not len(pos):
-        return _no_notes()
+        return no_notes()
     z = zipcode.iloc[pos].reset_index(drop=True)
     st = state.iloc[pos].reset_index(drop=True)
     zs = _zip_states(z)
@@ -280,9 +281,9 @@ def zip_state_warnings(zipcode: pd.Series, state: pd.Series) -> pd.DataFrame:
     other = ~unknown & (st != "").to_numpy() & (zs != st).to_numpy() & st.isin(STATE_CODES).to_numpy()
     msg_unknown = "zipcode " + z[unknown] + " is not a known US ZIP code; check it"
     msg_other = "zipcode " + z[other] + " is in " + zs[other] + ", not " + st[other] + "; check the state and ZIP"
-    return _cat(
+    return cat_notes(
         [
-            _notes(pos[unknown], "zipcode.unknown", msg_unknown),
-            _notes(pos[other], "zipcode.state_mismatch", msg_other),
+            make_notes(pos[unknown], "zipcode.unknown", msg_unknown),
+            make_notes(pos[other], "zipcode.state_mismatch", msg_other),
         ]
     )
