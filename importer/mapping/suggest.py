@@ -38,7 +38,7 @@ from importer.fields import MAX_CUSTOM_FIELDS, PHONE_TYPES
 from importer.mapping.names import joint_share, reads_last_first
 from importer.mapping.transforms import COMPANY_PATTERN
 
-__all__ = ["CUSTOM_SLOTS", "FieldChoice", "Suggestion", "custom_slot", "render_yaml", "suggest_mapping"]
+__all__ = ["CUSTOM_SLOTS", "FieldChoice", "Suggestion", "custom_slot", "names_person", "render_yaml", "suggest_mapping"]
 
 #: The shared custom-field numbering: (slot, label, pattern on the header's normalised remainder).
 #: Listed in the order patterns are tried, which matters: "Total Assessed Value" is slot 9, not 10.
@@ -749,6 +749,12 @@ def _custom_fields(b: _Builder, cols: list[_Col], target: _Record) -> None:
 def custom_slot(header: str) -> int | None:
     """The shared custom-field slot for a column, by its header ("Est. Equity" -> 11), or None."""
     return _slot_of(_parse(header, 0))
+
+
+def names_person(header: str) -> bool:
+    """Whether a column holds a person's or company's name by its header ("Owner Name",
+    "Owner 1 First Name", "Company Name"): the owners or contacts of a list."""
+    return _parse(header, 0).field in _NAMES
 
 
 def _slot_of(c: _Col) -> int | None:
