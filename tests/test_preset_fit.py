@@ -342,7 +342,7 @@ def test_no_preset_fits_a_plain_list(run_cli: RunCli) -> None:
 
 
 def test_a_preset_that_reads_none_of_the_files_owner_names_does_not_fit(run_cli: RunCli, tmp_path: Path) -> None:
-    county = list(pd.read_excel(SAMPLES / "properties.xlsx", dtype=str).columns)
+    county = headers(SAMPLES / "properties.xlsx")
     assert best_fit(county) is not None and best_fit(county).name == "properties"  # type: ignore[union-attr]
     with_owners = [*county, "Owner Name"]
     plain = next(f for f in rank_presets(with_owners) if f.name == "properties")
