@@ -383,7 +383,14 @@ def cmd_mapping_presets(args: argparse.Namespace) -> int:
     ranked = rank_presets(source.headers)
     width = max(len(f.name) for f in ranked)
     for f in ranked:
-        verdict = "fits" if f.fits else ("no column for " + ", ".join(f.lost) if f.lost else "does not fit")
+        if f.fits:
+            verdict = "fits"
+        elif f.lost:
+            verdict = "no column for " + ", ".join(f.lost)
+        elif f.people_unread:
+            verdict = "does not read the names in " + ", ".join(repr(h) for h in f.people_unread)
+        else:
+            verdict = "does not fit"
         print(
             f"{f.name:<{width}}  fields found {f.fields_found:>3}/{f.fields_total:<3} ({f.field_share:4.0%})  "
             f"headers read {f.headers_read:>3}/{f.headers_total:<3} ({f.header_share:4.0%})  {verdict}"

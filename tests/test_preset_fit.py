@@ -341,6 +341,21 @@ def test_no_preset_fits_a_plain_list(run_cli: RunCli) -> None:
     assert "No preset fits basic.csv" in out and "mapping suggest" in out
 
 
+def test_a_preset_that_reads_none_of_the_files_owner_names_does_not_fit(run_cli: RunCli, tmp_path: Path) -> None:
+    county = headers(SAMPLES / "properties.xlsx")
+    assert best_fit(county) is not None and best_fit(county).name == "properties"  # type: ignore[union-attr]
+    with_owners = [*county, "Owner Name"]
+    plain = next(f for f in rank_presets(with_owners) if f.name == "properties")
+    assert plain.header_share > 0.8 and plain.people_unread == ("Owner Name",) and not plain.fits
+    assert best_fit(with_owners) is None  # taking it would drop the owners; mapping suggest makes them contacts
+    path = tmp_path / "county-owners.csv"
+    row = ["12 Oak St", "Columbus", "OH", "43205", "1", "2", "3", "tax", "SMITH JOHN"]
+    path.write_text(",".join(with_owners) + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    code, out, _ = run_cli("mapping", "presets", path)
+    assert code == 1
+    assert "does not read the names in 'Owner Name'" in out and "No preset fits county-owners.csv" in out
+
+
 def test_mapping_suggest_proposes_the_preset_that_fits(run_cli: RunCli) -> None:
     code, out, err = run_cli("mapping", "suggest", SAMPLES / "propertyradar.csv")
     assert code == 0 and "kind:" in out

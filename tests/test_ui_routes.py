@@ -162,21 +162,41 @@ def test_the_key_is_in_no_answer(bench: Bench) -> None:
             assert bench.key.encode() not in f.read_bytes(), f
 
 
-def test_a_trial_needs_the_checked_rows_and_sends_only_them(bench: Bench, sandbox: SandboxServer) -> None:
+def _wait_push(bench: Bench) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while (status := bench.client.get("/api/push/status").json())["running"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return dict(status)
+
+
+def _push_report(bench: Bench, number: int) -> dict[int, dict[str, str]]:
+    text = bench.client.get(f"/download/push/{number}/report.csv").text.lstrip("\ufeff")
+    return {int(r["row"]): r for r in csv.DictReader(io.StringIO(text))}
+
+
+def test_a_trial_is_the_push_limit_and_sends_only_its_rows(bench: Bench, sandbox: SandboxServer) -> None:
     bench.enter()
     bench.connect()
-    bench.upload(MESSY)
-    r = bench.post("/api/push/start", json={"trial": 2})
-    assert r.status_code == 400 and "check the rows first" in r.json()["error"]
-    assert sandbox.store.properties() == []
-    bench.review()
+    bench.upload(MESSY)  # not reviewed: the trial is push --limit, so it cannot send the whole file
     assert bench.post("/api/push/start", json={"trial": 2}).status_code == 200
-    deadline = time.monotonic() + 30
-    while bench.client.get("/api/push/status").json()["running"] and time.monotonic() < deadline:
-        time.sleep(0.05)
+    status = _wait_push(bench)
     assert [p["address"] for p in sandbox.store.properties()] == ["12 Oak St", "14 Oak St"]
-    rows = list(csv.DictReader(io.StringIO(bench.client.get("/download/push/1/report.csv").text.lstrip("\ufeff"))))
-    assert [(r["row"], r["status"]) for r in rows] == [("4", "created"), ("5", "created")]
+    rows = _push_report(bench, 1)
+    assert sorted(rows) == list(range(4, 16))  # the whole file's rows, at their numbers under the title
+    assert [rows[n]["status"] for n in (4, 5)] == ["created", "created"]
+    held = [n for n in rows if rows[n]["status"] == "not-sent"]
+    assert status["held_back"] == len(held) == 9 and status["error"] is None  # row 6 (Ohoi) is invalid
+    assert rows[6]["status"] == "invalid"
+    results = bench.client.get("/results").text
+    assert "9 rows were held back by the trial" in results
+    assert "<strong>not-sent</strong>: 9 (held back by the trial)" in results
+    assert '<td class="status-not-sent">' not in results  # held back is not a row to fix
+    assert '<th scope="row">6</th><td class="status-invalid">invalid</td>' in results
+    assert bench.post("/api/push/start", json={}).status_code == 200
+    _wait_push(bench)
+    rows = _push_report(bench, 2)
+    assert [rows[n]["status"] for n in (4, 5)] == ["skipped", "skipped"]
+    assert sum(r["status"] == "created" for r in rows.values()) == 9 and len(sandbox.store.properties()) == 11
 
 
 def test_the_key_from_the_environment_connects_without_showing_it(
@@ -556,3 +576,34 @@ def test_the_grid_shows_the_first_rows_while_the_rest_are_checked(
     go_on.set()
     loader.join(10)
     assert table.done and table.counts()["total"] == 35 and table.page(30, 50)["rows"][-1]["row"] == 36
+
+
+def test_a_left_out_value_is_marked_on_its_cell_and_a_changed_record_is_listed_in_the_results(
+    bench: Bench, sandbox: SandboxServer
+) -> None:
+    bench.enter()
+    bench.connect()
+    bench.upload(MESSY)
+    bench.review()
+    headers = bench.client.get("/api/review/rows?limit=1").json()["columns"]
+    # an owner's mailing state is optional: the row stays valid, the cell is marked as left out, not invalid
+    r = bench.post("/api/review/edit", json={"row": 5, "column": "Mailing State", "value": "Ohoi"}).json()
+    row = r["row"]
+    assert row["status"] == "valid" and row["invalid"] == {}
+    (why,) = row["left_out"][str(headers.index("Mailing State"))]
+    assert "'Ohoi'" in why and "left out" in why
+    assert any(p["code"] == "state.left_out" for p in row["problems"])
+    bench.post("/api/review/edit", json={"row": 6, "column": "Property State", "value": "Ohio"})
+    assert bench.post("/api/push/start", json={}).status_code == 200
+    assert _wait_push(bench)["counts"] == {"created": 12}
+    states = {c["fullname"]: c.get("state") for c in sandbox.store.contacts()}
+    assert not states["Ashley Lopez"] and states["John Smith"] == "OH"  # sent without the left-out state
+    # the same property with another APN: changed since run 1, nothing sent, listed with old -> new
+    bench.post("/api/review/edit", json={"row": 4, "column": "APN", "value": "010-9"})
+    assert bench.post("/api/push/start", json={}).status_code == 200
+    assert _wait_push(bench)["counts"] == {"skipped": 11, "changed": 1}
+    assert len(sandbox.store.properties()) == 12
+    results = bench.client.get("/results").text
+    assert '<li class="status-changed"><strong>changed</strong>: 1</li>' in results
+    changed = results[results.index('<th scope="row">4</th>') :].split("</tr>")[0]
+    assert '<td class="status-changed">changed</td>' in changed and "010-1 → 010-9" in changed

@@ -7,7 +7,9 @@ contact) and the contact blocks the file has any column of, since vendors let us
 fewer contact blocks -- and of the file's headers, how many the preset reads. The score is
 their harmonic mean; a preset whose required fields (a property's address, the first contact's
 name) all find a column, with at least :data:`MIN_FIELDS` of its fields and :data:`MIN_HEADERS`
-of the headers, *fits*.
+of the headers, *fits* -- unless the file names people (owner or contact names) and the preset
+reads none of those columns: taking it would drop the file's owners without a word, where
+``mapping suggest`` makes them contacts.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from importer.errors import MappingError
 from importer.mapping.model import Mapping, find_preset, load_mapping, preset_names
+from importer.mapping.suggest import names_person
 
 __all__ = ["MIN_FIELDS", "MIN_HEADERS", "PresetFit", "best_fit", "fit_hint", "fit_of", "preset_title", "rank_presets"]
 
@@ -38,6 +41,7 @@ class PresetFit:
     headers_read: int
     headers_total: int
     lost: tuple[str, ...]  # required fields with no column ("Property.address")
+    people_unread: tuple[str, ...] = ()  # the file's name columns, when the preset reads none of them
 
     @property
     def field_share(self) -> float:
@@ -54,7 +58,12 @@ class PresetFit:
 
     @property
     def fits(self) -> bool:
-        return not self.lost and self.field_share >= MIN_FIELDS and self.header_share >= MIN_HEADERS
+        return (
+            not self.lost
+            and not self.people_unread
+            and self.field_share >= MIN_FIELDS
+            and self.header_share >= MIN_HEADERS
+        )
 
     def looks_like(self) -> str:
         """ "this looks like a PropertyRadar list export: --mapping propertyradar"."""
@@ -87,8 +96,10 @@ def fit_of(mapping: Mapping, headers: Iterable[str], name: str = "", title: str 
             total += len(fields)
             hits += here
     lost = tuple(label + "." + field if label else field for label, field, _ in res.lost)
-    read = len({h for h in res.resolved.values()})
-    return PresetFit(name or mapping.source, title or mapping.title, hits, total, read, len(headers), lost)
+    read = {h for h in res.resolved.values()}
+    people = [h for h in headers if names_person(h)]
+    unread = () if read.intersection(people) else tuple(people)
+    return PresetFit(name or mapping.source, title or mapping.title, hits, total, len(read), len(headers), lost, unread)
 
 
 def rank_presets(headers: Iterable[str]) -> list[PresetFit]:

@@ -40,6 +40,7 @@ from importer.fields import PHONE_TYPES
 from importer.mapping.names import joint_share, reads_last_first
 from importer.mapping.suggest_headers import (
     CUSTOM_SLOTS,
+    NAME_FIELDS,
     PERSON_WORDS,
     SampledColumn,
     custom_slot,
@@ -48,6 +49,7 @@ from importer.mapping.suggest_headers import (
     slot_of,
 )
 from importer.mapping.suggest_headers import SLOT_LABELS as SLOT_LABELS
+from importer.mapping.suggest_headers import names_person as names_person
 from importer.mapping.suggestion import HIGH as HIGH
 from importer.mapping.suggestion import LOW as LOW
 from importer.mapping.suggestion import MEDIUM as MEDIUM
@@ -60,10 +62,18 @@ from importer.mapping.suggestion import spec_columns as spec_columns
 from importer.mapping.suggestion import spec_text as spec_text
 from importer.mapping.transforms import COMPANY_PATTERN
 
-__all__ = ["CUSTOM_SLOTS", "FieldChoice", "Suggestion", "custom_slot", "render_yaml", "suggest_mapping"]
+__all__ = [
+    "CUSTOM_SLOTS",
+    "FieldChoice",
+    "Suggestion",
+    "custom_slot",
+    "names_person",
+    "render_yaml",
+    "suggest_mapping",
+]
 
 
-_NAMES = frozenset({"first", "middle", "last", "fullname", "companyname"})
+_NAMES = NAME_FIELDS
 _PLACE = ("address", "unit", "city", "state", "zipcode")
 #: Fields where several columns become {first: [...]}; for the others the best column wins.
 _MULTI = frozenset({"phone", "phonetype", "email", "address", "city", "state", "zipcode"})

@@ -11,7 +11,7 @@ from functools import cache
 
 import pandas as pd
 
-__all__ = ["CUSTOM_SLOTS", "SLOT_LABELS", "custom_slot"]
+__all__ = ["CUSTOM_SLOTS", "NAME_FIELDS", "SLOT_LABELS", "custom_slot", "names_person"]
 
 
 #: The shared custom-field numbering: (slot, label, pattern on the header's normalised remainder).
@@ -239,6 +239,16 @@ def name_by_content(cols: list[SampledColumn], shares: dict[int, dict[str, float
                     cols[i] = SampledColumn(c.name, c.pos, c.norm, c.rest, c.block, c.family, c.source, c.role, fld,
                                    rank=99, by_content=True)  # fmt: skip
                     break
+
+
+#: The fields that hold a person's or a company's name.
+NAME_FIELDS = frozenset({"first", "middle", "last", "fullname", "companyname"})
+
+
+def names_person(header: str) -> bool:
+    """Whether a column holds a person's or company's name by its header ("Owner Name",
+    "Owner 1 First Name", "Company Name"): the owners or contacts of a list."""
+    return _parse(header, 0).field in NAME_FIELDS
 
 
 def custom_slot(header: str) -> int | None:

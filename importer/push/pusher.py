@@ -98,7 +98,13 @@ __all__ = [
     "Pusher",
     "RateLimiter",
     "RequestLog",
+    "held_back_reason",
 ]
+
+
+def held_back_reason(limit: int | None) -> str:
+    """What a row ``--limit`` kept from being sent says in the report (a front may tell those rows apart)."""
+    return f"not sent: --limit {limit} reached; a later run sends it"
 
 @dataclass(frozen=True)
 class Job:
@@ -255,7 +261,7 @@ class Pusher:
         return len(self._refused)
 
     def limit_reason(self) -> str:
-        return f"not sent: --limit {self.settings.limit} reached; a later run sends it"
+        return held_back_reason(self.settings.limit)
 
     def keep(self, write: Callable[[], None]) -> None:
         """A ledger write outside a request; if the ledger fails, the run stops (rows keep their outcomes)."""

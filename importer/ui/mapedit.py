@@ -2,8 +2,8 @@
 
 The dict is exactly what a mapping file holds (``importer.mapping.model.parse_mapping`` reads it),
 so the download is the CLI's format and an upload is any file the CLI reads. A preset fits a
-file when every column it names is in the header; saved mappings remember the header they were
-made for, and are offered again for a file with the same header.
+file as :mod:`importer.mapping.fit` says (as ``mapping presets`` ranks them); saved mappings
+remember the header they were made for, and are offered again for a file with the same header.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import yaml
 
 from importer.errors import MappingError
 from importer.fields import KIND_FIELDS, MAX_CUSTOM_FIELDS, REQUIRED_FIELDS
-from importer.mapping.model import Mapping, find_preset, load_mapping, parse_mapping, preset_names
+from importer.mapping.fit import rank_presets
+from importer.mapping.model import Mapping, find_preset, parse_mapping, preset_names
 from importer.mapping.suggest import Suggestion
 from importer.mapping.yamlfile import read_yaml
 from importer.read.source import normalize_header
@@ -237,16 +238,10 @@ def header_signature(headers: list[str]) -> str:
 
 
 def fitting_presets(headers: list[str]) -> list[str]:
-    """Presets whose every column is in the header, the one reading most columns first."""
-    fits = []
-    for name in preset_names():
-        try:
-            mapping = load_mapping(name)
-            mapping.bind(headers)
-        except MappingError:
-            continue
-        fits.append((len(mapping.columns), name))
-    return [n for _, n in sorted(fits, key=lambda t: (-t[0], t[1]))]
+    """The presets that fit the header, the best first: the fit ``mapping presets`` ranks by (a
+    preset that can merely run on the file -- tolerant presets run without their optional columns
+    -- may read a small share of it, or none of its owners)."""
+    return [f.name for f in rank_presets(headers) if f.fits]
 
 
 def preset_data(name: str) -> dict[str, Any]:

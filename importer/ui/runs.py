@@ -22,6 +22,8 @@ from importer.ledger import Ledger, RunRecord
 from importer.mapping.model import Mapping
 from importer.pipeline import ImportResult, Observer, push_file
 from importer.problems import empty_problems
+from importer.push.pusher import held_back_reason
+from importer.push.settings import PushSettings
 from importer.push.stopping import StopSwitch
 from importer.read.source import open_source
 from importer.report import RunSummary, open_report
@@ -82,6 +84,7 @@ class PushJob:
             "notices": self.notices[-5:],
             "error": self.error or _stopped_by(result),
             "run_id": result.run_id if result is not None else None,
+            "held_back": result.held_back if result is not None else 0,
         }
 
 
@@ -136,7 +139,7 @@ class Pushes:
                 job.result = push_file(
                     where.path, mapping, sheet=where.sheet, header_row=where.header_row, report=job.report,
                     api_key=key, base_url=self.base_url, observer=_JobObserver(job), keep_outcomes=True,
-                    ledger=self.ledger, stop=job.stop,
+                    ledger=self.ledger, stop=job.stop, settings=PushSettings(limit=trial),
                 )
             except ImporterError as exc:
                 job.error = redact_url(str(exc)).replace(str(where.path), shown_as)
@@ -176,17 +179,23 @@ class Pushes:
         return path
 
     def failed_rows(self, job: PushJob, limit: int = 200) -> list[dict[str, Any]]:
-        """The rows of a push that were not created, with why (failed, invalid, not sent, partial)."""
+        """The rows of a push that need a look, with why: failed, invalid, not sent, partial, and
+        changed since an earlier run (its old -> new values). The rows a trial held back for the
+        next push are not among them (the page counts them apart)."""
         result = job.result
         if result is None or result.outcomes is None:
             return []
         out = result.outcomes
-        bad = out[out["status"].astype("str").isin(["failed", "invalid", "not-sent", "partial"])].head(limit)
-        errors = bad["error"].astype("str") if "error" in bad.columns else pd.Series("", index=bad.index)
-        return [
-            {"row": int(r), "status": str(s), "error": str(e)}
-            for r, s, e in zip(bad.index, bad["status"].astype("str"), errors.fillna(""), strict=True)
-        ]
+        status = out["status"].astype("str")
+        none = pd.Series("", index=out.index, dtype="str")
+        errors = out["error"].astype("str").fillna("") if "error" in out.columns else none
+        notes = out["warnings"].astype("str").fillna("") if "warnings" in out.columns else none
+        look = status.isin(["failed", "invalid", "not-sent", "partial", "changed"])
+        if job.trial is not None:
+            look &= ~((status == "not-sent") & errors.str.contains(held_back_reason(job.trial), regex=False))
+        bad = out.index[look.to_numpy()][:limit]
+        why = errors.where(status != "changed", notes)  # a changed row's old -> new values are its warning
+        return [{"row": int(r), "status": str(status[r]), "error": str(why[r])} for r in bad]
 
     def history(self, limit: int = 20) -> list[RunRecord]:
         """The ledger's runs, newest first (the CLI's ``history``)."""

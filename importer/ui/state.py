@@ -230,17 +230,14 @@ class Workbench:
         assert self.upload is not None and self.source is not None
         return Where(self.upload, self.sheet, self.source.header_row)
 
-    def push_file_path(self, trial: int | None = None) -> Where:
-        """The file a push reads: the upload as it is, or the fixed rows when some were edited (or a trial)."""
+    def push_file_path(self) -> Where:
+        """The file a push reads: the upload as it is, or the fixed rows when some were edited."""
         table = self.table
         assert self.upload is not None
-        if trial is not None and (table is None or not table.done or table.error):
-            raise UsageError("a trial sends the first rows of the checked file: check the rows first (Review)")
-        if table is None or (not table.edited and trial is None):
+        if table is None or not table.edited:
             return self.where()
-        kind = f"trial-{trial}" if trial else f"fixed-{len(self.pushes.jobs) + 1}"
-        path = self.upload.with_name(f"{self.upload.stem}.{kind}.csv")
-        table.write_csv(path, limit=trial)
+        path = self.upload.with_name(f"{self.upload.stem}.fixed-{len(self.pushes.jobs) + 1}.csv")
+        table.write_csv(path)
         return Where(path, None, 1)  # written with its header in row 1, every row at its old number
 
     def dry_run_report(self, fmt: str) -> Path:
@@ -265,7 +262,9 @@ class Workbench:
             if trial is not None and trial < 1:
                 raise UsageError("a trial sends at least 1 row")
             mapping = mapedit.to_mapping(self.mapping, self.mapping_label)
-            where = self.push_file_path(trial)
+            # a trial is the CLI's push --limit N on the whole file: the first N rows that need
+            # sending go, the others stay not-sent (held back) in its report for the next push
+            where = self.push_file_path()
             return self.pushes.start(where, mapping, self.conn.key(), trial=trial, shown_as=self.filename)
 
     def save_mapping(self, name: str) -> Path:

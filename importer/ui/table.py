@@ -172,17 +172,20 @@ class ReviewTable:
         for i, row in enumerate(int(r) for r in picked):
             sent = [str(v) for part in values for v in part[i]]
             bad: dict[int, list[str]] = {}
+            left_out: dict[int, list[str]] = {}  # an optional value not valid: the record goes without it
             for p in by_row.get(row, []):
-                if p["column"] and p["severity"] == ERROR:
+                marks = bad if p["severity"] == ERROR else left_out if p["code"].endswith(".left_out") else None
+                if p["column"] and marks is not None:
                     for col in p["column"].split(", "):
                         if col in self.headers:
-                            bad.setdefault(self.headers.index(col), []).append(p["message"])
+                            marks.setdefault(self.headers.index(col), []).append(p["message"])
             out.append({
                 "row": row,
                 "status": str(outcomes["status"].iloc[i]),
                 "problems": by_row.get(row, []),
                 "cells": [str(v) for v in cells[i]],
                 "invalid": bad,
+                "left_out": left_out,
                 "values": sent,
                 # values that differ from the one cell they come from (a name reordered, a ZIP padded)
                 "changed": [j for j, o in enumerate(origin) if o is not None and sent[j] and sent[j] != cells[i][o]],
@@ -237,11 +240,10 @@ class ReviewTable:
 
     # -- files -----------------------------------------------------------------------------------
 
-    def _numbered(self, limit: int | None, safe: bool) -> pd.DataFrame:
+    def _numbered(self, safe: bool) -> pd.DataFrame:
         """The rows with empty ones filling the gaps, so that each sits at its row number."""
         with self.lock:
-            frame = self.frame if limit is None else self.frame.iloc[:limit]
-            frame = frame.astype("string").fillna("")
+            frame = self.frame.astype("string").fillna("")
         if len(frame):
             frame = frame.reindex(pd.RangeIndex(2, int(frame.index.max()) + 1), fill_value="")
         if safe:
@@ -249,20 +251,20 @@ class ReviewTable:
             frame.columns = neutralise(pd.Series(self.headers, dtype="string")).tolist()
         return frame
 
-    def write_csv(self, path: Path, *, limit: int | None = None, safe: bool = False) -> None:
+    def write_csv(self, path: Path, *, safe: bool = False) -> None:
         """The rows as a UTF-8 CSV, each at its row number (header in row 1, blank lines between).
 
-        ``limit``: only the first N data rows (a trial push). ``safe``: cells a spreadsheet would
-        run as formulas get the reports' leading ``'`` (a download for people, not for pushing).
+        ``safe``: cells a spreadsheet would run as formulas get the reports' leading ``'`` (a
+        download for people, not for pushing).
         """
-        self._numbered(limit, safe).to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n",
+        self._numbered(safe).to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n",
                                            quoting=csv.QUOTE_MINIMAL)
 
     def write_xlsx(self, path: Path) -> None:
         """The rows as a workbook, each at its row number, formula-like cells neutralised."""
         from openpyxl import Workbook
 
-        frame = self._numbered(None, safe=True)
+        frame = self._numbered(safe=True)
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("Fixed")
         ws.append(list(frame.columns))

@@ -197,21 +197,23 @@ async function loadRows() {
   renderRows(page);
 }
 
-function cellText(td, value, reasons) {
+function cellText(td, value, reasons, leftOut) {
   td.replaceChildren();
   const v = document.createElement("span");
   v.textContent = value;
   td.append(v);
-  if (reasons && reasons.length) {
-    td.classList.add("bad");
-    td.title = reasons.join("; ");
+  td.classList.remove("bad", "left-out");
+  td.removeAttribute("title");
+  // an invalid cell rejects its row; a left-out one (an optional value not valid) is only not sent
+  const [cls, mark, said] = reasons && reasons.length ? ["bad", "✖ ", reasons]
+    : leftOut && leftOut.length ? ["left-out", "⚠ left out: ", leftOut] : [null, "", []];
+  if (cls) {
+    td.classList.add(cls);
+    td.title = said.join("; ");
     const why = document.createElement("span");
     why.className = "why";
-    why.textContent = "✖ " + reasons.join("; ");
+    why.textContent = mark + said.join("; ");
     td.append(why);
-  } else {
-    td.classList.remove("bad");
-    td.removeAttribute("title");
   }
 }
 
@@ -224,7 +226,7 @@ function rowElement(page, r) {
   tr.append(th);
   const st = document.createElement("td");
   st.className = "status-" + r.status;
-  st.textContent = { valid: "✔ ", invalid: "✖ ", skipped: "⤼ ", partial: "◐ " }[r.status] + r.status;
+  st.textContent = ({ valid: "✔ ", invalid: "✖ ", skipped: "⤼ ", partial: "◐ " }[r.status] || "") + r.status;
   tr.append(st);
   const pr = document.createElement("td");
   pr.className = "problems";
@@ -235,7 +237,7 @@ function rowElement(page, r) {
     td.tabIndex = 0;
     td.dataset.col = i;
     td.className = "cell";
-    cellText(td, v, r.invalid[i]);
+    cellText(td, v, r.invalid[i], (r.left_out || {})[i]);
     td.addEventListener("click", () => startEdit(td, r, i));
     td.addEventListener("keydown", (ev) => cellKey(ev, td, r, i));
     tr.append(td);
@@ -305,7 +307,7 @@ function startEdit(td, r, i) {
   input.focus();
   input.select();
   let done = false;
-  const cancel = () => { if (done) return; done = true; cellText(td, r.cells[i], r.invalid[i]); td.focus(); };
+  const cancel = () => { if (done) return; done = true; cellText(td, r.cells[i], r.invalid[i], (r.left_out || {})[i]); td.focus(); };
   input.addEventListener("keydown", (ev) => {
     if (ev.key === "Escape") { ev.preventDefault(); cancel(); }
     if (ev.key === "Enter") {
@@ -375,12 +377,17 @@ function showPush(s) {
   if (s.running && s.eta_seconds !== null) text += ", about " + s.eta_seconds + " s left";
   if (s.cancelling) text += "; stopping…";
   if (!s.running) text = what + " finished in " + s.elapsed + " s" + (s.error ? ": " + s.error : ".");
+  if (!s.running && s.held_back) {
+    text += " " + s.held_back.toLocaleString() + (s.held_back === 1 ? " row was" : " rows were")
+      + " held back by the trial (not-sent): the next push sends them.";
+  }
   document.getElementById("push-text").textContent = text;
   const ul = document.getElementById("push-counts");
   ul.replaceChildren(...Object.entries(s.counts).map(([k, v]) => {
     const li = document.createElement("li");
-    li.className = "status-" + k;
-    li.textContent = k + ": " + v.toLocaleString();
+    const held = k === "not-sent" && s.held_back >= v;  // a trial's rows for the next push, nothing wrong
+    li.className = "status-" + (held ? "held" : k);
+    li.textContent = k + ": " + v.toLocaleString() + (held ? " (held back by the trial)" : "");
     return li;
   }));
   document.getElementById("push-notices").replaceChildren(...s.notices.map((n) => {
