@@ -1,6 +1,6 @@
-"""Run every benchmark of the project (``make bench``): validate, then push if it exists.
+"""Run every benchmark of the project (``make bench``): validate, push, then the workbench (ui).
 
-    .venv/bin/python bench/run.py [--only validate|push]
+    .venv/bin/python bench/run.py [--only validate|push|ui]
 
 Each benchmark module has a ``main(argv)`` and prints its own table; bench/README.md holds
 the figures measured on this project's machine.
@@ -16,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("validate", "push")
+BENCHMARKS = ("validate", "push", "ui")
 
 
 def _load(name: str) -> ModuleType | None:
