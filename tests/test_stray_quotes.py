@@ -222,3 +222,22 @@ def test_notes_of_key_value_lines_and_of_prose_after_commas_are_read(tmp_path: P
     notes = ["Beds,3\nBaths,2\nSqft,1500", "Smith, John\nSmith, Mary\nLee, Ann", "Called,no answer\nLeft vm,call back"]
     lines = ["Name,Email,Notes", *rows, *(f'Ann,a@example.com,"{n}"' for n in notes)]
     assert read(csv_file(tmp_path / "notes.csv", lines))["Notes"].tolist()[-3:] == notes
+
+
+@pytest.mark.timeout(30)
+def test_a_note_above_a_stray_quote_is_not_blamed_for_the_rows_the_quote_puts_out_of_step(tmp_path: Path) -> None:
+    # Found by the property test. The stray quote in row 4 is closed by the opening quote of row 5's
+    # note, whose "Called; called" lines are then read as rows: " called" fills most of column B,
+    # which made the note of row 3 (the same lines, in its quotes) read like rows of the file.
+    row = "Ann Lee;1000;{};Ann Lee;1 Main St, Springfield, OH"
+    lines = [
+        "Col name 0;Col amount 1;Col amount 2;Col name 3;Col address 4",
+        row.format(""),
+        row.format('"Called\nCalled; called\nCalled; called"'),
+        '"Ann Lee;1000;;Ann Lee;',
+        row.format(""),
+        row.format(""),
+        row.format('"Called; called\nCalled; called\nCalled; called"'),
+    ]
+    with pytest.raises(LoadError, match="row 4, column A: a quote opens the cell"):
+        read(csv_file(tmp_path / "out_of_step.csv", lines))
