@@ -9,8 +9,10 @@
   makes the parser read every following line into that one cell, silently. :func:`find_runaway`
   spots such cells among the parsed ones: a cell whose lines after the first read like records
   of this file (2 to width + 1 cells, shaped like the values the other rows hold in those
-  columns, no prose after ", "). A quoted cell with line breaks (an address, a note of any
-  length) is left alone. Only cells holding a line break are looked at.
+  columns, no prose after ", "). Those rows are the ones above the next such cell: the rows
+  below a stray quote are out of step, and must not make a note above it look like rows.
+  A quoted cell with line breaks (an address, a note of any length) is left alone. Only cells
+  holding a line break are looked at.
 * **Text encoded twice.** "JosÃ©" is "José" saved as UTF-8, read as Windows-1252 and saved
   as UTF-8 again, before the file reached us: valid text, so no decoding can tell.
   :func:`find_mojibake` finds the telltale pairs ("Ã©", "Â ", "â€™") and :func:`undo_mojibake`
@@ -265,12 +267,16 @@ class _Profile:
     spaced: np.ndarray  # bool [columns]: most values start with white space (", " between cells)
 
     @classmethod
-    def of(cls, columns: Sequence[pa.Array | pa.ChunkedArray], rows: np.ndarray) -> _Profile:
-        """From up to :data:`PROFILE_ROWS` rows spread over the chunk: single-line, non-empty cells.
+    def of(cls, columns: Sequence[pa.Array | pa.ChunkedArray], rows: np.ndarray, before: int | None = None) -> _Profile:
+        """From up to :data:`PROFILE_ROWS` rows spread over the chunk (``before``: over its rows above
+        that row): single-line, non-empty cells.
 
         Row 1 (the header) is left out: its cells are names, not values.
         """
-        data = np.flatnonzero(rows != 1)
+        keep = rows != 1
+        if before is not None:
+            keep &= rows < before
+        data = np.flatnonzero(keep)
         sample = pa.array(data[np.linspace(0, len(data) - 1, min(len(data), PROFILE_ROWS)).astype(np.int64)])
         counts = np.zeros((len(columns), _SHAPES), dtype=np.int64)
         for j, arr in enumerate(columns):
@@ -326,10 +332,13 @@ def _enough(lines: np.ndarray, first: np.ndarray, owner: np.ndarray, cells: int)
 
 
 class _Lazy:
-    """The profile of a chunk, built the first time a cell needs it (most chunks never do)."""
+    """The profile of a chunk (or of its rows above ``before``), built the first time a cell needs it
+    (most chunks never do)."""
 
-    def __init__(self, columns: Sequence[pa.Array | pa.ChunkedArray], rows: np.ndarray) -> None:
-        self._args = (columns, rows)
+    def __init__(
+        self, columns: Sequence[pa.Array | pa.ChunkedArray], rows: np.ndarray, before: int | None = None
+    ) -> None:
+        self._args = (columns, rows, before)
         self._profile: _Profile | None = None
 
     def get(self) -> _Profile:
@@ -382,9 +391,14 @@ def find_runaway(
     In a one-column file a line cannot be told from a row, so only a cell of more than
     :data:`MAX_CELL_LINE_BREAKS` line breaks is. Only cells holding a line break are looked at;
     columns without one are passed over by a byte search.
+
+    The rows below a stray quote are out of step (a note's lines read as rows, ", prose" in the
+    columns of names), so the whole chunk's values can make a note above it read like rows.
+    Each cell found so is judged again by the rows above the next one found, in row order:
+    were that next one the stray quote, those would be the rows still in step.
     """
-    found: Runaway | None = None
     profile = _Lazy(columns, rows)
+    found: list[tuple[np.ndarray, int, pa.ListArray, pa.Array]] = []
     for j, arr in enumerate(columns):
         if not len(arr) or not _has_break(arr):
             continue
@@ -397,14 +411,26 @@ def find_runaway(
             bad = _swallowed(lines, j, width, delimiter, profile)
         else:
             bad = np.diff(lines.offsets.to_numpy()) - 1 > MAX_CELL_LINE_BREAKS
-        if not bad.any():
-            continue
-        cell_rows = rows[hit]
-        k = int(np.flatnonzero(bad)[np.argmin(cell_rows[bad])])
-        if found is None or int(cell_rows[k]) < found.row:
-            text = str(cells[k].as_py())
-            found = Runaway(int(cell_rows[k]), j, text, len(_BREAK.findall(text)))
-    return found
+        if bad.any():
+            found.append((rows[hit][bad], j, lines.filter(pa.array(bad)), cells.filter(pa.array(bad))))
+    if not found:
+        return None
+    at = np.concatenate([r for r, *_ in found])
+    column = np.concatenate([np.full(len(r), j) for r, j, *_ in found])
+    index = np.concatenate([np.arange(len(r)) for r, *_ in found])
+    part = {j: (lines, cells) for _, j, lines, cells in found}
+    starts = np.unique(at)
+    for k in np.lexsort((column, at)):  # by row, then column
+        row, j, i = int(at[k]), int(column[k]), int(index[k])
+        lines, cells = part[j]
+        after = int(np.searchsorted(starts, row, side="right"))
+        if width >= 2 and after < len(starts):
+            before = _Lazy(columns, rows, int(starts[after]))
+            if not _swallowed(lines.slice(i, 1), j, width, delimiter, before)[0]:
+                continue
+        text = str(cells[i].as_py())
+        return Runaway(row, j, text, len(_BREAK.findall(text)))
+    return None
 
 
 def unclosed_at_end(cells: Sequence[str], row: int, tail: str) -> Runaway | None:
