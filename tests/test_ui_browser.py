@@ -275,3 +275,27 @@ def test_cancel_midway_reopen_push_again_nothing_twice(browser: Any, workbench: 
     history = page.inner_text("#history")
     assert "interrupted" in history or "stopped" in history
 
+
+
+def test_the_switch_on_the_connect_page_rehearses_on_the_built_in_sandbox(browser: Any, tmp_path: Path) -> None:
+    steps = Steps("d_rehearsal_switch")
+    with WorkbenchServer(mappings_dir=tmp_path / "mappings") as server:  # without --sandbox
+        assert server.sandbox is None
+        page = _page(browser)
+        page.goto(server.url)
+        page.wait_for_url("**/connect")
+        assert page.locator("#rehearsal-banner").count() == 0
+        page.click("text=Rehearse on the built-in sandbox (nothing leaves this computer)")
+        page.wait_for_selector("#rehearsal-banner")
+        assert "Rehearsal: the built-in sandbox" in page.inner_text("#rehearsal-banner")
+        assert server.sandbox is not None
+        status = page.inner_text("#account-status")
+        assert "Active" in status and server.sandbox.url in status
+        steps.shot(page, "rehearsal")
+        page.click("text=Next: choose the file")
+        assert "Rehearsal: the built-in sandbox" in page.inner_text("#rehearsal-banner")
+        page.click("nav >> text=Connect")
+        page.click("text=Back to my Realeflow account")
+        page.wait_for_selector("#key")
+        assert page.locator("#rehearsal-banner").count() == 0
+        steps.shot(page, "back-to-the-key")

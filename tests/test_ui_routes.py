@@ -24,12 +24,14 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
+from importer.ledger import Ledger
 from importer.mapping.model import load_mapping
 from importer.pipeline import check_rows, make_plan, push_file, validate_file
 from importer.push.stopping import StopSwitch
 from importer.read.source import open_source
 from importer.sandbox import Faults, SandboxServer
 from importer.ui.app import create_app
+from importer.ui.rehearsal import Rehearsal
 from importer.ui.security import COOKIE, Secrets
 from importer.ui.server import WorkbenchServer
 from importer.ui.state import Workbench
@@ -43,10 +45,12 @@ BASE = f"http://127.0.0.1:{PORT}"
 class Bench:
     """A workbench app on a TestClient (no socket), connected to a real sandbox."""
 
-    def __init__(self, tmp: Path, sandbox: SandboxServer, max_upload: int = 10 << 20) -> None:
+    def __init__(
+        self, tmp: Path, sandbox: SandboxServer, max_upload: int = 10 << 20, rehearsal: Rehearsal | None = None
+    ) -> None:
         self.secrets = Secrets()
         self.wb = Workbench(tmp / "work", base_url=sandbox.url, ledger=tmp / "ledger.sqlite3",
-                            mappings_dir=tmp / "mappings")
+                            mappings_dir=tmp / "mappings", rehearsal=rehearsal)
         self.wb.workdir.mkdir()
         self.client = TestClient(create_app(self.wb, self.secrets, PORT, max_upload=max_upload), base_url=BASE)
         self.key = sandbox.api_key
@@ -209,6 +213,47 @@ def test_the_key_from_the_environment_connects_without_showing_it(
     assert bench.post("/api/connect", json={"use_env": "1"}).json() == {"status": "Active"}
     page = bench.client.get("/connect").text
     assert "the key is $REALEFLOW_API_KEY" in page and "Active" in page and bench.key not in page
+
+
+def test_the_rehearsal_switch_pushes_to_the_built_in_sandbox_and_its_own_ledger(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    # ``sandbox`` stands for the person's real account: nothing of the rehearsal may land there
+    rehearsal = Rehearsal(tmp_path / "work")
+    bench = Bench(tmp_path, sandbox, rehearsal=rehearsal)
+    try:
+        with bench.client:
+            bench.enter()
+            page = bench.client.get("/connect").text
+            assert "Rehearse on the built-in sandbox (nothing leaves this computer)" in page
+            assert "Rehearsal: the built-in sandbox" not in page
+            no_csrf = bench.client.post("/api/rehearse", json={"on": True}, headers={"origin": BASE})
+            assert no_csrf.status_code == 403 and rehearsal.server is None and not bench.wb.sandbox
+            assert bench.post("/api/rehearse", json={"on": "1"}).json() == {"sandbox": True, "status": "Active"}
+            built_in = rehearsal.server
+            assert built_in is not None and built_in.url != sandbox.url
+            for step in ("connect", "file", "results"):
+                assert "Rehearsal: the built-in sandbox" in bench.client.get(f"/{step}").text
+            page = bench.client.get("/connect").text
+            assert f"{built_in.url} says the account status is <strong>Active</strong>" in page
+            assert "Back to my Realeflow account" in page and 'id="connect-form"' not in page
+            bench.upload(MESSY)
+            assert bench.post("/api/push/start", json={"trial": 2}).status_code == 200
+            assert _wait_push(bench)["error"] is None
+            assert [p["address"] for p in built_in.store.properties()] == ["12 Oak St", "14 Oak St"]
+            assert sandbox.store.properties() == [] and sandbox.store.contacts() == []
+            with Ledger.open(tmp_path / "work" / "sandbox-ledger.sqlite3", lock=False) as ledger:
+                assert len(ledger.runs()) == 1
+            assert not (tmp_path / "ledger.sqlite3").exists()  # the person's ledger: never written
+            assert bench.post("/api/rehearse", json={"on": ""}).json() == {"sandbox": False, "status": None}
+            page = bench.client.get("/connect").text
+            assert 'id="connect-form"' in page and "Rehearsal: the built-in sandbox" not in page
+            assert not bench.wb.connected and bench.post("/api/push/start", json={}).status_code == 400
+            assert bench.post("/api/rehearse", json={"on": "1"}).status_code == 200  # the same sandbox, idle meanwhile
+            assert rehearsal.server is built_in and len(built_in.store.properties()) == 2
+    finally:
+        rehearsal.close()
+    assert rehearsal.server is None
 
 
 def test_a_wrong_key_is_refused_and_not_kept(bench: Bench) -> None:

@@ -121,6 +121,13 @@ def create_app(wb: Workbench, secrets_: Secrets, port: int, *, max_upload: int =
             status = wb.conn.connect(str(data.get("key", "")), "typed on this page")
         return {"status": status}
 
+    def rehearse(data: dict[str, Any]) -> dict[str, Any]:
+        # the switch on the Connect page: the built-in sandbox, or back to the real account
+        if data.get("on"):
+            return {"sandbox": True, "status": wb.use_sandbox()}
+        wb.use_account()
+        return {"sandbox": False, "status": wb.conn.account}
+
     async def upload(request: Request) -> Response:
         name = Path(unquote(request.headers.get("x-filename", "upload"))).name or "upload"
         declared = request.headers.get("content-length")
@@ -299,6 +306,7 @@ def create_app(wb: Workbench, secrets_: Secrets, port: int, *, max_upload: int =
         Route("/", home),
         *(Route(f"/{name}", page(name)) for name, _ in STEPS),
         Route("/api/connect", action(connect), methods=["POST"]),
+        Route("/api/rehearse", action(rehearse), methods=["POST"]),
         Route("/api/upload", upload, methods=["POST"]),
         Route("/api/sheet", action(sheet), methods=["POST"]),
         Route("/api/mapping/kind", action(kind), methods=["POST"]),

@@ -25,6 +25,7 @@ from importer.sandbox import SandboxServer
 from importer.sandbox.faults import Faults
 
 from .app import MAX_UPLOAD_BYTES, create_app
+from .rehearsal import Rehearsal
 from .security import Secrets
 from .state import Workbench
 
@@ -61,7 +62,8 @@ class WorkbenchServer:
     """The workbench on 127.0.0.1: ``with WorkbenchServer(sandbox=True) as wbs: open(wbs.url)``.
 
     ``url`` is the opening link (with the token); ``workbench`` the session's state; ``sandbox``
-    the in-process sandbox when asked for. ``faults``: the sandbox's faults (latency for tests).
+    the in-process sandbox once asked for (``sandbox=True``, or the Connect page's rehearsal switch).
+    ``faults``: the sandbox's faults (latency for tests).
     """
 
     def __init__(
@@ -78,24 +80,24 @@ class WorkbenchServer:
         self.notice = notice
         self._dir = Path(tempfile.mkdtemp(prefix="realeflow-workbench-"))
         os.chmod(self._dir, 0o700)
-        self.sandbox: SandboxServer | None = None
-        base_url = None
-        ledger = None
-        if sandbox:
-            self.sandbox = SandboxServer(faults=faults, db_path=self._dir / "sandbox.sqlite3").start()
-            base_url = self.sandbox.url
-            # A rehearsal's runs stay out of the person's own ledger (as ``make demo``'s do).
-            ledger = self._dir / "sandbox-ledger.sqlite3"
+        # started now with --sandbox, else when the Connect page's switch asks for it
+        self.rehearsal = Rehearsal(self._dir, faults)
         folder = mappings_dir or default_ledger_path().parent / "mappings"
-        self.workbench = Workbench(self._dir, base_url=base_url, ledger=ledger, mappings_dir=folder, sandbox=sandbox)
-        if self.sandbox is not None:
-            self.workbench.conn.connect(self.sandbox.api_key, "the built-in sandbox")
+        self.workbench = Workbench(self._dir, mappings_dir=folder, rehearsal=self.rehearsal)
+        if sandbox:
+            self.workbench.use_sandbox()
+            self.workbench.sandbox_only = True
         self._sock = _bind(port)
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://{HOST}:{self.port}/?token={self.secrets.token}"
         self.app = create_app(self.workbench, self.secrets, self.port, max_upload=max_upload)
         self._server: _Uvicorn | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def sandbox(self) -> SandboxServer | None:
+        """The in-process sandbox once started (by --sandbox or the Connect page's switch)."""
+        return self.rehearsal.server
 
     @property
     def workdir(self) -> Path:
@@ -139,9 +141,7 @@ class WorkbenchServer:
             self.workbench.pushes.stop_all()
         finally:  # a second Ctrl-C while the push winds down still removes the private folder
             self._sock.close()
-            if self.sandbox is not None:
-                self.sandbox.stop()
-                self.sandbox.close()
+            self.rehearsal.close()
             shutil.rmtree(self._dir, ignore_errors=True)
 
     def __enter__(self) -> WorkbenchServer:

@@ -23,6 +23,7 @@ from importer.read.workbook import EXCEL_EXTENSIONS
 
 from . import mapedit
 from .connection import Connection
+from .rehearsal import Rehearsal
 from .runs import Pushes, PushJob, Where
 from .table import ReviewTable
 
@@ -35,6 +36,8 @@ SUGGEST_ROWS = 200
 CHECK_ROWS = 1000
 
 
+# long: one person's session through the six steps (where pushes go, the file, the mapping, the
+# review, the pushes); each step's few methods share the session's lock and its state.
 class Workbench:
     """One person's session: every step's state, and the library calls behind each page."""
 
@@ -46,14 +49,20 @@ class Workbench:
         ledger: Path | None = None,
         mappings_dir: Path,
         sandbox: bool = False,
+        rehearsal: Rehearsal | None = None,
     ) -> None:
         self.workdir = workdir
         self.base_url = base_url
         self.ledger = ledger
         self.memory = mapedit.MappingMemory(mappings_dir)
+        #: on the built-in sandbox (every page says so); ``sandbox_only``: started with ``--sandbox``
         self.sandbox = sandbox
+        self.sandbox_only = sandbox
+        self.rehearsal = rehearsal
         self.lock = threading.RLock()
         self.conn = Connection(base_url)
+        # the real account's connection and pushes, kept while rehearsing on the sandbox
+        self._account: tuple[Connection, Pushes] | None = None
         # the file
         self.upload: Path | None = None
         self.filename = ""
@@ -81,6 +90,31 @@ class Workbench:
     @property
     def connected(self) -> bool:
         return self.conn.connected
+
+    def use_sandbox(self) -> str:
+        """Rehearse on the built-in sandbox (started in this process): its own records, its own ledger."""
+        with self.lock:
+            if not self.sandbox:
+                if self.rehearsal is None:
+                    raise UsageError("the built-in sandbox is not available in this workbench")
+                self._no_push_running()
+                conn, pushes = self.rehearsal.connect(self.workdir)
+                self._account, self.sandbox = (self.conn, self.pushes), True
+                self.conn, self.pushes = conn, pushes
+            return self.conn.account or ""
+
+    def use_account(self) -> None:
+        """Back to the real account: its key form (or its connection from before the rehearsal)."""
+        with self.lock:
+            if self.sandbox_only:
+                raise UsageError("the workbench was started with --sandbox: start it without to use your account")
+            if self._account is not None:
+                self._no_push_running()
+                (self.conn, self.pushes), self._account, self.sandbox = self._account, None, False
+
+    def _no_push_running(self) -> None:
+        if self.pushes.running:
+            raise UsageError("a push is running; wait for it or cancel it before switching")
 
     # -- the file --------------------------------------------------------------------------------
 
