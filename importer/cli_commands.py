@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Never
+from typing import TYPE_CHECKING, Any, Never
 
 from importer.errors import UsageError
 
@@ -88,6 +88,11 @@ def _report_arg(value: str | None) -> Path | None:
     return Path(value) if value else None
 
 
+def _reading(args: argparse.Namespace) -> dict[str, Any]:
+    """How to read FILE, as validate, push and the push's confirmation take it."""
+    return {"sheet": _sheet_arg(args), "encoding": args.encoding, "quotes": args.quotes, "header_row": args.header_row}
+
+
 def _sheet_arg(args: argparse.Namespace) -> str | None:
     """--sheet as given: load picks a sheet of that name first, else a 1-based number ("2024" stays a name).
 
@@ -124,10 +129,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     result = validate_file(
         args.file,
         args.mapping,
-        sheet=_sheet_arg(args),
-        encoding=args.encoding,
-        quotes=args.quotes,
-        header_row=args.header_row,
+        **_reading(args),
         report=_report_arg(args.report),
         observer=observer,
         keep_outcomes=False,
@@ -168,10 +170,7 @@ def cmd_push(args: argparse.Namespace) -> int:
             args.file,
             args.mapping,
             interactive=sys.stdin.isatty() and sys.stdout.isatty(),
-            sheet=_sheet_arg(args),
-            encoding=args.encoding,
-            quotes=args.quotes,
-            header_row=args.header_row,
+            **_reading(args),
             insecure=args.insecure,
             limit=args.limit,
         )
@@ -182,10 +181,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     result = push_file(
         args.file,
         args.mapping,
-        sheet=_sheet_arg(args),
-        encoding=args.encoding,
-        quotes=args.quotes,
-        header_row=args.header_row,
+        **_reading(args),
         report=_report_arg(args.report),
         settings=settings,
         observer=observer,
