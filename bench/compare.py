@@ -153,7 +153,7 @@ def _one(
         argv = [py, "-m", "importer", "validate", str(path), "-m", str(mapping), "--report", str(report), "--quiet"]
         wall, cpu, peak, _ = run(argv, tree)
         return wall, cpu, peak
-    sb = _Sandbox(args.latency_ms, work / f"sandbox-{tag}")
+    sb = _load("push_bench").Sandbox(args.latency_ms)  # this tree's sandbox, in its own process
     try:
         argv = [py, "-m", "importer", "push", str(push_data), "-m", str(work / "push.yaml"), "-q"]
         argv += ["--concurrency", str(args.concurrency), "--ledger", str(work / f"ledger-{tag}.sqlite3")]
@@ -166,30 +166,6 @@ def _one(
     if created is None or int(created[1].replace(",", "")) != args.push_rows:
         raise SystemExit(f"push ({name}) did not create every row:\n{out}")
     return wall, cpu, peak
-
-
-class _Sandbox:
-    """This tree's sandbox in its own process, on a free port, with its own database."""
-
-    def __init__(self, latency_ms: float, folder: Path) -> None:
-        folder.mkdir()
-        argv = [sys.executable, "-m", "importer.sandbox", "--port", "0", "--latency-ms", str(latency_ms)]
-        argv += ["--db", str(folder / "sandbox.sqlite3")]
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
-        env: dict[str, str] = {}
-        assert self.proc.stdout is not None
-        while len(env) < 2:
-            line = self.proc.stdout.readline()
-            if not line:
-                raise RuntimeError("the sandbox did not start")
-            m = re.match(r"export (\w+)=(\S+)", line.strip())
-            if m:
-                env[m[1]] = m[2]
-        self.url, self.key = env["REALEFLOW_API_URL"], env["REALEFLOW_API_KEY"]
-
-    def close(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(30)
 
 
 def _table(

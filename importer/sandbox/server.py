@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_PORT",
     "SandboxServer",
     "add_sandbox_arguments",
+    "bind_listener",
     "export_lines",
     "faults_from_args",
     "is_loopback",
@@ -49,7 +50,9 @@ def _check_host(host: str) -> None:
         )
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind_listener(host: str, port: int, who: str = "the sandbox") -> socket.socket:
+    """A bound TCP socket for a local server (the sandbox, the workbench); UsageError naming ``who``
+    when the port is taken."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto says
     # TCP, and without it every answer waits ~40 ms for the client's delayed ACK (Nagle).
@@ -61,7 +64,7 @@ def _bind(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise UsageError(
-            f"the sandbox cannot listen on {host}:{port} ({exc.strerror or exc}); "
+            f"{who} cannot listen on {host}:{port} ({exc.strerror or exc}); "
             "choose another --port or stop what uses it"
         ) from exc
     return sock
@@ -167,7 +170,7 @@ class SandboxServer:
         """Start serving and return once connections are accepted."""
         if self._thread is not None:
             raise UsageError("this SandboxServer was already started; create a new one")
-        sock = _bind(self.host, self.port)
+        sock = bind_listener(self.host, self.port)
         self.port = sock.getsockname()[1]
         self.url = _url(self.host, self.port)
         ready = threading.Event()
@@ -243,7 +246,7 @@ def serve(
         db_path = Path(tmpdir.name) / "sandbox.sqlite3"
     store = SandboxStore(db_path)
     try:
-        sock = _bind(host, port)
+        sock = bind_listener(host, port)
         url = _url(host, sock.getsockname()[1])
         state = SandboxState(store, faults if faults is not None else Faults(), key)
         server = _Uvicorn(state, (lambda: on_ready(url, key)) if on_ready else (lambda: None), log_level)

@@ -20,9 +20,10 @@ from types import TracebackType
 import uvicorn
 
 from importer.config import default_ledger_path
-from importer.errors import ImporterError, UsageError
+from importer.errors import ImporterError
 from importer.sandbox import SandboxServer
 from importer.sandbox.faults import Faults
+from importer.sandbox.server import bind_listener
 
 from .app import MAX_UPLOAD_BYTES, create_app
 from .rehearsal import Rehearsal
@@ -32,19 +33,6 @@ from .state import Workbench
 __all__ = ["HOST", "WorkbenchServer", "serve"]
 
 HOST = "127.0.0.1"
-
-
-def _bind(port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((HOST, port))
-    except OSError as exc:
-        sock.close()
-        raise UsageError(
-            f"the workbench cannot listen on {HOST}:{port} ({exc.strerror or exc}); choose another --port"
-        ) from exc
-    return sock
 
 
 class _Uvicorn(uvicorn.Server):
@@ -87,7 +75,7 @@ class WorkbenchServer:
         if sandbox:
             self.workbench.use_sandbox()
             self.workbench.sandbox_only = True
-        self._sock = _bind(port)
+        self._sock = bind_listener(HOST, port, who="the workbench")
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://{HOST}:{self.port}/?token={self.secrets.token}"
         self.app = create_app(self.workbench, self.secrets, self.port, max_upload=max_upload)
