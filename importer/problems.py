@@ -46,6 +46,7 @@ __all__ = [
     "ProblemKind",
     "concat_problems",
     "empty_problems",
+    "invalid_values",
     "labelled",
     "make_problems",
     "messages_by_row",
@@ -163,6 +164,13 @@ PROBLEM_KINDS: dict[str, ProblemKind] = {
 
 #: The suffix of the codes of invalid values left out of a record (``email.left_out``).
 LEFT_OUT = ".left_out"
+
+
+def invalid_values(problems: pd.DataFrame) -> pd.Series:
+    """Bool per problem: an invalid value, whether it rejects its row (an error) or is left out of
+    the record (``<field>.left_out``, a warning): what a skipped row drops, the XLSX report marks
+    red and ``mapping check`` counts as failing."""
+    return (problems["severity"] == ERROR) | problems["code"].str.endswith(LEFT_OUT)
 
 #: ``mapping check`` findings (``importer.mapping.check.Finding.code``), with their level.
 CHECK_KINDS: dict[str, ProblemKind] = {

@@ -31,7 +31,7 @@ from importer.fields import MAX_CUSTOM_FIELDS, REQUIRED_FIELDS
 from importer.mapping.fit import fit_hint
 from importer.mapping.model import BoundMapping, Mapping, RecordMapping, Resolution, load_mapping
 from importer.mapping.transforms import skip_reasons
-from importer.problems import ERROR, LEFT_OUT
+from importer.problems import invalid_values
 from importer.read.source import Source, normalize_header, open_source
 from importer.suggestions import closest
 from importer.validate.rules import validate_fields
@@ -293,7 +293,7 @@ def _field_findings(
     first: bool,
 ) -> None:
     # A value left out (on_invalid: omit-field) fails as much as one that rejects its row.
-    errors = problems[(problems["severity"] == ERROR) | problems["code"].str.endswith(LEFT_OUT)]
+    errors = problems[invalid_values(problems)]
     n = len(fields)
     prefix = f"{rec.label}." if rec.label else ""
     for fld in fields.columns:

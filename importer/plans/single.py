@@ -20,7 +20,7 @@ from importer.outcomes import Status
 from importer.plans.changes import changed_note, changed_problems
 from importer.plans.identity import contact_keys, property_keys
 from importer.plans.payload import build_payloads
-from importer.problems import ERROR, LEFT_OUT, WARNING, concat_problems, messages_by_row
+from importer.problems import ERROR, WARNING, concat_problems, invalid_values, messages_by_row
 from importer.push.pusher import Job, Outcome, Pusher
 from importer.read.source import Chunk
 from importer.validate.rules import validate_fields
@@ -114,7 +114,7 @@ class RecordPlan:
             # A skipped row is not sent and has nothing to fix: its errors (and values left out) go,
             # the reason is a warning.
             skipped = (extracted.skip != "").reindex(chunk.frame.index, fill_value=False)
-            moot = (problems["severity"] == ERROR) | problems["code"].str.endswith(LEFT_OUT)
+            moot = invalid_values(problems)
             problems = problems[~(problems["row"].isin(chunk.frame.index[skipped]) & moot)]
             problems = concat_problems([problems, skip_problems(extracted.skip, rec.label)])
             valid = valid & ~skipped

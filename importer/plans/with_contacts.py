@@ -56,7 +56,7 @@ from importer.plans.guids import RESOLVE_WINDOW, GuidLookupError, GuidResolver, 
 from importer.plans.identity import contact_keys, property_keys
 from importer.plans.payload import build_payloads, relation_payload
 from importer.plans.resume import GraphState, NullState, StoredPart
-from importer.problems import ERROR, LEFT_OUT, WARNING, concat_problems, messages_by_row
+from importer.problems import ERROR, WARNING, concat_problems, invalid_values, messages_by_row
 from importer.push.client import Answer
 from importer.push.pusher import Job, Pusher
 from importer.push.recent import record_int_id
@@ -250,7 +250,7 @@ class GraphPlan:
             hit = skip != ""
             if not hit.any():
                 continue
-            moot = (all_problems["severity"] == ERROR) | all_problems["code"].str.endswith(LEFT_OUT)
+            moot = invalid_values(all_problems)
             rows_hit = all_problems["row"].isin(index[hit.to_numpy()]) & moot
             if i:
                 rows_hit &= all_problems["part"] == rec.label

@@ -35,7 +35,7 @@ from openpyxl.utils import get_column_letter
 from importer.errors import ReportError
 from importer.formulas import neutralise
 from importer.outcomes import Status
-from importer.problems import ERROR, LEFT_OUT, problem_title
+from importer.problems import ERROR, invalid_values, problem_title
 from importer.report.base import BaseReportWriter
 from importer.report.cells import ReportChunk
 from importer.report.summary import RunSummary
@@ -208,7 +208,7 @@ class XlsxReportWriter(BaseReportWriter):
         notes: dict[tuple[int, str], tuple[list[str], list[str]]] = {}
         # Loops over problems (far fewer than cells), in the order they were found.
         # A value left out of its record is marked like an error: the CRM did not get it.
-        red = (probs["severity"] == ERROR) | probs["code"].str.endswith(LEFT_OUT)
+        red = invalid_values(probs)
         for pos, column, message, value, is_red in zip(
             positions.tolist(), probs["column"], text, probs["value"], red, strict=True
         ):
