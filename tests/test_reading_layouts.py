@@ -221,3 +221,27 @@ def test_an_owner_workbook_goes_from_suggest_to_push_with_no_edits(
     people = {c["contact_id"]: c["fullname"] for c in env.store.contacts()}
     on_oak = sorted(people[r["contact_id"]] for r in env.store.relations() if r["property_id"] == oak)
     assert on_oak == ["John Smith", "Mary Smith"]
+
+
+def test_a_sheet_whose_used_range_starts_below_row_1_is_read_to_its_last_row(tmp_path: Path) -> None:
+    """calamine's ``height`` counts from the first used row: rows 1-3 empty must not cut the last three."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append([])
+    ws.append([])
+    ws.append([])
+    ws.append(["Name", "Zip"])
+    for i in range(6):
+        ws.append([f"Person {i}", f"4410{i}"])
+    path = tmp_path / "low.xlsx"
+    wb.save(path)
+    src = open_source(path)
+    assert src.header_row == 4 and src.headers == ["Name", "Zip"]
+    rows = frame(path)
+    assert rows.index.tolist() == [5, 6, 7, 8, 9, 10] and rows.loc[10, "Name"] == "Person 5"
+    mapping = parse_mapping({"kind": "contact", "fields": {"fullname": "Name", "zipcode": "Zip"}})
+    for workers in (1, 2):  # the worker path cuts the sheet into pieces by row number
+        result = validate_file(path, mapping, report=False, workers=workers, chunk_rows=2)
+        assert result.counts == {"valid": 6}, workers
