@@ -1,8 +1,8 @@
 """The workbench in a real browser (Playwright driving Debian's chromium) against the sandbox.
 
 Three journeys, each asserting what the sandbox stored and what the downloaded report says, with
-a screenshot of every step under tests/artifacts/<test>/ (gitignored; the README's pictures are
-copied from there):
+a screenshot of every step under tests/artifacts/<test>/ (gitignored; with REALEFLOW_DOCS_IMG=1 the
+README's pictures are written to docs/img/ too):
 
 (a) samples/propstream.xlsx with its preset, straight to a push;
 (b) a messy workbook (a title above the table, owners "SMITH JOHN & MARY", a mistyped state) through the suggested
@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,10 +75,25 @@ def _unlabelled(page: Any) -> list[str]:
     return missing
 
 
+#: The README's pictures: (journey, step) -> docs/img/<name>.png, written there when DOCS_IMG_ENV is set
+#: (``REALEFLOW_DOCS_IMG=1 python -m pytest tests/test_ui_browser.py``), so they are always the pages as they are.
+README_SHOTS = {
+    ("b_messy", "file-title-row"): "workbench-file",
+    ("b_messy", "mapping-suggested"): "workbench-mapping",
+    ("b_messy", "review-invalid-row"): "workbench-review",
+    ("b_messy", "push-trial"): "workbench-push-trial",
+    ("c_cancel", "push-running-after-reopen"): "workbench-push-live",
+    ("c_cancel", "push-cancelled"): "workbench-push-cancelled",
+    ("a_propstream", "results"): "workbench-results",
+}
+DOCS_IMG_ENV = "REALEFLOW_DOCS_IMG"
+
+
 class Steps:
     """Screenshots of one journey, numbered in order; every control of each page has a name."""
 
     def __init__(self, name: str) -> None:
+        self.name = name
         self.dir = ARTIFACTS / name
         self.dir.mkdir(parents=True, exist_ok=True)
         for old in self.dir.glob("*.png"):
@@ -86,7 +103,11 @@ class Steps:
     def shot(self, page: Any, what: str) -> None:
         self.n += 1
         assert not _unlabelled(page), f"{what}: controls without a label: {_unlabelled(page)}"
-        page.screenshot(path=str(self.dir / f"{self.n:02d}-{what}.png"), full_page=True)
+        path = self.dir / f"{self.n:02d}-{what}.png"
+        page.screenshot(path=str(path), full_page=True)
+        readme = README_SHOTS.get((self.name, what))
+        if readme and os.environ.get(DOCS_IMG_ENV):
+            shutil.copyfile(path, REPO / "docs" / "img" / f"{readme}.png")
 
 
 @pytest.fixture

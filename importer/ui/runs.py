@@ -1,4 +1,4 @@
-"""The workbench's pushes: each on a thread of its own, polled by the page, stopped by its button.
+"""The workbench's pushes: each on a thread of its own, followed by the page (an event stream), stopped by its button.
 
 A push is :func:`importer.pipeline.push_file`, the CLI's own call, with an observer that keeps
 the live counts and a :class:`StopSwitch` that ends it as Ctrl-C ends the CLI's (rows not sent
