@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from importer.ledger import Ledger, changed_fields, fingerprint, scope_of
@@ -485,3 +486,20 @@ def test_a_row_that_also_creates_a_new_owner_stays_created_with_the_changed_warn
     assert row["status"] == "created" and row["contact_2_id"]
     assert "Owner 1: changed since run 1" in row["warnings"] and "2165550147 → 2165550199" in row["warnings"]
     assert env.store.count("contacts") == 2 and len(creates(env, "/api/contact/propertyrelation")) == 2
+
+
+def test_changes_by_row_says_each_field_old_to_new_from_the_warnings_changed_problems_makes() -> None:
+    from importer.ledger import Change
+    from importer.plans.changes import changed_problems, changes_by_row
+
+    frame = pd.DataFrame({"Phone": ["2165550199", "x"], "Equity": ["5", "6"]}, index=[2, 3])
+    found = [
+        (2, "", 3, [Change("phone", "2165550147", "2165550199"), Change("customfield_4", "1", "5")]),
+        (3, "Owner 1", None, [Change("email", "a (old) @x.com", "")]),
+    ]
+    problems = changed_problems(found, {"": {"phone": "Phone", "customfield_4": "Equity"}, "Owner 1": {}}, frame)
+    assert changes_by_row(problems).to_dict() == {
+        2: "phone: 2165550147 → 2165550199; 'Equity': 1 → 5",
+        3: "Owner 1 email: a (old) @x.com → (empty)",
+    }
+    assert changes_by_row(problems.iloc[:0]).empty

@@ -1,8 +1,8 @@
 """The workbench in a real browser (Playwright driving Debian's chromium) against the sandbox.
 
 Three journeys, each asserting what the sandbox stored and what the downloaded report says, with
-a screenshot of every step under tests/artifacts/<test>/ (gitignored; the README's pictures are
-copied from there):
+a screenshot of every step under tests/artifacts/<test>/ (gitignored; with REALEFLOW_DOCS_IMG=1 the
+README's pictures are written to docs/img/ too):
 
 (a) samples/propstream.xlsx with its preset, straight to a push;
 (b) a messy workbook (a title above the table, owners "SMITH JOHN & MARY", a mistyped state) through the suggested
@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,10 +75,25 @@ def _unlabelled(page: Any) -> list[str]:
     return missing
 
 
+#: The README's pictures: (journey, step) -> docs/img/<name>.png, written there when DOCS_IMG_ENV is set
+#: (``REALEFLOW_DOCS_IMG=1 python -m pytest tests/test_ui_browser.py``), so they are always the pages as they are.
+README_SHOTS = {
+    ("b_messy", "file-title-row"): "workbench-file",
+    ("b_messy", "mapping-suggested"): "workbench-mapping",
+    ("b_messy", "review-invalid-row"): "workbench-review",
+    ("b_messy", "push-trial"): "workbench-push-trial",
+    ("c_cancel", "push-running-after-reopen"): "workbench-push-live",
+    ("c_cancel", "push-cancelled"): "workbench-push-cancelled",
+    ("a_propstream", "results"): "workbench-results",
+}
+DOCS_IMG_ENV = "REALEFLOW_DOCS_IMG"
+
+
 class Steps:
     """Screenshots of one journey, numbered in order; every control of each page has a name."""
 
     def __init__(self, name: str) -> None:
+        self.name = name
         self.dir = ARTIFACTS / name
         self.dir.mkdir(parents=True, exist_ok=True)
         for old in self.dir.glob("*.png"):
@@ -86,7 +103,11 @@ class Steps:
     def shot(self, page: Any, what: str) -> None:
         self.n += 1
         assert not _unlabelled(page), f"{what}: controls without a label: {_unlabelled(page)}"
-        page.screenshot(path=str(self.dir / f"{self.n:02d}-{what}.png"), full_page=True)
+        path = self.dir / f"{self.n:02d}-{what}.png"
+        page.screenshot(path=str(path), full_page=True)
+        readme = README_SHOTS.get((self.name, what))
+        if readme and os.environ.get(DOCS_IMG_ENV):
+            shutil.copyfile(path, REPO / "docs" / "img" / f"{readme}.png")
 
 
 @pytest.fixture
@@ -95,11 +116,26 @@ def workbench(tmp_path: Path) -> Iterator[WorkbenchServer]:
         yield server
 
 
-def _page(browser: Any) -> Any:
+def _page(browser: Any, *, event_source: bool = True) -> Any:
+    """A new tab; ``event_source=False``: a browser without EventSource (the page polls instead)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    if not event_source:
+        context.add_init_script("delete window.EventSource;")
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     return page
+
+
+def _api_calls(page: Any) -> list[str]:
+    """The paths of the /api/ requests the tab makes from now on (filled as they are made)."""
+    calls: list[str] = []
+    page.on("request", lambda request: calls.append(request.url.split("?")[0].split("/", 3)[-1]))
+    return calls
+
+
+def _followed(calls: list[str], how: str) -> set[str]:
+    """Which of the review's and the push's progress URLs of kind ``how`` (events, status) were asked for."""
+    return {c for c in calls if c in (f"api/review/{how}", f"api/push/{how}")}
 
 
 def _report(page: Any, link: str) -> list[dict[str, str]]:
@@ -127,7 +163,8 @@ def _push(page: Any, button: str) -> None:
 
 def test_propstream_preset_straight_to_push(browser: Any, workbench: WorkbenchServer) -> None:
     steps = Steps("a_propstream")
-    page = _page(browser)
+    page = _page(browser, event_source=False)  # an old browser: the progress is polled instead
+    calls = _api_calls(page)
     page.goto(workbench.url)  # the sandbox is connected already: the file page comes first
     page.wait_for_url("**/file")
     page.click("nav >> text=Connect")
@@ -150,6 +187,8 @@ def test_propstream_preset_straight_to_push(browser: Any, workbench: WorkbenchSe
     page.click("text=See the results")
     page.wait_for_url("**/results")
     steps.shot(page, "results")
+    assert _followed(calls, "status") == {"api/review/status", "api/push/status"}
+    assert not _followed(calls, "events")
 
     rows = _report(page, "#run-1 >> text=CSV")
     assert [int(r["row"]) for r in rows] == list(range(2, 32))  # every row, at its spreadsheet number
@@ -164,6 +203,7 @@ def test_propstream_preset_straight_to_push(browser: Any, workbench: WorkbenchSe
 def test_messy_workbook_fixed_in_the_grid_trial_then_rest(browser: Any, workbench: WorkbenchServer) -> None:
     steps = Steps("b_messy")
     page = _page(browser)
+    calls = _api_calls(page)
     page.goto(workbench.url)
     page.wait_for_url("**/file")
     _upload(page, REPO / "tests" / "data" / "ui_messy.xlsx")
@@ -209,6 +249,9 @@ def test_messy_workbook_fixed_in_the_grid_trial_then_rest(browser: Any, workbenc
     page.click("text=See the results")
     page.wait_for_url("**/results")
     steps.shot(page, "results")
+    # the check's and the pushes' progress came from the event streams: nothing polled
+    assert _followed(calls, "events") == {"api/review/events", "api/push/events"}
+    assert not _followed(calls, "status")
 
     rows = {int(r["row"]): r for r in _report(page, "#run-2 >> text=CSV")}
     assert sorted(rows) == list(range(4, 16))  # the rows keep their numbers under the title
@@ -241,10 +284,13 @@ def test_cancel_midway_reopen_push_again_nothing_twice(browser: Any, workbench: 
     page.close()  # closing the tab does not stop the run
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
+    calls = _api_calls(page)
     page.goto(f"http://127.0.0.1:{workbench.port}/")
     page.wait_for_url("**/push")
     page.wait_for_selector("#progress-section:not([hidden])")
     assert workbench.workbench.pushes.running
+    page.locator("#push-text", has_text="rows/s").wait_for()  # the stream picked up again
+    assert _followed(calls, "events") == {"api/push/events"} and not _followed(calls, "status")
     steps.shot(page, "push-running-after-reopen")
     page.click("#cancel-push")
     page.wait_for_selector("#push-done:not([hidden])")
@@ -257,8 +303,12 @@ def test_cancel_midway_reopen_push_again_nothing_twice(browser: Any, workbench: 
     assert 0 < stored < 27
 
     sandbox.faults = Faults()
+    # something between the page and the workbench breaks its event stream: the page asks instead
+    page.route("**/api/push/events", lambda route: route.fulfill(status=503, body="unavailable"))
     page.reload()
+    calls.clear()
     _push(page, "#start-push")
+    assert "api/push/status" in calls and calls.count("api/push/events") >= 1
     steps.shot(page, "push-again")
     page.click("text=See the results")
     page.wait_for_url("**/results")

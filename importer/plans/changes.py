@@ -9,6 +9,7 @@ lists the change in the JSON report.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -16,10 +17,12 @@ import pandas as pd
 from importer.ledger import Change
 from importer.problems import WARNING, concat_problems, empty_problems, make_problems
 
-__all__ = ["CHANGED_CODE", "changed_note", "changed_problems", "field_label"]
+__all__ = ["CHANGED_CODE", "changed_note", "changed_problems", "changes_by_row", "field_label"]
 
 CHANGED_CODE = "record.changed"
 _EDIT = "edit it in Realeflow, the API cannot update records"
+#: What follows a record.changed warning's "field old → new" (see changed_problems).
+_WHEN_WHAT = re.compile(r" \((?:since run \d+|since an earlier run); " + re.escape(_EDIT) + r"\)$")
 
 
 def field_label(field: str, columns: Mapping[str, str]) -> str:
@@ -74,3 +77,24 @@ def changed_problems(
                 )
             )
     return concat_problems(frames)
+
+
+def changes_by_row(changed: pd.DataFrame) -> pd.Series:
+    """What changed, concisely, per row: "phone: 2165550147 → 2165550199; Owner 1 email: a@x.com → b@x.com".
+
+    ``changed``: record.changed warnings as :func:`changed_problems` makes them (a run's are
+    ``ImportResult.changed``); each one's field and part are its own columns, its old → new the
+    start of its message (which this module writes), without the run it differs from and what to do.
+    """
+    if changed.empty:
+        return pd.Series(dtype="string")
+    labels = [field_label(f, {f: c}) for f, c in zip(changed["field"].astype(str), changed["column"].fillna(""),
+                                                     strict=True)]
+    texts = changed["message"].astype(str).str.replace(_WHEN_WHAT, "", regex=True)
+    parts = changed["part"].fillna("").astype(str)
+    lines = [
+        f"{part} " * bool(part) + (f"{label}: {text[len(label) + 1:]}" if text.startswith(f"{label} ") else text)
+        for part, label, text in zip(parts, labels, texts, strict=True)
+    ]
+    by_row = pd.Series(lines, index=changed["row"].astype("int64").to_numpy(), dtype="str")
+    return by_row.groupby(level=0, sort=False).agg("; ".join)

@@ -1,4 +1,4 @@
-"""The workbench's pushes: each on a thread of its own, polled by the page, stopped by its button.
+"""The workbench's pushes: each on a thread of its own, followed by the page (an event stream), stopped by its button.
 
 A push is :func:`importer.pipeline.push_file`, the CLI's own call, with an observer that keeps
 the live counts and a :class:`StopSwitch` that ends it as Ctrl-C ends the CLI's (rows not sent
@@ -21,6 +21,7 @@ from importer.errors import ImporterError, InterruptedRunError, UsageError
 from importer.ledger import Ledger, RunRecord
 from importer.mapping.model import Mapping
 from importer.pipeline import ImportResult, Observer, push_file
+from importer.plans.changes import changes_by_row
 from importer.problems import empty_problems
 from importer.push.pusher import held_back_reason
 from importer.push.settings import PushSettings
@@ -179,9 +180,9 @@ class Pushes:
         return path
 
     def failed_rows(self, job: PushJob, limit: int = 200) -> list[dict[str, Any]]:
-        """The rows of a push that need a look, with why: failed, invalid, not sent, partial, and
-        changed since an earlier run (its old -> new values). The rows a trial held back for the
-        next push are not among them (the page counts them apart)."""
+        """The rows of a push that need a look, with why: failed, invalid, not sent, partial (their
+        error), and changed since an earlier run (its fields, old -> new: "phone: 216... → 216...").
+        The rows a trial held back for the next push are not among them (the page counts them apart)."""
         result = job.result
         if result is None or result.outcomes is None:
             return []
@@ -194,7 +195,11 @@ class Pushes:
         if job.trial is not None:
             look &= ~((status == "not-sent") & errors.str.contains(held_back_reason(job.trial), regex=False))
         bad = out.index[look.to_numpy()][:limit]
-        why = errors.where(status != "changed", notes)  # a changed row's old -> new values are its warning
+        why = errors.where(status != "changed", notes)  # the note, if the run kept no record.changed warnings
+        changed = bad[(status[bad] == "changed").to_numpy()]
+        if result.changed is not None and len(changed):
+            what = changes_by_row(result.changed[result.changed["row"].astype("int64").isin(changed).to_numpy()])
+            why.update(what)  # a changed row: its fields, old -> new
         return [{"row": int(r), "status": str(status[r]), "error": str(why[r])} for r in bad]
 
     def history(self, limit: int = 20) -> list[RunRecord]:

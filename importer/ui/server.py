@@ -29,6 +29,7 @@ from .app import MAX_UPLOAD_BYTES, create_app
 from .rehearsal import Rehearsal
 from .security import Secrets
 from .state import Workbench
+from .stream import Streams
 
 __all__ = ["HOST", "WorkbenchServer", "serve"]
 
@@ -78,14 +79,20 @@ class WorkbenchServer:
         self._sock = bind_listener(HOST, port, who="the workbench")
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://{HOST}:{self.port}/?token={self.secrets.token}"
-        self.app = create_app(self.workbench, self.secrets, self.port, max_upload=max_upload)
         self._server: _Uvicorn | None = None
+        #: the open event streams; they end once uvicorn is told to stop (Ctrl-C, or close())
+        self.streams = Streams(self.stopping)
+        self.app = create_app(self.workbench, self.secrets, self.port, max_upload=max_upload, streams=self.streams)
         self._thread: threading.Thread | None = None
 
     @property
     def sandbox(self) -> SandboxServer | None:
         """The in-process sandbox once started (by --sandbox or the Connect page's switch)."""
         return self.rehearsal.server
+
+    def stopping(self) -> bool:
+        """Whether the server has been told to stop (uvicorn's Ctrl-C handler or :meth:`close` sets it)."""
+        return self._server is not None and self._server.should_exit
 
     @property
     def workdir(self) -> Path:

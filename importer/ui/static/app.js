@@ -1,5 +1,6 @@
 // The workbench's few scripts: post actions with the page's CSRF token, re-render the page in
-// place, the review grid (server-side pages), the push's live progress. No framework, no build.
+// place, the review grid (server-side pages), the check's and the push's live progress (streamed
+// from the server). No framework, no build.
 "use strict";
 
 const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
@@ -48,6 +49,43 @@ function formData(form) {
   new FormData(form).forEach((v, k) => { if (typeof v === "string") out[k] = v; });
   return out;
 }
+
+// Follow long work on the server (the review's check, a push) until isEnd(state): its event stream
+// (text/event-stream; each event the whole state, so a reconnected or reopened page misses nothing),
+// or, if the browser has no EventSource or the stream keeps failing, its status polled. onState may
+// be async: the states are taken in order. Resolves with the last state ("stopping": the server
+// stopped before the work ended).
+function follow(name, isEnd, onState) {
+  return new Promise((resolve, reject) => {
+    let chain = Promise.resolve();
+    const take = (s, last) => {
+      chain = chain.then(() => onState(s)).then(() => { if (last) resolve(s); }).catch(reject);
+    };
+    const poll = async () => {
+      try {
+        for (;;) {
+          const s = await getJSON("/api/" + name + "/status");
+          await onState(s);
+          if (isEnd(s)) { resolve(s); return; }
+          await new Promise((ok) => setTimeout(ok, 400));
+        }
+      } catch (e) { reject(e); }
+    };
+    if (typeof window.EventSource !== "function") { poll(); return; }
+    const es = new EventSource("/api/" + name + "/events");
+    let failures = 0;
+    es.addEventListener("progress", (ev) => { failures = 0; take(JSON.parse(ev.data), false); });
+    es.addEventListener("end", (ev) => { es.close(); take(JSON.parse(ev.data), true); });
+    es.addEventListener("error", () => {
+      // the browser reconnects by itself; after three failures in a row, or if it gave up, poll instead
+      if (es.readyState !== EventSource.CLOSED && ++failures < 3) return;
+      es.close();
+      chain = chain.then(poll);
+    });
+  });
+}
+
+const STOPPED = "✖ The workbench has stopped (Ctrl-C in its terminal): start it again to go on.";
 
 function busy(on) { document.body.setAttribute("aria-busy", on ? "true" : "false"); }
 
@@ -122,23 +160,20 @@ async function reviewInit() {
   const el = document.getElementById("review");
   if (!el || grid.started) return;
   grid.started = true;
-  let s = await getJSON("/api/review/status");
-  if (!s.started) s = await post("/api/review/start", {});
+  await post("/api/review/start", {});  // once per file: the check already under way is kept
   let shown = false;
-  for (;;) {
+  const last = await follow("review", (s) => !s.started || s.done || s.error !== null, async (s) => {
     showCheckProgress(s);
-    if (s.error) { say("✖ " + s.error, false); return; }
-    if (s.ready && (!shown || s.done)) {  // the first rows while the rest are checked; all of them at the end
+    if (s.ready && !s.error && (!shown || s.done)) {  // the first rows while the rest are checked; all at the end
       document.getElementById("counts-section").hidden = false;
       document.getElementById("grid-section").hidden = false;
       renderCounts(s.counts);
       await loadRows();
       shown = true;
     }
-    if (s.done) break;
-    await new Promise((ok) => setTimeout(ok, 300));
-    s = await getJSON("/api/review/status");
-  }
+  });
+  if (last.error) { say("✖ " + last.error, false); return; }
+  if (!last.done) { say(STOPPED, false); return; }
   const prev = document.getElementById("prev"), next = document.getElementById("next");
   prev.addEventListener("click", () => { grid.offset = Math.max(0, grid.offset - grid.limit); act(loadRows); });
   next.addEventListener("click", () => { if (grid.offset + grid.limit < grid.total) { grid.offset += grid.limit; act(loadRows); } });
@@ -330,15 +365,13 @@ function startEdit(td, r, i) {
 
 // -- push ------------------------------------------------------------------------------------------
 
-let pushPolling = false;
-
 function pushInit() {
   const box = document.getElementById("push");
   if (!box) return;
   const start = (trial) => act(async () => {
     const s = await post("/api/push/start", trial ? { trial: trial } : {});
     showPush(s);
-    pollPush();
+    followPush();
   });
   document.getElementById("trial-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -349,21 +382,24 @@ function pushInit() {
     await post("/api/push/cancel", {});
     say("Stopping: the requests already sent are answered, the other rows stay not-sent.", true);
   }));
-  pollPush();
+  followPush();  // a push under way (the page reopened mid-push) is picked up; none: the stream just ends
 }
 
-async function pollPush() {
-  if (pushPolling) return;
-  pushPolling = true;
+let pushFollowing = false, pushAgain = false;
+
+// One follower of the push at a time; a push started while one is winding down is followed next.
+async function followPush() {
+  if (pushFollowing) { pushAgain = true; return; }
+  pushFollowing = true;
   try {
-    for (;;) {
-      const s = await getJSON("/api/push/status");
-      if (!s.number) return;
-      showPush(s);
-      if (!s.running) return;
-      await new Promise((ok) => setTimeout(ok, 400));
-    }
-  } finally { pushPolling = false; }
+    do {
+      pushAgain = false;
+      const last = await follow("push", (s) => !s.running, (s) => { if (s.number) showPush(s); });
+      if (last.stopping) { say(STOPPED, false); return; }
+    } while (pushAgain);
+  } catch (e) {
+    say("✖ " + e.message, false);
+  } finally { pushFollowing = false; }
 }
 
 function showPush(s) {

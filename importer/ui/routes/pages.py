@@ -1,0 +1,83 @@
+"""The six pages (rendered on the server) and the front door that sends a person to the step they are at."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from importer.config import API_KEY_ENV, api_key
+from importer.fields import KINDS, MAX_CUSTOM_FIELDS
+from importer.mapping.model import preset_names
+from importer.report import REPORT_FORMATS
+
+from .. import mapedit
+from ..state import Workbench
+from .site import Site
+
+__all__ = ["STEPS", "routes"]
+
+STEPS = [("connect", "Connect"), ("file", "File"), ("mapping", "Mapping"), ("review", "Review"),
+         ("push", "Push"), ("results", "Results")]
+
+
+def routes(site: Site) -> list[BaseRoute]:
+    wb = site.wb
+
+    def page(name: str) -> Callable[[Request], Response]:
+        def render(request: Request) -> Response:
+            context: dict[str, Any] = {"wb": wb, "step": name, "csrf": site.secrets.csrf, "env_key": bool(api_key()),
+                                       "key_env": API_KEY_ENV}
+            if name == "mapping":
+                context.update(_mapping_context(wb))
+            if name == "results":
+                context.update(history=wb.pushes.history(), formats=REPORT_FORMATS)
+            return site.templates.TemplateResponse(request, f"{name}.html", context)
+
+        return render
+
+    def home(request: Request) -> Response:
+        target = "connect"
+        if wb.connected:
+            target = "file"
+            if wb.pushes.job is not None:
+                target = "push"
+            elif wb.table is not None:
+                target = "review"
+            elif wb.mapping is not None:
+                target = "mapping"
+        return RedirectResponse(f"/{target}", status_code=303)
+
+    return [Route("/", home), *(Route(f"/{name}", page(name)) for name, _ in STEPS)]
+
+
+def _mapping_context(wb: Workbench) -> dict[str, Any]:
+    """What the mapping page shows besides the session: the fields, switches, presets, samples."""
+    if wb.mapping is None or wb.source is None:
+        return {}
+    headers = list(wb.source.headers)
+    return {
+        "fields": mapedit.field_rows(wb.mapping),
+        "switches": mapedit.switches(wb.mapping, wb.dropped),
+        "presets": preset_names(),
+        "fitting": mapedit.fitting_presets(headers),
+        "saved": wb.memory.names(),
+        "saved_here": wb.memory.for_header(headers),
+        "kinds": KINDS,
+        "samples": _samples(wb),
+        "free_slots": list(range(1, MAX_CUSTOM_FIELDS + 1)),
+    }
+
+
+def _samples(wb: Workbench) -> dict[str, str]:
+    """A few values of each column, for the column pickers."""
+    if wb.preview is None:
+        return {}
+    out = {}
+    for col in wb.preview.columns:
+        values = [str(v) for v in wb.preview[col].tolist() if str(v).strip()][:3]
+        out[str(col)] = ", ".join(v[:30] for v in values)
+    return out
