@@ -46,7 +46,6 @@ from importer.mapping.model import BoundMapping, Mapping, load_mapping
 from importer.outcomes import exit_code_for
 from importer.parallel import DryRunChunk, DryRunPool, plan_workers
 from importer.paths import check_paths
-from importer.plans.changes import CHANGED_CODE
 from importer.plans.resume import LedgerGraphState
 from importer.plans.single import RecordPlan, ValidatedChunk
 from importer.problems import concat_problems, empty_problems
@@ -118,8 +117,9 @@ class ImportResult:
     elapsed: float = 0.0  # seconds
     held_back: int = 0  # rows --limit kept for a later run (not-sent, but nothing went wrong)
     fail_on_changed: bool = False  # a changed row makes the exit code 1
-    # the run's record.changed warnings, one per field that differs from an earlier run (keep_outcomes=True)
-    changed: pd.DataFrame | None = None
+    # every problem of the run's rows, as the report lists them (keep_outcomes=True): the cells it marks,
+    # the record.changed warnings (one per field that differs from an earlier run)
+    problems: pd.DataFrame | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -218,7 +218,7 @@ class _Run:
     observer: Observer
     summary: RunSummary = field(default_factory=RunSummary)
     outcomes: list[pd.DataFrame] = field(default_factory=list)
-    changed: list[pd.DataFrame] = field(default_factory=list)  # record.changed warnings (few: kept apart)
+    problems: list[pd.DataFrame] = field(default_factory=list)  # with the outcomes (keep_outcomes)
     keep_outcomes: bool = True
     started: float = field(default_factory=time.monotonic)
     progress: _Progress = field(init=False)
@@ -301,9 +301,7 @@ def _report_chunk(
     if run.writer is not None:
         run.writer.write(chunk.frame, outcomes, problems, summary=summary)
     if run.keep_outcomes and len(problems):
-        changed = problems[(problems["code"] == CHANGED_CODE).to_numpy(dtype=bool, na_value=False)]
-        if len(changed):
-            run.changed.append(changed)
+        run.problems.append(problems)
     _count_chunk(run, summary, outcomes)
 
 
@@ -322,6 +320,8 @@ def _report_checked(run: _Run, checked: DryRunChunk) -> None:
         return
     if run.writer is not None:
         run.writer.write_encoded(checked.encoded, checked.summary)
+    if run.keep_outcomes and checked.problems is not None and len(checked.problems):
+        run.problems.append(checked.problems)
     _count_chunk(run, checked.summary, checked.outcomes)
 
 
@@ -332,10 +332,10 @@ def _finish(
     if run.writer is not None:
         run.writer.close(run.summary)
     observer.finished()
-    outcomes = changed = None
+    outcomes = problems = None
     if run.keep_outcomes:
         outcomes = pd.concat(run.outcomes) if run.outcomes else pd.DataFrame(columns=run.plan.outcome_columns)
-        changed = concat_problems(run.changed) if run.changed else empty_problems()
+        problems = concat_problems(run.problems) if run.problems else empty_problems()
     return ImportResult(
         run.command,
         run.source.path,
@@ -346,7 +346,7 @@ def _finish(
         elapsed=time.monotonic() - run.started,
         held_back=held_back,
         fail_on_changed=fail_on_changed,
-        changed=changed,
+        problems=problems,
     )
 
 

@@ -654,3 +654,25 @@ def test_a_left_out_value_is_marked_on_its_cell_and_a_changed_record_is_listed_i
     assert '<td class="status-changed">changed</td>' in changed
     why = changed.split('<td class="status-changed">changed</td>')[1]
     assert why == "<td>Property &#39;APN&#39;: 010-1 → 010-9</td>"  # what changed (a custom field by its column)
+
+
+def test_a_push_report_as_xlsx_or_json_marks_the_cells_and_lists_the_problems(bench: Bench) -> None:
+    """The workbench writes a push's XLSX and JSON reports from the push's outcomes and problems,
+    so they say what the CLI's say: the invalid cell red with its reason, the row's problem list."""
+    import openpyxl
+
+    bench.enter()
+    bench.connect()
+    bench.upload(MESSY)
+    assert bench.post("/api/push/start", json={}).status_code == 200
+    _wait_push(bench)
+    assert _push_report(bench, 1)[6]["status"] == "invalid"  # Property State 'Ohoi'
+    r = bench.client.get("/download/push/1/report.xlsx")
+    assert r.status_code == 200
+    ws = openpyxl.load_workbook(io.BytesIO(r.content)).worksheets[0]
+    (cell,) = [c for row in ws.iter_rows() for c in row if c.value == "Ohoi"]
+    assert cell.fill.fgColor.rgb.endswith("FFC7CE")
+    assert cell.comment is not None and "Ohoi" in cell.comment.text
+    records = {int(rec["row"]): rec for rec in bench.client.get("/download/push/1/report.json").json()["rows"]}
+    assert any("Ohoi" in p["message"] for p in records[6]["problems"])
+    assert records[4]["problems"] == [] or all(p["severity"] != "error" for p in records[4]["problems"])

@@ -83,7 +83,7 @@ def changes_by_row(changed: pd.DataFrame) -> pd.Series:
     """What changed, concisely, per row: "phone: 2165550147 → 2165550199; Owner 1 email: a@x.com → b@x.com".
 
     ``changed``: record.changed warnings as :func:`changed_problems` makes them (a run's are
-    ``ImportResult.changed``); each one's field and part are its own columns, its old → new the
+    among ``ImportResult.problems``); each one's field and part are its own columns, its old → new the
     start of its message (which this module writes), without the run it differs from and what to do.
     """
     if changed.empty:

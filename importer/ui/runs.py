@@ -21,7 +21,7 @@ from importer.errors import ImporterError, InterruptedRunError, UsageError
 from importer.ledger import Ledger, RunRecord
 from importer.mapping.model import Mapping
 from importer.pipeline import ImportResult, Observer, push_file
-from importer.plans.changes import changes_by_row
+from importer.plans.changes import CHANGED_CODE, changes_by_row
 from importer.problems import empty_problems
 from importer.push.pusher import held_back_reason
 from importer.push.settings import PushSettings
@@ -197,9 +197,10 @@ class Pushes:
         bad = out.index[look.to_numpy()][:limit]
         why = errors.where(status != "changed", notes)  # the note, if the run kept no record.changed warnings
         changed = bad[(status[bad] == "changed").to_numpy()]
-        if result.changed is not None and len(changed):
-            what = changes_by_row(result.changed[result.changed["row"].astype("int64").isin(changed).to_numpy()])
-            why.update(what)  # a changed row: its fields, old -> new
+        probs = result.problems
+        if probs is not None and len(changed):
+            picked = (probs["code"] == CHANGED_CODE).to_numpy(dtype=bool) & probs["row"].isin(changed).to_numpy()
+            why.update(changes_by_row(probs[picked]))  # a changed row: its fields, old -> new
         return [{"row": int(r), "status": str(status[r]), "error": str(why[r])} for r in bad]
 
     def history(self, limit: int = 20) -> list[RunRecord]:
@@ -220,8 +221,13 @@ def _rewrite_report(job: PushJob, path: Path) -> None:
     assert result is not None and result.outcomes is not None
     source = open_source(job.where.path, sheet=job.where.sheet, header_row=job.where.header_row)
     outcomes = result.outcomes
+    problems = result.problems if result.problems is not None else empty_problems()
+    rows = problems["row"].astype("int64")
     with open_report(path, headers=list(source.headers), outcome_columns=[str(c) for c in outcomes.columns]) as out:
         for chunk in source.chunks(10_000, read_ahead=False):
-            part = outcomes.reindex(chunk.frame.index)
-            out.write(chunk.frame, part, empty_problems(), summary=RunSummary.of(part, empty_problems()))
+            index = chunk.frame.index
+            part = outcomes.reindex(index)
+            # the push's problems of these rows: the cells the XLSX marks red, the JSON's problem lists
+            mine = problems[rows.isin(index).to_numpy()]
+            out.write(chunk.frame, part, mine, summary=RunSummary.of(part, mine))
         out.close(result.summary)
