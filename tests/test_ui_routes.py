@@ -32,7 +32,7 @@ from importer.read.source import open_source
 from importer.sandbox import Faults, SandboxServer
 from importer.ui.app import create_app
 from importer.ui.rehearsal import Rehearsal
-from importer.ui.security import COOKIE, Secrets
+from importer.ui.security import Guard, Secrets, cookie_name
 from importer.ui.server import WorkbenchServer
 from importer.ui.state import Workbench
 
@@ -104,13 +104,30 @@ def test_no_session_cookie_is_refused(bench: Bench, path: str) -> None:
 
 def test_a_wrong_token_is_refused_and_the_right_one_gives_a_strict_httponly_cookie(bench: Bench) -> None:
     assert bench.client.get("/?token=not-it").status_code == 403
-    assert COOKIE not in bench.client.cookies
+    assert cookie_name(PORT) not in bench.client.cookies
     r = bench.client.get(f"/?token={bench.secrets.token}")
     assert r.status_code == 200
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and bench.secrets.token not in cookie
     assert bench.client.get("/connect").status_code == 200
     assert r.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_two_workbenches_in_one_browser_keep_their_own_sessions() -> None:
+    """A browser keeps cookies per host, not per port: the second workbench's session cookie must not
+    take the place of the first one's (the first would then refuse every request)."""
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    first, second = Secrets(), Secrets()
+    a = TestClient(Guard(app, first, PORT), base_url=BASE)
+    assert a.get(f"/?token={first.token}").status_code == 200
+    jar = a.cookies  # one browser: the second workbench's cookie lands in the same jar
+    b = TestClient(Guard(app, second, PORT + 1), base_url=f"http://127.0.0.1:{PORT + 1}", cookies=jar)
+    assert b.get(f"/?token={second.token}").status_code == 200
+    a.cookies = b.cookies
+    assert a.get("/connect").status_code == 200 and b.get("/connect").status_code == 200
 
 
 @pytest.mark.parametrize("host", ["evil.example", f"evil.example:{PORT}", "127.0.0.1", f"127.0.0.1:{PORT + 1}",

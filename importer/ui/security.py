@@ -6,6 +6,8 @@ An ASGI middleware in front of every route:
   site that points its name at 127.0.0.1, "DNS rebinding", sends its own name: 403);
 * the opening URL carries a random token (as Jupyter's does); it is exchanged for a session
   cookie (HttpOnly, SameSite=Strict) and every later request needs that cookie (403 without);
+  the cookie's name carries the port, because a browser keeps cookies per host, not per port: a
+  second workbench (another port) must not overwrite the first one's session;
 * a request that changes something (any method but GET and HEAD) needs an ``Origin`` of the
   workbench itself and the page's CSRF token in the ``X-CSRF-Token`` header;
 * every answer says: no caching, no framing, no referrer, scripts and styles only from here.
@@ -19,9 +21,8 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
-__all__ = ["COOKIE", "CSRF_HEADER", "Guard", "Secrets"]
+__all__ = ["CSRF_HEADER", "Guard", "Secrets", "cookie_name"]
 
-COOKIE = "realeflow_workbench"
 CSRF_HEADER = "x-csrf-token"
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
 _HEADERS = [
@@ -50,6 +51,11 @@ class Secrets:
         self.token = secrets.token_urlsafe(32)
         self.session = secrets.token_urlsafe(32)
         self.csrf = secrets.token_urlsafe(32)
+
+
+def cookie_name(port: int) -> str:
+    """The session cookie of the workbench on ``port``."""
+    return f"realeflow_workbench_{port}"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -86,14 +92,14 @@ class Guard:
         if scope["path"] == "/" and scope.get("query_string"):
             token = parse_qs(scope["query_string"].decode("latin-1")).get("token", [None])[0]
             if _same(token, self.secrets.token):
-                await _enter(send, self.secrets.session)
+                await _enter(send, cookie_name(self.port), self.secrets.session)
                 return
         cookie = SimpleCookie()
         try:
             cookie.load(_header(scope, b"cookie") or "")
         except Exception:  # a malformed cookie header is no session
             cookie = SimpleCookie()
-        morsel = cookie.get(COOKIE)
+        morsel = cookie.get(cookie_name(self.port))
         if not _same(morsel.value if morsel else None, self.secrets.session):
             await _refuse(send, "No workbench session in this browser: open the link printed in the terminal.")
             return
@@ -121,14 +127,14 @@ async def _refuse(send: Send, text: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _enter(send: Send, session: str) -> None:
+async def _enter(send: Send, name: str, session: str) -> None:
     """The cookie, then a same-site step to the first page (so the Strict cookie is sent on it)."""
     body = (
         b'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=/">'
         b"<title>Realeflow import workbench</title></head>"
         b'<body><p><a href="/">Open the workbench</a></p></body></html>'
     )
-    cookie = f"{COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/"
+    cookie = f"{name}={session}; HttpOnly; SameSite=Strict; Path=/"
     length = str(len(body)).encode()
     headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", length),
                (b"set-cookie", cookie.encode()), *_HEADERS]
