@@ -7,7 +7,8 @@ README's pictures are written to docs/img/ too):
 (a) samples/propstream.xlsx with its preset, straight to a push;
 (b) a messy workbook (a title above the table, owners "SMITH JOHN & MARY", a mistyped state) through the suggested
     mapping, the bad cell fixed in the grid, a trial push of 3 rows, then the rest;
-(c) a push cancelled midway after its tab was closed and reopened, then pushed again: nothing twice.
+(c) a push cancelled midway after its tab was closed and reopened, then pushed again: nothing twice;
+(e) a push the key stopped midway: from the Results to the rows to fix, then the failed rows sent again.
 
 chromium must be at /usr/bin/chromium (``apt-get install -y chromium``; .ci/run installs it): the
 tests fail, never skip, without it.
@@ -325,6 +326,49 @@ def test_cancel_midway_reopen_push_again_nothing_twice(browser: Any, workbench: 
     history = page.inner_text("#history")
     assert "interrupted" in history or "stopped" in history
 
+
+
+def test_results_lead_to_the_rows_to_fix_and_send_the_failed_rows_again(
+    browser: Any, workbench: WorkbenchServer
+) -> None:
+    steps = Steps("e_send_again")
+    sandbox = workbench.sandbox
+    assert sandbox is not None
+    sandbox.faults = Faults(revoke_after=4)  # the key stops working midway: rows are left
+    page = _page(browser)
+    page.goto(workbench.url)
+    page.wait_for_url("**/file")
+    _upload(page, REPO / "tests" / "data" / "ui_messy.xlsx")
+    page.click("text=Next: map the columns")
+    _to_review(page)
+    page.click("text=Next: send the rows")
+    page.wait_for_url("**/push")
+    _push(page, "#start-push")
+    page.click("text=See the results")
+    page.wait_for_url("**/results")
+    steps.shot(page, "results-rows-left")
+    page.click("#fix-invalid")  # the rows to fix, in the grid, already filtered
+    page.wait_for_url("**/review?status=invalid")
+    page.wait_for_selector("#grid tbody tr[data-row='6']")
+    assert page.locator("#grid tbody tr").count() == 1
+    assert page.locator("#status-filters button[aria-pressed='true']").inner_text().startswith("invalid")
+    steps.shot(page, "review-the-invalid-rows")
+    page.go_back()
+    page.wait_for_url("**/results")
+    sandbox.faults = Faults()
+    page.click("#retry-failed")
+    page.wait_for_url("**/push")
+    page.wait_for_selector("#push-done:not([hidden])")
+    assert "(the failed rows again)" in page.inner_text("#push-text")
+    steps.shot(page, "push-failed-rows-again")
+    page.click("text=See the results")
+    page.wait_for_url("**/results")
+    steps.shot(page, "results-after")
+    rows = {int(r["row"]): r for r in _report(page, "#run-2 >> text=CSV")}
+    assert {n for n, r in rows.items() if r["status"] == "created"} == set(range(4, 16)) - {6}
+    properties = [p["address"] for p in sandbox.store.properties()]
+    assert len(properties) == len(set(properties)) == 11  # nothing twice
+    assert page.locator("#history a[href='/download/run/1/report.csv']").count() == 1
 
 
 def test_the_switch_on_the_connect_page_rehearses_on_the_built_in_sandbox(browser: Any, tmp_path: Path) -> None:

@@ -693,3 +693,44 @@ def test_a_push_report_as_xlsx_or_json_marks_the_cells_and_lists_the_problems(be
     records = {int(rec["row"]): rec for rec in bench.client.get("/download/push/1/report.json").json()["rows"]}
     assert any("Ohoi" in p["message"] for p in records[6]["problems"])
     assert records[4]["problems"] == [] or all(p["severity"] != "error" for p in records[4]["problems"])
+
+
+def test_the_results_send_the_failed_rows_again_and_keep_each_report_for_the_history(
+    bench: Bench, sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    """Results: the rows a push left (partial, not sent) go again with push --retry-failed's rule,
+    nothing twice; each push's report stays beside the ledger, offered by the history later."""
+    bench.enter()
+    bench.connect()
+    bench.upload(MESSY)
+    sandbox.faults.revoke_after = 4  # the key stops working midway: the push ends with rows left
+    assert bench.post("/api/push/start", json={}).status_code == 200
+    first = _wait_push(bench)
+    assert first["counts"] == {"not-sent": 7, "partial": 4, "invalid": 1}
+    assert "refused the API key" in first["error"] and "Connect page" in first["error"]  # where the key came from
+    results = bench.client.get("/results").text
+    assert 'id="retry-failed"' in results and 'href="/review?status=invalid"' in results
+    sandbox.faults.revoke_after = None
+    assert bench.post("/api/push/start", json={"retry_failed": True}).status_code == 200
+    second = _wait_push(bench)
+    assert second["retry_failed"] and second["counts"] == {"created": 11, "invalid": 1}
+    props = [p["address"] for p in sandbox.store.properties()]
+    names = [c["fullname"] for c in sandbox.store.contacts()]
+    assert len(props) == len(set(props)) == 11 and len(names) == len(set(names))  # nothing twice
+    results = bench.client.get("/results").text
+    assert "Push 2 (the failed rows again)" in results
+    assert 'id="retry-failed"' not in results  # the newest push left nothing to send again
+    # the history offers each run's report, in this session and in a later one on the same ledger
+    for run in (1, 2):
+        assert f'href="/download/run/{run}/report.csv"' in results
+        kept = bench.client.get(f"/download/run/{run}/report.csv")
+        assert kept.status_code == 200 and kept.content == bench.client.get(f"/download/push/{run}/report.csv").content
+    assert (tmp_path / "reports" / "run-1.push-report.csv").stat().st_mode & 0o077 == 0
+    (tmp_path / "later").mkdir()
+    later = Bench(tmp_path / "later", sandbox)
+    later.wb.ledger = later.wb.pushes.ledger = tmp_path / "ledger.sqlite3"
+    with later.client:
+        later.enter()
+        assert 'href="/download/run/2/report.csv"' in later.client.get("/results").text
+        assert later.client.get("/download/run/2/report.csv").status_code == 200
+        assert later.client.get("/download/run/3/report.csv").status_code == 404

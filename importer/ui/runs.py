@@ -7,6 +7,7 @@ are ``not-sent``, the ledger stays consistent). Closing the browser tab does not
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ import pandas as pd
 
 from importer.config import default_ledger_path
 from importer.endpoint import redact_url
-from importer.errors import ImporterError, InterruptedRunError, UsageError
+from importer.errors import AuthError, ImporterError, InterruptedRunError, UsageError
 from importer.ledger import Ledger, RunRecord
 from importer.mapping.model import Mapping
 from importer.pipeline import ImportResult, Observer, push_file
@@ -59,6 +60,7 @@ class PushJob:
     error: str | None = None
     stop: StopSwitch = field(default_factory=StopSwitch)
     thread: threading.Thread | None = None
+    retry_failed: bool = False  # only the rows whose last try failed (push --retry-failed)
 
     @property
     def running(self) -> bool:
@@ -74,6 +76,7 @@ class PushJob:
         return {
             "number": self.number,
             "trial": self.trial,
+            "retry_failed": self.retry_failed,
             "running": self.running,
             "cancelling": self.stop.pressed and self.running,
             "done": self.done,
@@ -95,6 +98,9 @@ def _stopped_by(result: ImportResult | None) -> str | None:
         return None
     if isinstance(result.fatal, InterruptedRunError):
         return "cancelled: the rows not created are 'not-sent'; push again to send them (created rows are skipped)"
+    if isinstance(result.fatal, AuthError):  # the key came from the Connect page, not from an environment variable
+        return ("Realeflow refused the API key midway (HTTP 401): the rows not created are 'not-sent'; check the key "
+                "(Profile => Company Info in Realeflow), type it again on the Connect page, then push again")
     return str(result.fatal)
 
 
@@ -130,9 +136,11 @@ class Pushes:
     def running(self) -> bool:
         return self.job is not None and self.job.running
 
-    def start(self, where: Where, mapping: Mapping, key: str, *, trial: int | None, shown_as: str) -> PushJob:
+    def start(
+        self, where: Where, mapping: Mapping, key: str, *, trial: int | None, shown_as: str, retry_failed: bool = False
+    ) -> PushJob:
         number = len(self.jobs) + 1
-        job = PushJob(number, trial, where, self.workdir / f"push-{number}.push-report.csv")
+        job = PushJob(number, trial, where, self.workdir / f"push-{number}.push-report.csv", retry_failed=retry_failed)
         self.jobs.append(job)
 
         def work() -> None:
@@ -140,8 +148,10 @@ class Pushes:
                 job.result = push_file(
                     where.path, mapping, sheet=where.sheet, header_row=where.header_row, report=job.report,
                     api_key=key, base_url=self.base_url, observer=_JobObserver(job), keep_outcomes=True,
-                    ledger=self.ledger, stop=job.stop, settings=PushSettings(limit=trial),
+                    ledger=self.ledger, stop=job.stop,
+                    settings=PushSettings(limit=trial, retry_failed=retry_failed),
                 )
+                self._keep_report(job)
             except ImporterError as exc:
                 job.error = redact_url(str(exc)).replace(str(where.path), shown_as)
             except Exception as exc:  # a bug: said on the page in one line
@@ -202,6 +212,31 @@ class Pushes:
             picked = (probs["code"] == CHANGED_CODE).to_numpy(dtype=bool) & probs["row"].isin(changed).to_numpy()
             why.update(changes_by_row(probs[picked]))  # a changed row: its fields, old -> new
         return [{"row": int(r), "status": str(status[r]), "error": str(why[r])} for r in bad]
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where the workbench keeps its pushes' reports for the history: ``reports/`` beside the ledger
+        (the private folder it uses is removed at exit; the ledger and these stay)."""
+        return (self.ledger or default_ledger_path()).parent / "reports"
+
+    def _keep_report(self, job: PushJob) -> None:
+        """A copy of a finished push's CSV report as ``run-N.push-report.csv`` (N: its ledger run)."""
+        result = job.result
+        if result is None or result.run_id is None or result.report_path is None or not result.report_path.exists():
+            return
+        try:
+            self.reports_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            kept = self.reports_dir / f"run-{result.run_id}.push-report.csv"
+            shutil.copyfile(result.report_path, kept)
+            kept.chmod(0o600)
+        except OSError as exc:  # the push is done and its report is on the Results page: say so, go on
+            job.notices.append(f"its report could not be kept for the history ({exc.strerror}): download it now")
+
+    def run_report(self, run_id: int) -> Path | None:
+        """The kept report of ledger run ``run_id``, if the workbench pushed it (the command line writes
+        its reports beside the file it read)."""
+        path = self.reports_dir / f"run-{run_id}.push-report.csv"
+        return path if path.is_file() else None
 
     def history(self, limit: int = 20) -> list[RunRecord]:
         """The ledger's runs, newest first (the CLI's ``history``)."""

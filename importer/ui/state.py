@@ -287,7 +287,10 @@ class Workbench:
 
     # -- push ------------------------------------------------------------------------------------
 
-    def start_push(self, trial: int | None) -> PushJob:
+    def start_push(self, trial: int | None, *, retry_failed: bool = False) -> PushJob:
+        """A push of the file (its fixed rows included): every row not created yet; ``trial``: the
+        first N of them only (``push --limit N``); ``retry_failed``: only the rows whose last try
+        failed or was not sent, those whose answer was lost included (``push --retry-failed``)."""
         with self.lock:
             if self.pushes.running:
                 raise UsageError("a push is running; wait for it or cancel it first")
@@ -295,11 +298,14 @@ class Workbench:
                 raise UsageError("choose a file and a mapping first")
             if trial is not None and trial < 1:
                 raise UsageError("a trial sends at least 1 row")
+            if trial is not None and retry_failed:
+                raise UsageError("a trial and sending the failed rows again are two pushes: start one of them")
             mapping = mapedit.to_mapping(self.mapping, self.mapping_label)
             # a trial is the CLI's push --limit N on the whole file: the first N rows that need
             # sending go, the others stay not-sent (held back) in its report for the next push
             where = self.push_file_path()
-            return self.pushes.start(where, mapping, self.conn.key(), trial=trial, shown_as=self.filename)
+            return self.pushes.start(where, mapping, self.conn.key(), trial=trial, retry_failed=retry_failed,
+                                     shown_as=self.filename)
 
     def save_mapping(self, name: str) -> Path:
         if self.mapping is None or self.source is None:

@@ -33,7 +33,8 @@ def routes(site: Site) -> list[BaseRoute]:
 
     def start(data: dict[str, Any]) -> dict[str, Any]:
         trial = data.get("trial")
-        return wb.start_push(int(trial) if trial not in (None, "", 0) else None).status()
+        again = bool(data.get("retry_failed"))
+        return wb.start_push(int(trial) if trial not in (None, "", 0) else None, retry_failed=again).status()
 
     def status(request: Request) -> Response:
         return JSONResponse(push_state(wb))
@@ -54,10 +55,18 @@ def routes(site: Site) -> list[BaseRoute]:
         path = wb.pushes.report(wb.pushes.jobs[n - 1], fmt)
         return FileResponse(path, filename=f"{Path(wb.filename).stem}.push-{n}-report.{fmt}")
 
+    def run_report(request: Request) -> Response:
+        run = int(request.path_params["run"])
+        path = wb.pushes.run_report(run)
+        if path is None:
+            raise HTTPException(404)
+        return FileResponse(path, filename=f"run-{run}.push-report.csv")
+
     return [
         Route("/api/push/start", action(start), methods=["POST"]),
         Route("/api/push/status", status),
         Route("/api/push/events", events),
         Route("/api/push/cancel", action(cancel), methods=["POST"]),
         Route("/download/push/{n:int}/report.{fmt}", report),
+        Route("/download/run/{run:int}/report.csv", run_report),
     ]

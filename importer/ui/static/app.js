@@ -150,11 +150,21 @@ function bind() {
   })));
   reviewInit();
   pushInit();
+  const again = document.getElementById("retry-form");
+  if (again) again.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    act(async () => {
+      await post("/api/push/start", { retry_failed: true });
+      location.href = "/push";  // followed live there
+    });
+  });
 }
 
 // -- review grid -----------------------------------------------------------------------------------
 
-const grid = { offset: 0, limit: 50, status: "", code: "", total: 0, page: null, started: false };
+// ?status=invalid (the Results page's link to the rows to fix) opens the grid on those rows.
+const grid = { offset: 0, limit: 50, status: new URLSearchParams(location.search).get("status") || "", code: "",
+               total: 0, page: null, started: false };
 
 async function reviewInit() {
   const el = document.getElementById("review");
@@ -407,7 +417,8 @@ function showPush(s) {
   const bar = document.getElementById("push-progress");
   if (s.total) { bar.max = s.total; bar.value = Math.min(s.done, s.total); }
   if (!s.running) { bar.max = 1; bar.value = 1; }
-  const what = "Push " + s.number + (s.trial ? " (trial of " + s.trial + " rows)" : "");
+  const what = "Push " + s.number + (s.trial ? " (trial of " + s.trial + " rows)" : "")
+    + (s.retry_failed ? " (the failed rows again)" : "");
   let text = what + ": " + s.done.toLocaleString() + (s.total ? " of about " + s.total.toLocaleString() : "") + " rows, "
     + s.rate + " rows/s";
   if (s.running && s.eta_seconds !== null) text += ", about " + s.eta_seconds + " s left";
