@@ -113,7 +113,7 @@ def read_sheet(path: Path, sheet: str | int | None) -> Picked:
     ahead = _take_prefetched(path, sheet)
     if ahead is not None:
         return ahead
-    key = _kept_key(path)  # before opening: a file replaced meanwhile is kept under its older version
+    key = _kept_key(path)  # before opening: a file replaced meanwhile is kept under a version no later read has
     wb = open_workbook(path)
     return _pick(path, wb, sheet, _parser(key, wb))
 
