@@ -6,8 +6,10 @@ Re-exported by :mod:`importer.mapping.model`.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,7 @@ from importer.mapping.transforms import (
 from importer.mapping.yamlfile import read_yaml
 from importer.suggestions import closest, did_you_mean
 
-__all__ = ["find_preset", "load_mapping", "parse_mapping", "preset_names"]
+__all__ = ["find_preset", "load_mapping", "parse_mapping", "preset_names", "read_mapping_yaml"]
 
 
 #: Names people write for API fields, for the "did you mean" hint of an unknown field.
@@ -92,6 +94,32 @@ def find_preset(name: str) -> Path | None:
     return None
 
 
+_preset_lock = threading.Lock()
+#: {preset file: ((size, modification time), its YAML)}: presets are read once per process.
+_preset_yaml: dict[Path, tuple[tuple[int, int], Any]] = {}
+
+
+def read_mapping_yaml(path: Path) -> Any:
+    """A mapping file's YAML (:func:`~importer.mapping.yamlfile.read_yaml`); a preset's is parsed once
+    per process while the file stays as it was (size, modification time), and a copy given each time
+    (ranking the presets for a file, as the workbench does for each upload, reads them all)."""
+    resolved = path.resolve()
+    if resolved.parent not in {d.resolve() for d in _PRESET_DIRS}:
+        return read_yaml(path)
+    try:
+        st = resolved.stat()
+    except OSError:
+        return read_yaml(path)  # says why it cannot be read
+    version = (st.st_size, st.st_mtime_ns)
+    with _preset_lock:
+        known = _preset_yaml.get(resolved)
+    if known is None or known[0] != version:
+        known = (version, read_yaml(path))
+        with _preset_lock:
+            _preset_yaml[resolved] = known
+    return copy.deepcopy(known[1])
+
+
 def load_mapping(path_or_name: str | os.PathLike[str]) -> Mapping:
     """Read a mapping from a YAML file, or a preset by name (``propstream``)."""
     path = Path(path_or_name)
@@ -107,7 +135,7 @@ def load_mapping(path_or_name: str | os.PathLike[str]) -> Mapping:
         raise MappingError(
             f"mapping {path_or_name}: no such file and no such preset{why} (presets: {presets})"
         )
-    data = read_yaml(path)
+    data = read_mapping_yaml(path)
     try:
         return parse_mapping(data, source=str(path))
     except RecursionError:  # within read_yaml's bounds aliases can still chain a few hundred levels deep

@@ -23,21 +23,22 @@ from importer.read.base import Chunk, Layout, Source, finish_chunk, make_layout
 from importer.read.excelcells import as_percent, cells_to_text
 from importer.read.header import SCAN_ROWS, detect_header_row
 from importer.read.numfmt import percent_cells
-from importer.read.workbook import read_sheet
+from importer.read.workbook import read_sheet, remember
 
-__all__ = ["ExcelSource", "open_excel"]
+__all__ = ["ExcelSource", "first_rows", "last_row", "open_excel"]
 
 
 class ExcelSource(Source):
     def sheet_height(self) -> int | None:
-        return _last_row(self._sheet)
+        return last_row(self._sheet)
 
     def __init__(self, path: Path, kind: str, layout: Layout, sheet_name: str, sheet: Any) -> None:
         super().__init__(path, kind, layout)
         self.sheet = sheet_name
         self._sheet = sheet
-        # Cells shown as percentages (importer.read.numfmt): found once, before any worker is forked.
-        self._percent = percent_cells(path, sheet_name)
+        # Cells shown as percentages (importer.read.numfmt): found once, before any worker is forked
+        # (and once per file while its sheet is kept).
+        self._percent = remember(path, sheet_name, "percent", lambda: percent_cells(path, sheet_name))
         self._cursor: tuple[Iterator[Any], int] | None = None  # (rows iterator, number of its next row)
 
     def chunks(
@@ -59,7 +60,7 @@ class ExcelSource(Source):
         For workers that read their own chunks (:meth:`read_slice`) from the parsed sheet
         (``parsed_rows``: unused, nothing is parsed here).
         """
-        last = _last_row(self._sheet)
+        last = last_row(self._sheet)
         first = self.header_row + 1
         starts = list(range(first, last + 1, rows)) or [first]
         return [(start, rows) for start in starts[:-1]] + [(starts[-1], None)]
@@ -105,7 +106,7 @@ class ExcelSource(Source):
         return (chunk if len(chunk.frame) else None), len(block)
 
 
-def _last_row(sheet: Any) -> int:
+def last_row(sheet: Any) -> int:
     """The number of the sheet's last used row (calamine's ``height`` counts from the first used one,
     its ``iter_rows`` from row 1)."""
     end = sheet.end
@@ -118,26 +119,33 @@ def _excel_column_offset(sheet: Any) -> int:
     return int(start[1]) if start else 0
 
 
+def first_rows(sheet: Any, rows: int) -> tuple[list[list[Any]], list[list[str]]]:
+    """The sheet's first ``rows`` rows (from row 1): calamine's values, and as text in their columns
+    (what :func:`~importer.read.header.detect_header_row` looks at). Raises CalamineError."""
+    values = [list(r) for r in islice(sheet.iter_rows(), rows)]
+    offset = _excel_column_offset(sheet)
+    return values, [[""] * offset + ["" if c is None else str(c) for c in r] for r in values]
+
+
 def open_excel(path: Path, sheet: str | int | None, header_row: int | None = None) -> Source:
     """Open a workbook's sheet (None: the first visible one with data); ``header_row`` (1-based) None:
     found (:mod:`importer.read.header`)."""
     picked = read_sheet(path, sheet)
     name, sh = picked.name, picked.sheet
     try:
-        first_rows = [list(r) for r in islice(sh.iter_rows(), max(SCAN_ROWS, header_row or 0))]
+        top, shown = first_rows(sh, max(SCAN_ROWS, header_row or 0))
     except CalamineError as exc:
         raise LoadError(f"{path}: sheet {name!r} cannot be read ({exc}); pick a worksheet with --sheet") from exc
-    if not first_rows:
+    if not top:
         raise LoadError(f"{path}: sheet {name!r} is empty; pick the sheet with the data (--sheet)")
     offset = _excel_column_offset(sh)
-    shown = [[""] * offset + ["" if c is None else str(c) for c in r] for r in first_rows]
     row = header_row or detect_header_row(shown)
-    if row > len(first_rows):
+    if row > len(top):
         raise LoadError(
-            f"{path}: sheet {name!r} has no row {row} (its last row is {len(first_rows)}); "
+            f"{path}: sheet {name!r} has no row {row} (its last row is {len(top)}); "
             "give the row the column headers are in"
         )
-    text, _ = cells_to_text(np.array([[""] * offset + first_rows[row - 1]], dtype=object))
+    text, _ = cells_to_text(np.array([[""] * offset + top[row - 1]], dtype=object))
     header = [str(t[0].as_py()) for t in text]
     while header and not header[-1].strip():
         header.pop()  # trailing empty header cells; data under them is caught per chunk

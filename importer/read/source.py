@@ -14,19 +14,17 @@ the right one.
 from __future__ import annotations
 
 import os
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from python_calamine import CalamineError
 
 from importer.errors import LoadError, UsageError, quote
 from importer.read.base import HEADER_ROW, REPORT_COLUMNS, Chunk, Source, column_letter, normalize_header
 from importer.read.delimited import QUOTES, open_csv
-from importer.read.excel import open_excel
+from importer.read.excel import first_rows, last_row, open_excel
 from importer.read.header import SCAN_ROWS, detect_header_row
-from importer.read.workbook import CSV_EXTENSIONS, EXCEL_EXTENSIONS, open_workbook, sheet_infos
+from importer.read.workbook import CSV_EXTENSIONS, EXCEL_EXTENSIONS, each_sheet
 
 __all__ = [
     "CSV_EXTENSIONS",
@@ -77,37 +75,33 @@ def open_source(
 
 
 def list_sheets(path: str | os.PathLike[str]) -> list[tuple[str, int]]:
-    """(sheet name, data row count) for each sheet of a workbook; data rows exclude blank rows."""
+    """(sheet name, data row count) for each sheet of a workbook (as :func:`describe_sheets` counts)."""
     return [(name, rows) for name, rows, _ in describe_sheets(path)]
 
 
 def describe_sheets(path: str | os.PathLike[str]) -> list[tuple[str, int, str]]:
-    """(sheet name, data row count, "visible" / "hidden" / "very hidden") for each sheet of a workbook."""
+    """(sheet name, data row count, "visible" / "hidden" / "very hidden") for each sheet of a workbook.
+
+    The data rows are those below the sheet's header row (found as :func:`open_source` finds it)
+    down to its last used row, blank rows between them included: the rows a person sees in
+    the sheet, and what the check of the sheet counts through. Counted from the sheet's used
+    range, without a walk over its rows.
+    """
     p = _check_path(path)
     if p.suffix.lower() not in EXCEL_EXTENSIONS:
         raise LoadError(f"{p}: is not an Excel workbook; only {', '.join(EXCEL_EXTENSIONS)} files have sheets")
-    wb = open_workbook(p)
-    visibility = {info.name: info.visibility for info in sheet_infos(wb)}
-    out = []
-    for name in wb.sheet_names:
-        try:
-            count = _data_rows(wb.get_sheet_by_name(name))
-        except CalamineError:
-            count = 0  # chart sheets and the like hold no rows
-        out.append((name, count, visibility.get(name, "visible")))
-    return out
+    return [
+        (info.name, _data_rows(sheet) if sheet is not None else 0, info.visibility)  # chart sheets hold no rows
+        for info, sheet in each_sheet(p)
+    ]
 
 
 def _data_rows(sheet: Any) -> int:
-    """Non-blank rows below the sheet's header row (found as :func:`open_source` finds it)."""
-    it = sheet.iter_rows()
-    top = [list(r) for r in islice(it, SCAN_ROWS)]
-    header = detect_header_row([["" if c is None else str(c) for c in r] for r in top])
-    count = sum(1 for r in top[header:] if any(c != "" for c in r))
-    while block := list(islice(it, 10_000)):
-        grid = np.array(block, dtype=object).reshape(len(block), -1)
-        count += int((grid != "").any(axis=1).sum()) if grid.size else 0
-    return count
+    try:
+        _, shown = first_rows(sheet, SCAN_ROWS)
+    except CalamineError:
+        return 0
+    return max(0, last_row(sheet) - detect_header_row(shown)) if shown else 0
 
 
 def check_header_row(value: object) -> int | None:

@@ -1,10 +1,20 @@
-"""Opening workbooks: safety checks, sheet choice, and reading a sheet ahead of time.
+"""Opening workbooks: safety checks, sheet choice, reading a sheet ahead of time, and keeping it.
 
 Kept apart from :mod:`importer.read.source` so that it imports nothing heavy: the command line
 calls :func:`prefetch` before it imports pandas and pandera, and python-calamine, which
 releases the GIL while it parses, reads the sheet on a thread meanwhile (a 100k-row
 workbook: ~1.2 s of parsing overlaps ~0.7 s of imports). :func:`read_sheet` then takes
 the sheet read ahead, or reads it there and then.
+
+python-calamine parses a whole sheet before giving its first row, so a long-lived caller that
+opens the same file again and again (the workbench: the sheet list, the preview, each mapping
+check, the review) names that file to a :class:`SheetKeeper`: its sheets are then parsed once
+per version of the file (path, inode, size, modification and change times: a file edited or
+replaced is parsed anew), :func:`read_sheet` and :func:`each_sheet` hand out the one kept until
+the keeper forgets the file, and at most :data:`KEPT_CELLS` cells are kept besides the sheet
+used last, whatever its size (the size a Source reading it holds anyway). A parsed sheet is
+read-only: each ``iter_rows()`` is an iterator of its own, so threads read it side by side.
+Files no keeper names (every file, on the command line) are parsed each time they are read.
 """
 
 from __future__ import annotations
@@ -12,10 +22,13 @@ from __future__ import annotations
 import os
 import threading
 import zipfile
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, TypeVar
 
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
@@ -25,15 +38,20 @@ from importer.suggestions import closest
 __all__ = [
     "CSV_EXTENSIONS",
     "EXCEL_EXTENSIONS",
+    "KEPT_CELLS",
     "MAX_RATIO",
     "MAX_UNCOMPRESSED",
     "ZIP_WORKBOOKS",
     "Picked",
     "SheetInfo",
+    "SheetKeeper",
+    "each_sheet",
+    "kept_sheets",
     "open_workbook",
     "pick_sheet",
     "prefetch",
     "read_sheet",
+    "remember",
     "sheet_infos",
 ]
 
@@ -46,6 +64,8 @@ ZIP_WORKBOOKS = (".xlsx", ".xlsm", ".xlsb", ".ods")
 MAX_UNCOMPRESSED = 1 << 30
 MAX_RATIO = 200
 _RATIO_FLOOR = 16 << 20  # a high ratio only matters once the content is big
+#: Cells of parsed sheets kept (:class:`SheetKeeper`) besides the sheet used last.
+KEPT_CELLS = 4_000_000
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -84,7 +104,7 @@ def sheet_infos(wb: CalamineWorkbook) -> tuple[SheetInfo, ...]:
 
 
 def read_sheet(path: Path, sheet: str | int | None) -> Picked:
-    """The sheet to read of a workbook: the one :func:`prefetch` read, or read now.
+    """The sheet to read of a workbook: the one :func:`prefetch` read, the one kept, or read now.
 
     ``sheet`` None: the first visible worksheet with data (a hidden sheet of lookups before the
     list is not the list). Raises LoadError for a damaged, encrypted or oversized workbook or an
@@ -93,19 +113,36 @@ def read_sheet(path: Path, sheet: str | int | None) -> Picked:
     ahead = _take_prefetched(path, sheet)
     if ahead is not None:
         return ahead
-    return _pick(path, open_workbook(path), sheet)
+    key = _kept_key(path)  # before opening: a file replaced meanwhile is kept under a version no later read has
+    wb = open_workbook(path)
+    return _pick(path, wb, sheet, _parser(key, wb))
 
 
-def _pick(path: Path, wb: CalamineWorkbook, sheet: str | int | None) -> Picked:
+def each_sheet(path: Path) -> Iterator[tuple[SheetInfo, Any | None]]:
+    """Every sheet of a workbook in order, parsed (the one kept, when kept), None for a sheet that
+    holds no cells (a chart sheet). Raises LoadError as :func:`read_sheet` does."""
+    key = _kept_key(path)
+    wb = open_workbook(path)
+    infos = {info.name: info for info in sheet_infos(wb)}
+    parse = _parser(key, wb)
+    for name in wb.sheet_names:
+        try:
+            parsed = parse(name)
+        except CalamineError:
+            parsed = None
+        yield infos.get(name, SheetInfo(name, "visible")), parsed
+
+
+def _pick(path: Path, wb: CalamineWorkbook, sheet: str | int | None, parse: Callable[[str], Any]) -> Picked:
     infos = sheet_infos(wb)
     if sheet is not None:
         name = pick_sheet(path, wb, sheet)
-        return Picked(name, _get(path, wb, name), infos)
+        return Picked(name, _get(path, parse, name), infos)
     candidates = [i.name for i in infos if i.worksheet and i.visibility == "visible"]
     empty: list[str] = []
     for name in candidates:
         try:
-            sh = wb.get_sheet_by_name(name)
+            sh = parse(name)
         except CalamineError:
             continue
         top = int(sh.start[0]) if sh.start else 0  # rows come from row 1; the used range may start lower
@@ -113,12 +150,12 @@ def _pick(path: Path, wb: CalamineWorkbook, sheet: str | int | None) -> Picked:
             return Picked(name, sh, infos, tuple(empty))
         empty.append(name)
     name = pick_sheet(path, wb, None) if not candidates else candidates[0]
-    return Picked(name, _get(path, wb, name), infos)
+    return Picked(name, _get(path, parse, name), infos)
 
 
-def _get(path: Path, wb: CalamineWorkbook, name: str) -> Any:
+def _get(path: Path, parse: Callable[[str], Any], name: str) -> Any:
     try:
-        return wb.get_sheet_by_name(name)
+        return parse(name)
     except CalamineError as exc:
         raise LoadError(f"{path}: sheet {name!r} cannot be read ({exc}); pick a worksheet with --sheet") from exc
 
@@ -132,47 +169,196 @@ def prefetch(path: str | os.PathLike[str], sheet: str | int | None = None) -> No
     p = Path(path)
     if p.suffix.lower() not in EXCEL_EXTENSIONS or not p.is_file():
         return
-    key = _key(p, sheet)
+    key = _file_key(p)
     if key is None:
         return
-    box: dict[str, Any] = {}
+    slot = _Slot()
 
-    def work() -> None:
-        try:
-            box["result"] = _pick(p, open_workbook(p), sheet)
-        except BaseException as exc:  # handed to read_sheet
-            box["error"] = exc
+    def work() -> Picked:
+        wb = open_workbook(p)
+        return _pick(p, wb, sheet, wb.get_sheet_by_name)
 
-    thread = threading.Thread(target=work, name="realeflow-workbook-prefetch", daemon=True)
+    thread = threading.Thread(target=slot.fill, args=(work,), name="realeflow-workbook-prefetch", daemon=True)
     with _lock:
-        _pending[key] = (thread, box)
+        _pending[(key, repr(sheet))] = slot
     thread.start()
 
 
-_lock = threading.Lock()
-_pending: dict[tuple[str, str, int, int], tuple[threading.Thread, dict[str, Any]]] = {}
+#: A version of a file: resolved path, device, inode, size, modification and change times (ns).
+FileKey = tuple[str, int, int, int, int, int]
+_T = TypeVar("_T")
 
 
-def _key(path: Path, sheet: str | int | None) -> tuple[str, str, int, int] | None:
+def _file_key(path: Path) -> FileKey | None:
     try:
         st = path.stat()
+        resolved = str(path.resolve())
     except OSError:
         return None
-    return str(path.resolve()), repr(sheet), st.st_mtime_ns, st.st_size
+    return resolved, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+@dataclass
+class _Slot:
+    """One reading of a sheet, done by one thread (a prefetch's, or the first caller's) while others
+    wait for it; ``extras``: what was found from the sheet's file since (:func:`remember`)."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Any = None
+    error: BaseException | None = None
+    cells: int = 0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def fill(self, work: Callable[[], Any]) -> None:
+        try:
+            self.result = work()
+        except BaseException as exc:  # handed to every waiter
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def wait(self) -> Any:
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+_lock = threading.Lock()
+_pending: dict[tuple[FileKey, str], _Slot] = {}  # sheets read ahead, each taken once
 
 
 def _take_prefetched(path: Path, sheet: str | int | None) -> Picked | None:
-    key = _key(path, sheet)
+    key = _file_key(path)
     with _lock:
-        entry = _pending.pop(key, None) if key is not None else None
-    if entry is None:
+        slot = _pending.pop((key, repr(sheet)), None) if key is not None else None
+    return None if slot is None else slot.wait()
+
+
+class _Kept:
+    """The parsed sheets kept (:class:`SheetKeeper`), the most recently used last, and the files they
+    are kept for (how many keepers keep each)."""
+
+    def __init__(self) -> None:
+        self.slots: OrderedDict[tuple[FileKey, str], _Slot] = OrderedDict()
+        self.files: dict[str, int] = {}
+
+    def sheet(self, key: FileKey, name: str, parse: Callable[[], Any]) -> Any:
+        """The sheet kept, else parsed here (once: a second caller waits for the first one's parse)."""
+        at = (key, name)
+        with _lock:
+            slot = self.slots.get(at)
+            mine = slot is None
+            if slot is None:
+                slot = self.slots[at] = _Slot()
+            self.slots.move_to_end(at)
+        if mine:
+            slot.fill(parse)
+            with _lock:
+                if slot.error is not None:  # not kept: the next caller tries again
+                    if self.slots.get(at) is slot:
+                        del self.slots[at]
+                else:
+                    slot.cells = int(slot.result.height) * int(slot.result.width)
+                    self._trim()
+        return slot.wait()
+
+    def _trim(self) -> None:
+        """Drop the least recently used sheets beyond :data:`KEPT_CELLS` (the last used one stays)."""
+        total = 0
+        for at in list(reversed(self.slots))[1:]:
+            slot = self.slots[at]
+            total += slot.cells
+            if slot.done.is_set() and total > KEPT_CELLS:
+                del self.slots[at]
+
+    def drop(self, resolved: str) -> None:
+        for at in [at for at in self.slots if at[0][0] == resolved]:
+            del self.slots[at]
+
+
+_kept = _Kept()
+
+
+def _kept_key(path: Path) -> FileKey | None:
+    """The version of ``path`` under which its sheets are kept, or None: they are not kept."""
+    if not _kept.files:  # the command line: nothing kept, nothing to look up
         return None
-    thread, box = entry
-    thread.join()
-    if "error" in box:
-        error = box["error"]
-        raise error
-    return box["result"]
+    key = _file_key(path)
+    with _lock:
+        return key if key is not None and key[0] in _kept.files else None
+
+
+def _parser(key: FileKey | None, wb: CalamineWorkbook) -> Callable[[str], Any]:
+    """A sheet of ``wb`` by name, parsed: the one kept for the file's version ``key`` (None: not kept)."""
+    if key is None:
+        return wb.get_sheet_by_name
+    return lambda name: _kept.sheet(key, name, lambda: wb.get_sheet_by_name(name))
+
+
+def remember(path: Path, sheet: str, what: str, find: Callable[[], _T]) -> _T:
+    """``find()``, kept with the parsed sheet ``sheet`` of ``path`` while that is kept (found once per
+    version of the file: the cells shown as percentages, say), else found each time."""
+    key = _kept_key(path)
+    with _lock:
+        slot = _kept.slots.get((key, sheet)) if key is not None else None
+        if slot is not None and what in slot.extras:
+            return slot.extras[what]
+    value = find()
+    if slot is not None:
+        with _lock:
+            slot.extras[what] = value
+    return value
+
+
+def kept_sheets() -> list[tuple[Path, str]]:
+    """The sheets kept now, (file, sheet name), the least recently used first."""
+    with _lock:
+        return [(Path(key[0]), name) for key, name in _kept.slots]
+
+
+class SheetKeeper:
+    """A long-lived caller's files whose sheets are parsed once and kept (see the module's docstring).
+
+    ``keep(path)`` before reading a file, ``forget(path)`` when done with it, ``close()`` at the end:
+    a file's sheets are dropped once no keeper keeps it. Files no keeper keeps (all of them, on the
+    command line) are read as ever, each time.
+    """
+
+    def __init__(self) -> None:
+        self._files: set[str] = set()
+
+    def keep(self, path: Path) -> None:
+        resolved = str(path.resolve())
+        with _lock:
+            if resolved not in self._files:
+                self._files.add(resolved)
+                _kept.files[resolved] = _kept.files.get(resolved, 0) + 1
+
+    def forget(self, path: Path) -> None:
+        self._forget(str(path.resolve()))
+
+    def _forget(self, resolved: str) -> None:
+        with _lock:
+            if resolved not in self._files:
+                return
+            self._files.discard(resolved)
+            _kept.files[resolved] -= 1
+            if not _kept.files[resolved]:
+                del _kept.files[resolved]
+                _kept.drop(resolved)
+
+    def close(self) -> None:
+        for resolved in list(self._files):
+            self._forget(resolved)
+
+    def __enter__(self) -> SheetKeeper:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
 
 def open_workbook(path: Path) -> CalamineWorkbook:

@@ -21,6 +21,7 @@ from importer.errors import MappingError
 from importer.fields import KIND_FIELDS, MAX_CUSTOM_FIELDS, REQUIRED_FIELDS
 from importer.mapping.fit import rank_presets
 from importer.mapping.model import Mapping, find_preset, parse_mapping, preset_names
+from importer.mapping.parse import read_mapping_yaml
 from importer.mapping.suggest import Suggestion
 from importer.mapping.yamlfile import read_yaml
 from importer.read.source import normalize_header
@@ -248,7 +249,7 @@ def preset_data(name: str) -> dict[str, Any]:
     path = find_preset(name)
     if path is None:
         raise MappingError(f"no preset {name!r} (presets: {', '.join(preset_names())})")
-    data = read_yaml(path)
+    data = read_mapping_yaml(path)
     if not isinstance(data, dict):
         raise MappingError(f"preset {name}: is not a mapping")
     return data

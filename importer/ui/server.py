@@ -135,6 +135,7 @@ class WorkbenchServer:
                             "the rows not sent are 'not-sent' (push again to send them); Ctrl-C again stops at once")
             self.workbench.pushes.stop_all()
         finally:  # a second Ctrl-C while the push winds down still removes the private folder
+            self.workbench.close()
             self._sock.close()
             self.rehearsal.close()
             shutil.rmtree(self._dir, ignore_errors=True)

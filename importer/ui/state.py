@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from importer.mapping.check import CheckResult, check_mapping
 from importer.mapping.suggest import suggest_mapping
 from importer.pipeline import make_plan, validate_file
 from importer.read.source import Source, describe_sheets, open_source
-from importer.read.workbook import EXCEL_EXTENSIONS
+from importer.read.workbook import EXCEL_EXTENSIONS, SheetKeeper
 
 from . import mapedit
 from .connection import Connection
@@ -84,6 +85,14 @@ class Workbench:
         self.table: ReviewTable | None = None
         self.pushes = Pushes(workdir, base_url=base_url, ledger=ledger)
         self._uploads = 0
+        # The upload's sheets parsed once, for the sheet list, the preview, each mapping check and the
+        # review (importer.read.workbook); dropped with the upload, and when the session ends.
+        self._sheets = SheetKeeper()
+        weakref.finalize(self, self._sheets.close)
+
+    def close(self) -> None:
+        """The session ends: drop what it keeps of its files."""
+        self._sheets.close()
 
     # -- connect ---------------------------------------------------------------------------------
 
@@ -128,6 +137,9 @@ class Workbench:
     def set_file(self, path: Path, filename: str) -> None:
         """A new file: its sheets, then the first sheet read (every later step starts again)."""
         with self.lock:
+            if self.upload is not None and self.upload != path:
+                self._sheets.forget(self.upload)
+            self._sheets.keep(path)
             self.upload, self.filename = path, filename
             self.sheets, self.sheet = [], None
             self.mapping, self.check, self.table, self.mapping_label = None, None, None, ""
