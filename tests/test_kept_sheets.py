@@ -26,7 +26,6 @@ from importer.mapping.fit import rank_presets
 from importer.pipeline import estimate_rows
 from importer.read import excel as excel_module
 from importer.read import workbook
-from importer.read.header import SCAN_ROWS
 from importer.read.source import describe_sheets, open_source
 from importer.read.workbook import SheetKeeper, kept_sheets
 from importer.ui import mapedit
@@ -141,7 +140,8 @@ def test_the_workbench_parses_each_sheet_once_per_upload(
     try:
         wb.set_file(first, "leads.xlsx")  # the sheet list, the preview, the preset or suggestion and its check
         assert wb.source is not None and wb.check is not None and wb.mapping is not None, wb.file_error
-        assert wb.sheets == [("Notes", 1, "hidden"), ("Leads", DATA_ROWS, "visible")]
+        # the blank row 20 is not counted: it is not a row the report lists
+        assert wb.sheets == [("Notes", 1, "hidden"), ("Leads", DATA_ROWS - 1, "visible")]
         mapping = tmp_path / "mapping.yaml"
         mapping.write_text(mapedit.to_yaml(wb.mapping, "leads"), encoding="utf-8")
         wb.use_uploaded(mapping, "mapping.yaml")  # checked again
@@ -281,12 +281,11 @@ def test_threads_read_a_kept_sheet_side_by_side(tmp_path: Path, parses: _Parses)
 # -- the sheet list --------------------------------------------------------------------------------
 
 
-def test_sheet_rows_are_counted_as_the_sheet_numbers_them_without_a_walk(tmp_path: Path, parses: _Parses) -> None:
-    """Below the header (row 3, under a title and a blank row) to the last row, the blank row among
-    them counted: what the page shows for the sheet, and the total the review counts through."""
+def test_sheet_rows_are_the_non_blank_rows_below_the_header(tmp_path: Path, parses: _Parses) -> None:
+    """Below the header (row 3, under a title and a blank row), the blank row among the data not
+    counted: the rows the report will list (the review's estimate counts to the last row)."""
     path = _leads(tmp_path / "leads.xlsx", rows=2_000)
-    assert describe_sheets(path) == [("Notes", 1, "hidden"), ("Leads", 2_000, "visible")]
-    assert parses.rows["Leads"] <= SCAN_ROWS  # only the rows that find the header are read
+    assert describe_sheets(path) == [("Notes", 1, "hidden"), ("Leads", 1_999, "visible")]
     assert estimate_rows(open_source(path)) == 2_000
 
     wb = openpyxl.Workbook()

@@ -245,9 +245,8 @@ def test_sheet_named_like_a_number_and_unknown_sheet() -> None:
 
 
 def test_list_sheets() -> None:
-    # Leads: rows 2 to 5 below its header, row 4 blank: counted, as the sheet numbers its rows
-    assert list_sheets(DATA / "basic.xlsx") == [("Leads", 4), ("Second", 1), ("2024", 1)]
-    assert list_sheets(DATA / "basic.xls") == [("Leads", 3)]  # rows 2 to 4, row 3 blank
+    assert list_sheets(DATA / "basic.xlsx") == [("Leads", 3), ("Second", 1), ("2024", 1)]
+    assert list_sheets(DATA / "basic.xls") == [("Leads", 2)]
     with pytest.raises(LoadError, match="not an Excel workbook"):
         list_sheets(DATA / "basic.csv")
 

@@ -136,9 +136,9 @@ def test_default_sheet_and_unknown_sheet(capsys: pytest.CaptureFixture[str]) -> 
 def test_sheets_command_lists_sheets_with_row_counts(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "sheets", str(DATA / "rw_leads.xlsx"))
     assert code == 0
-    assert out.splitlines() == ["1\tNotes\t0 rows", "2\tLeads\t4 rows"]  # rows 2 to 5, row 4 blank
+    assert out.splitlines() == ["1\tNotes\t0 rows", "2\tLeads\t3 rows"]
     code, out, _ = run(capsys, "sheets", str(DATA / "basic.xls"))
-    assert code == 0 and out.splitlines() == ["1\tLeads\t3 rows"]  # rows 2 to 4, row 3 blank
+    assert code == 0 and out.splitlines() == ["1\tLeads\t2 rows"]
 
 
 def test_xls_workbook(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -14,15 +14,17 @@ the right one.
 from __future__ import annotations
 
 import os
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from python_calamine import CalamineError
 
 from importer.errors import LoadError, UsageError, quote
 from importer.read.base import HEADER_ROW, REPORT_COLUMNS, Chunk, Source, column_letter, normalize_header
 from importer.read.delimited import QUOTES, open_csv
-from importer.read.excel import first_rows, last_row, open_excel
+from importer.read.excel import first_rows, open_excel
 from importer.read.header import SCAN_ROWS, detect_header_row
 from importer.read.workbook import CSV_EXTENSIONS, EXCEL_EXTENSIONS, each_sheet
 
@@ -82,10 +84,9 @@ def list_sheets(path: str | os.PathLike[str]) -> list[tuple[str, int]]:
 def describe_sheets(path: str | os.PathLike[str]) -> list[tuple[str, int, str]]:
     """(sheet name, data row count, "visible" / "hidden" / "very hidden") for each sheet of a workbook.
 
-    The data rows are those below the sheet's header row (found as :func:`open_source` finds it)
-    down to its last used row, blank rows between them included: the rows a person sees in
-    the sheet, and what the check of the sheet counts through. Counted from the sheet's used
-    range, without a walk over its rows.
+    The data rows are the non-blank rows below the sheet's header row (found as :func:`open_source`
+    finds it): the rows the reports will list. Counting them walks the parsed sheet in blocks of
+    rows (no second parse where the sheet is kept, :class:`~importer.read.workbook.SheetKeeper`).
     """
     p = _check_path(path)
     if p.suffix.lower() not in EXCEL_EXTENSIONS:
@@ -97,11 +98,20 @@ def describe_sheets(path: str | os.PathLike[str]) -> list[tuple[str, int, str]]:
 
 
 def _data_rows(sheet: Any) -> int:
+    """Non-blank rows below the header row (0 for a sheet calamine cannot read: a chart sheet)."""
     try:
-        _, shown = first_rows(sheet, SCAN_ROWS)
+        top, shown = first_rows(sheet, SCAN_ROWS)
+        if not shown:
+            return 0
+        header = detect_header_row(shown)
+        count = sum(1 for r in top[header:] if any(c != "" for c in r))
+        it = islice(sheet.iter_rows(), len(top), None)
+        while block := list(islice(it, 10_000)):
+            grid = np.array(block, dtype=object).reshape(len(block), -1)
+            count += int((grid != "").any(axis=1).sum()) if grid.size else 0
     except CalamineError:
         return 0
-    return max(0, last_row(sheet) - detect_header_row(shown)) if shown else 0
+    return count
 
 
 def check_header_row(value: object) -> int | None:
