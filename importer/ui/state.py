@@ -185,7 +185,10 @@ class Workbench:
 
     def suggest(self, kind: str | None) -> None:
         assert self.source is not None
-        suggestion = suggest_mapping(list(self.source.headers), self._sample(), kind)
+        # named as a mapping names them (as ``mapping suggest`` does): a header written twice is
+        # "Phone (1)", "Phone (2)"; plain "Phone" would be refused by the check and the push
+        names = self.source.mapping_names()
+        suggestion = suggest_mapping(names, self._sample().set_axis(names, axis=1), kind)
         self._set_mapping(suggestion.mapping, "suggested from the file's header and values")
         self.confidence, self.notes = mapedit.confidence(suggestion), list(suggestion.notes)
 
@@ -243,7 +246,9 @@ class Workbench:
             mapping = mapedit.to_mapping(self.mapping, self.mapping_label)
             where = self.where()  # its own reader: the page's stays free
             source = open_source(where.path, sheet=where.sheet, header_row=where.header_row)
-            bound = mapping.bind(source.headers, file=self.filename)
+            # as the push binds it: a repeated header named plainly is refused, "Phone (1)" is found
+            bound = mapping.bind(source.headers, file=self.filename, duplicates=source.duplicates,
+                                 aliases=source.aliases)
             table = ReviewTable(list(source.headers), make_plan(bound))
             rows = mapedit.field_rows(self.mapping)
             table.sources = {(f["part"], f["field"]): f["column"] for f in rows if f["column"]}
