@@ -393,3 +393,18 @@ def test_the_switch_on_the_connect_page_rehearses_on_the_built_in_sandbox(browse
         page.wait_for_selector("#key")
         assert page.locator("#rehearsal-banner").count() == 0
         steps.shot(page, "back-to-the-key")
+
+
+def test_a_trial_with_its_rows_left_empty_sends_nothing(browser: Any, workbench: WorkbenchServer) -> None:
+    """The page read the emptied box as "no trial" and sent every row of the file to the account."""
+    page = _page(browser)
+    page.goto(workbench.url)
+    page.wait_for_url("**/file")
+    _upload(page, REPO / "tests" / "data" / "ui_messy.xlsx")
+    page.goto(workbench.url.split("?")[0] + "push")
+    page.fill("#trial-rows", "")
+    page.click("#start-trial")  # refused (by the browser's check of the box, or by the server): nothing starts
+    page.fill("#trial-rows", "2")
+    _push(page, "#start-trial")
+    assert [job.trial for job in workbench.workbench.pushes.jobs] == [2]
+    assert workbench.sandbox is not None and len(workbench.sandbox.store.properties()) == 2

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from importer.errors import UsageError
 
-from .site import Site, action, error, need_file
+from .site import Site, action, error, need_file, number
 
 __all__ = ["routes"]
 
@@ -49,7 +49,8 @@ def routes(site: Site) -> list[BaseRoute]:
     def sheet(data: dict[str, Any]) -> dict[str, Any]:
         need_file(wb)
         row = data.get("header_row")
-        wb.open_sheet(str(data.get("sheet") or "") or wb.sheet, int(row) if row not in (None, "") else None)
+        header_row = number(row, "the header row") if row not in (None, "") else None
+        wb.open_sheet(str(data.get("sheet") or "") or wb.sheet, header_row)
         return {"ok": wb.file_error is None, "error": wb.file_error}
 
     return [

@@ -17,7 +17,7 @@ from importer.report import REPORT_FORMATS
 
 from ..state import Workbench
 from ..table import ReviewTable
-from .site import Site, action, error
+from .site import Site, action, error, number
 
 __all__ = ["routes"]
 
@@ -98,7 +98,7 @@ def _fixing(site: Site) -> list[BaseRoute]:
 
     def edit(data: dict[str, Any]) -> dict[str, Any]:
         table = site.checked_table()
-        row = table.edit(int(data["row"]), str(data["column"]), str(data.get("value", "")))
+        row = table.edit(number(data.get("row"), "the row number"), str(data["column"]), str(data.get("value", "")))
         return {"row": row, "counts": table.counts()}
 
     def replace(data: dict[str, Any]) -> dict[str, Any]:

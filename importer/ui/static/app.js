@@ -378,16 +378,17 @@ function startEdit(td, r, i) {
 function pushInit() {
   const box = document.getElementById("push");
   if (!box) return;
-  const start = (trial) => act(async () => {
-    const s = await post("/api/push/start", trial ? { trial: trial } : {});
+  const start = (data) => act(async () => {
+    const s = await post("/api/push/start", data);
     showPush(s);
     followPush();
   });
+  // the box's text as typed: the server refuses an empty or wrong one (a trial is never a push of every row)
   document.getElementById("trial-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    start(parseInt(document.getElementById("trial-rows").value, 10));
+    start({ trial: document.getElementById("trial-rows").value });
   });
-  document.getElementById("push-form").addEventListener("submit", (ev) => { ev.preventDefault(); start(null); });
+  document.getElementById("push-form").addEventListener("submit", (ev) => { ev.preventDefault(); start({}); });
   document.getElementById("cancel-push").addEventListener("click", () => act(async () => {
     await post("/api/push/cancel", {});
     say("Stopping: the requests already sent are answered, the other rows stay not-sent.", true);

@@ -1,0 +1,139 @@
+"""The workbench attacked as a careful reviewer and a confused person would: each test a defect found
+in review (it failed before its fix).
+
+A trial whose number of rows is left empty (or 0) must not become a push of every row; request
+bodies of the wrong shape are a 400 with a message, not a 500; another local app's cookie must not
+hide the workbench's session; a file with a header written twice goes through the suggested mapping,
+the review and the push.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.requests import Request
+
+from importer.errors import UsageError
+from importer.sandbox import SandboxServer
+from importer.ui.routes.site import JSON_MAX, read_json
+from importer.ui.security import cookie_name
+from tests.test_ui_routes import MESSY, PORT, Bench
+
+
+@pytest.fixture
+def bench(tmp_path: Path, sandbox: SandboxServer) -> Iterator[Bench]:
+    b = Bench(tmp_path, sandbox)
+    with b.client:
+        yield b
+
+
+def _wait_push(bench: Bench) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while (status := bench.client.get("/api/push/status").json())["running"]:
+        assert time.monotonic() < deadline, "the push did not end in 30 s"
+        time.sleep(0.05)
+    return dict(status)
+
+
+@pytest.mark.parametrize("trial", [0, "0", "", None, False, "three", 2.5, [3]])
+def test_a_trial_without_a_usable_number_of_rows_is_refused_not_sent_whole(
+    bench: Bench, sandbox: SandboxServer, trial: Any
+) -> None:
+    """It was taken as "no trial": {"trial": 0} or "" pushed every row of the file to the account."""
+    bench.enter()
+    bench.connect()
+    bench.upload(MESSY)
+    r = bench.post("/api/push/start", json={"trial": trial})
+    assert r.status_code == 400, r.text
+    assert "trial" in r.json()["error"]
+    assert bench.wb.pushes.jobs == [] and sandbox.store.properties() == []
+    assert bench.post("/api/push/start", json={"trial": "2"}).status_code == 200  # typed text, as the box sends it
+    assert _wait_push(bench)["trial"] == 2 and len(sandbox.store.properties()) == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/push/start", b'{"trial": 1e400}'),
+        ("/api/push/start", b'{"trial": [1]}'),
+        ("/api/review/edit", b'{"row": null, "column": "Property State", "value": "OH"}'),
+        ("/api/review/edit", b'{"row": {"n": 6}, "column": "Property State", "value": "OH"}'),
+        ("/api/sheet", b'{"header_row": {}}'),
+        ("/api/sheet", b'{"header_row": 2.5}'),
+        ("/api/mapping/field", b'{"part": "Property", "slot": [1], "column": "City"}'),
+    ],
+)
+def test_a_request_of_the_wrong_shape_is_a_400_with_a_message(bench: Bench, path: str, body: bytes) -> None:
+    """int() of a list, a null or an infinity raised TypeError/OverflowError: a 500 and a traceback."""
+    bench.enter()
+    bench.connect()
+    bench.upload(MESSY)
+    bench.review()
+    r = bench.post(path, content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert re.search(r"must be a whole number|^type the ", r.json()["error"])
+    assert bench.wb.pushes.jobs == []
+
+
+def test_a_json_body_over_the_limit_is_refused_before_it_is_read_whole() -> None:
+    """The body was read whole into memory, then measured (sent without a length, as chunks)."""
+    sent = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        sent += 1
+        return {"type": "http.request", "body": b"x" * (JSON_MAX // 8), "more_body": sent < 64}
+
+    request = Request({"type": "http", "method": "POST", "headers": []}, receive)
+    with pytest.raises(UsageError, match="the request is too large"):
+        asyncio.run(read_json(request))
+    assert sent <= 9  # refused once past the limit, not after the whole body
+
+
+@pytest.mark.parametrize(
+    "other",
+    [b'prefs={"theme": "dark"}', b"greeting=hello world", b"name=Jos\xc3\xa9", b'half="open', b"path=C:\\temp"],
+)
+def test_another_local_apps_cookie_does_not_hide_the_session(bench: Bench, other: bytes) -> None:
+    """A browser sends 127.0.0.1's cookies of every port; http.cookies dropped every cookie after one it
+    could not read, so the workbench answered 403 "no session" to every request, even after its link."""
+    bench.enter()
+    session = bench.client.cookies[cookie_name(PORT)]
+    bench.client.cookies.clear()
+    header = other + b"; " + f"{cookie_name(PORT)}={session}".encode()
+    assert bench.client.get("/connect", headers={"cookie": header}).status_code == 200
+    assert bench.client.get("/connect", headers={"cookie": other}).status_code == 403
+
+
+def test_a_header_written_twice_goes_through_the_suggestion_the_review_and_the_push(
+    bench: Bench, sandbox: SandboxServer
+) -> None:
+    """The suggestion named the repeated column plainly ("Phone"), which the check and the push refuse
+    (the review, bound without the file's duplicates, said every row was valid); the pickers offered
+    "Phone" but not "Phone (1)": the mapping could not be made right on the page."""
+    bench.enter()
+    bench.connect()
+    text = ("Name,Phone,Phone,Email\n"
+            "Ann Lee,2165550101,2165550102,ann@example.com\nBob Roe,,2165550103,bob@example.com\n")
+    r = bench.post("/api/upload", content=text.encode(), headers={"x-filename": "two-phones.csv"})
+    assert r.status_code == 200 and r.json()["ok"], r.text
+    wb = bench.wb
+    assert wb.check is not None and wb.mapping_error is None
+    assert [f.message for f in wb.check.findings if f.level == "error"] == []
+    page = bench.client.get("/mapping").text
+    assert '<option value="Phone (1)"' in page and '<option value="Phone">' not in page
+    assert "disabled" not in page.split('id="review-form"')[1].split("</form>")[0]
+    status = bench.review()
+    assert status["counts"] == {"total": 2, "status": {"valid": 2}, "problems": []}
+    sent = bench.client.get("/api/review/rows").json()
+    phone = next(i for i, c in enumerate(sent["value_columns"]) if c["field"] == "phone")
+    assert [row["values"][phone] for row in sent["rows"]] == ["2165550101", "2165550103"]
+    assert bench.post("/api/push/start", json={}).status_code == 200
+    assert _wait_push(bench)["error"] is None
+    assert sorted(c["phone"] for c in sandbox.store.contacts()) == ["2165550101", "2165550103"]
