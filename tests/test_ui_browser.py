@@ -408,3 +408,25 @@ def test_a_trial_with_its_rows_left_empty_sends_nothing(browser: Any, workbench:
     _push(page, "#start-trial")
     assert [job.trial for job in workbench.workbench.pushes.jobs] == [2]
     assert workbench.sandbox is not None and len(workbench.sandbox.store.properties()) == 2
+
+
+def test_tab_leaves_the_review_grid_in_one_step(browser: Any, workbench: WorkbenchServer) -> None:
+    """Every cell was a Tab stop: the find-and-replace and 'Next' after the grid were a Tab per cell away
+    (50 rows times the file's columns)."""
+    page = _page(browser)
+    page.goto(workbench.url)
+    page.wait_for_url("**/file")
+    _upload(page, REPO / "tests" / "data" / "ui_messy.xlsx")
+    page.click("text=Next: map the columns")
+    _to_review(page)
+    assert page.locator("#grid td.cell[tabindex='0']").count() == 1
+    page.focus("#grid td.cell >> nth=0")
+    page.keyboard.press("ArrowDown")  # the arrows move within the grid, and the Tab stop moves along
+    page.keyboard.press("ArrowRight")
+    moved = page.locator("td:focus")
+    assert moved.get_attribute("data-col") == "1" and moved.get_attribute("tabindex") == "0"
+    assert page.locator("#grid td.cell[tabindex='0']").count() == 1
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "replace-column"
+    page.keyboard.press("Shift+Tab")
+    assert page.locator("td:focus").get_attribute("data-col") == "1"  # back to the cell it left

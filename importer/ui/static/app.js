@@ -279,10 +279,11 @@ function rowElement(page, r) {
   tr.append(pr);
   r.cells.forEach((v, i) => {
     const td = document.createElement("td");
-    td.tabIndex = 0;
+    td.tabIndex = -1;  // one cell of the grid is in the Tab order (see rove); the arrows move between them
     td.dataset.col = i;
     td.className = "cell";
     cellText(td, v, r.invalid[i], (r.left_out || {})[i]);
+    td.addEventListener("focus", () => rove(td));
     td.addEventListener("click", () => startEdit(td, r, i));
     td.addEventListener("keydown", (ev) => cellKey(ev, td, r, i));
     tr.append(td);
@@ -318,6 +319,8 @@ function renderRows(page) {
   });
   table.tHead.replaceChildren(head);
   table.tBodies[0].replaceChildren(...page.rows.map((r) => rowElement(page, r)));
+  const first = table.querySelector("td.cell");
+  if (first) rove(first);
   table.setAttribute("aria-rowcount", page.total + 1);
   const end = Math.min(page.offset + page.rows.length, page.total);
   document.getElementById("grid-range").textContent = page.total
@@ -325,6 +328,13 @@ function renderRows(page) {
     : "(none)";
   document.getElementById("prev").disabled = page.offset === 0;
   document.getElementById("next").disabled = end >= page.total;
+}
+
+// A roving Tab stop (the ARIA grid pattern): only the cell last focused is in the Tab order, so Tab
+// leaves the grid for the controls after it instead of walking through every cell of the page.
+function rove(td) {
+  document.querySelectorAll('#grid td.cell[tabindex="0"]').forEach((c) => { if (c !== td) c.tabIndex = -1; });
+  td.tabIndex = 0;
 }
 
 function cellKey(ev, td, r, i) {
