@@ -137,3 +137,32 @@ def test_a_header_written_twice_goes_through_the_suggestion_the_review_and_the_p
     assert bench.post("/api/push/start", json={}).status_code == 200
     assert _wait_push(bench)["error"] is None
     assert sorted(c["phone"] for c in sandbox.store.contacts()) == ["2165550101", "2165550103"]
+
+
+def test_a_key_typed_on_the_page_and_refused_is_not_sent_to_an_environment_variable(bench: Bench) -> None:
+    """The client's words for a refused key ("check REALEFLOW_API_KEY") were shown for a key typed on the page."""
+    bench.enter()
+    error = bench.post("/api/connect", json={"key": "not-the-key"}).json()["error"]
+    assert "REALEFLOW_API_KEY" not in error and "type it again" in error and "HTTP 401" in error
+    page = bench.client.get("/connect").text
+    assert "type it again" in page and "not-the-key" not in page
+
+
+def test_messages_name_the_file_not_its_copy_in_the_private_folder(bench: Bench) -> None:
+    """The mapping check's findings, the dry-run report's error and an uploaded mapping's error quoted the
+    temporary folder's copy (/tmp/realeflow-workbench-.../upload-1/people.csv), a path the person never saw."""
+    bench.enter()
+    bench.connect()
+    people = b"Name,Email\nAnn Lee,ann@example.com\n"
+    r = bench.post("/api/upload", content=people, headers={"x-filename": "people.csv"})
+    assert r.status_code == 200
+    bench.review()
+    private = str(bench.wb.workdir)
+    assert bench.post("/api/mapping/field", json={"part": "", "field": "fullname", "column": "Nope"}).status_code == 200
+    page = bench.client.get("/mapping").text
+    assert "Nope" in page and private not in page
+    error = bench.client.get("/download/dry-run-report.csv").json()["error"]
+    assert "people.csv has no column for a required field" in error and private not in error
+    r = bench.post("/api/mapping/upload", files={"file": ("mine.yaml", b"kind: contact\nfields: [\n")})
+    assert r.status_code == 400
+    assert r.json()["error"].startswith("mapping mine.yaml: not valid YAML") and private not in r.json()["error"]

@@ -201,8 +201,11 @@ class Workbench:
     def use_uploaded(self, path: Path, filename: str) -> None:
         from importer.mapping.yamlfile import read_yaml
 
-        data = read_yaml(path)
-        mapedit.to_mapping(data, filename)  # a file the CLI would refuse is refused here too
+        try:
+            data = read_yaml(path)
+            mapedit.to_mapping(data, filename)  # a file the CLI would refuse is refused here too
+        except ImporterError as exc:  # said of the file the person chose, not of its copy here
+            raise MappingError(str(exc).replace(str(path), filename)) from exc
         self._set_mapping(data, f"uploaded {filename}")
 
     def _set_mapping(self, data: dict[str, Any], label: str) -> None:
@@ -269,6 +272,14 @@ class Workbench:
         assert self.upload is not None and self.source is not None
         return Where(self.upload, self.sheet, self.source.header_row)
 
+    def shown(self, text: str) -> str:
+        """``text`` with the private folder's copies of the file (the upload, its fixed rows) called by the
+        file's name: the person never saw that temporary folder, and a command quoting it is no use to them."""
+        if self.upload is not None and self.upload.parent.is_dir():
+            for path in sorted((str(p) for p in self.upload.parent.iterdir()), key=len, reverse=True):
+                text = text.replace(path, self.filename)
+        return text
+
     def push_file_path(self) -> Where:
         """The file a push reads: the upload as it is, or the fixed rows when some were edited."""
         table = self.table
@@ -286,8 +297,11 @@ class Workbench:
         where = self.push_file_path()
         report = self.workdir / f"dry-run-report.{fmt}"
         mapping = mapedit.to_mapping(self.mapping, self.mapping_label)
-        validate_file(where.path, mapping, sheet=where.sheet, header_row=where.header_row, report=report,
-                      keep_outcomes=False, workers=1)
+        try:
+            validate_file(where.path, mapping, sheet=where.sheet, header_row=where.header_row, report=report,
+                          keep_outcomes=False, workers=1)
+        except ImporterError as exc:
+            raise UsageError(self.shown(str(exc))) from exc
         return report
 
     # -- push ------------------------------------------------------------------------------------
