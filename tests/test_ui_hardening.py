@@ -166,3 +166,26 @@ def test_messages_name_the_file_not_its_copy_in_the_private_folder(bench: Bench)
     r = bench.post("/api/mapping/upload", files={"file": ("mine.yaml", b"kind: contact\nfields: [\n")})
     assert r.status_code == 400
     assert r.json()["error"].startswith("mapping mine.yaml: not valid YAML") and private not in r.json()["error"]
+
+
+def test_the_grids_fixes_outlive_a_change_of_mapping(bench: Bench, sandbox: SandboxServer) -> None:
+    """A change of mapping after fixing cells in the grid dropped the fixes without a word: the next
+    review showed the cell as uploaded, and the push sent the file as uploaded (the fixed row not at all)."""
+    bench.enter()
+    bench.connect()
+    bench.upload(MESSY)
+    bench.review()
+    r = bench.post("/api/review/edit", json={"row": 6, "column": "Property State", "value": "Ohio"})
+    assert r.json()["row"]["status"] == "valid"
+    assert bench.post("/api/mapping/switch", json={"id": "contact|Owner 2", "on": False}).status_code == 200
+    status = bench.review()
+    assert status["counts"]["status"] == {"valid": 12}
+    (row,) = [r for r in bench.client.get("/api/review/rows").json()["rows"] if r["row"] == 6]
+    assert row["edited"] and "Ohio" in row["cells"]
+    assert bench.post("/api/mapping/field", json={"part": "Property", "field": "apn", "column": ""}).status_code == 200
+    assert bench.post("/api/push/start", json={}).status_code == 200  # pushed without a review in between
+    assert _wait_push(bench)["error"] is None
+    properties = sandbox.store.properties()
+    assert len(properties) == 12 and next(p for p in properties if p["address"] == "9 Elm Ave")["state"] == "OH"
+    assert bench.post("/api/upload", content=b"Name\nAnn Lee\n", headers={"x-filename": "x.csv"}).status_code == 200
+    assert bench.wb.kept_fixes() is None  # another file: other rows

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,17 @@ PREVIEW_ROWS = 20
 #: Rows sampled to suggest a mapping (as ``mapping suggest``) and to check one (as ``mapping check``).
 SUGGEST_ROWS = 200
 CHECK_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class _Fixes:
+    """The review grid's fixes, kept when the mapping changes: the rows as fixed (a CSV written as a
+    push reads it), which rows were fixed, and the file as it was read then (a new file, sheet or
+    header row means other rows: the fixes no longer apply)."""
+
+    of: Where
+    rows: Where
+    edited: frozenset[int]
 
 
 # long: one person's session through the six steps (where pushes go, the file, the mapping, the
@@ -83,6 +95,7 @@ class Workbench:
         # review and push
         self.table: ReviewTable | None = None
         self.pushes = Pushes(workdir, base_url=base_url, ledger=ledger)
+        self.fixes: _Fixes | None = None  # the grid's fixes across a change of mapping
         self._uploads = 0
 
     # -- connect ---------------------------------------------------------------------------------
@@ -213,6 +226,7 @@ class Workbench:
             self.mapping, self.mapping_label = data, label
             self.confidence, self.notes = {}, []
             self.dropped = {}
+            self._keep_fixes()
             self.table = None
             self.recheck_mapping()
 
@@ -221,8 +235,25 @@ class Workbench:
             self.mapping = data
             if "(edited)" not in self.mapping_label:
                 self.mapping_label += " (edited)"
+            self._keep_fixes()
             self.table = None
             self.recheck_mapping()
+
+    def _keep_fixes(self) -> None:
+        """Before a new mapping drops the review's table: its fixed rows, written once, for the next review
+        and push (they were lost with the table, and the push sent the file as uploaded)."""
+        table = self.table
+        if table is None or not table.edited or not table.done or table.error or self.upload is None:
+            return
+        self._uploads += 1  # a new name: the file a running push reads is never rewritten
+        path = self.upload.with_name(f"{self.upload.stem}.fixes-{self._uploads}.csv")
+        table.write_csv(path)
+        self.fixes = _Fixes(self.where(), Where(path, None, 1), frozenset(table.edited))
+
+    def kept_fixes(self) -> _Fixes | None:
+        """The fixes kept from an earlier review, if they are of the file as it is read now."""
+        fixes = self.fixes
+        return fixes if fixes is not None and self.source is not None and fixes.of == self.where() else None
 
     def recheck_mapping(self) -> None:
         """``mapping check`` of the current mapping against the file's first rows."""
@@ -247,7 +278,8 @@ class Workbench:
             if self.mapping is None or self.source is None or self.upload is None:
                 raise UsageError("choose a file and a mapping first")
             mapping = mapedit.to_mapping(self.mapping, self.mapping_label)
-            where = self.where()  # its own reader: the page's stays free
+            kept = self.kept_fixes()  # the rows fixed in an earlier review, under another mapping
+            where = kept.rows if kept is not None else self.where()  # its own reader: the page's stays free
             source = open_source(where.path, sheet=where.sheet, header_row=where.header_row)
             # as the push binds it: a repeated header named plainly is refused, "Phone (1)" is found
             bound = mapping.bind(source.headers, file=self.filename, duplicates=source.duplicates,
@@ -255,6 +287,7 @@ class Workbench:
             table = ReviewTable(list(source.headers), make_plan(bound))
             rows = mapedit.field_rows(self.mapping)
             table.sources = {(f["part"], f["field"]): f["column"] for f in rows if f["column"]}
+            table.edited = set(kept.edited) if kept is not None else set()
             self.table = table
 
         def work() -> None:
@@ -285,7 +318,8 @@ class Workbench:
         table = self.table
         assert self.upload is not None
         if table is None or not table.edited:
-            return self.where()
+            kept = self.kept_fixes()  # the mapping changed since the rows were fixed
+            return kept.rows if kept is not None else self.where()
         path = self.upload.with_name(f"{self.upload.stem}.fixed-{len(self.pushes.jobs) + 1}.csv")
         table.write_csv(path)
         return Where(path, None, 1)  # written with its header in row 1, every row at its old number
