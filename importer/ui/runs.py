@@ -127,6 +127,7 @@ class Pushes:
         self.base_url = base_url
         self.ledger = ledger
         self.jobs: list[PushJob] = []
+        self._writing = threading.Lock()  # a report written in another format (see report())
 
     @property
     def job(self) -> PushJob | None:
@@ -185,8 +186,16 @@ class Pushes:
         if fmt == "csv":
             return job.result.report_path
         path = job.report.with_suffix(f".{fmt}")
-        if not path.exists():
-            _rewrite_report(job, path)
+        # one writer at a time, under another name until whole: a second download (a double click) waited
+        # for nothing and got the file half written, and a write that failed left a broken file served after
+        with self._writing:
+            if not path.exists():
+                part = path.with_name(f"{path.stem}.part{path.suffix}")
+                try:
+                    _rewrite_report(job, part)
+                    part.replace(path)
+                finally:
+                    part.unlink(missing_ok=True)
         return path
 
     def failed_rows(self, job: PushJob, limit: int = 200) -> list[dict[str, Any]]:
