@@ -10,6 +10,7 @@ the review and the push.
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import time
 from collections.abc import Iterator
@@ -189,3 +190,82 @@ def test_the_grids_fixes_outlive_a_change_of_mapping(bench: Bench, sandbox: Sand
     assert len(properties) == 12 and next(p for p in properties if p["address"] == "9 Elm Ave")["state"] == "OH"
     assert bench.post("/api/upload", content=b"Name\nAnn Lee\n", headers={"x-filename": "x.csv"}).status_code == 200
     assert bench.wb.kept_fixes() is None  # another file: other rows
+
+
+def test_a_push_report_whose_writing_failed_is_written_again_not_served_broken(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The XLSX/JSON report is written on the first download into its final name: a write that failed (a
+    full disk) left the file, served broken to every later download; a second download during the first's
+    writing got it half written."""
+    from openpyxl import load_workbook
+
+    from importer.errors import ReportError
+    from importer.ui import runs
+
+    bench.enter()
+    bench.connect()
+    bench.upload(MESSY)
+    assert bench.post("/api/push/start", json={"trial": 2}).status_code == 200
+    _wait_push(bench)
+    real = runs.open_report
+
+    def disk_full(path: Path, **kw: Any) -> Any:
+        real(path, **kw)  # the file is created at once...
+        raise ReportError(f"cannot write the report {path}: No space left on device")  # ...then the disk is full
+
+    monkeypatch.setattr(runs, "open_report", disk_full)
+    assert bench.client.get("/download/push/1/report.xlsx").status_code == 400
+    monkeypatch.setattr(runs, "open_report", real)
+    r = bench.client.get("/download/push/1/report.xlsx")
+    assert r.status_code == 200
+    sheet = load_workbook(io.BytesIO(r.content), read_only=True).worksheets[0]
+    assert sum(1 for _ in sheet.iter_rows()) == 1 + 12  # the header and every row of the file
+
+
+def test_a_download_is_not_rewritten_while_it_is_sent(tmp_path: Path) -> None:
+    """Every download of the fixed file (and of the dry-run report) was written to one path: a second one
+    (a double click, another tab after an edit) rewrote the file the first was still sending."""
+    import socket
+
+    import httpx
+
+    from importer.ui.server import WorkbenchServer
+
+    # 8 MB: more than the socket buffers take in (Linux's default net.ipv4.tcp_wmem lets one grow to 4 MB)
+    note = "x" * 300
+    rows = "".join(f"Person {n},person{n}@example.com,Akron,{note}\n" for n in range(25_000))
+    with WorkbenchServer(sandbox=True, mappings_dir=tmp_path / "m") as server, httpx.Client(timeout=30) as c:
+        base = f"http://127.0.0.1:{server.port}"
+        assert c.get(server.url).status_code == 200
+        guard = {"origin": base, "x-csrf-token": server.secrets.csrf}
+        r = c.post(f"{base}/api/upload", content=("Name,Email,City,Notes\n" + rows).encode(),
+                   headers={**guard, "x-filename": "people.csv"})
+        assert r.status_code == 200 and r.json()["ok"], r.text
+        c.post(f"{base}/api/review/start", json={}, headers=guard)
+        deadline = time.monotonic() + 60
+        while not c.get(f"{base}/api/review/status").json()["done"]:
+            assert time.monotonic() < deadline, "the review did not finish in 60 s"
+            time.sleep(0.05)
+        before = c.get(f"{base}/download/fixed.csv").content
+        assert len(before) > 8_000_000
+        # a download that reads slowly: the server sends a little of it, then waits for the reader
+        slow = socket.socket()
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.settimeout(30)
+        slow.connect(("127.0.0.1", server.port))
+        cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+        slow.sendall(f"GET /download/fixed.csv HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nCookie: {cookie}\r\n"
+                     "Connection: close\r\n\r\n".encode())
+        got = slow.recv(4096)
+        assert got.startswith(b"HTTP/1.1 200")
+        # meanwhile the cells change and the file is downloaded again, whole
+        r = c.post(f"{base}/api/review/replace", json={"column": "City", "find": "Akron", "replace": "Cleveland"},
+                   headers=guard)
+        assert r.json()["changed"] == 25_000
+        after = c.get(f"{base}/download/fixed.csv").content
+        assert b"Cleveland" in after and b"Akron" not in after
+        while block := slow.recv(65536):
+            got += block
+        slow.close()
+        assert got.split(b"\r\n\r\n", 1)[1] == before  # the first download is the file as it was asked for

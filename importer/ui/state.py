@@ -7,7 +7,9 @@ nothing. Long work (the whole-file check, a push) runs on a thread of its own an
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -313,29 +315,42 @@ class Workbench:
                 text = text.replace(path, self.filename)
         return text
 
-    def push_file_path(self) -> Where:
-        """The file a push reads: the upload as it is, or the fixed rows when some were edited."""
+    def private_file(self, suffix: str, folder: Path | None = None) -> Path:
+        """A new file in the private folder (or ``folder`` in it): each download writes its own, so two at
+        once (a double click, two tabs) never rewrite the file the other is sending."""
+        fd, name = tempfile.mkstemp(suffix=suffix, dir=folder or self.workdir)
+        os.close(fd)
+        return Path(name)
+
+    def push_file_path(self, to: Path | None = None) -> Where:
+        """The file a push reads: the upload as it is, or the fixed rows when some were edited (written
+        to ``to``, by default the push's own numbered file)."""
         table = self.table
         assert self.upload is not None
         if table is None or not table.edited:
             kept = self.kept_fixes()  # the mapping changed since the rows were fixed
             return kept.rows if kept is not None else self.where()
-        path = self.upload.with_name(f"{self.upload.stem}.fixed-{len(self.pushes.jobs) + 1}.csv")
+        path = to or self.upload.with_name(f"{self.upload.stem}.fixed-{len(self.pushes.jobs) + 1}.csv")
         table.write_csv(path)
         return Where(path, None, 1)  # written with its header in row 1, every row at its old number
 
     def dry_run_report(self, fmt: str) -> Path:
-        """The CLI's ``validate`` report of the file as it is now (with its fixes)."""
-        if self.mapping is None:
+        """The CLI's ``validate`` report of the file as it is now (with its fixes), in a file of its own."""
+        if self.mapping is None or self.upload is None:
             raise UsageError("choose a mapping first")
-        where = self.push_file_path()
-        report = self.workdir / f"dry-run-report.{fmt}"
-        mapping = mapedit.to_mapping(self.mapping, self.mapping_label)
+        rows = self.private_file(".csv", self.upload.parent)  # beside the upload: messages name it as the file
         try:
-            validate_file(where.path, mapping, sheet=where.sheet, header_row=where.header_row, report=report,
-                          keep_outcomes=False, workers=1)
-        except ImporterError as exc:
-            raise UsageError(self.shown(str(exc))) from exc
+            where = self.push_file_path(rows)
+            report = self.private_file(f".{fmt}")
+            mapping = mapedit.to_mapping(self.mapping, self.mapping_label)
+            try:
+                validate_file(where.path, mapping, sheet=where.sheet, header_row=where.header_row, report=report,
+                              keep_outcomes=False, workers=1)
+            except ImporterError as exc:
+                report.unlink(missing_ok=True)
+                raise UsageError(self.shown(str(exc))) from exc
+        finally:
+            rows.unlink(missing_ok=True)
         return report
 
     # -- push ------------------------------------------------------------------------------------

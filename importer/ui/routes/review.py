@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -111,19 +112,19 @@ def _fixing(site: Site) -> list[BaseRoute]:
         if fmt not in ("csv", "xlsx"):
             raise HTTPException(404)
         table = site.checked_table()
-        path = wb.workdir / f"fixed-download.{fmt}"
+        path = wb.private_file(f".{fmt}")  # its own file, removed once sent
         if fmt == "csv":
             table.write_csv(path, safe=True)
         else:
             table.write_xlsx(path)
-        return FileResponse(path, filename=f"{Path(wb.filename).stem}.fixed.{fmt}")
+        return _sent_once(path, f"{Path(wb.filename).stem}.fixed.{fmt}")
 
     def dry_run(request: Request) -> Response:
         fmt = request.path_params["fmt"]
         if fmt not in REPORT_FORMATS:
             raise HTTPException(404)
         path = wb.dry_run_report(fmt)
-        return FileResponse(path, filename=f"{Path(wb.filename).stem}.validate-report.{fmt}")
+        return _sent_once(path, f"{Path(wb.filename).stem}.validate-report.{fmt}")
 
     return [
         Route("/api/review/edit", action(edit), methods=["POST"]),
@@ -131,3 +132,8 @@ def _fixing(site: Site) -> list[BaseRoute]:
         Route("/download/fixed.{fmt}", fixed),
         Route("/download/dry-run-report.{fmt}", dry_run),
     ]
+
+
+def _sent_once(path: Path, filename: str) -> FileResponse:
+    """A download written for one request, removed once sent (the private folder goes at exit anyway)."""
+    return FileResponse(path, filename=filename, background=BackgroundTask(path.unlink, missing_ok=True))
