@@ -430,3 +430,35 @@ def test_tab_leaves_the_review_grid_in_one_step(browser: Any, workbench: Workben
     assert page.evaluate("document.activeElement.id") == "replace-column"
     page.keyboard.press("Shift+Tab")
     assert page.locator("td:focus").get_attribute("data-col") == "1"  # back to the cell it left
+
+
+def _luminance(css: str) -> float:
+    r, g, b = (int(v) / 255 for v in re.findall(r"\d+", css)[:3])
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def test_the_focus_ring_stands_out_from_what_is_around_it(browser: Any, workbench: WorkbenchServer) -> None:
+    """The ring was the same blue everywhere: on the dark header's step links it was 2:1 against the header,
+    under the 3:1 a focus indicator needs (WCAG 1.4.11), so a keyboard user lost their place there."""
+    page = _page(browser)
+    page.goto(workbench.url)
+    page.wait_for_url("**/file")
+    seen = []
+    for _ in range(8):  # the skip link, the six steps, then the page's first control
+        page.keyboard.press("Tab")
+        # the ring's colour, and the background just outside it (what is drawn there, whatever holds it)
+        ring, around, name = page.evaluate(
+            "() => { const e = document.activeElement, r = e.getBoundingClientRect(), cs = getComputedStyle(e);"
+            " const gap = parseFloat(cs.outlineOffset) + parseFloat(cs.outlineWidth) + 1;"
+            " const x = r.left - gap >= 0 ? r.left - gap : r.right + gap;"
+            " let p = document.elementsFromPoint(x, r.top + r.height / 2).find((u) => u !== e && !e.contains(u));"
+            " let bg = 'rgb(255, 255, 255)';"
+            " for (; p; p = p.parentElement) { const c = getComputedStyle(p).backgroundColor;"
+            "   if (c !== 'rgba(0, 0, 0, 0)') { bg = c; break; } }"
+            " return [cs.outlineColor, bg, e.textContent.trim().slice(0, 30)]; }"
+        )
+        light, dark = sorted((_luminance(ring), _luminance(around)), reverse=True)
+        seen.append((name, round((light + 0.05) / (dark + 0.05), 1)))
+    assert all(ratio >= 3 for _, ratio in seen), seen
+    assert any(name == "1. Connect" for name, _ in seen), seen
