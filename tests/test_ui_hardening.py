@@ -269,3 +269,30 @@ def test_a_download_is_not_rewritten_while_it_is_sent(tmp_path: Path) -> None:
             got += block
         slow.close()
         assert got.split(b"\r\n\r\n", 1)[1] == before  # the first download is the file as it was asked for
+
+
+def test_an_upload_cut_off_midway_leaves_nothing_behind(tmp_path: Path) -> None:
+    """A tab closed during an upload left its part (up to the 512 MiB limit) in the private folder until exit."""
+    import socket
+
+    from importer.ui.server import WorkbenchServer
+
+    with WorkbenchServer(sandbox=True, mappings_dir=tmp_path / "m") as server:
+        host = f"127.0.0.1:{server.port}"
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+            s.sendall(f"GET /?token={server.secrets.token} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            cookie = re.search(rb"set-cookie: ([^;]+);", s.recv(65536), re.IGNORECASE)
+            assert cookie is not None
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+            s.sendall(f"POST /api/upload HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie[1].decode()}\r\n"
+                      f"Origin: http://{host}\r\nX-CSRF-Token: {server.secrets.csrf}\r\nX-Filename: big.csv\r\n"
+                      "Content-Length: 10000000\r\n\r\n".encode() + b"Name,Email\n" + b"Ann,ann@example.com\n" * 5000)
+            deadline = time.monotonic() + 10
+            while not list(server.workdir.glob("upload-*/big.csv")):  # the part has arrived...
+                assert time.monotonic() < deadline, "the upload never started"
+                time.sleep(0.02)
+        deadline = time.monotonic() + 10  # ...then the connection is gone
+        while list(server.workdir.glob("upload-*")):
+            assert time.monotonic() < deadline, f"left behind: {list(server.workdir.rglob('*big*'))}"
+            time.sleep(0.05)
+        assert server.workbench.upload is None
