@@ -462,3 +462,31 @@ def test_the_focus_ring_stands_out_from_what_is_around_it(browser: Any, workbenc
         seen.append((name, round((light + 0.05) / (dark + 0.05), 1)))
     assert all(ratio >= 3 for _, ratio in seen), seen
     assert any(name == "1. Connect" for name, _ in seen), seen
+
+
+@pytest.mark.parametrize(
+    ("route", "answer", "said"),
+    [
+        ("**/api/review/start", {"status": 400, "content_type": "application/json",
+                                 "body": '{"error": "choose a file and a mapping first"}'},
+         "✖ choose a file and a mapping first"),
+        ("**/api/review/events", {"status": 200, "content_type": "text/event-stream",
+                                  "body": 'event: end\ndata: {"started":false,"ended":true,"stopping":false}\n\n'},
+         "✖ The file or its mapping changed since this page was opened"),
+    ],
+)
+def test_the_review_page_says_why_its_check_did_not_go_on(
+    browser: Any, workbench: WorkbenchServer, route: str, answer: dict[str, Any], said: str
+) -> None:
+    """A check that could not start left "Checking every row…" for ever with nothing said (an unhandled
+    rejection); one dropped by a change in another tab said the workbench had stopped (Ctrl-C)."""
+    page = _page(browser)
+    page.goto(workbench.url)
+    page.wait_for_url("**/file")
+    _upload(page, REPO / "tests" / "data" / "ui_messy.xlsx")
+    page.click("text=Next: map the columns")
+    _to_review(page)
+    page.route(route, lambda r: r.fulfill(**answer))  # what the server answers when that happens
+    page.reload()
+    page.wait_for_selector("#message.bad")
+    assert page.inner_text("#message").startswith(said)

@@ -170,6 +170,11 @@ async function reviewInit() {
   const el = document.getElementById("review");
   if (!el || grid.started) return;
   grid.started = true;
+  // said on the page: a check that cannot start, or a stream and status that fail, left "Checking every row…"
+  try { await followCheck(); } catch (e) { say("✖ " + e.message, false); }
+}
+
+async function followCheck() {
   await post("/api/review/start", {});  // once per file: the check already under way is kept
   let shown = false;
   const last = await follow("review", (s) => !s.started || s.done || s.error !== null, async (s) => {
@@ -183,7 +188,12 @@ async function reviewInit() {
     }
   });
   if (last.error) { say("✖ " + last.error, false); return; }
-  if (!last.done) { say(STOPPED, false); return; }
+  if (last.stopping) { say(STOPPED, false); return; }
+  if (!last.started) {  // the table was dropped: another tab chose another file, sheet or mapping
+    say("✖ The file or its mapping changed since this page was opened (in another tab?): "
+      + "open the Mapping page and check the rows again.", false);
+    return;
+  }
   const prev = document.getElementById("prev"), next = document.getElementById("next");
   prev.addEventListener("click", () => { grid.offset = Math.max(0, grid.offset - grid.limit); act(loadRows); });
   next.addEventListener("click", () => { if (grid.offset + grid.limit < grid.total) { grid.offset += grid.limit; act(loadRows); } });
