@@ -296,3 +296,23 @@ def test_an_upload_cut_off_midway_leaves_nothing_behind(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, f"left behind: {list(server.workdir.rglob('*big*'))}"
             time.sleep(0.05)
         assert server.workbench.upload is None
+
+
+def test_a_push_is_named_after_the_file_it_read_once_another_is_uploaded(bench: Bench) -> None:
+    """A push's report was named after the file uploaded last, not the one the push read, and the Results
+    page did not say which file each push sent; the Push page did not count fixes kept across a new mapping."""
+    bench.enter()
+    bench.connect()
+    bench.upload(MESSY)
+    assert bench.post("/api/push/start", json={"trial": 2}).status_code == 200
+    assert _wait_push(bench)["file"] == "ui_messy.xlsx"
+    people = b"Name,Email\nAnn Lee,ann@example.com\n"
+    assert bench.post("/api/upload", content=people, headers={"x-filename": "people.csv"}).status_code == 200
+    r = bench.client.get("/download/push/1/report.csv")
+    assert 'filename="ui_messy.push-1-report.csv"' in r.headers["content-disposition"]
+    assert "File <strong>ui_messy.xlsx</strong>" in bench.client.get("/results").text
+    bench.upload(MESSY)
+    bench.review()
+    bench.post("/api/review/edit", json={"row": 6, "column": "Property State", "value": "OH"})
+    bench.post("/api/mapping/switch", json={"id": "contact|Owner 2", "on": False})
+    assert "with 1 fixed row," in bench.client.get("/push").text

@@ -61,6 +61,7 @@ class PushJob:
     stop: StopSwitch = field(default_factory=StopSwitch)
     thread: threading.Thread | None = None
     retry_failed: bool = False  # only the rows whose last try failed (push --retry-failed)
+    shown_as: str = ""  # the name of the file it pushed, as the person knows it (another may be uploaded since)
 
     @property
     def running(self) -> bool:
@@ -75,6 +76,7 @@ class PushJob:
         result = self.result
         return {
             "number": self.number,
+            "file": self.shown_as,
             "trial": self.trial,
             "retry_failed": self.retry_failed,
             "running": self.running,
@@ -141,7 +143,8 @@ class Pushes:
         self, where: Where, mapping: Mapping, key: str, *, trial: int | None, shown_as: str, retry_failed: bool = False
     ) -> PushJob:
         number = len(self.jobs) + 1
-        job = PushJob(number, trial, where, self.workdir / f"push-{number}.push-report.csv", retry_failed=retry_failed)
+        job = PushJob(number, trial, where, self.workdir / f"push-{number}.push-report.csv", retry_failed=retry_failed,
+                      shown_as=shown_as)
         self.jobs.append(job)
 
         def work() -> None:

@@ -53,8 +53,10 @@ def routes(site: Site) -> list[BaseRoute]:
         n, fmt = int(request.path_params["n"]), request.path_params["fmt"]
         if fmt not in REPORT_FORMATS or not 1 <= n <= len(wb.pushes.jobs):
             raise HTTPException(404)
-        path = wb.pushes.report(wb.pushes.jobs[n - 1], fmt)
-        return FileResponse(path, filename=f"{Path(wb.filename).stem}.push-{n}-report.{fmt}")
+        job = wb.pushes.jobs[n - 1]
+        path = wb.pushes.report(job, fmt)
+        # named after the file that push read: another may have been uploaded since
+        return FileResponse(path, filename=f"{Path(job.shown_as).stem}.push-{n}-report.{fmt}")
 
     def run_report(request: Request) -> Response:
         run = int(request.path_params["run"])

@@ -438,7 +438,7 @@ function showPush(s) {
   const bar = document.getElementById("push-progress");
   if (s.total) { bar.max = s.total; bar.value = Math.min(s.done, s.total); }
   if (!s.running) { bar.max = 1; bar.value = 1; }
-  const what = "Push " + s.number + (s.trial ? " (trial of " + s.trial + " rows)" : "")
+  const what = "Push " + s.number + (s.file ? " of " + s.file : "") + (s.trial ? " (trial of " + s.trial + " rows)" : "")
     + (s.retry_failed ? " (the failed rows again)" : "");
   let text = what + ": " + s.done.toLocaleString() + (s.total ? " of about " + s.total.toLocaleString() : "") + " rows, "
     + s.rate + " rows/s";
