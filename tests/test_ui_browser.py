@@ -162,6 +162,23 @@ def _push(page: Any, button: str) -> None:
     page.wait_for_selector("#push-done:not([hidden])")
 
 
+def _messy_uploaded(browser: Any, workbench: WorkbenchServer) -> Any:
+    """A new tab on the file page with the messy workbook uploaded."""
+    page = _page(browser)
+    page.goto(workbench.url)
+    page.wait_for_url("**/file")
+    _upload(page, REPO / "tests" / "data" / "ui_messy.xlsx")
+    return page
+
+
+def _messy_in_review(browser: Any, workbench: WorkbenchServer) -> Any:
+    """A new tab on the review grid of the messy workbook, with its suggested mapping."""
+    page = _messy_uploaded(browser, workbench)
+    page.click("text=Next: map the columns")
+    _to_review(page)
+    return page
+
+
 def test_propstream_preset_straight_to_push(browser: Any, workbench: WorkbenchServer) -> None:
     steps = Steps("a_propstream")
     page = _page(browser, event_source=False)  # an old browser: the progress is polled instead
@@ -335,12 +352,7 @@ def test_results_lead_to_the_rows_to_fix_and_send_the_failed_rows_again(
     sandbox = workbench.sandbox
     assert sandbox is not None
     sandbox.faults = Faults(revoke_after=4)  # the key stops working midway: rows are left
-    page = _page(browser)
-    page.goto(workbench.url)
-    page.wait_for_url("**/file")
-    _upload(page, REPO / "tests" / "data" / "ui_messy.xlsx")
-    page.click("text=Next: map the columns")
-    _to_review(page)
+    page = _messy_in_review(browser, workbench)
     page.click("text=Next: send the rows")
     page.wait_for_url("**/push")
     _push(page, "#start-push")
@@ -397,10 +409,7 @@ def test_the_switch_on_the_connect_page_rehearses_on_the_built_in_sandbox(browse
 
 def test_a_trial_with_its_rows_left_empty_sends_nothing(browser: Any, workbench: WorkbenchServer) -> None:
     """The page read the emptied box as "no trial" and sent every row of the file to the account."""
-    page = _page(browser)
-    page.goto(workbench.url)
-    page.wait_for_url("**/file")
-    _upload(page, REPO / "tests" / "data" / "ui_messy.xlsx")
+    page = _messy_uploaded(browser, workbench)
     page.goto(workbench.url.split("?")[0] + "push")
     page.fill("#trial-rows", "")
     page.click("#start-trial")  # refused (by the browser's check of the box, or by the server): nothing starts
@@ -413,12 +422,7 @@ def test_a_trial_with_its_rows_left_empty_sends_nothing(browser: Any, workbench:
 def test_tab_leaves_the_review_grid_in_one_step(browser: Any, workbench: WorkbenchServer) -> None:
     """Every cell was a Tab stop: the find-and-replace and 'Next' after the grid were a Tab per cell away
     (50 rows times the file's columns)."""
-    page = _page(browser)
-    page.goto(workbench.url)
-    page.wait_for_url("**/file")
-    _upload(page, REPO / "tests" / "data" / "ui_messy.xlsx")
-    page.click("text=Next: map the columns")
-    _to_review(page)
+    page = _messy_in_review(browser, workbench)
     assert page.locator("#grid td.cell[tabindex='0']").count() == 1
     page.focus("#grid td.cell >> nth=0")
     page.keyboard.press("ArrowDown")  # the arrows move within the grid, and the Tab stop moves along
@@ -480,12 +484,7 @@ def test_the_review_page_says_why_its_check_did_not_go_on(
 ) -> None:
     """A check that could not start left "Checking every row…" for ever with nothing said (an unhandled
     rejection); one dropped by a change in another tab said the workbench had stopped (Ctrl-C)."""
-    page = _page(browser)
-    page.goto(workbench.url)
-    page.wait_for_url("**/file")
-    _upload(page, REPO / "tests" / "data" / "ui_messy.xlsx")
-    page.click("text=Next: map the columns")
-    _to_review(page)
+    page = _messy_in_review(browser, workbench)
     page.route(route, lambda r: r.fulfill(**answer))  # what the server answers when that happens
     page.reload()
     page.wait_for_selector("#message.bad")
