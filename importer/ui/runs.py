@@ -193,7 +193,7 @@ class Pushes:
         # for nothing and got the file half written, and a write that failed left a broken file served after
         with self._writing:
             if not path.exists():
-                part = path.with_name(f"{path.stem}.part{path.suffix}")
+                part = path.with_suffix(".part" + path.suffix)
                 try:
                     _rewrite_report(job, part)
                     part.replace(path)
