@@ -162,6 +162,23 @@ def _push(page: Any, button: str) -> None:
     page.wait_for_selector("#push-done:not([hidden])")
 
 
+def _messy_uploaded(browser: Any, workbench: WorkbenchServer) -> Any:
+    """A new tab on the file page with the messy workbook uploaded."""
+    page = _page(browser)
+    page.goto(workbench.url)
+    page.wait_for_url("**/file")
+    _upload(page, REPO / "tests" / "data" / "ui_messy.xlsx")
+    return page
+
+
+def _messy_in_review(browser: Any, workbench: WorkbenchServer) -> Any:
+    """A new tab on the review grid of the messy workbook, with its suggested mapping."""
+    page = _messy_uploaded(browser, workbench)
+    page.click("text=Next: map the columns")
+    _to_review(page)
+    return page
+
+
 def test_propstream_preset_straight_to_push(browser: Any, workbench: WorkbenchServer) -> None:
     steps = Steps("a_propstream")
     page = _page(browser, event_source=False)  # an old browser: the progress is polled instead
@@ -335,12 +352,7 @@ def test_results_lead_to_the_rows_to_fix_and_send_the_failed_rows_again(
     sandbox = workbench.sandbox
     assert sandbox is not None
     sandbox.faults = Faults(revoke_after=4)  # the key stops working midway: rows are left
-    page = _page(browser)
-    page.goto(workbench.url)
-    page.wait_for_url("**/file")
-    _upload(page, REPO / "tests" / "data" / "ui_messy.xlsx")
-    page.click("text=Next: map the columns")
-    _to_review(page)
+    page = _messy_in_review(browser, workbench)
     page.click("text=Next: send the rows")
     page.wait_for_url("**/push")
     _push(page, "#start-push")
@@ -393,3 +405,87 @@ def test_the_switch_on_the_connect_page_rehearses_on_the_built_in_sandbox(browse
         page.wait_for_selector("#key")
         assert page.locator("#rehearsal-banner").count() == 0
         steps.shot(page, "back-to-the-key")
+
+
+def test_a_trial_with_its_rows_left_empty_sends_nothing(browser: Any, workbench: WorkbenchServer) -> None:
+    """The page read the emptied box as "no trial" and sent every row of the file to the account."""
+    page = _messy_uploaded(browser, workbench)
+    page.goto(workbench.url.split("?")[0] + "push")
+    page.fill("#trial-rows", "")
+    page.click("#start-trial")  # refused (by the browser's check of the box, or by the server): nothing starts
+    page.fill("#trial-rows", "2")
+    _push(page, "#start-trial")
+    assert [job.trial for job in workbench.workbench.pushes.jobs] == [2]
+    assert workbench.sandbox is not None and len(workbench.sandbox.store.properties()) == 2
+
+
+def test_tab_leaves_the_review_grid_in_one_step(browser: Any, workbench: WorkbenchServer) -> None:
+    """Every cell was a Tab stop: the find-and-replace and 'Next' after the grid were a Tab per cell away
+    (50 rows times the file's columns)."""
+    page = _messy_in_review(browser, workbench)
+    assert page.locator("#grid td.cell[tabindex='0']").count() == 1
+    page.focus("#grid td.cell >> nth=0")
+    page.keyboard.press("ArrowDown")  # the arrows move within the grid, and the Tab stop moves along
+    page.keyboard.press("ArrowRight")
+    moved = page.locator("td:focus")
+    assert moved.get_attribute("data-col") == "1" and moved.get_attribute("tabindex") == "0"
+    assert page.locator("#grid td.cell[tabindex='0']").count() == 1
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "replace-column"
+    page.keyboard.press("Shift+Tab")
+    assert page.locator("td:focus").get_attribute("data-col") == "1"  # back to the cell it left
+
+
+def _luminance(css: str) -> float:
+    r, g, b = (int(v) / 255 for v in re.findall(r"\d+", css)[:3])
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def test_the_focus_ring_stands_out_from_what_is_around_it(browser: Any, workbench: WorkbenchServer) -> None:
+    """The ring was the same blue everywhere: on the dark header's step links it was 2:1 against the header,
+    under the 3:1 a focus indicator needs (WCAG 1.4.11), so a keyboard user lost their place there."""
+    page = _page(browser)
+    page.goto(workbench.url)
+    page.wait_for_url("**/file")
+    seen = []
+    for _ in range(8):  # the skip link, the six steps, then the page's first control
+        page.keyboard.press("Tab")
+        # the ring's colour, and the background just outside it (what is drawn there, whatever holds it)
+        ring, around, name = page.evaluate(
+            "() => { const e = document.activeElement, r = e.getBoundingClientRect(), cs = getComputedStyle(e);"
+            " const gap = parseFloat(cs.outlineOffset) + parseFloat(cs.outlineWidth) + 1;"
+            " const x = r.left - gap >= 0 ? r.left - gap : r.right + gap;"
+            " let p = document.elementsFromPoint(x, r.top + r.height / 2).find((u) => u !== e && !e.contains(u));"
+            " let bg = 'rgb(255, 255, 255)';"
+            " for (; p; p = p.parentElement) { const c = getComputedStyle(p).backgroundColor;"
+            "   if (c !== 'rgba(0, 0, 0, 0)') { bg = c; break; } }"
+            " return [cs.outlineColor, bg, e.textContent.trim().slice(0, 30)]; }"
+        )
+        light, dark = sorted((_luminance(ring), _luminance(around)), reverse=True)
+        seen.append((name, round((light + 0.05) / (dark + 0.05), 1)))
+    assert all(ratio >= 3 for _, ratio in seen), seen
+    assert any(name == "1. Connect" for name, _ in seen), seen
+
+
+@pytest.mark.parametrize(
+    ("route", "answer", "said"),
+    [
+        ("**/api/review/start", {"status": 400, "content_type": "application/json",
+                                 "body": '{"error": "choose a file and a mapping first"}'},
+         "✖ choose a file and a mapping first"),
+        ("**/api/review/events", {"status": 200, "content_type": "text/event-stream",
+                                  "body": 'event: end\ndata: {"started":false,"ended":true,"stopping":false}\n\n'},
+         "✖ The file or its mapping changed since this page was opened"),
+    ],
+)
+def test_the_review_page_says_why_its_check_did_not_go_on(
+    browser: Any, workbench: WorkbenchServer, route: str, answer: dict[str, Any], said: str
+) -> None:
+    """A check that could not start left "Checking every row…" for ever with nothing said (an unhandled
+    rejection); one dropped by a change in another tab said the workbench had stopped (Ctrl-C)."""
+    page = _messy_in_review(browser, workbench)
+    page.route(route, lambda r: r.fulfill(**answer))  # what the server answers when that happens
+    page.reload()
+    page.wait_for_selector("#message.bad")
+    assert page.inner_text("#message").startswith(said)

@@ -6,7 +6,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from importer.endpoint import Endpoint, endpoint_from_env, redact_url
-from importer.errors import ImporterError, UsageError
+from importer.errors import AuthError, ImporterError, UsageError
 from importer.push.client import RealeflowClient
 
 __all__ = ["Connection"]
@@ -45,9 +45,13 @@ class Connection:
             with ThreadPoolExecutor(1) as pool:
                 value = pool.submit(asyncio.run, status()).result()
         except ImporterError as exc:
+            if isinstance(exc, AuthError) and not key_from.startswith("$"):
+                # typed on the page: the client's "check REALEFLOW_API_KEY" names a setting the person never made
+                exc = AuthError(f"{endpoint.url} refused this API key (HTTP 401): check it (Profile => Company Info "
+                                "in Realeflow) and type it again", status_code=401)
             self.error = redact_url(str(exc))
             self._key, self.account = None, None
-            raise
+            raise exc from None
         self._key, self.key_from, self.account, self.error = key, key_from, value, None
         return value
 

@@ -61,6 +61,7 @@ class PushJob:
     stop: StopSwitch = field(default_factory=StopSwitch)
     thread: threading.Thread | None = None
     retry_failed: bool = False  # only the rows whose last try failed (push --retry-failed)
+    shown_as: str = ""  # the name of the file it pushed, as the person knows it (another may be uploaded since)
 
     @property
     def running(self) -> bool:
@@ -75,6 +76,7 @@ class PushJob:
         result = self.result
         return {
             "number": self.number,
+            "file": self.shown_as,
             "trial": self.trial,
             "retry_failed": self.retry_failed,
             "running": self.running,
@@ -127,6 +129,7 @@ class Pushes:
         self.base_url = base_url
         self.ledger = ledger
         self.jobs: list[PushJob] = []
+        self._writing = threading.Lock()  # a report written in another format (see report())
 
     @property
     def job(self) -> PushJob | None:
@@ -140,7 +143,8 @@ class Pushes:
         self, where: Where, mapping: Mapping, key: str, *, trial: int | None, shown_as: str, retry_failed: bool = False
     ) -> PushJob:
         number = len(self.jobs) + 1
-        job = PushJob(number, trial, where, self.workdir / f"push-{number}.push-report.csv", retry_failed=retry_failed)
+        job = PushJob(number, trial, where, self.workdir / f"push-{number}.push-report.csv", retry_failed=retry_failed,
+                      shown_as=shown_as)
         self.jobs.append(job)
 
         def work() -> None:
@@ -185,8 +189,16 @@ class Pushes:
         if fmt == "csv":
             return job.result.report_path
         path = job.report.with_suffix(f".{fmt}")
-        if not path.exists():
-            _rewrite_report(job, path)
+        # one writer at a time, under another name until whole: a second download (a double click) waited
+        # for nothing and got the file half written, and a write that failed left a broken file served after
+        with self._writing:
+            if not path.exists():
+                part = path.with_suffix(".part" + path.suffix)
+                try:
+                    _rewrite_report(job, part)
+                    part.replace(path)
+                finally:
+                    part.unlink(missing_ok=True)
         return path
 
     def failed_rows(self, job: PushJob, limit: int = 200) -> list[dict[str, Any]]:

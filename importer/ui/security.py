@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
-from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
+
+from starlette.requests import cookie_parser
 
 __all__ = ["CSRF_HEADER", "Guard", "Secrets", "cookie_name"]
 
@@ -94,13 +95,11 @@ class Guard:
             if _same(token, self.secrets.token):
                 await _enter(send, cookie_name(self.port), self.secrets.session)
                 return
-        cookie = SimpleCookie()
-        try:
-            cookie.load(_header(scope, b"cookie") or "")
-        except Exception:  # a malformed cookie header is no session
-            cookie = SimpleCookie()
-        morsel = cookie.get(cookie_name(self.port))
-        if not _same(morsel.value if morsel else None, self.secrets.session):
+        # starlette's lenient parser, not http.cookies: the browser sends this host's cookies of every
+        # port, and SimpleCookie drops every cookie after one it cannot read (another local app's
+        # JSON or spaced value), which locked the person out of the workbench
+        session = cookie_parser(_header(scope, b"cookie") or "").get(cookie_name(self.port))
+        if not _same(session, self.secrets.session):
             await _refuse(send, "No workbench session in this browser: open the link printed in the terminal.")
             return
         if scope["method"] not in _SAFE_METHODS:

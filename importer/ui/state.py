@@ -7,9 +7,12 @@ nothing. Long work (the whole-file check, a push) runs on a thread of its own an
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import threading
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,17 @@ PREVIEW_ROWS = 20
 #: Rows sampled to suggest a mapping (as ``mapping suggest``) and to check one (as ``mapping check``).
 SUGGEST_ROWS = 200
 CHECK_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class _Fixes:
+    """The review grid's fixes, kept when the mapping changes: the rows as fixed (a CSV written as a
+    push reads it), which rows were fixed, and the file as it was read then (a new file, sheet or
+    header row means other rows: the fixes no longer apply)."""
+
+    of: Where
+    rows: Where
+    edited: frozenset[int]
 
 
 # long: one person's session through the six steps (where pushes go, the file, the mapping, the
@@ -84,6 +98,7 @@ class Workbench:
         # review and push
         self.table: ReviewTable | None = None
         self.pushes = Pushes(workdir, base_url=base_url, ledger=ledger)
+        self.fixes: _Fixes | None = None  # the grid's fixes across a change of mapping
         self._uploads = 0
         # The upload's sheets parsed once, for the sheet list, the preview, each mapping check and the
         # review (importer.read.workbook); dropped with the upload, and when the session ends.
@@ -197,7 +212,10 @@ class Workbench:
 
     def suggest(self, kind: str | None) -> None:
         assert self.source is not None
-        suggestion = suggest_mapping(list(self.source.headers), self._sample(), kind)
+        # named as a mapping names them (as ``mapping suggest`` does): a header written twice is
+        # "Phone (1)", "Phone (2)"; plain "Phone" would be refused by the check and the push
+        names = self.source.mapping_names()
+        suggestion = suggest_mapping(names, self._sample().set_axis(names, axis=1), kind)
         self._set_mapping(suggestion.mapping, "suggested from the file's header and values")
         self.confidence, self.notes = mapedit.confidence(suggestion), list(suggestion.notes)
 
@@ -210,8 +228,11 @@ class Workbench:
     def use_uploaded(self, path: Path, filename: str) -> None:
         from importer.mapping.yamlfile import read_yaml
 
-        data = read_yaml(path)
-        mapedit.to_mapping(data, filename)  # a file the CLI would refuse is refused here too
+        try:
+            data = read_yaml(path)
+            mapedit.to_mapping(data, filename)  # a file the CLI would refuse is refused here too
+        except ImporterError as exc:  # said of the file the person chose, not of its copy here
+            raise MappingError(str(exc).replace(str(path), filename)) from exc
         self._set_mapping(data, f"uploaded {filename}")
 
     def _set_mapping(self, data: dict[str, Any], label: str) -> None:
@@ -219,6 +240,7 @@ class Workbench:
             self.mapping, self.mapping_label = data, label
             self.confidence, self.notes = {}, []
             self.dropped = {}
+            self._keep_fixes()
             self.table = None
             self.recheck_mapping()
 
@@ -227,8 +249,25 @@ class Workbench:
             self.mapping = data
             if "(edited)" not in self.mapping_label:
                 self.mapping_label += " (edited)"
+            self._keep_fixes()
             self.table = None
             self.recheck_mapping()
+
+    def _keep_fixes(self) -> None:
+        """Before a new mapping drops the review's table: its fixed rows, written once, for the next review
+        and push (they were lost with the table, and the push sent the file as uploaded)."""
+        table = self.table
+        if table is None or not table.edited or not table.done or table.error or self.upload is None:
+            return
+        self._uploads += 1  # a new name: the file a running push reads is never rewritten
+        path = self.upload.with_name(f"{self.upload.stem}.fixes-{self._uploads}.csv")
+        table.write_csv(path)
+        self.fixes = _Fixes(self.where(), Where(path, None, 1), frozenset(table.edited))
+
+    def kept_fixes(self) -> _Fixes | None:
+        """The fixes kept from an earlier review, if they are of the file as it is read now."""
+        fixes = self.fixes
+        return fixes if fixes is not None and self.source is not None and fixes.of == self.where() else None
 
     def recheck_mapping(self) -> None:
         """``mapping check`` of the current mapping against the file's first rows."""
@@ -253,12 +292,16 @@ class Workbench:
             if self.mapping is None or self.source is None or self.upload is None:
                 raise UsageError("choose a file and a mapping first")
             mapping = mapedit.to_mapping(self.mapping, self.mapping_label)
-            where = self.where()  # its own reader: the page's stays free
+            kept = self.kept_fixes()  # the rows fixed in an earlier review, under another mapping
+            where = kept.rows if kept is not None else self.where()  # its own reader: the page's stays free
             source = open_source(where.path, sheet=where.sheet, header_row=where.header_row)
-            bound = mapping.bind(source.headers, file=self.filename)
+            # as the push binds it: a repeated header named plainly is refused, "Phone (1)" is found
+            bound = mapping.bind(source.headers, file=self.filename, duplicates=source.duplicates,
+                                 aliases=source.aliases)
             table = ReviewTable(list(source.headers), make_plan(bound))
             rows = mapedit.field_rows(self.mapping)
             table.sources = {(f["part"], f["field"]): f["column"] for f in rows if f["column"]}
+            table.edited = set(kept.edited) if kept is not None else set()
             self.table = table
 
         def work() -> None:
@@ -276,25 +319,50 @@ class Workbench:
         assert self.upload is not None and self.source is not None
         return Where(self.upload, self.sheet, self.source.header_row)
 
-    def push_file_path(self) -> Where:
-        """The file a push reads: the upload as it is, or the fixed rows when some were edited."""
+    def shown(self, text: str) -> str:
+        """``text`` with the private folder's copies of the file (the upload, its fixed rows) called by the
+        file's name: the person never saw that temporary folder, and a command quoting it is no use to them."""
+        if self.upload is not None and self.upload.parent.is_dir():
+            for path in sorted((str(p) for p in self.upload.parent.iterdir()), key=len, reverse=True):
+                text = text.replace(path, self.filename)
+        return text
+
+    def private_file(self, suffix: str, folder: Path | None = None) -> Path:
+        """A new file in the private folder (or ``folder`` in it): each download writes its own, so two at
+        once (a double click, two tabs) never rewrite the file the other is sending."""
+        fd, name = tempfile.mkstemp(suffix=suffix, dir=folder or self.workdir)
+        os.close(fd)
+        return Path(name)
+
+    def push_file_path(self, to: Path | None = None) -> Where:
+        """The file a push reads: the upload as it is, or the fixed rows when some were edited (written
+        to ``to``, by default the push's own numbered file)."""
         table = self.table
         assert self.upload is not None
         if table is None or not table.edited:
-            return self.where()
-        path = self.upload.with_name(f"{self.upload.stem}.fixed-{len(self.pushes.jobs) + 1}.csv")
+            kept = self.kept_fixes()  # the mapping changed since the rows were fixed
+            return kept.rows if kept is not None else self.where()
+        path = to or self.upload.with_name(f"{self.upload.stem}.fixed-{len(self.pushes.jobs) + 1}.csv")
         table.write_csv(path)
         return Where(path, None, 1)  # written with its header in row 1, every row at its old number
 
     def dry_run_report(self, fmt: str) -> Path:
-        """The CLI's ``validate`` report of the file as it is now (with its fixes)."""
-        if self.mapping is None:
+        """The CLI's ``validate`` report of the file as it is now (with its fixes), in a file of its own."""
+        if self.mapping is None or self.upload is None:
             raise UsageError("choose a mapping first")
-        where = self.push_file_path()
-        report = self.workdir / f"dry-run-report.{fmt}"
-        mapping = mapedit.to_mapping(self.mapping, self.mapping_label)
-        validate_file(where.path, mapping, sheet=where.sheet, header_row=where.header_row, report=report,
-                      keep_outcomes=False, workers=1)
+        rows = self.private_file(".csv", self.upload.parent)  # beside the upload: messages name it as the file
+        try:
+            where = self.push_file_path(rows)
+            report = self.private_file(f".{fmt}")
+            mapping = mapedit.to_mapping(self.mapping, self.mapping_label)
+            try:
+                validate_file(where.path, mapping, sheet=where.sheet, header_row=where.header_row, report=report,
+                              keep_outcomes=False, workers=1)
+            except ImporterError as exc:
+                report.unlink(missing_ok=True)
+                raise UsageError(self.shown(str(exc))) from exc
+        finally:
+            rows.unlink(missing_ok=True)
         return report
 
     # -- push ------------------------------------------------------------------------------------

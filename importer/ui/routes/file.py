@@ -8,13 +8,13 @@ from typing import Any
 from urllib.parse import unquote
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from importer.errors import UsageError
 
-from .site import Site, action, error, need_file
+from .site import Site, action, error, need_file, number
 
 __all__ = ["routes"]
 
@@ -32,14 +32,18 @@ def routes(site: Site) -> list[BaseRoute]:
             return too_large(name)
         path = wb.new_upload_path(name)
         size = 0
-        with open(path, "wb") as fh:
-            async for block in request.stream():
-                size += len(block)
-                if size > limit:
-                    fh.close()
-                    shutil.rmtree(path.parent, ignore_errors=True)
-                    return too_large(name)
-                fh.write(block)
+        try:
+            with open(path, "wb") as fh:
+                async for block in request.stream():
+                    size += len(block)
+                    if size > limit:
+                        fh.close()
+                        shutil.rmtree(path.parent, ignore_errors=True)
+                        return too_large(name)
+                    fh.write(block)
+        except ClientDisconnect:  # the tab closed mid-upload: its part (up to the limit) was kept until exit
+            shutil.rmtree(path.parent, ignore_errors=True)
+            return error(UsageError(f"the upload of {name} was cut off"))
         if size == 0:
             shutil.rmtree(path.parent, ignore_errors=True)
             return error(UsageError(f"{name} is empty"))
@@ -49,7 +53,8 @@ def routes(site: Site) -> list[BaseRoute]:
     def sheet(data: dict[str, Any]) -> dict[str, Any]:
         need_file(wb)
         row = data.get("header_row")
-        wb.open_sheet(str(data.get("sheet") or "") or wb.sheet, int(row) if row not in (None, "") else None)
+        header_row = number(row, "the header row") if row not in (None, "") else None
+        wb.open_sheet(str(data.get("sheet") or "") or wb.sheet, header_row)
         return {"ok": wb.file_error is None, "error": wb.file_error}
 
     return [

@@ -14,7 +14,7 @@ from importer.errors import ImporterError, UsageError
 from importer.fields import KINDS
 
 from .. import mapedit
-from .site import Site, action, error, need_file, need_mapping
+from .site import Site, action, error, need_file, need_mapping, number
 
 __all__ = ["routes"]
 
@@ -76,7 +76,7 @@ def _editing(site: Site) -> list[BaseRoute]:
     def set_field(data: dict[str, Any]) -> None:
         field = str(data.get("field", ""))
         if data.get("slot"):
-            field = f"customfield_{int(data['slot'])}"
+            field = f"customfield_{number(data['slot'], 'the custom field slot')}"
         part, column = str(data.get("part", "")), str(data.get("column", ""))
         wb.change_mapping(mapedit.set_field(need_mapping(wb), part, field, column))
 

@@ -60,6 +60,8 @@ def _mapping_context(wb: Workbench) -> dict[str, Any]:
         return {}
     headers = list(wb.source.headers)
     return {
+        # the column pickers offer the names a mapping may use ("Phone (1)" for a repeated "Phone")
+        "columns": wb.source.mapping_names(),
         "fields": mapedit.field_rows(wb.mapping),
         "switches": mapedit.switches(wb.mapping, wb.dropped),
         "presets": preset_names(),
@@ -73,11 +75,11 @@ def _mapping_context(wb: Workbench) -> dict[str, Any]:
 
 
 def _samples(wb: Workbench) -> dict[str, str]:
-    """A few values of each column, for the column pickers."""
-    if wb.preview is None:
+    """A few values of each column (by the name a mapping gives it), for the column pickers."""
+    if wb.preview is None or wb.source is None:
         return {}
     out = {}
-    for col in wb.preview.columns:
-        values = [str(v) for v in wb.preview[col].tolist() if str(v).strip()][:3]
-        out[str(col)] = ", ".join(v[:30] for v in values)
+    for name, (_, col) in zip(wb.source.mapping_names(), wb.preview.items(), strict=False):
+        values = [str(v) for v in col.tolist() if str(v).strip()][:3]
+        out[name] = ", ".join(v[:30] for v in values)
     return out

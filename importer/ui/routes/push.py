@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from importer.report import REPORT_FORMATS
 
 from ..state import Workbench
-from .site import Site, action
+from .site import Site, action, number
 
 __all__ = ["routes"]
 
@@ -32,9 +32,10 @@ def routes(site: Site) -> list[BaseRoute]:
     wb = site.wb
 
     def start(data: dict[str, Any]) -> dict[str, Any]:
-        trial = data.get("trial")
-        again = bool(data.get("retry_failed"))
-        return wb.start_push(int(trial) if trial not in (None, "", 0) else None, retry_failed=again).status()
+        # a trial asked for stays a trial: its rows left empty, 0 or not a number is refused, never
+        # taken as "no trial" (that would send every row to the live account)
+        trial = number(data["trial"], "the number of rows the trial sends") if "trial" in data else None
+        return wb.start_push(trial, retry_failed=bool(data.get("retry_failed"))).status()
 
     def status(request: Request) -> Response:
         return JSONResponse(push_state(wb))
@@ -52,8 +53,10 @@ def routes(site: Site) -> list[BaseRoute]:
         n, fmt = int(request.path_params["n"]), request.path_params["fmt"]
         if fmt not in REPORT_FORMATS or not 1 <= n <= len(wb.pushes.jobs):
             raise HTTPException(404)
-        path = wb.pushes.report(wb.pushes.jobs[n - 1], fmt)
-        return FileResponse(path, filename=f"{Path(wb.filename).stem}.push-{n}-report.{fmt}")
+        job = wb.pushes.jobs[n - 1]
+        path = wb.pushes.report(job, fmt)
+        # named after the file that push read: another may have been uploaded since
+        return FileResponse(path, filename=f"{Path(job.shown_as).stem}.push-{n}-report.{fmt}")
 
     def run_report(request: Request) -> Response:
         run = int(request.path_params["run"])

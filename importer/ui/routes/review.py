@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -17,7 +18,7 @@ from importer.report import REPORT_FORMATS
 
 from ..state import Workbench
 from ..table import ReviewTable
-from .site import Site, action, error
+from .site import Site, action, error, number
 
 __all__ = ["routes"]
 
@@ -98,7 +99,7 @@ def _fixing(site: Site) -> list[BaseRoute]:
 
     def edit(data: dict[str, Any]) -> dict[str, Any]:
         table = site.checked_table()
-        row = table.edit(int(data["row"]), str(data["column"]), str(data.get("value", "")))
+        row = table.edit(number(data.get("row"), "the row number"), str(data["column"]), str(data.get("value", "")))
         return {"row": row, "counts": table.counts()}
 
     def replace(data: dict[str, Any]) -> dict[str, Any]:
@@ -111,19 +112,19 @@ def _fixing(site: Site) -> list[BaseRoute]:
         if fmt not in ("csv", "xlsx"):
             raise HTTPException(404)
         table = site.checked_table()
-        path = wb.workdir / f"fixed-download.{fmt}"
+        path = wb.private_file(f".{fmt}")  # its own file, removed once sent
         if fmt == "csv":
             table.write_csv(path, safe=True)
         else:
             table.write_xlsx(path)
-        return FileResponse(path, filename=f"{Path(wb.filename).stem}.fixed.{fmt}")
+        return _sent_once(path, f"{Path(wb.filename).stem}.fixed.{fmt}")
 
     def dry_run(request: Request) -> Response:
         fmt = request.path_params["fmt"]
         if fmt not in REPORT_FORMATS:
             raise HTTPException(404)
         path = wb.dry_run_report(fmt)
-        return FileResponse(path, filename=f"{Path(wb.filename).stem}.validate-report.{fmt}")
+        return _sent_once(path, f"{Path(wb.filename).stem}.validate-report.{fmt}")
 
     return [
         Route("/api/review/edit", action(edit), methods=["POST"]),
@@ -131,3 +132,8 @@ def _fixing(site: Site) -> list[BaseRoute]:
         Route("/download/fixed.{fmt}", fixed),
         Route("/download/dry-run-report.{fmt}", dry_run),
     ]
+
+
+def _sent_once(path: Path, filename: str) -> FileResponse:
+    """A download written for one request, removed once sent (the private folder goes at exit anyway)."""
+    return FileResponse(path, filename=filename, background=BackgroundTask(path.unlink, missing_ok=True))

@@ -19,7 +19,7 @@ from ..state import Workbench
 from ..stream import Streams
 from ..table import ReviewTable
 
-__all__ = ["JSON_MAX", "Site", "action", "error", "need_file", "need_mapping", "read_json"]
+__all__ = ["JSON_MAX", "Site", "action", "error", "need_file", "need_mapping", "number", "read_json"]
 
 #: The largest JSON body an action takes.
 JSON_MAX = 1 << 20
@@ -48,9 +48,15 @@ def error(exc: Exception, status: int = 400) -> JSONResponse:
 
 
 async def read_json(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > JSON_MAX:
+    # counted as it arrives: a body past the limit is refused without being held in memory whole
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > JSON_MAX:
         raise UsageError("the request is too large")
+    raw = bytearray()
+    async for block in request.stream():
+        raw += block
+        if len(raw) > JSON_MAX:
+            raise UsageError("the request is too large")
     try:
         data = json.loads(raw or b"{}")
     except ValueError as exc:
@@ -72,6 +78,22 @@ def action(fn: Callable[[dict[str, Any]], Any]) -> Callable[[Request], Any]:
         return JSONResponse(result if result is not None else {"ok": True})
 
     return run
+
+
+def number(value: Any, what: str) -> int:
+    """``value`` (from a request's JSON) as a whole number, or a UsageError saying what was expected.
+
+    ``int()`` alone takes 2.9 as 2 and True as 1, and raises TypeError (a 500) on a list or null.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise UsageError(f"type {what}")
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise UsageError(f"{what} must be a whole number, not {value!r}")
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value.strip())
+    raise UsageError(f"{what} must be a whole number, not {value!r}")
 
 
 def need_file(wb: Workbench) -> None:

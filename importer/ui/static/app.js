@@ -170,6 +170,11 @@ async function reviewInit() {
   const el = document.getElementById("review");
   if (!el || grid.started) return;
   grid.started = true;
+  // said on the page: a check that cannot start, or a stream and status that fail, left "Checking every row…"
+  try { await followCheck(); } catch (e) { say("✖ " + e.message, false); }
+}
+
+async function followCheck() {
   await post("/api/review/start", {});  // once per file: the check already under way is kept
   let shown = false;
   const last = await follow("review", (s) => !s.started || s.done || s.error !== null, async (s) => {
@@ -183,7 +188,12 @@ async function reviewInit() {
     }
   });
   if (last.error) { say("✖ " + last.error, false); return; }
-  if (!last.done) { say(STOPPED, false); return; }
+  if (last.stopping) { say(STOPPED, false); return; }
+  if (!last.started) {  // the table was dropped: another tab chose another file, sheet or mapping
+    say("✖ The file or its mapping changed since this page was opened (in another tab?): "
+      + "open the Mapping page and check the rows again.", false);
+    return;
+  }
   const prev = document.getElementById("prev"), next = document.getElementById("next");
   prev.addEventListener("click", () => { grid.offset = Math.max(0, grid.offset - grid.limit); act(loadRows); });
   next.addEventListener("click", () => { if (grid.offset + grid.limit < grid.total) { grid.offset += grid.limit; act(loadRows); } });
@@ -279,10 +289,11 @@ function rowElement(page, r) {
   tr.append(pr);
   r.cells.forEach((v, i) => {
     const td = document.createElement("td");
-    td.tabIndex = 0;
+    td.tabIndex = -1;  // one cell of the grid is in the Tab order (see rove); the arrows move between them
     td.dataset.col = i;
     td.className = "cell";
     cellText(td, v, r.invalid[i], (r.left_out || {})[i]);
+    td.addEventListener("focus", () => rove(td));
     td.addEventListener("click", () => startEdit(td, r, i));
     td.addEventListener("keydown", (ev) => cellKey(ev, td, r, i));
     tr.append(td);
@@ -318,6 +329,8 @@ function renderRows(page) {
   });
   table.tHead.replaceChildren(head);
   table.tBodies[0].replaceChildren(...page.rows.map((r) => rowElement(page, r)));
+  const first = table.querySelector("td.cell");
+  if (first) rove(first);
   table.setAttribute("aria-rowcount", page.total + 1);
   const end = Math.min(page.offset + page.rows.length, page.total);
   document.getElementById("grid-range").textContent = page.total
@@ -325,6 +338,13 @@ function renderRows(page) {
     : "(none)";
   document.getElementById("prev").disabled = page.offset === 0;
   document.getElementById("next").disabled = end >= page.total;
+}
+
+// A roving Tab stop (the ARIA grid pattern): only the cell last focused is in the Tab order, so Tab
+// leaves the grid for the controls after it instead of walking through every cell of the page.
+function rove(td) {
+  document.querySelectorAll('#grid td.cell[tabindex="0"]').forEach((c) => { if (c !== td) c.tabIndex = -1; });
+  td.tabIndex = 0;
 }
 
 function cellKey(ev, td, r, i) {
@@ -378,16 +398,17 @@ function startEdit(td, r, i) {
 function pushInit() {
   const box = document.getElementById("push");
   if (!box) return;
-  const start = (trial) => act(async () => {
-    const s = await post("/api/push/start", trial ? { trial: trial } : {});
+  const start = (data) => act(async () => {
+    const s = await post("/api/push/start", data);
     showPush(s);
     followPush();
   });
+  // the box's text as typed: the server refuses an empty or wrong one (a trial is never a push of every row)
   document.getElementById("trial-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    start(parseInt(document.getElementById("trial-rows").value, 10));
+    start({ trial: document.getElementById("trial-rows").value });
   });
-  document.getElementById("push-form").addEventListener("submit", (ev) => { ev.preventDefault(); start(null); });
+  document.getElementById("push-form").addEventListener("submit", (ev) => { ev.preventDefault(); start({}); });
   document.getElementById("cancel-push").addEventListener("click", () => act(async () => {
     await post("/api/push/cancel", {});
     say("Stopping: the requests already sent are answered, the other rows stay not-sent.", true);
@@ -417,7 +438,7 @@ function showPush(s) {
   const bar = document.getElementById("push-progress");
   if (s.total) { bar.max = s.total; bar.value = Math.min(s.done, s.total); }
   if (!s.running) { bar.max = 1; bar.value = 1; }
-  const what = "Push " + s.number + (s.trial ? " (trial of " + s.trial + " rows)" : "")
+  const what = "Push " + s.number + (s.file ? " of " + s.file : "") + (s.trial ? " (trial of " + s.trial + " rows)" : "")
     + (s.retry_failed ? " (the failed rows again)" : "");
   let text = what + ": " + s.done.toLocaleString() + (s.total ? " of about " + s.total.toLocaleString() : "") + " rows, "
     + s.rate + " rows/s";
