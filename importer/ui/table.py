@@ -2,16 +2,18 @@
 
 The rows are loaded once with the load stage's chunks (text cells, index = the row number Excel
 shows) and checked with :func:`importer.pipeline.check_rows`, the dry run's own extract and
-validate. An edit changes the cell and checks that row again; a find-and-replace checks the rows
-it changed. The fixed file is written with every row at its old number (blank lines fill the
-gaps), so the reports of a push of it line up with the original.
+validate: a big file's chunks on worker processes (:class:`importer.parallel.CheckPool`, shared by
+the workbenches of this process: :data:`CHECKERS`), as ``validate`` spreads its chunks. An edit
+changes the cell and checks that row again; a find-and-replace checks the rows it changed. The
+fixed file is written with every row at its old number (blank lines fill the gaps), so the reports
+of a push of it line up with the original.
 """
 
 from __future__ import annotations
 
 import csv
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,14 +21,17 @@ from typing import Any
 import pandas as pd
 
 from importer.formulas import neutralise
-from importer.pipeline import Plan, check_rows, estimate_rows
+from importer.parallel import CheckPool, plan_workers
+from importer.pipeline import Plan, RowCheck, check_rows, estimate_rows
 from importer.problems import ERROR, concat_problems, empty_problems, problem_title
-from importer.read.source import Source
+from importer.read.source import Chunk, Source
 
-__all__ = ["CHUNK_ROWS", "PAGE_MAX", "ReviewTable"]
+__all__ = ["CHECKERS", "CHUNK_ROWS", "FIRST_ROWS", "PAGE_MAX", "ReviewTable", "SharedCheckPool"]
 
 #: Rows checked at a time while the whole file is checked (the progress bar moves per chunk).
 CHUNK_ROWS = 10_000
+#: Rows of the first chunk: few, so that the grid shows them while the rest are checked.
+FIRST_ROWS = 1_000
 #: The most rows one page of the grid may ask for.
 PAGE_MAX = 200
 
@@ -48,6 +53,52 @@ def _solid(frame: pd.DataFrame) -> pd.DataFrame:
                 col = pd.Series(pd.arrays.ArrowStringArray(pieces.combine_chunks()), index=frame.index, name=name)
         out[name] = col
     return pd.DataFrame(out, index=frame.index)
+
+
+class SharedCheckPool:
+    """The whole-file check's worker processes, shared by the workbenches of this process.
+
+    A workbench server holds them from its start to its close: the first hold starts them in the
+    background (a review does not wait for them), the last release stops them, so none outlives
+    the workbench. Without a holder (a Workbench used on its own) a review checks in process.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._pool: CheckPool | None = None
+
+    @property
+    def pool(self) -> CheckPool | None:
+        return self._pool
+
+    def hold(self) -> None:
+        with self._lock:
+            self._holders += 1
+            if self._pool is None:
+                self._pool = CheckPool()
+                self._pool.start()
+
+    def release(self) -> None:
+        with self._lock:
+            self._holders -= 1
+            pool = self._pool if self._holders == 0 else None
+            if pool is not None:
+                self._pool = None
+        if pool is not None:
+            pool.close()
+
+
+CHECKERS = SharedCheckPool()
+
+
+def _in_process(
+    plan: Plan, chunks: Iterable[Chunk], should_stop: Callable[[], bool]
+) -> Iterator[tuple[Chunk, RowCheck]]:
+    for chunk in chunks:
+        if should_stop():
+            return
+        yield chunk, check_rows(plan, chunk.frame, numeric=chunk.numeric, problems=chunk.problems)
 
 
 @dataclass
@@ -77,14 +128,24 @@ class ReviewTable:
 
     # -- loading ---------------------------------------------------------------------------------
 
-    def load(self, source: Source, should_stop: Callable[[], bool] = lambda: False) -> None:
-        """Read and check every row (on the workbench's thread); progress in rows_done."""
+    def load(
+        self, source: Source, should_stop: Callable[[], bool] = lambda: False, pool: CheckPool | None = None
+    ) -> None:
+        """Read and check every row (read on the workbench's thread); progress in rows_done.
+
+        ``pool``: where a file big enough to share is checked (as ``validate`` would share it), its
+        chunks read here and their checks collected in order; else every chunk is checked here.
+        ``should_stop``: asked between chunks and while waiting for a worker; yes leaves the table
+        as it is (a new review has replaced it).
+        """
         self.rows_expected = estimate_rows(source)
+        chunks = source.chunks(CHUNK_ROWS, first_rows=min(FIRST_ROWS, CHUNK_ROWS), read_ahead=False)
+        if pool is not None and plan_workers(pool.workers, self.rows_expected, CHUNK_ROWS)[0] > 1:
+            checked = pool.check(self.plan, chunks, should_stop)
+        else:
+            checked = _in_process(self.plan, chunks, should_stop)
         frames, numerics, loads, parts = [], [], [], []
-        for chunk in source.chunks(CHUNK_ROWS, read_ahead=False):
-            if should_stop():
-                return
-            result = check_rows(self.plan, chunk.frame, numeric=chunk.numeric, problems=chunk.problems)
+        for chunk, result in checked:
             frames.append(chunk.frame)
             if chunk.numeric is not None:
                 numerics.append(chunk.numeric)
@@ -95,6 +156,8 @@ class ReviewTable:
                 with self.lock:
                     self.frame, self.numeric, self.load_problems = chunk.frame, chunk.numeric, chunk.problems
                     self.checked = _Checked(result.outcomes, result.problems, dict(result.values))
+        if should_stop():
+            return
         frame = _solid(pd.concat(frames)) if frames else pd.DataFrame(columns=self.headers, dtype="string")
         with self.lock:
             self.frame = frame
