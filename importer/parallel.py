@@ -429,35 +429,38 @@ class CheckPool:
             return self._pool
 
     def check(
-        self, plan: Any, chunks: Iterable[Chunk], stop: Callable[[], bool] = lambda: False
+        self, plan: Any, chunks: Iterable[Chunk], stop: Callable[[], bool] = lambda: False, *, first_here: bool = False
     ) -> Iterator[tuple[Chunk, RowCheck]]:
         """Each chunk with its check, in input order; at most one chunk per worker in flight, and one more
         read ahead (queued, so that a worker that finishes starts the next at once).
 
-        ``stop`` is asked while a result is awaited (every :data:`STOP_POLL_S`); once it says
-        yes, the iteration ends and the chunks not started are cancelled (one a worker has begun
-        finishes there and is dropped). WorkerError when a worker dies; an error raised by the
-        check reaches the caller as raised.
+        ``first_here``: the first chunk is checked in this process once a worker has the next one
+        (a process that has just checked rows with such a plan has loaded all it needs: its first
+        rows come sooner than a new worker's). ``stop`` is asked before each chunk is handed on and
+        while a result is awaited (every :data:`STOP_POLL_S`); once it says yes, the iteration ends
+        and the chunks not started are cancelled (one a worker has begun finishes there and is
+        dropped). WorkerError when a worker dies; an error raised by the check reaches the caller
+        as raised.
         """
         pool = self._executor()
         key, blob = next(_plan_keys), pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
         in_flight: deque[tuple[Chunk, Future[RowCheck]]] = deque()
+        chunks = iter(chunks)
+        held = next(chunks, None) if first_here else None
         try:
             for chunk in chunks:
                 if stop():
                     return
                 in_flight.append((chunk, pool.submit(_check_piece, key, blob, chunk)))
-                # a result already there is handed on at once (the first rows, to the grid)
-                while in_flight and (len(in_flight) > self.workers or in_flight[0][1].done()):
-                    if not _finished(in_flight[0][1], stop):
-                        return
-                    chunk, future = in_flight.popleft()
-                    yield chunk, future.result()
-            while in_flight:
-                if not _finished(in_flight[0][1], stop):
-                    return
-                chunk, future = in_flight.popleft()
-                yield chunk, future.result()
+                if held is not None:
+                    yield held, check_rows(plan, held.frame, numeric=held.numeric, problems=held.problems)
+                    held = None
+                yield from _hand_on(in_flight, stop, self.workers)
+            if held is not None and not stop():  # the only chunk
+                yield held, check_rows(plan, held.frame, numeric=held.numeric, problems=held.problems)
+            yield from _hand_on(in_flight, stop, 0)
+        except _Stopped:
+            return
         except BrokenProcessPool as exc:
             self._discard(pool)
             raise _check_died(exc) from exc
@@ -487,6 +490,22 @@ class CheckPool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Stopped(Exception):
+    """A check was told to stop."""
+
+
+def _hand_on(
+    in_flight: deque[tuple[Chunk, Future[RowCheck]]], stop: Callable[[], bool], keep: int
+) -> Iterator[tuple[Chunk, RowCheck]]:
+    """The results at the head of ``in_flight``, in order: awaited while more than ``keep`` are in
+    flight, then those already there (the first rows go to the grid at once). _Stopped when told to."""
+    while in_flight and (len(in_flight) > keep or in_flight[0][1].done()):
+        if not _finished(in_flight[0][1], stop):
+            raise _Stopped
+        chunk, future = in_flight.popleft()
+        yield chunk, future.result()
 
 
 def _finished(future: Future[RowCheck], stop: Callable[[], bool]) -> bool:

@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 from starlette.testclient import TestClient
 
+import importer.parallel as parallel
 import importer.ui.table as table_module
 from importer.errors import WorkerError
 from importer.mapping.model import load_mapping
@@ -140,10 +141,20 @@ def test_the_pooled_check_gives_what_the_check_in_process_gives(
     def not_here(*args: object, **kw: object) -> None:
         raise AssertionError("a chunk of a big file was checked in the workbench's process")
 
-    monkeypatch.setattr(table_module, "check_rows", not_here)  # the workers have their own, untouched
+    here_rows = []
+
+    def first_here(plan: Any, frame: pd.DataFrame, **kw: Any) -> Any:
+        here_rows.append(len(frame))
+        return check_rows(plan, frame, **kw)
+
+    # the workers have their own functions, untouched: only what runs in this process is seen
+    monkeypatch.setattr(table_module, "check_rows", not_here)
+    monkeypatch.setattr(parallel, "check_rows", first_here)
     pooled, source = _table(path, mapping)
     pooled.load(source, pool=pool)
     assert pooled.done and pooled.error is None
+    # the first rows only (blank ones left out): the rest went to the workers
+    assert len(here_rows) == 1 and table_module.FIRST_ROWS * 0.9 < here_rows[0] <= table_module.FIRST_ROWS
     assert here.checked is not None and pooled.checked is not None
     assert pooled.rows_done == here.rows_done == len(here.frame) > 20_000
     pd.testing.assert_frame_equal(pooled.frame, here.frame)

@@ -141,7 +141,9 @@ class ReviewTable:
         self.rows_expected = estimate_rows(source)
         chunks = source.chunks(CHUNK_ROWS, first_rows=min(FIRST_ROWS, CHUNK_ROWS), read_ahead=False)
         if pool is not None and plan_workers(pool.workers, self.rows_expected, CHUNK_ROWS)[0] > 1:
-            checked = pool.check(self.plan, chunks, should_stop)
+            # the first rows are checked here (this process checked the mapping on such rows: it has all
+            # loaded), the next ones meanwhile by the workers
+            checked = pool.check(self.plan, chunks, should_stop, first_here=True)
         else:
             checked = _in_process(self.plan, chunks, should_stop)
         frames, numerics, loads, parts = [], [], [], []
