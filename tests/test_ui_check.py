@@ -174,13 +174,14 @@ def test_the_pooled_check_gives_what_the_check_in_process_gives(
 
 
 class _SlowPlan:
-    """A real plan that takes ``seconds`` over every chunk (picklable: the workers unpickle it)."""
+    """A real plan that takes ``first_s`` over the first chunk and ``rest_s`` over each of the others
+    (picklable: the workers unpickle it)."""
 
-    def __init__(self, plan: Any, seconds: float) -> None:
-        self.plan, self.seconds = plan, seconds
+    def __init__(self, plan: Any, first_s: float, rest_s: float) -> None:
+        self.plan, self.first_s, self.rest_s = plan, first_s, rest_s
 
     def validate(self, chunk: Chunk) -> Any:
-        time.sleep(self.seconds)
+        time.sleep(self.first_s if chunk.frame.index[0] <= 2 else self.rest_s)
         return self.plan.validate(chunk)
 
     def dry_run(self, validated: Any) -> pd.DataFrame:
@@ -197,21 +198,24 @@ def _chunks(path: Path, rows: int) -> tuple[Any, list[Chunk]]:
 def test_a_check_told_to_stop_ends_while_its_workers_are_busy_and_the_next_check_runs(
     contacts_csv: Path, pool: CheckPool
 ) -> None:
-    plan, chunks = _chunks(contacts_csv, 2_000)  # 12 chunks of 1 s each: 6 s on two workers
+    plan, chunks = _chunks(contacts_csv, 2_000)  # 12 chunks: 0.2 s, then 3 s each (16.5 s on two workers)
     stop = threading.Event()
+    stopped = []
+
+    def new_review() -> None:  # the rest of this one is not wanted
+        stopped.append(time.monotonic())
+        stop.set()
+
     got = []
-    started = time.monotonic()
-    for _chunk, result in pool.check(_SlowPlan(plan, 1.0), chunks, stop.is_set):
+    for _chunk, result in pool.check(_SlowPlan(plan, 0.2, 3.0), chunks, stop.is_set):
         got.append(result)
-        stop.set()  # a new review: the rest of this one is not wanted
-        stopped = time.monotonic()
+        threading.Timer(0.5, new_review).start()  # while the check waits for the second chunk
     ended = time.monotonic()
     assert len(got) == 1
-    assert ended - stopped < 0.5  # not waiting for the chunks in flight
-    # the next check waits at most for the one chunk each worker had begun
+    assert ended - stopped[0] < 1.0  # not waiting for the chunks in flight (3 s each)
+    # the next check waits at most for the chunk each worker had begun (3 s), not for the 10 others
     (first, result), *_ = list(pool.check(plan, chunks[:1]))
-    assert time.monotonic() - stopped < 3.0
-    assert time.monotonic() - started < 5.0
+    assert time.monotonic() - stopped[0] < 7.0
     expected = check_rows(plan, first.frame, numeric=first.numeric, problems=first.problems)
     pd.testing.assert_frame_equal(result.outcomes, expected.outcomes)
 
