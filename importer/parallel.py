@@ -429,35 +429,25 @@ class CheckPool:
             return self._pool
 
     def check(
-        self, plan: Any, chunks: Iterable[Chunk], stop: Callable[[], bool] = lambda: False, *, first_here: bool = False
+        self, plan: Any, chunks: Iterable[Chunk], stop: Callable[[], bool] = lambda: False
     ) -> Iterator[tuple[Chunk, RowCheck]]:
         """Each chunk with its check, in input order; at most one chunk per worker in flight, and one more
         read ahead (queued, so that a worker that finishes starts the next at once).
 
-        ``first_here``: the first chunk is checked in this process once a worker has the next one
-        (a process that has just checked rows with such a plan has loaded all it needs: its first
-        rows come sooner than a new worker's). ``stop`` is asked before each chunk is handed on and
-        while a result is awaited (every :data:`STOP_POLL_S`); once it says yes, the iteration ends
-        and the chunks not started are cancelled (one a worker has begun finishes there and is
-        dropped). WorkerError when a worker dies; an error raised by the check reaches the caller
-        as raised.
+        ``stop`` is asked before each chunk is handed on and while a result is awaited (every
+        :data:`STOP_POLL_S`); once it says yes, the iteration ends and the chunks not started are
+        cancelled (one a worker has begun finishes there and is dropped). WorkerError when a
+        worker dies; an error raised by the check reaches the caller as raised.
         """
         pool = self._executor()
         key, blob = next(_plan_keys), pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
         in_flight: deque[tuple[Chunk, Future[RowCheck]]] = deque()
-        chunks = iter(chunks)
-        held = next(chunks, None) if first_here else None
         try:
             for chunk in chunks:
                 if stop():
                     return
                 in_flight.append((chunk, pool.submit(_check_piece, key, blob, chunk)))
-                if held is not None:
-                    yield held, check_rows(plan, held.frame, numeric=held.numeric, problems=held.problems)
-                    held = None
                 yield from _hand_on(in_flight, stop, self.workers)
-            if held is not None and not stop():  # the only chunk
-                yield held, check_rows(plan, held.frame, numeric=held.numeric, problems=held.problems)
             yield from _hand_on(in_flight, stop, 0)
         except _Stopped:
             return

@@ -148,8 +148,8 @@ def test_the_pooled_check_gives_what_the_check_in_process_gives(
         return check_rows(plan, frame, **kw)
 
     # the workers have their own functions, untouched: only what runs in this process is seen
-    monkeypatch.setattr(table_module, "check_rows", not_here)
-    monkeypatch.setattr(parallel, "check_rows", first_here)
+    monkeypatch.setattr(table_module, "check_rows", first_here)
+    monkeypatch.setattr(parallel, "check_rows", not_here)
     pooled, source = _table(path, mapping)
     pooled.load(source, pool=pool)
     assert pooled.done and pooled.error is None

@@ -15,6 +15,7 @@ import csv
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import pandas as pd
 
 from importer.formulas import neutralise
 from importer.parallel import CheckPool, plan_workers
-from importer.pipeline import Plan, RowCheck, check_rows, estimate_rows
+from importer.pipeline import Plan, RowCheck, check_rows, estimate_rows, validate_chunk_rows
 from importer.problems import ERROR, concat_problems, empty_problems, problem_title
 from importer.read.source import Chunk, Source
 
@@ -133,19 +134,13 @@ class ReviewTable:
     ) -> None:
         """Read and check every row (read on the workbench's thread); progress in rows_done.
 
-        ``pool``: where a file big enough to share is checked (as ``validate`` would share it), its
-        chunks read here and their checks collected in order; else every chunk is checked here.
-        ``should_stop``: asked between chunks and while waiting for a worker; yes leaves the table
-        as it is (a new review has replaced it).
+        ``pool``: where a file big enough to share is checked (in pieces the size ``validate``
+        gives its workers), its chunks read here and their checks collected in order; else every
+        chunk is checked here. ``should_stop``: asked between chunks and while waiting for a
+        worker; yes leaves the table as it is (a new review has replaced it).
         """
         self.rows_expected = estimate_rows(source)
-        chunks = source.chunks(CHUNK_ROWS, first_rows=min(FIRST_ROWS, CHUNK_ROWS), read_ahead=False)
-        if pool is not None and plan_workers(pool.workers, self.rows_expected, CHUNK_ROWS)[0] > 1:
-            # the first rows are checked here (this process checked the mapping on such rows: it has all
-            # loaded), the next ones meanwhile by the workers
-            checked = pool.check(self.plan, chunks, should_stop, first_here=True)
-        else:
-            checked = _in_process(self.plan, chunks, should_stop)
+        checked = self._checks(source, should_stop, pool)
         frames, numerics, loads, parts = [], [], [], []
         for chunk, result in checked:
             frames.append(chunk.frame)
@@ -171,6 +166,25 @@ class ReviewTable:
                 {k: _solid(pd.concat([p.values[k] for p in parts])) for k in (parts[0].values if parts else {})},
             )
             self.done = True
+
+    def _checks(
+        self, source: Source, should_stop: Callable[[], bool], pool: CheckPool | None
+    ) -> Iterator[tuple[Chunk, RowCheck]]:
+        """Every chunk with its check, in order: the first (small) one here, at once, then the others
+        here or, for a big file, on the pool's workers."""
+        workers, rows = 1, CHUNK_ROWS
+        if pool is not None:
+            workers, rows = plan_workers(pool.workers, self.rows_expected, validate_chunk_rows(len(self.headers)))
+        if workers <= 1:
+            rows = CHUNK_ROWS
+        chunks = iter(source.chunks(rows, first_rows=min(FIRST_ROWS, rows), read_ahead=False))
+        # The first rows are checked here, before the next are read: this process has just checked the
+        # mapping on such rows (it has what a check loads: a new worker does not), the grid shows them.
+        yield from _in_process(self.plan, islice(chunks, 1), should_stop)
+        if pool is not None and workers > 1:
+            yield from pool.check(self.plan, chunks, should_stop)
+        else:
+            yield from _in_process(self.plan, chunks, should_stop)
 
     @property
     def ready(self) -> bool:
