@@ -126,6 +126,8 @@ class ReviewTable:
     done: bool = False  # every row checked (before: the first chunk's rows only, once ``ready``)
     error: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # counts() of (these outcomes, these problems, this many rows)
+    _counted: tuple[pd.DataFrame, pd.DataFrame, int, dict[str, Any]] | None = field(default=None, repr=False)
 
     # -- loading ---------------------------------------------------------------------------------
 
@@ -194,19 +196,33 @@ class ReviewTable:
     # -- counts and pages ------------------------------------------------------------------------
 
     def counts(self) -> dict[str, Any]:
-        """Rows per status; problems per code (rows with it, its title, error or warning)."""
+        """Rows per status; problems per code (rows with it, its title, error or warning).
+
+        Kept until the check's outcomes or problems change (an edit, the load's end): the review
+        page asks for them several times a second while the rows are checked.
+        """
         assert self.checked is not None
         with self.lock:
-            status = self.checked.outcomes["status"].astype("str").value_counts().to_dict()
-            probs = self.checked.problems
-            by_code = []
-            if len(probs):
-                grouped = probs.groupby("code", sort=False).agg(rows=("row", "nunique"), severity=("severity", "min"))
-                for code, rec in grouped.sort_values("rows", ascending=False).iterrows():
-                    by_code.append({"code": str(code), "rows": int(rec["rows"]), "title": problem_title(str(code)),
-                                    "severity": str(rec["severity"])})
-            counts = {str(k): int(v) for k, v in status.items()}
-            return {"total": len(self.frame), "status": counts, "problems": by_code}
+            known = self._counted
+            c = self.checked
+            if known is not None and known[0] is c.outcomes and known[1] is c.problems and known[2] == len(self.frame):
+                return known[3]
+            counts = self._count()
+            self._counted = (c.outcomes, c.problems, len(self.frame), counts)
+            return counts
+
+    def _count(self) -> dict[str, Any]:
+        assert self.checked is not None
+        status = self.checked.outcomes["status"].astype("str").value_counts().to_dict()
+        probs = self.checked.problems
+        by_code = []
+        if len(probs):
+            grouped = probs.groupby("code", sort=False).agg(rows=("row", "nunique"), severity=("severity", "min"))
+            for code, rec in grouped.sort_values("rows", ascending=False).iterrows():
+                by_code.append({"code": str(code), "rows": int(rec["rows"]), "title": problem_title(str(code)),
+                                "severity": str(rec["severity"])})
+        counts = {str(k): int(v) for k, v in status.items()}
+        return {"total": len(self.frame), "status": counts, "problems": by_code}
 
     def _selected(self, status: str | None, code: str | None) -> pd.Index:
         assert self.checked is not None
