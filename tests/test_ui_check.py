@@ -42,6 +42,8 @@ REPO = Path(__file__).resolve().parents[1]
 ROWS = 24_000  # enough for the review to share the check (20,000 at least, as validate)
 PORT = 8766
 BASE = f"http://127.0.0.1:{PORT}"
+#: On one core the review checks in process (as validate does) and starts no worker.
+many_cores = pytest.mark.skipif(available_cores() < 2, reason="one core: no worker processes")
 
 
 def _big_file(path: Path, sample: Path, damage: dict[str, str], rows: int = ROWS) -> Path:
@@ -220,6 +222,7 @@ def test_a_check_told_to_stop_ends_while_its_workers_are_busy_and_the_next_check
     pd.testing.assert_frame_equal(result.outcomes, expected.outcomes)
 
 
+@many_cores
 @pytest.mark.timeout(120)
 def test_a_second_review_stops_the_first(tmp_path: Path) -> None:
     rows = 100_000  # a check of a few seconds: the second review starts while the first runs
@@ -260,6 +263,7 @@ def test_a_worker_that_dies_is_a_worker_error_and_the_next_check_gets_new_worker
     assert len(list(pool.check(plan, chunks[:3]))) == 3
 
 
+@many_cores
 @pytest.mark.timeout(120)
 def test_a_worker_dying_is_an_error_on_the_review_page_not_a_hang(contacts_csv: Path, tmp_path: Path) -> None:
     before = _children()
@@ -291,6 +295,7 @@ def test_a_worker_dying_is_an_error_on_the_review_page_not_a_hang(contacts_csv: 
         CHECKERS.release()
 
 
+@many_cores
 @pytest.mark.timeout(60)
 def test_closing_the_workbench_leaves_no_worker_process(tmp_path: Path) -> None:
     before = _children()
@@ -325,6 +330,7 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
+@many_cores
 @pytest.mark.timeout(90)
 def test_ctrl_c_on_the_ui_command_leaves_no_worker_process(tmp_path: Path) -> None:
     env = {**os.environ, "REALEFLOW_LEDGER": str(tmp_path / "ledger.sqlite3"), "TMPDIR": str(tmp_path)}

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from importer.formulas import neutralise
-from importer.parallel import CheckPool, plan_workers
+from importer.parallel import CheckPool, available_cores, plan_workers
 from importer.pipeline import Plan, RowCheck, check_rows, estimate_rows, validate_chunk_rows
 from importer.problems import ERROR, concat_problems, empty_problems, problem_title
 from importer.read.source import Chunk, Source
@@ -76,7 +76,7 @@ class SharedCheckPool:
     def hold(self) -> None:
         with self._lock:
             self._holders += 1
-            if self._pool is None:
+            if self._pool is None and available_cores() > 1:  # one core: every review checks in process
                 self._pool = CheckPool()
                 self._pool.start()
 
