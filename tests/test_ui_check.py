@@ -10,10 +10,7 @@ from __future__ import annotations
 import csv
 import multiprocessing
 import os
-import re
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -99,7 +96,8 @@ def _children() -> set[int]:
     return {p.pid for p in multiprocessing.active_children() if p.pid is not None}
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """The process runs (it exists and is not a zombie)."""
     try:
         with open(f"/proc/{pid}/stat") as fh:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
@@ -107,7 +105,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _at_least(count: int, processes: Callable[[], set[int]]) -> Callable[[], set[int] | None]:
+def at_least(count: int, processes: Callable[[], set[int]]) -> Callable[[], set[int] | None]:
     """A test for _wait_for: the processes once there are ``count`` of them."""
 
     def test() -> set[int] | None:
@@ -117,7 +115,8 @@ def _at_least(count: int, processes: Callable[[], set[int]]) -> Callable[[], set
     return test
 
 
-def _wait_for(what: str, test: Any, timeout: float = 30.0) -> Any:
+def wait_for(what: str, test: Any, timeout: float = 30.0) -> Any:
+    """``test()`` once it is true (polled every 50 ms); AssertionError naming ``what`` after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = test()
@@ -234,11 +233,11 @@ def test_a_second_review_stops_the_first(tmp_path: Path) -> None:
         wb.set_file(path, "contacts.csv")
         wb.use_uploaded(REPO / "mappings" / "contacts.yaml", "contacts.yaml")
         first = wb.start_review()
-        _wait_for("the first rows", lambda: first.ready)
+        wait_for("the first rows", lambda: first.ready)
         wb.change_mapping(dict(wb.mapping or {}))  # the mapping changed: its review is started again
         second = wb.start_review()
         assert second is not first
-        _wait_for("the second review", lambda: second.done, 60)
+        wait_for("the second review", lambda: second.done, 60)
         assert second.error is None and second.rows_done > rows * 0.9  # the sample's blank lines: no rows
         assert not first.done and first.rows_done < rows / 2
     finally:
@@ -279,7 +278,7 @@ def test_a_worker_dying_is_an_error_on_the_review_page_not_a_hang(contacts_csv: 
                 "/api/upload", content=contacts_csv.read_bytes(), headers={**headers, "x-filename": "contacts.csv"}
             )
             assert r.status_code == 200 and r.json()["ok"], r.text
-            workers = _wait_for("the review's workers", lambda: _children() - before)
+            workers = wait_for("the review's workers", lambda: _children() - before)
             for pid in workers:  # as the OOM killer would
                 os.kill(pid, signal.SIGKILL)
             assert client.post("/api/review/start", json={}, headers=headers).status_code == 200
@@ -288,7 +287,7 @@ def test_a_worker_dying_is_an_error_on_the_review_page_not_a_hang(contacts_csv: 
                 status: dict[str, Any] = client.get("/api/review/status").json()
                 return status if status["done"] else None
 
-            status = _wait_for("the review's end", ended)
+            status = wait_for("the review's end", ended)
             assert status["error"] and "worker process checking the file died" in status["error"]
             assert "start the review again" in status["error"]
     finally:
@@ -304,15 +303,16 @@ def test_closing_the_workbench_leaves_no_worker_process(tmp_path: Path) -> None:
         # started with the workbench, before any file: a review does not wait for them
         pool = CHECKERS.pool
         assert pool is not None
-        workers = _wait_for("the review's workers", _at_least(pool.workers, lambda: _children() - before))
-        assert all(_alive(pid) for pid in workers)
+        workers = wait_for("the review's workers", at_least(pool.workers, lambda: _children() - before))
+        assert all(alive(pid) for pid in workers)
     finally:
         server.close()
     assert not _children() - before
-    _wait_for("the workers' end", lambda: not any(_alive(pid) for pid in workers), 10)
+    wait_for("the workers' end", lambda: not any(alive(pid) for pid in workers), 10)
 
 
-def _descendants(pid: int) -> set[int]:
+def descendants(pid: int) -> set[int]:
+    """The processes under ``pid`` (its children, theirs, ...), from /proc."""
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -328,31 +328,3 @@ def _descendants(pid: int) -> set[int]:
         found.update(kids)
         todo.extend(kids)
     return found
-
-
-@many_cores
-@pytest.mark.timeout(90)
-def test_ctrl_c_on_the_ui_command_leaves_no_worker_process(tmp_path: Path) -> None:
-    env = {**os.environ, "REALEFLOW_LEDGER": str(tmp_path / "ledger.sqlite3"), "TMPDIR": str(tmp_path)}
-    env.pop("REALEFLOW_API_KEY", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "importer", "ui", "--sandbox", "--no-browser"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()  # once it listens (bounded by the test's timeout)
-        assert re.search(r"http://127\.0\.0\.1:\d+/\?token=", line), line
-        # the fork server and the workers it forks (one per core)
-        spawned = _wait_for("the review's workers", _at_least(1 + available_cores(), lambda: _descendants(proc.pid)))
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, err
-    _wait_for("every process it started to end", lambda: not any(_alive(pid) for pid in spawned), 10)
