@@ -35,6 +35,7 @@ import math
 import multiprocessing
 import os
 import pickle
+import select
 import signal
 import sys
 import threading
@@ -356,28 +357,45 @@ def _has_rows(checked: DryRunChunk) -> bool:
 
 _checker_plan: tuple[int, Any] | None = None  # a check worker's plan: (its key, the plan)
 _plan_keys = itertools.count(1)
-_PR_SET_PDEATHSIG = 1
 #: How often a check waiting for a worker asks whether it should stop (seconds).
 STOP_POLL_S = 0.05
 
 
-def _start_checker() -> None:
+def _start_checker(owner: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the main process decides (and closes the pool)
-    _die_with_parent()
+    _end_with(owner)
     _keep_freed_memory()
 
 
-def _die_with_parent() -> None:
-    """Have Linux kill this worker when its parent ends: the fork server, which ends with the process
-    that started it, so a workbench killed outright (SIGKILL) leaves no worker behind either."""
-    if not sys.platform.startswith("linux"):
-        return
+def _end_with(owner: int) -> None:
+    """End this worker when ``owner`` (the process that made the pool) ends, even killed outright.
+
+    Nothing else would: the fork server, the worker's parent, lives on while its workers hold
+    its pipe, and a worker waits for its next chunk on a queue it holds both ends of. A thread
+    waits on the owner's pidfd (Linux 5.3 and later; elsewhere closing the pool is the only end).
+    """
     try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not glibc: closing the pool is the only way out
+        pidfd = os.pidfd_open(owner)
+    except (AttributeError, OSError):  # not Linux, an old kernel, or the owner has ended already
+        if not _running(owner):
+            os._exit(1)
         return
-    if os.getppid() == 1:  # the parent ended before the line above
+
+    def wait_for_owner() -> None:
+        select.select([pidfd], [], [])  # readable once the owner has ended
         os._exit(1)
+
+    threading.Thread(target=wait_for_owner, name="end-with-owner", daemon=True).start()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, not ours to signal
+        pass
+    return True
 
 
 def _check_piece(key: int, plan: bytes, chunk: Chunk) -> RowCheck:
@@ -418,7 +436,9 @@ class CheckPool:
             if self._closed:
                 raise RuntimeError("the check's worker processes were stopped")
             if self._pool is None:
-                pool = ProcessPoolExecutor(self.workers, mp_context=_server_context(), initializer=_start_checker)
+                pool = ProcessPoolExecutor(
+                    self.workers, mp_context=_server_context(), initializer=_start_checker, initargs=(os.getpid(),)
+                )
                 try:  # a task per worker: each worker is started now, not when the first chunk comes
                     for started in [pool.submit(int) for _ in range(self.workers)]:
                         started.result()

@@ -11,6 +11,8 @@ import csv
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -328,3 +330,19 @@ def descendants(pid: int) -> set[int]:
         found.update(kids)
         todo.extend(kids)
     return found
+
+
+@many_cores
+@pytest.mark.timeout(90)
+def test_a_workbench_killed_outright_leaves_no_worker_process(tmp_path: Path) -> None:
+    """SIGKILL: no handler runs and nothing is closed; the workers see their owner end and end too
+    (their fork server lives on while they hold its pipe, so it cannot be what ends them)."""
+    env = {**os.environ, "REALEFLOW_LEDGER": str(tmp_path / "ledger.sqlite3"), "TMPDIR": str(tmp_path)}
+    argv = [sys.executable, "-m", "importer", "ui", "--sandbox", "--no-browser"]
+    with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as proc:
+        try:
+            assert proc.stdout is not None and "http://127.0.0.1:" in proc.stdout.readline()
+            spawned = wait_for("the review's workers", at_least(1 + available_cores(), lambda: descendants(proc.pid)))
+        finally:
+            proc.kill()
+    wait_for("every process it started to end", lambda: not any(alive(pid) for pid in spawned), 10)
