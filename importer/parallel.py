@@ -411,8 +411,8 @@ class CheckPool:
     For a process that has threads (the workbench's server), where forking is unsafe: the workers
     come from the fork server, with the modules a check needs imported once there. ``start()``
     makes them in the background, so the first check does not wait for them; they then serve one
-    check after another until ``close()`` (the plan goes with each chunk, ~2 KB pickled, and is
-    unpickled once per worker and check). A worker that dies ends the check it was in with
+    check after another until ``close()`` (the plan, small once pickled, goes with each chunk and
+    is unpickled once per worker and check). A worker that dies ends the check it was in with
     WorkerError; the next check gets new workers.
     """
 
@@ -510,7 +510,8 @@ def _hand_on(
     in_flight: deque[tuple[Chunk, Future[RowCheck]]], stop: Callable[[], bool], keep: int
 ) -> Iterator[tuple[Chunk, RowCheck]]:
     """The results at the head of ``in_flight``, in order: awaited while more than ``keep`` are in
-    flight, then those already there (the first rows go to the grid at once). _Stopped when told to."""
+    flight, then those already there (the caller's progress moves as soon as it can). _Stopped when
+    told to stop."""
     while in_flight and (len(in_flight) > keep or in_flight[0][1].done()):
         if not _finished(in_flight[0][1], stop):
             raise _Stopped
