@@ -102,6 +102,32 @@ def _in_process(
         yield chunk, check_rows(plan, chunk.frame, numeric=chunk.numeric, problems=chunk.problems)
 
 
+def _checks(
+    plan: Plan,
+    source: Source,
+    columns: int,
+    rows_expected: int | None,
+    should_stop: Callable[[], bool],
+    pool: CheckPool | None,
+) -> Iterator[tuple[Chunk, RowCheck]]:
+    """Every chunk of ``source`` with its check, in order: the first (small) one here, at once, then
+    the others here or, for a big file, on the pool's workers (in pieces the size ``validate`` gives
+    its workers for a file of ``columns`` columns and about ``rows_expected`` rows)."""
+    workers, rows = 1, CHUNK_ROWS
+    if pool is not None:
+        workers, rows = plan_workers(pool.workers, rows_expected, validate_chunk_rows(columns))
+    if workers <= 1:
+        rows = CHUNK_ROWS
+    chunks = iter(source.chunks(rows, first_rows=min(FIRST_ROWS, rows), read_ahead=False))
+    # The first rows are checked here, before the next are read: this process has just checked the
+    # mapping on such rows (it has what a check loads: a new worker does not), the grid shows them.
+    yield from _in_process(plan, islice(chunks, 1), should_stop)
+    if pool is not None and workers > 1:
+        yield from pool.check(plan, chunks, should_stop)
+    else:
+        yield from _in_process(plan, chunks, should_stop)
+
+
 @dataclass
 class _Checked:
     outcomes: pd.DataFrame
@@ -142,7 +168,7 @@ class ReviewTable:
         worker; yes leaves the table as it is (a new review has replaced it).
         """
         self.rows_expected = estimate_rows(source)
-        checked = self._checks(source, should_stop, pool)
+        checked = _checks(self.plan, source, len(self.headers), self.rows_expected, should_stop, pool)
         frames, numerics, loads, parts = [], [], [], []
         for chunk, result in checked:
             frames.append(chunk.frame)
@@ -168,25 +194,6 @@ class ReviewTable:
                 {k: _solid(pd.concat([p.values[k] for p in parts])) for k in (parts[0].values if parts else {})},
             )
             self.done = True
-
-    def _checks(
-        self, source: Source, should_stop: Callable[[], bool], pool: CheckPool | None
-    ) -> Iterator[tuple[Chunk, RowCheck]]:
-        """Every chunk with its check, in order: the first (small) one here, at once, then the others
-        here or, for a big file, on the pool's workers."""
-        workers, rows = 1, CHUNK_ROWS
-        if pool is not None:
-            workers, rows = plan_workers(pool.workers, self.rows_expected, validate_chunk_rows(len(self.headers)))
-        if workers <= 1:
-            rows = CHUNK_ROWS
-        chunks = iter(source.chunks(rows, first_rows=min(FIRST_ROWS, rows), read_ahead=False))
-        # The first rows are checked here, before the next are read: this process has just checked the
-        # mapping on such rows (it has what a check loads: a new worker does not), the grid shows them.
-        yield from _in_process(self.plan, islice(chunks, 1), should_stop)
-        if pool is not None and workers > 1:
-            yield from pool.check(self.plan, chunks, should_stop)
-        else:
-            yield from _in_process(self.plan, chunks, should_stop)
 
     @property
     def ready(self) -> bool:
