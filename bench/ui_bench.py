@@ -23,7 +23,8 @@ browser does, and drives it with httpx. Targets (issue 16, "Performance"):
   against the CLI's (the whole process, and its push phase from ``--log-file``).
 
 CPU time is measured as well (this machine is shared): the CLI's from ``wait4``, the workbench
-server's (all its threads) from /proc/PID/stat before and after each step. Results are printed
+server's (all its threads, and the processes under it: the review's workers) from /proc before and
+after each step. Results are printed
 as a table and appended as JSON lines to bench/out/ui.jsonl.
 """
 
@@ -90,11 +91,30 @@ def push_file(rows: int, data: Path) -> tuple[Path, str]:
     return push_bench.make_file(rows), push_bench.MAPPING
 
 
+def _stat(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):  # ended meanwhile
+        return None
+
+
 def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a running process, all its threads."""
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK
+    """User + system CPU seconds of a running process (all its threads) and of every process under
+    it, living (the review's worker processes, the fork server) or ended and waited for (their
+    children's times): what ``wait4`` gives for the CLI and its workers."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (fields := _stat(int(entry))) is not None:
+            parents[int(entry)] = int(fields[1])
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        fields = _stat(current)
+        if fields is not None:
+            total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+        todo.extend(child for child, parent in parents.items() if parent == current)
+    return total / _TICK
 
 
 def run_timed(argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:

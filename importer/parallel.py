@@ -19,21 +19,29 @@ come from a fork server (on Linux, workers are forked while the process has no o
 thread, so they start at once with the modules, plan and source in memory; else the
 plan is pickled, ~1 s to start). A file of one chunk, a machine with one core or
 ``workers=1`` checks in process, exactly as before.
+
+:class:`CheckPool` is for a process that has threads and keeps the rows (the workbench's review
+grid): its workers come from the fork server, start in the background and outlive one check;
+the caller reads the chunks and gets each back with its :func:`check_rows`, in input order.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
+import itertools
 import math
 import multiprocessing
 import os
+import pickle
+import select
 import signal
 import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from functools import partial
@@ -42,11 +50,23 @@ from typing import Any
 import pandas as pd
 
 from importer.errors import WorkerError
+from importer.plans.single import ValidatedChunk
+from importer.problems import empty_problems
 from importer.read.source import Chunk, Source
 from importer.report.base import ChunkEncoder
 from importer.report.summary import RunSummary
 
-__all__ = ["DryRunChunk", "DryRunPool", "available_cores", "dry_run_chunk", "plan_workers", "sent_rows"]
+__all__ = [
+    "CheckPool",
+    "DryRunChunk",
+    "DryRunPool",
+    "RowCheck",
+    "available_cores",
+    "check_rows",
+    "dry_run_chunk",
+    "plan_workers",
+    "sent_rows",
+]
 
 #: Below this many rows a chunk's fixed costs (~0.1 s of pandas set-up, the trip to a
 #: worker and back) outweigh what a second core gains.
@@ -79,6 +99,34 @@ def dry_run_chunk(plan: Any, chunk: Chunk, encoder: ChunkEncoder | None, keep_ou
     encoded = encoder.encode(chunk.frame, outcomes, problems) if encoder is not None else None
     keep = keep_outcomes or encoder is None
     return DryRunChunk(None, summary, encoded, problems if keep else None, outcomes if keep else None)
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """Rows held in memory, checked as a dry run checks a chunk (the workbench's grid)."""
+
+    outcomes: pd.DataFrame  # index row: the report's outcome columns (status, id(s), error, warnings)
+    problems: pd.DataFrame  # every problem of those rows (importer.problems columns)
+    values: dict[str, pd.DataFrame]  # part ("" for one record per row, else its label) -> values to send
+
+
+def check_rows(
+    plan: Any, frame: pd.DataFrame, *, numeric: pd.DataFrame | None = None, problems: pd.DataFrame | None = None
+) -> RowCheck:
+    """Extract and validate ``frame`` (text cells, index = spreadsheet row numbers) with ``plan``.
+
+    What :func:`importer.pipeline.validate_file` does to each chunk, for rows that are not in a
+    file: ``numeric`` and ``problems`` are what the load stage said of those rows (a workbook's
+    number cells, a ragged line), if known. ``plan``: an :class:`importer.pipeline.Plan`.
+    """
+    chunk = Chunk(frame, numeric, problems if problems is not None else empty_problems())
+    validated = plan.validate(chunk)
+    outcomes = plan.dry_run(validated)
+    if isinstance(validated, ValidatedChunk):
+        values = {"": validated.values}
+    else:  # property-with-contacts: a field frame per part, on the rows where the part is present
+        values = {rec.label: part for rec, part in zip(validated.records, validated.values, strict=True)}
+    return RowCheck(outcomes, validated.problems, values)
 
 
 def available_cores() -> int:
@@ -179,9 +227,15 @@ def _dry_run_slice(piece: Any) -> DryRunChunk:
 def _context() -> multiprocessing.context.BaseContext:
     if sys.platform.startswith("linux") and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
+    return _server_context()
+
+
+def _server_context() -> multiprocessing.context.BaseContext:
+    """Workers safe to start from a process with threads: forked by the fork server (one per process,
+    started once, with the modules a check needs already imported), else spawned."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["importer.plans.single", "importer.plans.with_contacts"])
+        ctx.set_forkserver_preload(["importer.parallel", "importer.plans.single", "importer.plans.with_contacts"])
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -297,3 +351,186 @@ def _result(chunk: Chunk | None, future: Future[DryRunChunk]) -> DryRunChunk:
 def _has_rows(checked: DryRunChunk) -> bool:
     """False for a workbook slice that held only blank rows (nothing to report or count)."""
     return checked.summary.total > 0 or checked.chunk is not None
+
+
+# -- a pool for a process with threads that keeps the rows (the workbench) --------------------
+
+_checker_plan: tuple[int, Any] | None = None  # a check worker's plan: (its key, the plan)
+_plan_keys = itertools.count(1)
+#: How often a check waiting for a worker asks whether it should stop (seconds).
+STOP_POLL_S = 0.05
+
+
+def _start_checker(owner: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the main process decides (and closes the pool)
+    _end_with(owner)
+    _keep_freed_memory()
+
+
+def _end_with(owner: int) -> None:
+    """End this worker when ``owner`` (the process that made the pool) ends, even killed outright.
+
+    Nothing else would: the fork server, the worker's parent, lives on while its workers hold
+    its pipe, and a worker waits for its next chunk on a queue it holds both ends of. A thread
+    waits on the owner's pidfd (Linux 5.3 and later; elsewhere closing the pool is the only end).
+    """
+    try:
+        pidfd = os.pidfd_open(owner)
+    except (AttributeError, OSError):  # not Linux, an old kernel, or the owner has ended already
+        if not _running(owner):
+            os._exit(1)
+        return
+
+    def wait_for_owner() -> None:
+        select.select([pidfd], [], [])  # readable once the owner has ended
+        os._exit(1)
+
+    threading.Thread(target=wait_for_owner, name="end-with-owner", daemon=True).start()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, not ours to signal
+        pass
+    return True
+
+
+def _check_piece(key: int, plan: bytes, chunk: Chunk) -> RowCheck:
+    global _checker_plan
+    if _checker_plan is None or _checker_plan[0] != key:
+        _checker_plan = (key, pickle.loads(plan))
+    return check_rows(_checker_plan[1], chunk.frame, numeric=chunk.numeric, problems=chunk.problems)
+
+
+class CheckPool:
+    """Worker processes that check chunks the caller reads and keeps (:func:`check_rows` of each).
+
+    For a process that has threads (the workbench's server), where forking is unsafe: the workers
+    come from the fork server, with the modules a check needs imported once there. ``start()``
+    makes them in the background, so the first check does not wait for them; they then serve one
+    check after another until ``close()`` (the plan, small once pickled, goes with each chunk and
+    is unpickled once per worker and check). A worker that dies ends the check it was in with
+    WorkerError; the next check gets new workers.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, available_cores() if workers is None else workers)
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._closed = False
+
+    def start(self) -> None:
+        """Start the workers on a thread of their own (returns at once)."""
+        threading.Thread(target=self._warm, name="check-pool-start", daemon=True).start()
+
+    def _warm(self) -> None:
+        with contextlib.suppress(WorkerError, RuntimeError):  # the first check meets the same error and reports it
+            self._executor()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        """The running workers, started now (and waited for) when there are none."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the check's worker processes were stopped")
+            if self._pool is None:
+                pool = ProcessPoolExecutor(
+                    self.workers, mp_context=_server_context(), initializer=_start_checker, initargs=(os.getpid(),)
+                )
+                try:  # a task per worker: each worker is started now, not when the first chunk comes
+                    for started in [pool.submit(int) for _ in range(self.workers)]:
+                        started.result()
+                except BrokenProcessPool as exc:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise _check_died(exc) from exc
+                self._pool = pool
+            return self._pool
+
+    def check(
+        self, plan: Any, chunks: Iterable[Chunk], stop: Callable[[], bool] = lambda: False
+    ) -> Iterator[tuple[Chunk, RowCheck]]:
+        """Each chunk with its check, in input order; at most one chunk per worker in flight, and one more
+        read ahead (queued, so that a worker that finishes starts the next at once).
+
+        ``stop`` is asked before each chunk is handed on and while a result is awaited (every
+        :data:`STOP_POLL_S`); once it says yes, the iteration ends and the chunks not started are
+        cancelled (one a worker has begun finishes there and is dropped). WorkerError when a
+        worker dies; an error raised by the check reaches the caller as raised.
+        """
+        pool = self._executor()
+        key, blob = next(_plan_keys), pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
+        in_flight: deque[tuple[Chunk, Future[RowCheck]]] = deque()
+        try:
+            for chunk in chunks:
+                if stop():
+                    return
+                in_flight.append((chunk, pool.submit(_check_piece, key, blob, chunk)))
+                yield from _hand_on(in_flight, stop, self.workers)
+            yield from _hand_on(in_flight, stop, 0)
+        except _Stopped:
+            return
+        except BrokenProcessPool as exc:
+            self._discard(pool)
+            raise _check_died(exc) from exc
+        except CancelledError as exc:  # close() while this check ran
+            raise WorkerError("the check was stopped: the workbench is closing") from exc
+        finally:
+            for _, future in in_flight:
+                future.cancel()
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        """Forget a broken pool (the next check starts new workers)."""
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stop the workers and wait for them (a chunk a worker is checking finishes first)."""
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> CheckPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Stopped(Exception):
+    """A check was told to stop."""
+
+
+def _hand_on(
+    in_flight: deque[tuple[Chunk, Future[RowCheck]]], stop: Callable[[], bool], keep: int
+) -> Iterator[tuple[Chunk, RowCheck]]:
+    """The results at the head of ``in_flight``, in order: awaited while more than ``keep`` are in
+    flight, then those already there (the caller's progress moves as soon as it can). _Stopped when
+    told to stop."""
+    while in_flight and (len(in_flight) > keep or in_flight[0][1].done()):
+        if not _finished(in_flight[0][1], stop):
+            raise _Stopped
+        chunk, future = in_flight.popleft()
+        yield chunk, future.result()
+
+
+def _finished(future: Future[RowCheck], stop: Callable[[], bool]) -> bool:
+    """Wait until ``future`` is done (True), or until ``stop()`` says yes (False: even if done, nothing
+    more is handed on once told to stop)."""
+    while not stop():
+        if future.done():
+            return True
+        wait([future], timeout=STOP_POLL_S, return_when=FIRST_COMPLETED)
+    return False
+
+
+def _check_died(exc: BaseException) -> WorkerError:
+    return WorkerError(
+        f"a worker process checking the file died ({exc}); it may have run out of memory: "
+        "close other programs and start the review again"
+    )

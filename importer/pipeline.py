@@ -44,10 +44,10 @@ from importer.ledger import Journal, Ledger
 from importer.mapping.fit import fit_hint
 from importer.mapping.model import BoundMapping, Mapping, load_mapping
 from importer.outcomes import exit_code_for
-from importer.parallel import DryRunChunk, DryRunPool, plan_workers
+from importer.parallel import DryRunChunk, DryRunPool, RowCheck, check_rows, plan_workers
 from importer.paths import check_paths
 from importer.plans.resume import LedgerGraphState
-from importer.plans.single import RecordPlan, ValidatedChunk
+from importer.plans.single import RecordPlan
 from importer.problems import concat_problems, empty_problems
 from importer.push.client import RealeflowClient
 from importer.push.pusher import Pusher, RequestLog
@@ -179,34 +179,6 @@ def make_plan(bound: BoundMapping) -> Plan:
 
         return GraphPlan(bound)
     return RecordPlan(bound)
-
-
-@dataclass(frozen=True)
-class RowCheck:
-    """Rows held in memory, checked as a dry run checks a chunk (the workbench's grid after an edit)."""
-
-    outcomes: pd.DataFrame  # index row: the report's outcome columns (status, id(s), error, warnings)
-    problems: pd.DataFrame  # every problem of those rows (importer.problems columns)
-    values: dict[str, pd.DataFrame]  # part ("" for one record per row, else its label) -> values to send
-
-
-def check_rows(
-    plan: Plan, frame: pd.DataFrame, *, numeric: pd.DataFrame | None = None, problems: pd.DataFrame | None = None
-) -> RowCheck:
-    """Extract and validate ``frame`` (text cells, index = spreadsheet row numbers) with ``plan``.
-
-    What :func:`validate_file` does to each chunk, for rows that are not in a file: ``numeric``
-    and ``problems`` are what the load stage said of those rows (a workbook's number cells, a
-    ragged line), if known.
-    """
-    chunk = Chunk(frame, numeric, problems if problems is not None else empty_problems())
-    validated = plan.validate(chunk)
-    outcomes = plan.dry_run(validated)
-    if isinstance(validated, ValidatedChunk):
-        values = {"": validated.values}
-    else:  # property-with-contacts: a field frame per part, on the rows where the part is present
-        values = {rec.label: part for rec, part in zip(validated.records, validated.values, strict=True)}
-    return RowCheck(outcomes, validated.problems, values)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from starlette.testclient import TestClient
 
 from importer.ledger import Ledger
 from importer.mapping.model import load_mapping
+from importer.parallel import available_cores
 from importer.pipeline import check_rows, make_plan, push_file, validate_file
 from importer.push.stopping import StopSwitch
 from importer.read.source import open_source
@@ -35,6 +36,7 @@ from importer.ui.rehearsal import Rehearsal
 from importer.ui.security import Guard, Secrets, cookie_name
 from importer.ui.server import WorkbenchServer
 from importer.ui.state import Workbench
+from tests.test_ui_check import alive, at_least, descendants, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 MESSY = REPO / "tests" / "data" / "ui_messy.xlsx"
@@ -563,6 +565,9 @@ def test_the_ui_command_prints_its_link_serves_and_stops_on_ctrl_c(tmp_path: Pat
             assert c.get(url).status_code == 200
             page = c.get(url.split("?")[0] + "connect").text
             assert "Active" in page and "built-in sandbox" in page
+        # the review's worker processes, started with it in the background, and the fork server they come from
+        wanted = 1 + available_cores() if available_cores() > 1 else 0
+        spawned = wait_for("the review's workers", at_least(wanted, lambda: descendants(proc.pid)))
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=20)
     finally:
@@ -572,6 +577,7 @@ def test_the_ui_command_prints_its_link_serves_and_stops_on_ctrl_c(tmp_path: Pat
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert not list(tmp_path.glob("realeflow-workbench-*"))  # the private folder is gone
+    wait_for("every process it started to end", lambda: not any(alive(pid) for pid in spawned), 10)
 
 
 def test_stopping_the_workbench_mid_push_ends_the_push_as_ctrl_c_does(tmp_path: Path) -> None:

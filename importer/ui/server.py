@@ -3,7 +3,8 @@
 ``Workbench server`` binds its socket before uvicorn starts (port 0 gives a free port known up
 front), serves on a thread for tests (:class:`WorkbenchServer`) or in the foreground for the
 command (:func:`serve`, where Ctrl-C stops it). At the end a running push is stopped as Ctrl-C
-stops the CLI's (rows ``not-sent``, the ledger consistent) and the private folder is removed.
+stops the CLI's (rows ``not-sent``, the ledger consistent), the private folder is removed and the
+review's worker processes are stopped.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .rehearsal import Rehearsal
 from .security import Secrets
 from .state import Workbench
 from .stream import Streams
+from .table import CHECKERS
 
 __all__ = ["HOST", "WorkbenchServer", "serve"]
 
@@ -84,6 +86,8 @@ class WorkbenchServer:
         self.streams = Streams(self.stopping)
         self.app = create_app(self.workbench, self.secrets, self.port, max_upload=max_upload, streams=self.streams)
         self._thread: threading.Thread | None = None
+        CHECKERS.hold()  # the review's worker processes start now, in the background
+        self._holds_checkers = True
 
     @property
     def sandbox(self) -> SandboxServer | None:
@@ -139,6 +143,9 @@ class WorkbenchServer:
             self._sock.close()
             self.rehearsal.close()
             shutil.rmtree(self._dir, ignore_errors=True)
+            if self._holds_checkers:  # the last workbench of the process stops the workers
+                self._holds_checkers = False
+                CHECKERS.release()
 
     def __enter__(self) -> WorkbenchServer:
         return self.start()

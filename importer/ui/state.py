@@ -29,7 +29,7 @@ from . import mapedit
 from .connection import Connection
 from .rehearsal import Rehearsal
 from .runs import Pushes, PushJob, Where
-from .table import ReviewTable
+from .table import CHECKERS, ReviewTable
 
 __all__ = ["Workbench"]
 
@@ -306,7 +306,7 @@ class Workbench:
 
         def work() -> None:
             try:
-                table.load(source, lambda: self.table is not table)
+                table.load(source, lambda: self.table is not table, CHECKERS.pool)
             except Exception as exc:  # shown on the page; the thread must not die silently
                 table.error = str(exc).replace(str(self.upload), self.filename)
                 table.done = True

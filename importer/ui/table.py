@@ -2,31 +2,37 @@
 
 The rows are loaded once with the load stage's chunks (text cells, index = the row number Excel
 shows) and checked with :func:`importer.pipeline.check_rows`, the dry run's own extract and
-validate. An edit changes the cell and checks that row again; a find-and-replace checks the rows
-it changed. The fixed file is written with every row at its old number (blank lines fill the
-gaps), so the reports of a push of it line up with the original.
+validate: a big file's chunks on worker processes (:class:`importer.parallel.CheckPool`, shared by
+the workbenches of this process: :data:`CHECKERS`), as ``validate`` spreads its chunks. An edit
+changes the cell and checks that row again; a find-and-replace checks the rows it changed. The
+fixed file is written with every row at its old number (blank lines fill the gaps), so the reports
+of a push of it line up with the original.
 """
 
 from __future__ import annotations
 
 import csv
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from importer.formulas import neutralise
-from importer.pipeline import Plan, check_rows, estimate_rows
+from importer.parallel import CheckPool, available_cores, plan_workers
+from importer.pipeline import Plan, RowCheck, check_rows, estimate_rows, validate_chunk_rows
 from importer.problems import ERROR, concat_problems, empty_problems, problem_title
-from importer.read.source import Source
+from importer.read.source import Chunk, Source
 
-__all__ = ["CHUNK_ROWS", "PAGE_MAX", "ReviewTable"]
+__all__ = ["CHECKERS", "CHUNK_ROWS", "FIRST_ROWS", "PAGE_MAX", "ReviewTable", "SharedCheckPool"]
 
 #: Rows checked at a time while the whole file is checked (the progress bar moves per chunk).
 CHUNK_ROWS = 10_000
+#: Rows of the first chunk: few, so that the grid shows them while the rest are checked.
+FIRST_ROWS = 1_000
 #: The most rows one page of the grid may ask for.
 PAGE_MAX = 200
 
@@ -48,6 +54,78 @@ def _solid(frame: pd.DataFrame) -> pd.DataFrame:
                 col = pd.Series(pd.arrays.ArrowStringArray(pieces.combine_chunks()), index=frame.index, name=name)
         out[name] = col
     return pd.DataFrame(out, index=frame.index)
+
+
+class SharedCheckPool:
+    """The whole-file check's worker processes, shared by the workbenches of this process.
+
+    A workbench server holds them from its start to its close: the first hold starts them in the
+    background (a review does not wait for them), the last release stops them, so none outlives
+    the workbench. Without a holder (a Workbench used on its own) a review checks in process.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._pool: CheckPool | None = None
+
+    @property
+    def pool(self) -> CheckPool | None:
+        return self._pool
+
+    def hold(self) -> None:
+        with self._lock:
+            self._holders += 1
+            if self._pool is None and available_cores() > 1:  # one core: every review checks in process
+                self._pool = CheckPool()
+                self._pool.start()
+
+    def release(self) -> None:
+        with self._lock:
+            self._holders -= 1
+            pool = self._pool if self._holders == 0 else None
+            if pool is not None:
+                self._pool = None
+        if pool is not None:
+            pool.close()
+
+
+CHECKERS = SharedCheckPool()
+
+
+def _in_process(
+    plan: Plan, chunks: Iterable[Chunk], should_stop: Callable[[], bool]
+) -> Iterator[tuple[Chunk, RowCheck]]:
+    for chunk in chunks:
+        if should_stop():
+            return
+        yield chunk, check_rows(plan, chunk.frame, numeric=chunk.numeric, problems=chunk.problems)
+
+
+def _checks(
+    plan: Plan,
+    source: Source,
+    columns: int,
+    rows_expected: int | None,
+    should_stop: Callable[[], bool],
+    pool: CheckPool | None,
+) -> Iterator[tuple[Chunk, RowCheck]]:
+    """Every chunk of ``source`` with its check, in order: the first (small) one here, at once, then
+    the others here or, for a big file, on the pool's workers (in pieces the size ``validate`` gives
+    its workers for a file of ``columns`` columns and about ``rows_expected`` rows)."""
+    workers, rows = 1, CHUNK_ROWS
+    if pool is not None:
+        workers, rows = plan_workers(pool.workers, rows_expected, validate_chunk_rows(columns))
+    if workers <= 1:
+        rows = CHUNK_ROWS
+    chunks = iter(source.chunks(rows, first_rows=min(FIRST_ROWS, rows), read_ahead=False))
+    # The first rows are checked here, before the next are read: this process has just checked the
+    # mapping on such rows (it has what a check loads: a new worker does not), the grid shows them.
+    yield from _in_process(plan, islice(chunks, 1), should_stop)
+    if pool is not None and workers > 1:
+        yield from pool.check(plan, chunks, should_stop)
+    else:
+        yield from _in_process(plan, chunks, should_stop)
 
 
 @dataclass
@@ -74,17 +152,25 @@ class ReviewTable:
     done: bool = False  # every row checked (before: the first chunk's rows only, once ``ready``)
     error: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # counts() of (these outcomes, these problems, this many rows)
+    _counted: tuple[pd.DataFrame, pd.DataFrame, int, dict[str, Any]] | None = field(default=None, repr=False)
 
     # -- loading ---------------------------------------------------------------------------------
 
-    def load(self, source: Source, should_stop: Callable[[], bool] = lambda: False) -> None:
-        """Read and check every row (on the workbench's thread); progress in rows_done."""
+    def load(
+        self, source: Source, should_stop: Callable[[], bool] = lambda: False, pool: CheckPool | None = None
+    ) -> None:
+        """Read and check every row (read on the workbench's thread); progress in rows_done.
+
+        ``pool``: where a file big enough to share is checked (in pieces the size ``validate``
+        gives its workers), its chunks read here and their checks collected in order; else every
+        chunk is checked here. ``should_stop``: asked between chunks and while waiting for a
+        worker; yes leaves the table as it is (a new review has replaced it).
+        """
         self.rows_expected = estimate_rows(source)
+        checked = _checks(self.plan, source, len(self.headers), self.rows_expected, should_stop, pool)
         frames, numerics, loads, parts = [], [], [], []
-        for chunk in source.chunks(CHUNK_ROWS, read_ahead=False):
-            if should_stop():
-                return
-            result = check_rows(self.plan, chunk.frame, numeric=chunk.numeric, problems=chunk.problems)
+        for chunk, result in checked:
             frames.append(chunk.frame)
             if chunk.numeric is not None:
                 numerics.append(chunk.numeric)
@@ -95,6 +181,8 @@ class ReviewTable:
                 with self.lock:
                     self.frame, self.numeric, self.load_problems = chunk.frame, chunk.numeric, chunk.problems
                     self.checked = _Checked(result.outcomes, result.problems, dict(result.values))
+        if should_stop():
+            return
         frame = _solid(pd.concat(frames)) if frames else pd.DataFrame(columns=self.headers, dtype="string")
         with self.lock:
             self.frame = frame
@@ -115,19 +203,33 @@ class ReviewTable:
     # -- counts and pages ------------------------------------------------------------------------
 
     def counts(self) -> dict[str, Any]:
-        """Rows per status; problems per code (rows with it, its title, error or warning)."""
+        """Rows per status; problems per code (rows with it, its title, error or warning).
+
+        Kept until the check's outcomes or problems change (an edit, the load's end): the review
+        page asks for them several times a second while the rows are checked.
+        """
         assert self.checked is not None
         with self.lock:
-            status = self.checked.outcomes["status"].astype("str").value_counts().to_dict()
-            probs = self.checked.problems
-            by_code = []
-            if len(probs):
-                grouped = probs.groupby("code", sort=False).agg(rows=("row", "nunique"), severity=("severity", "min"))
-                for code, rec in grouped.sort_values("rows", ascending=False).iterrows():
-                    by_code.append({"code": str(code), "rows": int(rec["rows"]), "title": problem_title(str(code)),
-                                    "severity": str(rec["severity"])})
-            counts = {str(k): int(v) for k, v in status.items()}
-            return {"total": len(self.frame), "status": counts, "problems": by_code}
+            known = self._counted
+            c = self.checked
+            if known is not None and known[0] is c.outcomes and known[1] is c.problems and known[2] == len(self.frame):
+                return known[3]
+            counts = self._count()
+            self._counted = (c.outcomes, c.problems, len(self.frame), counts)
+            return counts
+
+    def _count(self) -> dict[str, Any]:
+        assert self.checked is not None
+        status = self.checked.outcomes["status"].astype("str").value_counts().to_dict()
+        probs = self.checked.problems
+        by_code = []
+        if len(probs):
+            grouped = probs.groupby("code", sort=False).agg(rows=("row", "nunique"), severity=("severity", "min"))
+            for code, rec in grouped.sort_values("rows", ascending=False).iterrows():
+                by_code.append({"code": str(code), "rows": int(rec["rows"]), "title": problem_title(str(code)),
+                                "severity": str(rec["severity"])})
+        counts = {str(k): int(v) for k, v in status.items()}
+        return {"total": len(self.frame), "status": counts, "problems": by_code}
 
     def _selected(self, status: str | None, code: str | None) -> pd.Index:
         assert self.checked is not None
