@@ -328,3 +328,18 @@ def test_presets_are_read_once_per_process_until_changed(tmp_path: Path, monkeyp
     preset.write_text(preset.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
     rank_presets(headers)
     assert reads == {"propstream": 1, "contacts": 2}
+
+
+def test_a_row_of_zeros_is_a_row_and_a_blank_one_is_not(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Leads"
+    ws.append(["Name", "Units", "Vacant"])
+    ws.append(["Ann", 2, True])
+    ws.append([None, 0, False])  # falsy cells, but data
+    ws.append([])
+    ws.append(["", None, None])  # written as nothing
+    ws.append(["Bob", 1, False])
+    path = tmp_path / "zeros.xlsx"
+    wb.save(path)
+    assert describe_sheets(path) == [("Leads", 3, "visible")]

@@ -14,11 +14,10 @@ the right one.
 from __future__ import annotations
 
 import os
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from python_calamine import CalamineError
 
 from importer.errors import LoadError, UsageError, quote
@@ -104,14 +103,12 @@ def _data_rows(sheet: Any) -> int:
         if not shown:
             return 0
         header = detect_header_row(shown)
-        count = sum(1 for r in top[header:] if any(c != "" for c in r))
-        it = islice(sheet.iter_rows(), len(top), None)
-        while block := list(islice(it, 10_000)):
-            grid = np.array(block, dtype=object).reshape(len(block), -1)
-            count += int((grid != "").any(axis=1).sum()) if grid.size else 0
+        rows = chain(top[header:], islice(sheet.iter_rows(), len(top), None))
+        # any(row) in C settles nearly every row; only a row of falsy cells ("", 0, False) is looked at
+        # cell by cell (a 0 is data): faster than comparing numpy blocks of rows (bench/README.md)
+        return sum(1 for r in rows if any(r) or any(c != "" for c in r))
     except CalamineError:
         return 0
-    return count
 
 
 def check_header_row(value: object) -> int | None:
