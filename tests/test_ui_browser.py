@@ -489,3 +489,48 @@ def test_the_review_page_says_why_its_check_did_not_go_on(
     page.reload()
     page.wait_for_selector("#message.bad")
     assert page.inner_text("#message").startswith(said)
+
+
+def test_a_column_picker_from_the_keyboard_applies_once_and_a_saved_name_is_not_replaced_unasked(
+    browser: Any, workbench: WorkbenchServer
+) -> None:
+    page = _messy_uploaded(browser, workbench)
+    page.click("text=Next: map the columns")
+    page.wait_for_url("**/mapping")
+    calls = _api_calls(page)
+    picker = page.locator("select.field-picker[data-part='Property'][data-field='tags']")
+    before = picker.input_value()
+    picker.focus()
+    for _ in range(3):  # Chrome fires "change" on each arrow key of a closed list
+        page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(400)
+    assert "api/mapping/field" not in calls  # nothing remapped, checked and redrawn per key
+    chosen = picker.input_value()
+    assert chosen != before
+    page.keyboard.press("Enter")
+    page.locator("#message", has_text="tags: " + chosen).wait_for()
+    assert calls.count("api/mapping/field") == 1
+    assert workbench.workbench.mapping is not None
+    assert workbench.workbench.mapping["property"]["fields"]["tags"] == chosen
+
+    page.fill("#save-name", "county list")
+    page.click("#save-form button")
+    page.locator("#message", has_text="Saved as county list").wait_for()
+    page.select_option("select.field-picker[data-part='Property'][data-field='tags']", "")
+    page.locator("#message", has_text="tags: not mapped").wait_for()
+    saved = workbench.workbench.memory.load("county list")
+    asked: list[str] = []
+
+    def dismiss(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.fill("#save-name", "county list")
+    page.click("#save-form button")
+    page.locator("#message", has_text="Not saved").wait_for()
+    assert "county list" in asked[0] and workbench.workbench.memory.load("county list") == saved
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#save-form button")
+    page.locator("#message", has_text="Saved as county list").wait_for()
+    assert "tags" not in workbench.workbench.memory.load("county list")["property"]["fields"]

@@ -337,6 +337,11 @@ def test_mapping_edits_yaml_round_trip_and_memory(bench: Bench, tmp_path: Path) 
     assert wb.mapping["property"]["fields"]["tags"] == "APN"
     bench.post("/api/mapping/field", json={"part": "Property", "slot": 26, "column": "Owner Name"})
     assert wb.mapping["property"]["customfields"][26] == "Owner Name"
+    in_use = '<option value="26">26 (in use: Property: &#39;Owner Name&#39;)</option>'
+    assert in_use in bench.client.get("/mapping").text
+    r = bench.post("/api/mapping/field", json={"part": "Property", "slot": 26, "column": "APN"})  # taken: not over
+    assert r.status_code == 400 and "slot 26 of Property already reads 'Owner Name'" in r.json()["error"]
+    assert wb.mapping["property"]["customfields"][26] == "Owner Name"
     bench.post("/api/mapping/switch", json={"id": "order|Owner 1|fullname", "on": False})
     assert "order" not in wb.mapping["contacts"][0]["fields"]["fullname"]
     assert wb.check is not None and wb.check.findings
@@ -346,10 +351,17 @@ def test_mapping_edits_yaml_round_trip_and_memory(bench: Bench, tmp_path: Path) 
     assert load_mapping(tmp_path / "m.yaml").kind == "property-with-contacts"
     assert yaml.safe_load(text) == wb.mapping
     # saved by name, then offered first for a file with the same header
-    assert bench.post("/api/mapping/save", json={"name": "county owners"}).status_code == 200
+    assert bench.post("/api/mapping/save", json={"name": "county owners"}).json() == {"saved": "county owners"}
     bench.upload(MESSY)
     assert wb.mapping_label == "saved mapping county owners"
     assert wb.mapping["property"]["fields"]["tags"] == "APN"
+    # a name already saved is not replaced unasked: the page asks, then says replace
+    saved = (tmp_path / "mappings" / "county owners.yaml").read_bytes()
+    assert bench.post("/api/mapping/field", json={"part": "Property", "field": "tags", "column": ""}).status_code == 200
+    assert bench.post("/api/mapping/save", json={"name": "county owners"}).json() == {"exists": "county owners"}
+    assert (tmp_path / "mappings" / "county owners.yaml").read_bytes() == saved
+    assert bench.post("/api/mapping/save", json={"name": "county owners", "replace": True}).status_code == 200
+    assert (tmp_path / "mappings" / "county owners.yaml").read_bytes() != saved
     # an uploaded YAML replaces it; a broken one is refused with the CLI's message
     files = {"file": ("leads.yaml", (REPO / "mappings" / "propstream.yaml").read_bytes())}
     r = bench.post("/api/mapping/upload", files={"file": ("bad.yaml", b"kind: contacts\nfields: {}\n")})

@@ -119,6 +119,16 @@ def field_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def used_slots(data: dict[str, Any]) -> dict[str, dict[int, str]]:
+    """part -> {custom field slot: what it reads (a column, or how it is made)} of the slots in use."""
+    used: dict[str, dict[int, str]] = {}
+    for row in field_rows(data):
+        if row["field"].startswith("customfield_") and row["spec"] is not None:
+            what = repr(row["column"]) if row["column"] else row["described"]
+            used.setdefault(row["part"], {})[int(row["field"].removeprefix("customfield_"))] = what
+    return used
+
+
 def _record(data: dict[str, Any], part: str) -> dict[str, Any]:
     for label, _, rec in parts(data):
         if label == part:

@@ -75,9 +75,14 @@ def _editing(site: Site) -> list[BaseRoute]:
 
     def set_field(data: dict[str, Any]) -> None:
         field = str(data.get("field", ""))
-        if data.get("slot"):
-            field = f"customfield_{number(data['slot'], 'the custom field slot')}"
         part, column = str(data.get("part", "")), str(data.get("column", ""))
+        if data.get("slot"):  # "Add a custom field": a slot in use is not taken over unasked
+            slot = number(data["slot"], "the custom field slot")
+            field = f"customfield_{slot}"
+            used = mapedit.used_slots(need_mapping(wb)).get(part, {}).get(slot)
+            if used is not None and used != column:
+                raise UsageError(f"custom field slot {slot} of {part or 'the record'} already reads {used}: "
+                                 "pick a free slot, or change that one in the table above")
         wb.change_mapping(mapedit.set_field(need_mapping(wb), part, field, column))
 
     def switch(data: dict[str, Any]) -> None:
@@ -85,7 +90,11 @@ def _editing(site: Site) -> list[BaseRoute]:
         wb.change_mapping(mapedit.flip(need_mapping(wb), wb.dropped, name, on))
 
     def save(data: dict[str, Any]) -> dict[str, Any]:
-        path = wb.save_mapping(str(data.get("name", "")))
+        name = str(data.get("name", "")).strip()
+        if name in wb.memory.names() and data.get("replace") is not True:
+            # the page asks the person before a saved mapping of that name is replaced
+            return {"exists": name}
+        path = wb.save_mapping(name)
         return {"saved": path.stem}
 
     def mapping_yaml(request: Request) -> Response:

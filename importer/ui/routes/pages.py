@@ -70,8 +70,18 @@ def _mapping_context(wb: Workbench) -> dict[str, Any]:
         "saved_here": wb.memory.for_header(headers),
         "kinds": KINDS,
         "samples": _samples(wb),
-        "free_slots": list(range(1, MAX_CUSTOM_FIELDS + 1)),
+        # each slot with what already reads it, per part ("3 (Property: 'APN')"): adding one there is refused
+        "slots": _slots(wb.mapping),
     }
+
+
+def _slots(data: dict[str, Any]) -> list[tuple[int, str]]:
+    used = mapedit.used_slots(data)
+    out = []
+    for n in range(1, MAX_CUSTOM_FIELDS + 1):
+        users = [f"{part or data.get('kind', '')}: {slots[n]}" for part, slots in used.items() if n in slots]
+        out.append((n, f"{n} (in use: {'; '.join(users)})" if users else str(n)))
+    return out
 
 
 def _samples(wb: Workbench) -> dict[str, str]:

@@ -107,6 +107,35 @@ async function uploadFile(file) {
   await swap(body.ok ? "✔ " + file.name + " read." : "");
 }
 
+// A column picker applies its choice at once when picked with the mouse. From the keyboard, Chrome
+// fires "change" on every arrow key of a closed list: each would remap, check and redraw the page,
+// so a keyed choice waits for Enter, for the focus to leave, or for a pause of PICK_PAUSE_MS.
+const PICK_PAUSE_MS = 1500;
+
+function bindPicker(s) {
+  let keyed = 0, timer = null, applied = s.value;
+  const apply = () => {
+    clearTimeout(timer);
+    timer = null;
+    if (s.value === applied || s.value === "__keep__") return;
+    applied = s.value;
+    act(async () => {
+      await post("/api/mapping/field", { part: s.dataset.part, field: s.dataset.field, column: s.value });
+      await swap("✔ " + (s.dataset.part ? s.dataset.part + " " : "") + s.dataset.field + ": " + (s.value || "not mapped"));
+    });
+  };
+  s.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") { ev.preventDefault(); apply(); } else keyed = Date.now();
+  });
+  s.addEventListener("change", () => {
+    if (Date.now() - keyed < 250) {
+      clearTimeout(timer);
+      timer = setTimeout(apply, PICK_PAUSE_MS);
+    } else apply();
+  });
+  s.addEventListener("blur", () => { if (timer) apply(); });
+}
+
 function bind() {
   document.querySelectorAll("form[data-api]").forEach((f) => f.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -137,13 +166,23 @@ function bind() {
       act(() => uploadFile(ev.dataTransfer.files[0]));
     });
   }
-  document.querySelectorAll("select.field-picker").forEach((s) => s.addEventListener("change", () => {
-    if (s.value === "__keep__") return;
+  document.querySelectorAll("select.field-picker").forEach(bindPicker);
+  const save = document.getElementById("save-form");
+  if (save) save.addEventListener("submit", (ev) => {
+    ev.preventDefault();
     act(async () => {
-      await post("/api/mapping/field", { part: s.dataset.part, field: s.dataset.field, column: s.value });
-      await swap("✔ " + (s.dataset.part ? s.dataset.part + " " : "") + s.dataset.field + ": " + (s.value || "not mapped"));
+      const name = document.getElementById("save-name").value.trim();
+      let r = await post("/api/mapping/save", { name: name });
+      if (r.exists) {  // asked, not replaced behind the person's back
+        if (!confirm("A saved mapping named \u201c" + r.exists + "\u201d exists. Replace it with this one?")) {
+          say("Not saved: choose another name to keep both.", false);
+          return;
+        }
+        r = await post("/api/mapping/save", { name: name, replace: true });
+      }
+      await swap("✔ Saved as " + r.saved + ".");
     });
-  }));
+  });
   document.querySelectorAll("input.switch").forEach((c) => c.addEventListener("change", () => act(async () => {
     await post("/api/mapping/switch", { id: c.dataset.id, on: c.checked });
     await swap("✔ Transform " + (c.checked ? "on" : "off") + ".");
