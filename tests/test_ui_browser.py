@@ -86,6 +86,7 @@ README_SHOTS = {
     ("c_cancel", "push-running-after-reopen"): "workbench-push-live",
     ("c_cancel", "push-cancelled"): "workbench-push-cancelled",
     ("a_propstream", "results"): "workbench-results",
+    ("e_send_again", "results-rows-left"): "workbench-results-send-again",
 }
 DOCS_IMG_ENV = "REALEFLOW_DOCS_IMG"
 
