@@ -430,6 +430,16 @@ class CheckPool:
         with contextlib.suppress(WorkerError, RuntimeError):  # the first check meets the same error and reports it
             self._executor()
 
+    def ready(self) -> bool:
+        """Whether the workers run, started now (and waited for) when there are none; False when they
+        cannot start (no fork server here, a script read from stdin that they cannot import): the
+        caller then checks in its own process, as on a one-core machine."""
+        try:
+            self._executor()
+        except (WorkerError, RuntimeError, OSError):
+            return False
+        return True
+
     def _executor(self) -> ProcessPoolExecutor:
         """The running workers, started now (and waited for) when there are none."""
         with self._lock:

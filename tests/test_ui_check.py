@@ -266,6 +266,30 @@ def test_a_worker_that_dies_is_a_worker_error_and_the_next_check_gets_new_worker
 
 @many_cores
 @pytest.mark.timeout(120)
+def test_workers_that_cannot_start_leave_the_check_to_the_workbench_itself(
+    contacts_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where no worker can start (no fork server, a program the workers cannot import, as a script
+    read from stdin), the review checks every row in the workbench's own process, not fails."""
+    spawn = multiprocessing.get_context("spawn")
+
+    class NoStart(spawn.Process):  # type: ignore[misc,name-defined]
+        def start(self) -> None:
+            raise OSError("no worker process can start here")
+
+    class NoWorkers(type(spawn)):  # type: ignore[misc]
+        Process = NoStart
+
+    monkeypatch.setattr(parallel, "_server_context", NoWorkers)
+    here, source = _table(contacts_csv, "contacts")
+    with CheckPool(2) as broken:
+        here.load(source, pool=broken)
+        assert here.done and here.error is None and here.rows_done == len(here.frame) > 20_000
+        assert not broken.ready()
+
+
+@many_cores
+@pytest.mark.timeout(120)
 def test_a_worker_dying_is_an_error_on_the_review_page_not_a_hang(contacts_csv: Path, tmp_path: Path) -> None:
     before = _children()
     CHECKERS.hold()

@@ -122,7 +122,7 @@ def _checks(
     # The first rows are checked here, before the next are read: this process has just checked the
     # mapping on such rows (it has what a check loads: a new worker does not), the grid shows them.
     yield from _in_process(plan, islice(chunks, 1), should_stop)
-    if pool is not None and workers > 1:
+    if pool is not None and workers > 1 and pool.ready():  # workers that cannot start: checked here
         yield from pool.check(plan, chunks, should_stop)
     else:
         yield from _in_process(plan, chunks, should_stop)
