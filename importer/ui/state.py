@@ -169,7 +169,7 @@ class Workbench:
 
     def _fail_file(self, exc: ImporterError) -> None:
         self.source, self.preview = None, None
-        self.file_error = str(exc).replace(str(self.upload), self.filename)
+        self.file_error = self.shown(str(exc))
 
     def open_sheet(self, sheet: str | None, header_row: int | None = None) -> None:
         assert self.upload is not None
@@ -280,7 +280,7 @@ class Workbench:
             self.mapping_error = None
         except ImporterError as exc:
             self.check = None
-            self.mapping_error = str(exc).replace(str(self.upload), self.filename)
+            self.mapping_error = self.shown(str(exc))
 
     # -- review ----------------------------------------------------------------------------------
 
@@ -308,7 +308,7 @@ class Workbench:
             try:
                 table.load(source, lambda: self.table is not table, CHECKERS.pool)
             except Exception as exc:  # shown on the page; the thread must not die silently
-                table.error = str(exc).replace(str(self.upload), self.filename)
+                table.error = self.shown(str(exc))
                 table.done = True
 
         threading.Thread(target=work, name="workbench-review", daemon=True).start()
